@@ -1,0 +1,1 @@
+"""dedup: find rewrites and machine-translation variants of news articles."""
