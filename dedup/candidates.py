@@ -1,0 +1,148 @@
+"""Candidate pairs from MinHash LSH banding.
+
+The signature is cut into ``bands`` bands of ``rows`` values; two documents
+become candidates when all ``rows`` values of at least one band agree. For two
+sets of Jaccard similarity ``J`` this happens with probability
+``1 - (1 - J**rows)**bands``: an S-curve whose steep part sits near
+``(1 / bands) ** (1 / rows)``. ``dedup`` aims that curve at a LOW Jaccard on
+SHORT shingles, where machine-translation variants of one article still meet.
+
+Banding is done with numpy (one 64-bit key per document and band, sorted and
+grouped) rather than Python sets, and oversized buckets are capped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.integrate import quad
+
+_EMPTY = np.uint32(0xFFFFFFFF)
+
+
+def candidate_probability(jaccard: float, bands: int, rows: int) -> float:
+    """Probability that two sets of Jaccard similarity ``jaccard`` become candidates."""
+    return 1.0 - (1.0 - jaccard**rows) ** bands
+
+
+def _false_positive_area(threshold: float, bands: int, rows: int) -> float:
+    return quad(lambda j: candidate_probability(j, bands, rows), 0.0, threshold)[0]
+
+
+def _false_negative_area(threshold: float, bands: int, rows: int) -> float:
+    return quad(lambda j: 1.0 - candidate_probability(j, bands, rows), threshold, 1.0)[0]
+
+
+def lsh_params(
+    threshold: float, num_perm: int, weights: tuple[float, float] = (0.5, 0.5)
+) -> tuple[int, int]:
+    """Bands and rows (``bands * rows <= num_perm``) whose S-curve best fits ``threshold``.
+
+    Minimises ``weights[0] * FP + weights[1] * FN``, the areas under the
+    curve below and above the threshold: the same rule as datasketch's
+    ``MinHashLSH``, so a threshold means the same thing in both.
+    """
+    if not 0.0 < threshold < 1.0:
+        raise ValueError(f"threshold must be in (0, 1), got {threshold!r}")
+    best, best_err = (1, 1), float("inf")
+    for bands in range(1, num_perm + 1):
+        for rows in range(1, num_perm // bands + 1):
+            err = weights[0] * _false_positive_area(threshold, bands, rows) + weights[
+                1
+            ] * _false_negative_area(threshold, bands, rows)
+            if err < best_err:
+                best, best_err = (bands, rows), err
+    return best
+
+
+@dataclass
+class CandidateStats:
+    """What banding did: how many pairs it proposed and which buckets it capped."""
+
+    bands: int
+    rows: int
+    pairs: int = 0
+    buckets: int = 0
+    oversized_buckets: int = 0
+    largest_bucket: int = 0
+    oversized_examples: list[int] = field(default_factory=list)
+
+
+def _band_keys(band: np.ndarray) -> np.ndarray:
+    """One 64-bit key per row of a ``(n, rows)`` uint32 band (a hash of its values)."""
+    key = np.full(band.shape[0], np.uint64(0x9E3779B97F4A7C15), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for col in range(band.shape[1]):
+            key ^= band[:, col].astype(np.uint64)
+            key *= np.uint64(0xBF58476D1CE4E5B9)
+            key ^= key >> np.uint64(31)
+    return key
+
+
+def candidate_pairs(
+    signatures: np.ndarray,
+    *,
+    bands: int,
+    rows: int,
+    max_bucket: int = 200,
+) -> tuple[np.ndarray, CandidateStats]:
+    """All candidate pairs ``(i, j)``, ``i < j``, of an ``(n, num_perm)`` signature array.
+
+    A bucket holding more than ``max_bucket`` documents (a flood of copies,
+    or documents made of boilerplate) is not expanded into all its pairs:
+    its members, in input order, are paired each with the next
+    ``min(max_bucket, 8)`` members only. Identical copies still end up
+    connected, and the work stays linear in the bucket size. Documents with
+    an empty signature (no shingles) are never candidates.
+
+    Returns:
+        ``(pairs, stats)``: a sorted, duplicate-free ``(k, 2)`` int64 array and
+        a :class:`CandidateStats`.
+    """
+    n, num_perm = signatures.shape
+    if bands * rows > num_perm:
+        raise ValueError(
+            f"bands * rows = {bands * rows} exceeds num_perm = {num_perm}: "
+            "use fewer bands or rows, or more permutations"
+        )
+    stats = CandidateStats(bands=bands, rows=rows)
+    valid = np.flatnonzero(~np.all(signatures == _EMPTY, axis=1))
+    if len(valid) < 2:
+        return np.zeros((0, 2), dtype=np.int64), stats
+    window = min(max_bucket, 8)
+    chunks: list[np.ndarray] = []
+    for b in range(bands):
+        keys = _band_keys(signatures[valid, b * rows : (b + 1) * rows])
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
+        sizes = np.diff(np.append(starts, len(order)))
+        multi = sizes >= 2
+        stats.buckets += int(multi.sum())
+        if not multi.any():
+            continue
+        stats.largest_bucket = max(stats.largest_bucket, int(sizes.max()))
+        for start, size in zip(starts[multi], sizes[multi]):
+            members = np.sort(valid[order[start : start + size]])
+            if size <= max_bucket:
+                i, j = np.triu_indices(size, 1)
+            else:
+                stats.oversized_buckets += 1
+                if len(stats.oversized_examples) < 10:
+                    stats.oversized_examples.append(int(size))
+                offs = np.arange(1, window + 1)
+                i = np.repeat(np.arange(size), window)
+                j = i + np.tile(offs, size)
+                keep = j < size
+                i, j = i[keep], j[keep]
+            chunks.append(members[i] * np.int64(n) + members[j])
+        # Deduplicate as we go so memory follows distinct pairs, not band hits.
+        if sum(len(c) for c in chunks) > 5_000_000:
+            chunks = [np.unique(np.concatenate(chunks))]
+    if not chunks:
+        return np.zeros((0, 2), dtype=np.int64), stats
+    codes = np.unique(np.concatenate(chunks))
+    pairs = np.stack([codes // n, codes % n], axis=1)
+    stats.pairs = len(pairs)
+    return pairs, stats

@@ -1,0 +1,80 @@
+"""Normalise text into word tokens and shingles.
+
+Both the MinHash signature and the TF-IDF features start from the same
+tokens, so that ``dedup`` treats "Xi’s", "XI'S" and "Xi's" alike:
+Unicode NFKC, case-folded, punctuation dropped, optionally transliterated
+to ASCII (so "Zelensky" and "Zelenskyj"/"Зеленский" variants meet half way).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+# A token is a run of letters, digits or underscores; everything else
+# (punctuation, symbols, white space) separates tokens.
+_WORD = re.compile(r"\w+")
+_SPACE = re.compile(r"\s+")
+
+
+def _unidecode():  # imported lazily: transliteration is an optional extra
+    try:
+        from unidecode import unidecode
+    except ImportError as err:  # pragma: no cover - depends on the install
+        raise ImportError(
+            "transliterate=True needs the 'unidecode' package: pip install 'dedup[translit]'"
+        ) from err
+    return unidecode
+
+
+def normalize(text: str, *, transliterate: bool = False) -> str:
+    """Return ``text`` NFKC-normalised and case-folded (and ASCII-transliterated if asked)."""
+    text = unicodedata.normalize("NFKC", text)
+    if transliterate:
+        text = _unidecode()(text)
+    return text.casefold()
+
+
+def tokenize(text: str, *, transliterate: bool = False) -> list[str]:
+    """Split ``text`` into normalised word tokens, punctuation stripped."""
+    return _WORD.findall(normalize(text, transliterate=transliterate))
+
+
+def shingles(
+    tokens: Sequence[str],
+    *,
+    unit: str = "word",
+    size: int = 1,
+    stopwords: frozenset[str] = frozenset(),
+) -> set[str]:
+    """The set of shingles of a token sequence.
+
+    ``unit="word"``: runs of ``size`` consecutive tokens, joined by a space,
+    after dropping ``stopwords``. ``unit="char"``: runs of ``size`` characters
+    of the tokens joined by single spaces. A text shorter than one shingle
+    yields its whole content as one shingle, so short texts still match.
+    """
+    if stopwords:
+        tokens = [t for t in tokens if t not in stopwords]
+    if unit == "char":
+        joined = " ".join(tokens)
+        if len(joined) <= size:
+            return {joined} if joined else set()
+        return {joined[i : i + size] for i in range(len(joined) - size + 1)}
+    if size == 1:
+        return set(tokens)
+    if len(tokens) <= size:
+        return {" ".join(tokens)} if tokens else set()
+    return {" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
+
+
+def collapse_space(text: str) -> str:
+    """Collapse runs of white space to one space (for short previews)."""
+    return _SPACE.sub(" ", text).strip()
+
+
+def iter_tokens(texts: Iterable[str], *, transliterate: bool = False) -> Iterable[list[str]]:
+    """Tokenize many texts lazily."""
+    for text in texts:
+        yield tokenize(text, transliterate=transliterate)

@@ -1,0 +1,136 @@
+"""All parameters of a run, validated once, recorded in every output."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from dedup.candidates import lsh_params
+from dedup.cluster import LINKAGES, REPRESENTATIVES
+
+SHINGLE_UNITS = ("word", "char")
+STOPWORD_LISTS = ("none", "english")
+TFIDF_ANALYZERS = ("word", "char_wb")
+
+
+@dataclass(frozen=True)
+class Params:
+    """How ``dedup`` decides that two articles are the same story.
+
+    Candidates (MinHash LSH):
+        shingle_unit, shingle_size: shingles hashed into the signature.
+            Word 1-grams by default: two machine translations of one article
+            share few 5-word runs (Jaccard ~0.2) but most of their words.
+        stopwords: ``"english"`` drops scikit-learn's English stop-word list
+            from the shingles, so that articles do not become candidates for
+            sharing "the", "of", "and"; ``"none"`` keeps every token.
+        transliterate: fold text to ASCII first (needs ``dedup[translit]``).
+        num_perm, seed: MinHash signature length and permutation seed.
+        lsh_threshold: the Jaccard similarity (of the shingle sets) the LSH
+            S-curve is centred on; bands/rows are derived from it unless
+            ``bands`` and ``rows`` are both given.
+        max_bucket: LSH buckets larger than this are not expanded into all
+            their pairs (see :func:`dedup.candidates.candidate_pairs`).
+
+    Verification (TF-IDF cosine):
+        tfidf_analyzer, tfidf_ngrams, sublinear_tf: the TF-IDF features.
+        threshold: cosine similarity at or above which a candidate pair is a
+            duplicate, and at which the linkage still merges two groups.
+
+    Clusters:
+        linkage: ``"average"`` re-clusters each connected component so that
+            one borderline pair cannot chain two stories; ``"single"`` keeps
+            plain connected components.
+        representative: ``"longest"`` or ``"first"`` member is kept.
+    """
+
+    shingle_unit: str = "word"
+    shingle_size: int = 1
+    stopwords: str = "english"
+    transliterate: bool = False
+    num_perm: int = 128
+    seed: int = 1
+    lsh_threshold: float = 0.3
+    bands: int | None = None
+    rows: int | None = None
+    max_bucket: int = 200
+    tfidf_analyzer: str = "word"
+    tfidf_ngrams: tuple[int, int] = (1, 1)
+    sublinear_tf: bool = True
+    threshold: float = 0.42
+    linkage: str = "average"
+    representative: str = "longest"
+
+    def __post_init__(self) -> None:
+        def choice(name: str, options: tuple[str, ...]) -> None:
+            value = getattr(self, name)
+            if value not in options:
+                raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}")
+
+        def positive_int(name: str) -> None:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer; got {value!r}")
+
+        def unit_interval(name: str, *, closed: bool) -> None:
+            value = getattr(self, name)
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            ok = ok and (0.0 <= value <= 1.0 if closed else 0.0 < value < 1.0)
+            bounds = "[0, 1]" if closed else "(0, 1)"
+            if not ok:
+                raise ValueError(f"{name} must be a number in {bounds}; got {value!r}")
+
+        choice("shingle_unit", SHINGLE_UNITS)
+        choice("stopwords", STOPWORD_LISTS)
+        choice("tfidf_analyzer", TFIDF_ANALYZERS)
+        choice("linkage", LINKAGES)
+        choice("representative", REPRESENTATIVES)
+        for name in ("shingle_size", "num_perm", "max_bucket"):
+            positive_int(name)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer; got {self.seed!r}")
+        unit_interval("lsh_threshold", closed=False)
+        unit_interval("threshold", closed=True)
+        if (self.bands is None) != (self.rows is None):
+            raise ValueError("give both bands and rows, or neither (then lsh_threshold sets them)")
+        if self.bands is not None:
+            positive_int("bands")
+            positive_int("rows")
+            if self.bands * self.rows > self.num_perm:
+                raise ValueError(
+                    f"bands * rows = {self.bands * self.rows} exceeds num_perm = {self.num_perm}: "
+                    "use fewer bands or rows, or raise num_perm"
+                )
+        ngrams = self.tfidf_ngrams
+        if (
+            not isinstance(ngrams, tuple | list)
+            or len(ngrams) != 2
+            or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 1 for x in ngrams)
+            or ngrams[0] > ngrams[1]
+        ):
+            raise ValueError(f"tfidf_ngrams must be (min_n, max_n) with 1 <= min_n <= max_n; got {ngrams!r}")
+        object.__setattr__(self, "tfidf_ngrams", tuple(ngrams))
+
+    @property
+    def bands_rows(self) -> tuple[int, int]:
+        """The LSH (bands, rows) in force: given explicitly, or fitted to ``lsh_threshold``."""
+        if self.bands is not None and self.rows is not None:
+            return self.bands, self.rows
+        return lsh_params(self.lsh_threshold, self.num_perm)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form, with the derived bands/rows filled in."""
+        out = dataclasses.asdict(self)
+        out["tfidf_ngrams"] = list(self.tfidf_ngrams)
+        out["bands"], out["rows"] = self.bands_rows
+        return out
+
+    @classmethod
+    def from_kwargs(cls, **kwargs: Any) -> Params:
+        """Build from keyword arguments, naming any unknown one (a typo) clearly."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(kwargs) - known)
+        if unknown:
+            raise TypeError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        return cls(**kwargs)

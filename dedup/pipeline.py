@@ -1,0 +1,308 @@
+"""The batch path: articles in, verified pairs, clusters and a summary out.
+
+read → normalise → sign (MinHash) → candidates (LSH) → verify (TF-IDF) →
+cluster. :class:`Detector` takes articles one at a time, so a caller can
+stream a dump through it; :func:`find_duplicates` is the one-call form.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import platform
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from dedup.article import Article
+from dedup.candidates import candidate_pairs
+from dedup.cluster import choose_representative, cluster_pairs
+from dedup.normalize import shingles, tokenize
+from dedup.params import Params
+from dedup.sign import HASH_SCHEME, Signer, estimate_jaccard_pairs
+from dedup.verify import TfidfBuilder, pair_cosines
+
+SIGN_BATCH = 1_000
+
+
+class ProgressBar(Protocol):
+    def update(self, n: int) -> None: ...
+
+
+Progress = Callable[[str, int | None], contextlib.AbstractContextManager[ProgressBar]]
+"""``progress(label, total)`` returns a context manager whose ``update(n)`` advances a bar."""
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def no_progress(label: str, total: int | None) -> Iterator[ProgressBar]:
+    """A progress factory that shows nothing."""
+    yield _NoBar()
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """A verified pair: ``a < b`` (ids), MinHash Jaccard estimate and TF-IDF cosine."""
+
+    a: str
+    b: str
+    jaccard: float
+    cosine: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    """A group of articles that are the same story; ``members`` include the representative."""
+
+    cluster: int
+    representative: str
+    members: list[str]
+
+    @property
+    def duplicates(self) -> list[str]:
+        """The members other than the representative (dropped from the deduplicated output)."""
+        return [m for m in self.members if m != self.representative]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"cluster": self.cluster, "representative": self.representative, "members": list(self.members)}
+
+
+@dataclass
+class Result:
+    """What a run found: verified ``pairs``, ``clusters`` of >= 2 articles, and a ``summary``."""
+
+    pairs: list[Pair]
+    clusters: list[Cluster]
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def duplicates(self) -> set[str]:
+        """Ids removed from the deduplicated output (non-representative cluster members)."""
+        return {d for c in self.clusters for d in c.duplicates}
+
+    def cluster_of(self, article_id: str) -> Cluster | None:
+        """The cluster holding ``article_id``, or None if it has no duplicate."""
+        for c in self.clusters:
+            if article_id in c.members:
+                return c
+        return None
+
+
+def versions() -> dict[str, str]:
+    """Versions of dedup and the libraries whose behaviour shapes its results."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for name in ("dedup", "datasketch", "scikit-learn", "numpy", "scipy"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "unknown"
+    return out
+
+
+class Detector:
+    """Streams articles through signing and term counting, then finds duplicates.
+
+    Memory holds one MinHash signature (``4 * num_perm`` bytes) and one sparse
+    term-count row per article, never the texts.
+
+    Examples:
+        >>> det = Detector(Params())
+        >>> det.add(Article("a", "Xi visits Putin in Moscow for talks on Ukraine."))
+        >>> det.add(Article("b", "Xi visits Putin in Moscow for talks about Ukraine."))
+        >>> [c.members for c in det.finish().clusters]
+        [['a', 'b']]
+    """
+
+    def __init__(self, params: Params | None = None, *, progress: Progress = no_progress) -> None:
+        self.params = params or Params()
+        self._progress = progress
+        p = self.params
+        self._transliterate = p.transliterate
+        if p.stopwords == "english":
+            from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+            self._stopwords = frozenset(ENGLISH_STOP_WORDS)
+        else:
+            self._stopwords = frozenset()
+        self._signer = Signer(num_perm=p.num_perm, seed=p.seed)
+        self._tfidf = TfidfBuilder(
+            analyzer=p.tfidf_analyzer,
+            ngram_range=p.tfidf_ngrams,
+            sublinear_tf=p.sublinear_tf,
+            tokenizer=self._tokenize,
+        )
+        self.ids: list[str] = []
+        self._index: dict[str, int] = {}
+        self._lengths: list[int] = []
+        self._pending: list[set[str]] = []
+        self._signatures: list[np.ndarray] = []
+        self.skipped = 0
+        self.timings = {"read_sign": 0.0}
+        self._t0 = time.perf_counter()
+
+    def _tokenize(self, text: str) -> list[str]:
+        return tokenize(text, transliterate=self._transliterate)
+
+    def add(self, article: Article) -> None:
+        """Take one article into the run (its text is not kept)."""
+        if article.id in self._index:
+            raise ValueError(f"duplicate id {article.id!r}")
+        t0 = time.perf_counter()
+        p = self.params
+        tokens = self._tokenize(article.text)
+        self._pending.append(
+            shingles(tokens, unit=p.shingle_unit, size=p.shingle_size, stopwords=self._stopwords)
+        )
+        self._tfidf.add(article.text)
+        self._index[article.id] = len(self.ids)
+        self.ids.append(article.id)
+        self._lengths.append(len(article.text))
+        if len(self._pending) >= SIGN_BATCH:
+            self._flush()
+        self.timings["read_sign"] += time.perf_counter() - t0
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._signatures.append(self._signer.sign_many(self._pending))
+            self._pending = []
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def finish(self) -> Result:
+        """Find candidates, verify them, cluster, and summarise."""
+        p = self.params
+        t0 = time.perf_counter()
+        self._flush()
+        n = len(self.ids)
+        signatures = (
+            np.concatenate(self._signatures) if self._signatures else np.zeros((0, p.num_perm), np.uint32)
+        )
+        self.timings["read_sign"] += time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        bands, rows = p.bands_rows
+        cands, cstats = candidate_pairs(signatures, bands=bands, rows=rows, max_bucket=p.max_bucket)
+        self.timings["candidates"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        matrix = self._tfidf.matrix()
+        with self._progress("verify", len(cands)) as bar:
+            cosines = np.zeros(len(cands))
+            step = 50_000
+            for lo in range(0, len(cands), step):
+                cosines[lo : lo + step] = pair_cosines(matrix, cands[lo : lo + step])
+                bar.update(len(cands[lo : lo + step]))
+        keep = cosines >= p.threshold
+        verified, vcos = cands[keep], cosines[keep]
+        vjac = estimate_jaccard_pairs(signatures, verified)
+        self.timings["verify"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+
+        def similarity(members: np.ndarray) -> np.ndarray:
+            sub = matrix[members]
+            return (sub @ sub.T).toarray()
+
+        groups = cluster_pairs(n, verified, similarity=similarity, threshold=p.threshold, linkage_method=p.linkage)
+        lengths = np.asarray(self._lengths)
+        clusters = []
+        for k, members in enumerate(groups):
+            rep = choose_representative(members, lengths, p.representative)
+            clusters.append(Cluster(k, self.ids[rep], [self.ids[m] for m in members]))
+        ids = self.ids
+        pairs = []
+        for (i, j), jac, cos in zip(verified.tolist(), vjac.tolist(), vcos.tolist()):
+            a, b = (ids[i], ids[j]) if ids[i] < ids[j] else (ids[j], ids[i])
+            pairs.append(Pair(a, b, round(jac, 4), round(min(cos, 1.0), 4)))
+        pairs.sort(key=lambda q: (q.a, q.b))
+        self.timings["cluster"] = time.perf_counter() - t0
+
+        removed = sum(len(c.members) - 1 for c in clusters)
+        summary = {
+            "articles": {
+                "read": n + self.skipped,
+                "kept": n - removed,
+                "removed_as_duplicates": removed,
+                "skipped_bad_input": self.skipped,
+            },
+            "candidates": {
+                "pairs": int(len(cands)),
+                "verified_pairs": int(len(verified)),
+                "bands": bands,
+                "rows": rows,
+                "buckets": cstats.buckets,
+                "largest_bucket": cstats.largest_bucket,
+                "oversized_buckets": cstats.oversized_buckets,
+            },
+            "clusters": len(clusters),
+            "params": p.to_dict(),
+            "minhash": {"num_perm": p.num_perm, "seed": p.seed, "hash_scheme": HASH_SCHEME},
+            "versions": versions(),
+            "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+        return Result(pairs=pairs, clusters=clusters, summary=summary)
+
+
+ArticleLike = Article | tuple[str, str] | Mapping[str, Any]
+
+
+def as_article(item: ArticleLike, position: int) -> Article:
+    """Accept an ``Article``, an ``(id, text)`` pair or a dict with ``id`` and ``text``."""
+    if isinstance(item, Article):
+        return item
+    if isinstance(item, Mapping):
+        if "id" not in item or "text" not in item:
+            raise ValueError(f"article #{position}: a dict needs 'id' and 'text' keys; got {sorted(item)}")
+        fields = {k: v for k, v in item.items() if k not in ("id", "text")}
+        art_id, text = item["id"], item["text"]
+    elif isinstance(item, tuple) and len(item) == 2:
+        (art_id, text), fields = item, {}
+    else:
+        raise TypeError(f"article #{position}: expected (id, text), a dict or an Article; got {type(item).__name__}")
+    if not isinstance(text, str):
+        raise TypeError(f"article #{position} ({art_id!r}): text must be str, got {type(text).__name__}")
+    if not text.strip():
+        raise ValueError(f"article #{position} ({art_id!r}): empty text")
+    return Article(str(art_id), text, fields, source="<api>", line=position)
+
+
+def find_duplicates(articles: Iterable[ArticleLike], **params: Any) -> Result:
+    """Find rewrites and machine-translation variants among ``articles``.
+
+    Args:
+        articles: ``(id, text)`` pairs, dicts with ``id`` and ``text``, or
+            :class:`~dedup.article.Article` objects; ids must be unique.
+        **params: any field of :class:`~dedup.params.Params` (validated
+            before any article is read).
+
+    Returns:
+        A :class:`Result` with ``.pairs``, ``.clusters`` and ``.summary``.
+
+    Examples:
+        >>> result = find_duplicates([
+        ...     ("a", "Xi visits Putin in Moscow for talks on Ukraine."),
+        ...     ("b", "Xi visits Putin in Moscow for talks about Ukraine."),
+        ...     ("c", "The central bank raised interest rates again."),
+        ... ])
+        >>> [c.members for c in result.clusters]
+        [['a', 'b']]
+    """
+    detector = Detector(Params.from_kwargs(**params))
+    for position, item in enumerate(articles, start=1):
+        article = as_article(item, position)
+        if article.id in detector._index:
+            raise ValueError(f"article #{position}: duplicate id {article.id!r}")
+        detector.add(article)
+    return detector.finish()

@@ -1,0 +1,147 @@
+"""MinHash signatures, computed in batches and compatible with datasketch.
+
+A signature of ``num_perm`` values summarises a set of shingles so that the
+fraction of positions where two signatures agree is an unbiased estimate of
+the Jaccard similarity of the two sets (standard error about
+``sqrt(J (1 - J) / num_perm)``).
+
+The values are exactly those of ``datasketch.MinHash(num_perm, seed)`` (its
+default ``affine32`` scheme with the ``sha1_hash32`` hash function) updated
+with the UTF-8 bytes of every shingle, so a signature can be turned into a
+``datasketch.MinHash`` (:meth:`Signer.to_minhash`) and used with datasketch's
+own LSH indexes. What is faster here is the batching: each distinct shingle
+is hashed once per run (cached), and the permutations of a whole batch of
+documents are applied in one vectorised numpy step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from datasketch import MinHash
+from datasketch.hashfunc import sha1_hash32
+
+HASH_SCHEME = "datasketch-affine32/sha1_hash32/utf-8"
+"""What the signature values mean: recorded in every output."""
+
+# MurmurHash3's 32-bit finaliser, datasketch's pre-mix for the affine32 scheme.
+_FMIX32 = (16, np.uint32(0x85EBCA6B), 13, np.uint32(0xC2B2AE35), 16)
+_EMPTY = np.uint32(0xFFFFFFFF)
+
+
+def _fmix32(hv: np.ndarray) -> np.ndarray:
+    s1, m1, s2, m2, s3 = _FMIX32
+    hv = hv ^ (hv >> np.uint32(s1))
+    hv = hv * m1
+    hv = hv ^ (hv >> np.uint32(s2))
+    hv = hv * m2
+    return hv ^ (hv >> np.uint32(s3))
+
+
+class Signer:
+    """Computes MinHash signatures of shingle sets.
+
+    Args:
+        num_perm: number of permutations (signature length). More gives a
+            more accurate Jaccard estimate and allows more LSH bands, at a
+            cost linear in ``num_perm``.
+        seed: seed of the random permutations; two signatures are comparable
+            only if made with the same ``num_perm`` and ``seed``.
+        cache_size: how many distinct shingle hashes to remember.
+
+    Examples:
+        >>> signer = Signer(num_perm=64)
+        >>> sig = signer.sign({"putin", "xi", "visit"})
+        >>> sig.shape
+        (64,)
+    """
+
+    def __init__(self, num_perm: int = 128, seed: int = 1, cache_size: int = 2_000_000) -> None:
+        if num_perm < 1:
+            raise ValueError(f"num_perm must be a positive integer, got {num_perm!r}")
+        self.num_perm = num_perm
+        self.seed = seed
+        a, b = MinHash(num_perm=num_perm, seed=seed).permutations
+        self._a = np.asarray(a, dtype=np.uint32)
+        self._b = np.asarray(b, dtype=np.uint32)
+        self._cache: dict[str, int] = {}
+        self._cache_size = cache_size
+
+    def _hashes(self, shingles: Iterable[str]) -> list[int]:
+        cache = self._cache
+        out = []
+        for s in shingles:
+            h = cache.get(s)
+            if h is None:
+                h = sha1_hash32(s.encode("utf-8"))
+                if len(cache) < self._cache_size:
+                    cache[s] = h
+            out.append(h)
+        return out
+
+    def sign(self, shingles: Iterable[str]) -> np.ndarray:
+        """The signature (``num_perm`` uint32 values) of one shingle set."""
+        return self.sign_many([shingles])[0]
+
+    def sign_many(self, shingle_sets: Sequence[Iterable[str]]) -> np.ndarray:
+        """Signatures of many shingle sets as an ``(n, num_perm)`` uint32 array.
+
+        An empty set gets datasketch's empty signature (all ``2**32 - 1``).
+        """
+        hashes: list[int] = []
+        offsets = np.zeros(len(shingle_sets), dtype=np.int64)
+        for i, sset in enumerate(shingle_sets):
+            offsets[i] = len(hashes)
+            hashes.extend(self._hashes(sset))
+        out = np.full((len(shingle_sets), self.num_perm), _EMPTY, dtype=np.uint32)
+        if not hashes:
+            return out
+        hv = _fmix32(np.asarray(hashes, dtype=np.uint32))
+        sizes = np.diff(np.append(offsets, len(hashes)))
+        nonempty = sizes > 0
+        starts = offsets[nonempty]
+        # Apply permutations in chunks of rows to bound the temporary array.
+        step = max(1, 4_000_000 // self.num_perm)
+        mins = np.empty((len(starts), self.num_perm), dtype=np.uint32)
+        row_doc = np.repeat(np.arange(len(starts)), sizes[nonempty])
+        for lo in range(0, len(hv), step):
+            hi = min(lo + step, len(hv))
+            phv = hv[lo:hi, None] * self._a[None, :] + self._b[None, :]
+            docs = row_doc[lo:hi]
+            # boundaries of documents inside this chunk
+            cut = np.flatnonzero(np.diff(docs)) + 1
+            seg_starts = np.concatenate(([0], cut))
+            seg_docs = docs[seg_starts]
+            seg_min = np.minimum.reduceat(phv, seg_starts, axis=0)
+            first = seg_docs[0]
+            if lo > 0 and row_doc[lo - 1] == first:  # document continues from last chunk
+                mins[first] = np.minimum(mins[first], seg_min[0])
+                mins[seg_docs[1:]] = seg_min[1:]
+            else:
+                mins[seg_docs] = seg_min
+        out[nonempty] = mins
+        return out
+
+    def to_minhash(self, signature: np.ndarray) -> MinHash:
+        """Wrap a signature as a ``datasketch.MinHash`` (for datasketch's LSH classes)."""
+        return MinHash(
+            seed=self.seed, hashvalues=signature, scheme="affine32"
+        )
+
+
+def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
+    """MinHash estimate of the Jaccard similarity: the fraction of equal values."""
+    return float(np.count_nonzero(sig_a == sig_b)) / len(sig_a)
+
+
+def estimate_jaccard_pairs(signatures: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """Jaccard estimates for an ``(k, 2)`` array of row-index pairs."""
+    if len(pairs) == 0:
+        return np.zeros(0)
+    out = np.empty(len(pairs))
+    step = max(1, 2_000_000 // signatures.shape[1])
+    for lo in range(0, len(pairs), step):
+        p = pairs[lo : lo + step]
+        out[lo : lo + step] = (signatures[p[:, 0]] == signatures[p[:, 1]]).mean(axis=1)
+    return out
