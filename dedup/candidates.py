@@ -34,9 +34,7 @@ def _false_negative_area(threshold: float, bands: int, rows: int) -> float:
     return quad(lambda j: 1.0 - candidate_probability(j, bands, rows), threshold, 1.0)[0]
 
 
-def lsh_params(
-    threshold: float, num_perm: int, weights: tuple[float, float] = (0.5, 0.5)
-) -> tuple[int, int]:
+def lsh_params(threshold: float, num_perm: int, weights: tuple[float, float] = (0.5, 0.5)) -> tuple[int, int]:
     """Bands and rows (``bands * rows <= num_perm``) whose S-curve best fits ``threshold``.
 
     Minimises ``weights[0] * FP + weights[1] * FN``, the areas under the
@@ -123,7 +121,7 @@ def candidate_pairs(
         if not multi.any():
             continue
         stats.largest_bucket = max(stats.largest_bucket, int(sizes.max()))
-        for start, size in zip(starts[multi], sizes[multi]):
+        for start, size in zip(starts[multi], sizes[multi], strict=True):
             members = np.sort(valid[order[start : start + size]])
             if size <= max_bucket:
                 i, j = np.triu_indices(size, 1)

@@ -43,7 +43,9 @@ def components(n: int, pairs: np.ndarray) -> np.ndarray:
     return connected_components(graph, directed=False)[1]
 
 
-def _split(members: np.ndarray, similarity: Callable[[np.ndarray], np.ndarray], threshold: float, method: str) -> list[np.ndarray]:
+def _split(
+    members: np.ndarray, similarity: Callable[[np.ndarray], np.ndarray], threshold: float, method: str
+) -> list[np.ndarray]:
     sim = similarity(members)
     dist = np.clip(1.0 - sim, 0.0, None)
     np.fill_diagonal(dist, 0.0)

@@ -215,7 +215,9 @@ class Detector:
             sub = matrix[members]
             return (sub @ sub.T).toarray()
 
-        groups = cluster_pairs(n, verified, similarity=similarity, threshold=p.threshold, linkage_method=p.linkage)
+        groups = cluster_pairs(
+            n, verified, similarity=similarity, threshold=p.threshold, linkage_method=p.linkage
+        )
         lengths = np.asarray(self._lengths)
         clusters = []
         for k, members in enumerate(groups):
@@ -223,7 +225,7 @@ class Detector:
             clusters.append(Cluster(k, self.ids[rep], [self.ids[m] for m in members]))
         ids = self.ids
         pairs = []
-        for (i, j), jac, cos in zip(verified.tolist(), vjac.tolist(), vcos.tolist()):
+        for (i, j), jac, cos in zip(verified.tolist(), vjac.tolist(), vcos.tolist(), strict=True):
             a, b = (ids[i], ids[j]) if ids[i] < ids[j] else (ids[j], ids[i])
             pairs.append(Pair(a, b, round(jac, 4), round(min(cos, 1.0), 4)))
         pairs.sort(key=lambda q: (q.a, q.b))
@@ -270,7 +272,9 @@ def as_article(item: ArticleLike, position: int) -> Article:
     elif isinstance(item, tuple) and len(item) == 2:
         (art_id, text), fields = item, {}
     else:
-        raise TypeError(f"article #{position}: expected (id, text), a dict or an Article; got {type(item).__name__}")
+        raise TypeError(
+            f"article #{position}: expected (id, text), a dict or an Article; got {type(item).__name__}"
+        )
     if not isinstance(text, str):
         raise TypeError(f"article #{position} ({art_id!r}): text must be str, got {type(text).__name__}")
     if not text.strip():

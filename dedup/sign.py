@@ -125,9 +125,7 @@ class Signer:
 
     def to_minhash(self, signature: np.ndarray) -> MinHash:
         """Wrap a signature as a ``datasketch.MinHash`` (for datasketch's LSH classes)."""
-        return MinHash(
-            seed=self.seed, hashvalues=signature, scheme="affine32"
-        )
+        return MinHash(seed=self.seed, hashvalues=signature, scheme="affine32")
 
 
 def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
