@@ -58,7 +58,7 @@ class Params:
     tfidf_analyzer: str = "word"
     tfidf_ngrams: tuple[int, int] = (1, 1)
     sublinear_tf: bool = True
-    threshold: float = 0.42
+    threshold: float = 0.40
     linkage: str = "average"
     representative: str = "longest"
 

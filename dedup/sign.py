@@ -28,6 +28,7 @@ HASH_SCHEME = "datasketch-affine32/sha1_hash32/utf-8"
 # MurmurHash3's 32-bit finaliser, datasketch's pre-mix for the affine32 scheme.
 _FMIX32 = (16, np.uint32(0x85EBCA6B), 13, np.uint32(0xC2B2AE35), 16)
 _EMPTY = np.uint32(0xFFFFFFFF)
+_CHUNK_CELLS = 4_000_000  # shingles x permutations handled in one vectorised step
 
 
 def _fmix32(hv: np.ndarray) -> np.ndarray:
@@ -102,7 +103,7 @@ class Signer:
         nonempty = sizes > 0
         starts = offsets[nonempty]
         # Apply permutations in chunks of rows to bound the temporary array.
-        step = max(1, 4_000_000 // self.num_perm)
+        step = max(1, _CHUNK_CELLS // self.num_perm)
         mins = np.empty((len(starts), self.num_perm), dtype=np.uint32)
         row_doc = np.repeat(np.arange(len(starts)), sizes[nonempty])
         for lo in range(0, len(hv), step):

@@ -69,6 +69,8 @@ class TfidfBuilder:
 
     def matrix(self) -> sp.csr_matrix:
         """The L2-normalised TF-IDF matrix, one row per document added."""
+        if len(self) == 0:
+            return sp.csr_matrix((0, max(len(self.vocabulary_), 1)), dtype=np.float32)
         counts = sp.csr_matrix(
             (
                 np.frombuffer(self._counts, dtype=np.float32),

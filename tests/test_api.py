@@ -1,0 +1,84 @@
+"""The library call ingestion jobs and scripts use: no files needed."""
+
+import pytest
+
+from dedup import Article, Detector, Params, find_duplicates
+
+STORY = (
+    "The central bank of Italy raised its main interest rate by half a point on Thursday, "
+    "citing inflation that stayed above eight percent for the fourth month in a row. "
+    "Governor Ignazio Visco said further increases could follow in the spring."
+)
+REWRITE = (
+    "Italy's central bank lifted its key interest rate by half a point on Thursday, "
+    "pointing to inflation that remained over eight percent for a fourth straight month. "
+    "Governor Ignazio Visco said more increases could come in spring."
+)
+OTHER = (
+    "Heavy snow closed several mountain passes in the Alps on Sunday, and rescue teams "
+    "warned hikers of a high avalanche risk across the region until midweek."
+)
+
+
+@pytest.mark.parametrize(
+    "articles",
+    [
+        [("a", STORY), ("b", REWRITE), ("c", OTHER)],
+        [
+            {"id": "a", "text": STORY},
+            {"id": "b", "text": REWRITE, "source": "wire"},
+            {"id": "c", "text": OTHER},
+        ],
+        [Article("a", STORY), Article("b", REWRITE), Article("c", OTHER)],
+    ],
+    ids=["tuples", "dicts", "articles"],
+)
+def test_find_duplicates_accepts_tuples_dicts_and_articles(articles):
+    result = find_duplicates(articles)
+    assert [c.members for c in result.clusters] == [["a", "b"]]
+    assert result.clusters[0].representative == "a"  # the longer text
+    assert [(p.a, p.b) for p in result.pairs] == [("a", "b")]
+    assert 0.4 <= result.pairs[0].cosine <= 1 and 0 < result.pairs[0].jaccard <= 1
+    assert result.duplicates == {"b"}
+    assert result.cluster_of("b").representative == "a" and result.cluster_of("c") is None
+
+
+def test_summary_accounts_for_every_article():
+    result = find_duplicates([("a", STORY), ("b", REWRITE), ("c", OTHER)], representative="first")
+    counts = result.summary["articles"]
+    assert counts == {"read": 3, "kept": 2, "removed_as_duplicates": 1, "skipped_bad_input": 0}
+    assert result.summary["params"]["representative"] == "first"
+    assert result.summary["minhash"]["hash_scheme"].startswith("datasketch-affine32")
+    assert set(result.summary["timings_s"]) >= {"read_sign", "candidates", "verify", "cluster"}
+
+
+def test_a_strict_threshold_finds_nothing():
+    assert find_duplicates([("a", STORY), ("b", REWRITE)], threshold=0.99).clusters == []
+
+
+@pytest.mark.parametrize(
+    ("articles", "error", "message"),
+    [
+        ([("a", STORY), ("a", REWRITE)], ValueError, "duplicate id 'a'"),
+        ([("a", "   ")], ValueError, "empty text"),
+        ([{"id": "a"}], ValueError, "needs 'id' and 'text'"),
+        ([("a", 42)], TypeError, "text must be str"),
+        (["just text"], TypeError, "expected \\(id, text\\)"),
+    ],
+)
+def test_bad_articles_are_named(articles, error, message):
+    with pytest.raises(error, match=message):
+        find_duplicates(articles)
+
+
+def test_no_articles_no_clusters():
+    result = find_duplicates([])
+    assert result.clusters == [] and result.summary["articles"]["read"] == 0
+
+
+def test_detector_streams_articles_one_at_a_time():
+    detector = Detector(Params(threshold=0.3))
+    for i, text in enumerate([STORY, OTHER, REWRITE]):
+        detector.add(Article(f"id{i}", text))
+    assert len(detector) == 3
+    assert [c.members for c in detector.finish().clusters] == [["id0", "id2"]]

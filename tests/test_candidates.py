@@ -1,0 +1,57 @@
+"""LSH banding: who becomes a candidate, and how big buckets are kept in check."""
+
+import pytest
+
+from dedup.candidates import candidate_pairs, candidate_probability, lsh_params
+from dedup.sign import Signer
+
+
+@pytest.mark.parametrize(("threshold", "num_perm"), [(0.3, 128), (0.5, 128), (0.8, 256)])
+def test_lsh_params_centre_the_s_curve_on_the_threshold(threshold, num_perm):
+    bands, rows = lsh_params(threshold, num_perm)
+    assert bands * rows <= num_perm
+    assert (
+        candidate_probability(threshold - 0.2, bands, rows)
+        < 0.5
+        < candidate_probability(min(threshold + 0.2, 0.99), bands, rows)
+    )
+
+
+@pytest.mark.parametrize(("threshold", "num_perm"), [(0.8, 128), (0.5, 256), (0.3, 128)])
+def test_same_rule_as_datasketch_minhashlsh(threshold, num_perm):
+    from datasketch import MinHashLSH
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    assert lsh_params(threshold, num_perm) == (lsh.b, lsh.r)
+
+
+def test_similar_sets_become_candidates_and_dissimilar_do_not():
+    signer = Signer(num_perm=128)
+    base = {f"w{i}" for i in range(100)}
+    sigs = signer.sign_many([base, base - {f"w{i}" for i in range(30)}, {f"x{i}" for i in range(100)}])
+    pairs, stats = candidate_pairs(sigs, bands=37, rows=3)
+    assert pairs.tolist() == [[0, 1]]
+    assert stats.pairs == 1
+
+
+def test_empty_signatures_are_never_candidates():
+    signer = Signer(num_perm=16)
+    sigs = signer.sign_many([set(), set(), {"a"}])
+    pairs, _ = candidate_pairs(sigs, bands=8, rows=2)
+    assert len(pairs) == 0
+
+
+def test_oversized_buckets_are_chained_not_expanded():
+    signer = Signer(num_perm=16)
+    sigs = signer.sign_many([{"same", "text"}] * 50)
+    pairs, stats = candidate_pairs(sigs, bands=8, rows=2, max_bucket=10)
+    assert stats.oversized_buckets == 8 and stats.largest_bucket == 50
+    # each member is paired with its next 8 neighbours only: linear, still connected
+    assert len(pairs) == sum(min(8, 49 - i) for i in range(50))
+    assert set(pairs[:, 0]) | set(pairs[:, 1]) == set(range(50))
+
+
+def test_bands_times_rows_cannot_exceed_num_perm():
+    sigs = Signer(num_perm=16).sign_many([{"a"}, {"b"}])
+    with pytest.raises(ValueError, match="exceeds num_perm"):
+        candidate_pairs(sigs, bands=9, rows=2)

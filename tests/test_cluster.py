@@ -1,0 +1,47 @@
+"""Clusters: components of verified pairs, split where one borderline pair would chain stories."""
+
+import numpy as np
+import pytest
+
+from dedup.cluster import choose_representative, cluster_pairs
+
+
+def similarity_from(matrix):
+    matrix = np.asarray(matrix, dtype=float)
+    return lambda members: matrix[np.ix_(members, members)]
+
+
+# Two tight stories {0,1,2} and {3,4,5}, joined by one borderline pair (2, 3).
+SIM = np.full((6, 6), 0.05)
+SIM[np.ix_([0, 1, 2], [0, 1, 2])] = 0.8
+SIM[np.ix_([3, 4, 5], [3, 4, 5])] = 0.8
+SIM[2, 3] = SIM[3, 2] = 0.45
+PAIRS = np.array([[0, 1], [0, 2], [1, 2], [2, 3], [3, 4], [3, 5], [4, 5]])
+
+
+def test_single_linkage_chains_the_two_stories():
+    groups = cluster_pairs(6, PAIRS, similarity=similarity_from(SIM), threshold=0.4, linkage_method="single")
+    assert [g.tolist() for g in groups] == [[0, 1, 2, 3, 4, 5]]
+
+
+@pytest.mark.parametrize("method", ["average", "complete"])
+def test_stricter_linkage_keeps_them_apart(method):
+    groups = cluster_pairs(6, PAIRS, similarity=similarity_from(SIM), threshold=0.4, linkage_method=method)
+    assert [g.tolist() for g in groups] == [[0, 1, 2], [3, 4, 5]]
+
+
+def test_singletons_are_not_clusters():
+    groups = cluster_pairs(4, np.array([[1, 3]]), similarity=similarity_from(np.eye(4)), threshold=0.5)
+    assert [g.tolist() for g in groups] == [[1, 3]]
+    assert cluster_pairs(3, np.zeros((0, 2), dtype=np.int64), similarity=None, threshold=0.5) == []
+
+
+@pytest.mark.parametrize(("rule", "expected"), [("longest", 7), ("first", 2)])
+def test_representative(rule, expected):
+    lengths = np.zeros(10)
+    lengths[[2, 5, 7]] = [100, 300, 500]
+    assert choose_representative(np.array([2, 5, 7]), lengths, rule) == expected
+
+
+def test_longest_ties_go_to_the_first_seen():
+    assert choose_representative(np.array([1, 4]), np.array([0, 50, 0, 0, 50]), "longest") == 1

@@ -1,0 +1,54 @@
+"""Signatures are exactly datasketch's, only computed in batches."""
+
+import numpy as np
+import pytest
+from datasketch import MinHash
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import dedup.sign as sign
+from dedup.sign import Signer, estimate_jaccard, estimate_jaccard_pairs
+
+
+def datasketch_signature(shingles, num_perm=128, seed=1):
+    m = MinHash(num_perm=num_perm, seed=seed)
+    m.update_batch([s.encode("utf-8") for s in shingles])
+    return m.hashvalues
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sets(st.text(min_size=1, max_size=12), max_size=30), min_size=1, max_size=8))
+def test_batch_signatures_equal_datasketch_minhash(shingle_sets):
+    signer = Signer(num_perm=32, seed=3)
+    got = signer.sign_many(shingle_sets)
+    for row, shingles in zip(got, shingle_sets, strict=True):
+        np.testing.assert_array_equal(row, datasketch_signature(shingles, 32, 3))
+
+
+def test_documents_spanning_chunk_boundaries(monkeypatch):
+    # A tiny chunk forces documents to straddle the chunks of the vectorised step.
+    monkeypatch.setattr(sign, "_CHUNK_CELLS", 16 * 7)
+    sets = [{f"w{i}" for i in range(k)} for k in (3, 11, 1, 20, 0, 5)]
+    got = Signer(num_perm=16).sign_many(sets)
+    for row, shingles in zip(got, sets, strict=True):
+        np.testing.assert_array_equal(row, datasketch_signature(shingles, 16))
+
+
+def test_to_minhash_round_trips_into_datasketch():
+    signer = Signer(num_perm=64)
+    a = signer.to_minhash(signer.sign({"xi", "putin", "moscow", "visit"}))
+    b = signer.to_minhash(signer.sign({"xi", "putin", "moscow", "talks"}))
+    assert a.jaccard(b) == pytest.approx(3 / 5, abs=0.2)
+
+
+def test_jaccard_estimates():
+    signer = Signer(num_perm=256)
+    sigs = signer.sign_many([{str(i) for i in range(100)}, {str(i) for i in range(50, 150)}, set("xyz")])
+    assert estimate_jaccard(sigs[0], sigs[1]) == pytest.approx(50 / 150, abs=0.1)
+    est = estimate_jaccard_pairs(sigs, np.array([[0, 1], [0, 2]]))
+    assert est[0] == pytest.approx(1 / 3, abs=0.1) and est[1] < 0.05
+
+
+def test_num_perm_must_be_positive():
+    with pytest.raises(ValueError, match="num_perm"):
+        Signer(num_perm=0)
