@@ -144,6 +144,8 @@ class Inputs:
             return self.input_format
         name = path.lower().removesuffix(".gz")
         fmt = _EXTENSIONS.get(os.path.splitext(name)[1])
+        if fmt is None and not os.path.lexists(path):
+            raise InputError(path, 0, "no such file or folder")
         if fmt is None:
             raise InputError(
                 path,

@@ -262,7 +262,8 @@ MANY = "".join(json.dumps({"id": f"n{i}", "text": f"Story number {i}."}) + "\n" 
 
 @pytest.mark.parametrize(("name", "content", "where", "reason"), [
     ("missing.jsonl", None, "", "cannot read: no such file or folder"),
-    ("missing", None, "", "cannot tell the format"),
+    ("missing", None, "", "no such file or folder"),
+    ("unknown.xml", b"<a/>", "", "cannot tell the format"),
     ("empty", "folder", "", "no .txt or .txt.gz files in this folder"),
     ("plain.jsonl.gz", GOOD_A.encode(), "", "named .gz but not gzip-compressed"),
     ("plain.csv.gz", b"id,text\na,b\n", "", "named .gz but not gzip-compressed"),
@@ -285,8 +286,8 @@ def test_whole_file_errors_skip_the_file_and_go_on(make, tmp_path, name, content
         make(f"{name}/readme.md", "no txt here")
     elif content is not None:
         (tmp_path / name).write_bytes(content)  # as given: not gzipped by its name
-    if reason == "cannot tell the format":
-        with pytest.raises(InputError, match=f"^{path}: cannot tell the format"):
+    if name in ("missing", "unknown.xml"):  # no format to read it in: caught up front
+        with pytest.raises(InputError, match=f"^{path}: {reason}"):
             Inputs([path, good])
         return
     with pytest.raises(InputError) as caught:
