@@ -273,8 +273,8 @@ class Inputs:
                 lines = _text_lines(f, {})
                 first = next(lines, "")
                 newline = newline or ("\r\n" if first.endswith("\r\n") else "\n")
-                header = next(csv.reader(_chain_first(first, lines), strict=True), [])
-                columns.update(dict.fromkeys(header))
+                rows = csv.reader(_chain_first(first, lines), strict=True)
+                columns.update(dict.fromkeys(next((row for row in rows if row), [])))
         return CsvHeader(list(columns), newline or "\n")
 
     def _stdin_path(self) -> str:
@@ -282,11 +282,11 @@ class Inputs:
         if self._spool is None:
             fd, path = tempfile.mkstemp(prefix="dedup-stdin-", suffix=".tmp")
             self._finalizer = weakref.finalize(self, _remove, path)
-            self._spool = path
             stream = getattr(sys.stdin, "buffer", sys.stdin)
             with open(fd, "wb") as out:
                 while chunk := stream.read(1 << 20):
                     out.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
+            self._spool = path  # only once complete
         return self._spool
 
     def close(self) -> None:
