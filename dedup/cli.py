@@ -264,16 +264,19 @@ def print_summary(result: Result, out_dir: Path, limit: int = 20) -> None:
     )
     c = s["candidates"]
     echo(
-        f"{s['clusters']:,} clusters from {c['verified_pairs']:,} verified of {c['pairs']:,} candidate pairs"
+        f"{s['clusters']:,} cluster{'' if s['clusters'] == 1 else 's'} from {c['verified_pairs']:,} verified"
+        f" of {c['pairs']:,} candidate pairs"
         f" ({s['timings_s'].get('total', 0):.1f} s)",
         err=True,
     )
     cosine = {(p.a, p.b): p.cosine for p in result.pairs}
     for cl in result.clusters[:limit]:
         others = []
-        for m in cl.duplicates:
+        for m in cl.duplicates[:5]:
             key = (min(m, cl.representative), max(m, cl.representative))
             others.append(f"{m} (cosine {cosine[key]:.2f})" if key in cosine else m)
+        if len(cl.duplicates) > 5:
+            others.append(f"and {len(cl.duplicates) - 5} more")
         echo(f"  cluster {cl.cluster}: keep {cl.representative}; duplicates: {', '.join(others)}", err=True)
     if len(result.clusters) > limit:
         echo(f"  ... {len(result.clusters) - limit:,} more in {out_dir / 'clusters.jsonl'}", err=True)

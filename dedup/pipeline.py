@@ -83,6 +83,7 @@ class Result:
     pairs: list[Pair]
     clusters: list[Cluster]
     summary: dict[str, Any] = field(default_factory=dict)
+    _member_of: dict[str, Cluster] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def duplicates(self) -> set[str]:
@@ -91,10 +92,9 @@ class Result:
 
     def cluster_of(self, article_id: str) -> Cluster | None:
         """The cluster holding ``article_id``, or None if it has no duplicate."""
-        for c in self.clusters:
-            if article_id in c.members:
-                return c
-        return None
+        if self._member_of is None:
+            self._member_of = {m: c for c in self.clusters for m in c.members}
+        return self._member_of.get(article_id)
 
 
 def versions() -> dict[str, str]:
