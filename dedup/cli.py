@@ -248,6 +248,9 @@ def run(
             write_json(out_dir / "summary.json", result.summary)
     except InputError as err:
         raise click.ClickException(f"{err} (nothing written; --skip-bad skips bad records)") from None
+    except OSError as err:  # the output side: a full disk, a read-only folder
+        where = err.filename or out_dir
+        raise click.ClickException(f"{where}: cannot write: {err.strerror or err}") from None
     if not quiet:
         print_summary(result, out_dir)
 

@@ -248,3 +248,18 @@ def test_the_installed_command_is_quiet_on_progress_when_piped(tmp_path):
     assert "cluster 0: keep" in done.stderr
     quiet = subprocess.run([*cmd, "--quiet"], capture_output=True, text=True, timeout=120)
     assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == ""
+
+
+def test_an_unwritable_output_is_a_one_line_error(tmp_path, monkeypatch):
+    import dedup.write
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(tmp_path / "out" / "pairs.jsonl"))
+
+    monkeypatch.setattr(dedup.write, "_create_temp", full_disk)
+    result = dedup_run(str(SEEDS), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    assert (
+        result.stderr.strip()
+        == f"Error: {tmp_path / 'out' / 'pairs.jsonl'}: cannot write: No space left on device"
+    )
