@@ -25,16 +25,17 @@ from dedup.metrics import score_clusters  # noqa: E402
 
 SETTINGS = {
     "defaults": {},
+    "speed: --sentence-weight 0 --threshold 0.4": {"sentence_weight": 0.0, "threshold": 0.4},
     "speed: --num-perm 64": {"num_perm": 64},
     "speed: --lsh-threshold 0.4": {"lsh_threshold": 0.4},
     "recall: --lsh-threshold 0.2": {"lsh_threshold": 0.2},
     "recall: --num-perm 256 --bands 85 --rows 3": {"num_perm": 256, "bands": 85, "rows": 3},
-    "recall: --threshold 0.35": {"threshold": 0.35},
-    "precision: --threshold 0.5": {"threshold": 0.5},
+    "recall: --threshold 0.3": {"threshold": 0.3},
+    "precision: --threshold 0.4": {"threshold": 0.4},
     "precision: --linkage complete": {"linkage": "complete"},
     "near-copies: 5-grams, 0.8/0.8": {"shingle_size": 5, "lsh_threshold": 0.8, "threshold": 0.8},
 }
-VARIANTS = ("all", "short-40w", "noisy")
+VARIANTS = ("all", "short-40w", "noisy", "short-40w+noisy")
 
 
 @click.command()

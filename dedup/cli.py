@@ -104,11 +104,19 @@ def param_options(f):
             help="Use 1 + log(tf) so repeated words count less.",
         ),
         click.option(
+            "--sentence-weight",
+            type=float,
+            default=d.sentence_weight,
+            show_default=True,
+            help="Weight of the sentence match in the score (the rest is the document cosine): how much "
+            "of the smaller article is said, sentence by sentence, in the other. 0: cosine alone (faster).",
+        ),
+        click.option(
             "--threshold",
             type=float,
             default=d.threshold,
             show_default=True,
-            help="TF-IDF cosine at or above which two articles are duplicates. Lower for recall "
+            help="Score at or above which two articles are duplicates. Lower for recall "
             "(short, noisy texts), higher for precision.",
         ),
         click.option(
@@ -135,7 +143,7 @@ def param_options(f):
 _PARAM_NAMES = [
     "shingle_unit", "shingle_size", "stopwords", "transliterate", "num_perm", "seed", "lsh_threshold",
     "bands", "rows", "max_bucket", "tfidf_analyzer", "tfidf_ngrams", "sublinear_tf", "threshold",
-    "linkage", "representative",
+    "linkage", "representative", "sentence_weight",
 ]  # fmt: skip
 
 
@@ -272,12 +280,12 @@ def print_summary(result: Result, out_dir: Path, limit: int = 20) -> None:
         f" ({s['timings_s'].get('total', 0):.1f} s)",
         err=True,
     )
-    cosine = {(p.a, p.b): p.cosine for p in result.pairs}
+    score = {(p.a, p.b): p.score for p in result.pairs}
     for cl in result.clusters[:limit]:
         others = []
         for m in cl.duplicates[:5]:
             key = (min(m, cl.representative), max(m, cl.representative))
-            others.append(f"{m} (cosine {cosine[key]:.2f})" if key in cosine else m)
+            others.append(f"{m} (score {score[key]:.2f})" if key in score else m)
         if len(cl.duplicates) > 5:
             others.append(f"and {len(cl.duplicates) - 5} more")
         echo(f"  cluster {cl.cluster}: keep {cl.representative}; duplicates: {', '.join(others)}", err=True)

@@ -33,10 +33,14 @@ class Params:
         max_bucket: LSH buckets larger than this are not expanded into all
             their pairs (see :func:`dedup.candidates.candidate_pairs`).
 
-    Verification (TF-IDF cosine):
+    Verification (TF-IDF cosine and sentence match):
         tfidf_analyzer, tfidf_ngrams, sublinear_tf: the TF-IDF features.
-        threshold: cosine similarity at or above which a candidate pair is a
-            duplicate, and at which the linkage still merges two groups.
+        sentence_weight: ``w`` in ``score = (1 - w) * cosine + w * match``,
+            where ``match`` is the sentence match (how much of the smaller
+            article is said, sentence by sentence, in the other; see
+            :mod:`dedup.sentences`). 0 uses the document cosine alone.
+        threshold: score at or above which a candidate pair is a duplicate,
+            and at which the linkage still merges two groups.
 
     Clusters:
         linkage: ``"average"`` re-clusters each connected component so that
@@ -58,7 +62,8 @@ class Params:
     tfidf_analyzer: str = "word"
     tfidf_ngrams: tuple[int, int] = (1, 1)
     sublinear_tf: bool = True
-    threshold: float = 0.40
+    sentence_weight: float = 0.5
+    threshold: float = 0.34
     linkage: str = "average"
     representative: str = "longest"
 
@@ -92,6 +97,7 @@ class Params:
             raise ValueError(f"seed must be a non-negative integer; got {self.seed!r}")
         unit_interval("lsh_threshold", closed=False)
         unit_interval("threshold", closed=True)
+        unit_interval("sentence_weight", closed=True)
         if (self.bands is None) != (self.rows is None):
             raise ValueError("give both bands and rows, or neither (then lsh_threshold sets them)")
         if self.bands is not None:

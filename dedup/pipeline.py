@@ -15,16 +15,21 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
+import scipy.sparse as sp
 
 from dedup.article import Article
 from dedup.candidates import candidate_pairs
 from dedup.cluster import choose_representative, cluster_pairs
 from dedup.normalize import shingles, tokenize
 from dedup.params import Params
+from dedup.sentences import SentenceBuilder, SentenceMatrix, sentence_match, split_sentences
 from dedup.sign import HASH_SCHEME, Signer, estimate_jaccard_pairs
 from dedup.verify import TfidfBuilder, pair_cosines
 
 SIGN_BATCH = 1_000
+# Inside a component, the sentence match of two members whose cosine is below this is not
+# computed (it would be near zero too); their score for the linkage is their cosine.
+MATCH_FLOOR = 0.1
 
 
 class ProgressBar(Protocol):
@@ -48,12 +53,15 @@ def no_progress(label: str, total: int | None) -> Iterator[ProgressBar]:
 
 @dataclass(frozen=True, slots=True)
 class Pair:
-    """A verified pair: ``a < b`` (ids), MinHash Jaccard estimate and TF-IDF cosine."""
+    """A verified pair: ``a < b`` (ids), MinHash Jaccard estimate, TF-IDF cosine, sentence match,
+    and the ``score`` that was compared with the threshold."""
 
     a: str
     b: str
     jaccard: float
     cosine: float
+    sentence_match: float
+    score: float
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -142,6 +150,7 @@ class Detector:
             sublinear_tf=p.sublinear_tf,
             tokenizer=self._tokenize,
         )
+        self._sentences = SentenceBuilder() if p.sentence_weight > 0 else None
         self.ids: list[str] = []
         self._index: dict[str, int] = {}
         self._lengths: list[int] = []
@@ -160,7 +169,13 @@ class Detector:
             raise ValueError(f"duplicate id {article.id!r}")
         t0 = time.perf_counter()
         p = self.params
-        tokens = self._tokenize(article.text)
+        if self._sentences is not None:
+            # Sentences break only at white space, so their tokens are the article's tokens.
+            per_sentence = [self._tokenize(s) for s in split_sentences(article.text)]
+            self._sentences.add(per_sentence)
+            tokens = [t for sentence in per_sentence for t in sentence]
+        else:
+            tokens = self._tokenize(article.text)
         self._pending.append(
             shingles(tokens, unit=p.shingle_unit, size=p.shingle_size, stopwords=self._stopwords)
         )
@@ -198,22 +213,28 @@ class Detector:
 
         t0 = time.perf_counter()
         matrix = self._tfidf.matrix()
+        sentences = self._sentences.matrix() if self._sentences is not None else None
+        w = p.sentence_weight
         with self._progress("verify", len(cands)) as bar:
             cosines = np.zeros(len(cands))
-            step = 50_000
+            matches = np.zeros(len(cands))
+            step = 20_000
             for lo in range(0, len(cands), step):
-                cosines[lo : lo + step] = pair_cosines(matrix, cands[lo : lo + step])
-                bar.update(len(cands[lo : lo + step]))
-        keep = cosines >= p.threshold
-        verified, vcos = cands[keep], cosines[keep]
+                chunk = cands[lo : lo + step]
+                cosines[lo : lo + step] = pair_cosines(matrix, chunk)
+                if sentences is not None:
+                    matches[lo : lo + step] = sentence_match(sentences, chunk)
+                bar.update(len(chunk))
+        scores = (1.0 - w) * cosines + w * matches
+        keep = scores >= p.threshold
+        verified, vcos, vmatch, vscore = cands[keep], cosines[keep], matches[keep], scores[keep]
         vjac = estimate_jaccard_pairs(signatures, verified)
         self.timings["verify"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
 
         def similarity(members: np.ndarray) -> np.ndarray:
-            sub = matrix[members]
-            return (sub @ sub.T).toarray()
+            return member_scores(members, matrix, sentences, w)
 
         groups = cluster_pairs(
             n, verified, similarity=similarity, threshold=p.threshold, linkage_method=p.linkage
@@ -225,9 +246,14 @@ class Detector:
             clusters.append(Cluster(k, self.ids[rep], [self.ids[m] for m in members]))
         ids = self.ids
         pairs = []
-        for (i, j), jac, cos in zip(verified.tolist(), vjac.tolist(), vcos.tolist(), strict=True):
+        found = zip(
+            verified.tolist(), vjac.tolist(), vcos.tolist(), vmatch.tolist(), vscore.tolist(), strict=True
+        )
+        for (i, j), jac, cos, match, score in found:
             a, b = (ids[i], ids[j]) if ids[i] < ids[j] else (ids[j], ids[i])
-            pairs.append(Pair(a, b, round(jac, 4), round(min(cos, 1.0), 4)))
+            pairs.append(
+                Pair(a, b, round(jac, 4), round(min(cos, 1.0), 4), round(match, 4), round(min(score, 1.0), 4))
+            )
         pairs.sort(key=lambda q: (q.a, q.b))
         self.timings["cluster"] = time.perf_counter() - t0
 
@@ -255,6 +281,27 @@ class Detector:
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
         }
         return Result(pairs=pairs, clusters=clusters, summary=summary)
+
+
+def member_scores(
+    members: np.ndarray, matrix: sp.csr_matrix, sentences: SentenceMatrix | None, weight: float
+) -> np.ndarray:
+    """The ``(m, m)`` scores of the members of a component, for the linkage.
+
+    ``(1 - weight) * cosine + weight * sentence match``; the sentence match of
+    two members whose cosine is below ``MATCH_FLOOR`` is taken to be their cosine.
+    """
+    sub = matrix[members]
+    cos = (sub @ sub.T).toarray()
+    if sentences is None or weight == 0:
+        return cos
+    i, j = np.triu_indices(len(members), 1)
+    near = cos[i, j] >= MATCH_FLOOR
+    match = cos.copy()
+    match[i[near], j[near]] = match[j[near], i[near]] = sentence_match(
+        sentences, np.stack([members[i[near]], members[j[near]]], axis=1)
+    )
+    return (1.0 - weight) * cos + weight * match
 
 
 ArticleLike = Article | tuple[str, str] | Mapping[str, Any]

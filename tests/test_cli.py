@@ -44,8 +44,8 @@ def test_seeds_make_exactly_one_cluster_and_one_pair(tmp_path):
     assert clusters[0]["representative"] in SEED_PAIR
     pairs = read_jsonl(out / "pairs.jsonl")
     assert [(p["a"], p["b"]) for p in pairs] == [tuple(SEED_PAIR)]
-    assert set(pairs[0]) == {"a", "b", "jaccard", "cosine"}
-    assert pairs[0]["cosine"] >= 0.4
+    assert list(pairs[0]) == ["a", "b", "jaccard", "cosine", "sentence_match", "score"]
+    assert pairs[0]["score"] >= 0.34 and pairs[0]["cosine"] > 0.7
     kept = sorted(p.stem for p in (out / "deduplicated").iterdir())
     removed = [m for m in SEED_PAIR if m != clusters[0]["representative"]]
     assert kept == sorted(set(p.stem for p in SEEDS.glob("*.txt")) - set(removed))
@@ -61,7 +61,8 @@ def test_summary_accounts_for_every_article_and_records_the_parameters(tmp_path)
     assert summary["minhash"]["num_perm"] == 128
     assert summary["minhash"]["seed"] == 1
     assert "sha1" in summary["minhash"]["hash_scheme"]
-    assert summary["params"]["threshold"] == 0.40
+    assert summary["params"]["threshold"] == 0.34
+    assert summary["params"]["sentence_weight"] == 0.5
     assert {"bands", "rows"} <= set(summary["params"])
     assert {"datasketch", "scikit-learn", "dedup"} <= set(summary["versions"])
     assert {"read_sign", "candidates", "verify", "cluster", "write", "total"} <= set(summary["timings_s"])
@@ -228,9 +229,9 @@ def test_an_interrupted_run_leaves_no_half_written_file(tmp_path, monkeypatch):
         return real(obj)
 
     monkeypatch.setattr(dedup.write, "_json_line", cut_after_first_line)
-    result = dedup_run(str(SEEDS), "-o", str(out), "-q", "--threshold", "0.3")
+    result = dedup_run(str(SEEDS), "-o", str(out), "-q", "--threshold", "0.25")
     assert result.exit_code == 1 and "Aborted" in result.stderr  # click's answer to Ctrl-C
-    assert len(calls) == 2  # cut inside pairs.jsonl (threshold 0.3 makes more than one pair)
+    assert len(calls) == 2  # cut inside pairs.jsonl (threshold 0.25 makes three pairs)
     after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     assert after == before
     assert not [p for p in out.rglob("*") if ".tmp" in p.name or p.name.startswith(".")]
