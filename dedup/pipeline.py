@@ -121,8 +121,8 @@ def versions() -> dict[str, str]:
 class Detector:
     """Streams articles through signing and term counting, then finds duplicates.
 
-    Memory holds one MinHash signature (``4 * num_perm`` bytes) and one sparse
-    term-count row per article, never the texts.
+    Memory holds one MinHash signature (``4 * num_perm`` bytes), one sparse
+    term-count row per article and one per sentence, never the texts.
 
     Examples:
         >>> det = Detector(Params())

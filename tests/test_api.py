@@ -1,6 +1,12 @@
 """The library call ingestion jobs and scripts use: no files needed."""
 
+import gzip
+import json
+from pathlib import Path
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dedup import Article, Detector, Params, find_duplicates
 
@@ -82,3 +88,40 @@ def test_detector_streams_articles_one_at_a_time():
         detector.add(Article(f"id{i}", text))
     assert len(detector) == 3
     assert [c.members for c in detector.finish().clusters] == [["id0", "id2"]]
+
+
+def test_sentence_weight_zero_is_the_document_cosine_alone():
+    result = find_duplicates([("a", STORY), ("b", REWRITE)], sentence_weight=0.0, threshold=0.3)
+    (pair,) = result.pairs
+    assert pair.score == pair.cosine and pair.sentence_match == 0.0
+
+
+def test_the_score_mixes_cosine_and_sentence_match():
+    (pair,) = find_duplicates([("a", STORY), ("b", REWRITE)], sentence_weight=0.25).pairs
+    assert pair.score == pytest.approx(0.75 * pair.cosine + 0.25 * pair.sentence_match, abs=2e-4)
+
+
+DEV = (
+    Path(__file__).resolve().parent.parent.parent
+    / "shared"
+    / "data"
+    / "wmt-variants-dev"
+    / "articles.jsonl.gz"
+)
+
+
+@pytest.mark.skipif(not DEV.exists(), reason=f"dev data not found at {DEV}")
+@settings(max_examples=5, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_input_order_does_not_change_the_clusters(rnd):
+    """The same articles in another order: the same pairs and the same clusters."""
+    with gzip.open(DEV, "rt", encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f]
+    articles = [(r["id"], r["text"]) for r in rows if r["lang"] == "en"][:400]
+    shuffled = articles[:]
+    rnd.shuffle(shuffled)
+    a, b = find_duplicates(articles), find_duplicates(shuffled)
+    assert sorted(map(tuple, (sorted(c.members) for c in a.clusters))) == sorted(
+        map(tuple, (sorted(c.members) for c in b.clusters))
+    )
+    assert {(p.a, p.b): p.score for p in a.pairs} == pytest.approx({(p.a, p.b): p.score for p in b.pairs})
