@@ -164,11 +164,12 @@ def main(data: Path, only: tuple[str, ...]) -> None:
             score = (1 - weight) * pair_cosines(matrix, pairs) + weight * match
             memo: dict[bytes, np.ndarray] = {}
 
-            def sim(m, matrix=matrix, weight=weight, memo=memo, sentences=sentences):
-                key = m.tobytes()
-                if key not in memo:
-                    memo[key] = member_scores(m, matrix, sentences, weight)
-                return memo[key]
+            def sim(groups, matrix=matrix, weight=weight, memo=memo, sentences=sentences):
+                todo = [m for m in groups if m.tobytes() not in memo]
+                if todo:
+                    for m, scores in zip(todo, member_scores(todo, matrix, sentences, weight), strict=True):
+                        memo[m.tobytes()] = scores
+                return [memo[m.tobytes()] for m in groups]
 
             for link in linkages:
                 row = []

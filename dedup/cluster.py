@@ -43,10 +43,7 @@ def components(n: int, pairs: np.ndarray) -> np.ndarray:
     return connected_components(graph, directed=False)[1]
 
 
-def _split(
-    members: np.ndarray, similarity: Callable[[np.ndarray], np.ndarray], threshold: float, method: str
-) -> list[np.ndarray]:
-    sim = similarity(members)
+def _split(members: np.ndarray, sim: np.ndarray, threshold: float, method: str) -> list[np.ndarray]:
     dist = np.clip(1.0 - sim, 0.0, None)
     np.fill_diagonal(dist, 0.0)
     tree = linkage(squareform(dist, checks=False), method=method)
@@ -60,7 +57,7 @@ def cluster_pairs(
     n: int,
     pairs: np.ndarray,
     *,
-    similarity: Callable[[np.ndarray], np.ndarray],
+    similarity: Callable[[list[np.ndarray]], list[np.ndarray]],
     threshold: float,
     linkage_method: str = "average",
 ) -> list[np.ndarray]:
@@ -69,8 +66,9 @@ def cluster_pairs(
     Args:
         n: number of nodes (articles).
         pairs: ``(k, 2)`` verified pairs.
-        similarity: given sorted member indices, their ``(m, m)`` similarity
-            matrix (cosine); only called for components to re-cluster.
+        similarity: given the sorted member indices of each component to
+            re-cluster, their ``(m, m)`` similarity matrices (one call for all
+            components, so that the scores can be computed in batches).
         threshold: similarity at which the linkage still merges two groups.
         linkage_method: ``"single"`` (plain connected components),
             ``"average"`` or ``"complete"``.
@@ -81,14 +79,18 @@ def cluster_pairs(
     order = np.argsort(labels, kind="stable")
     bounds = np.flatnonzero(np.diff(labels[order])) + 1
     out: list[np.ndarray] = []
+    recluster: list[np.ndarray] = []
     for members in np.split(order, bounds):
         if len(members) < 2:
             continue
         members = np.sort(members)
         if linkage_method == "single" or len(members) == 2 or len(members) > MAX_RECLUSTER:
             out.append(members)
-            continue
-        out.extend(part for part in _split(members, similarity, threshold, linkage_method) if len(part) >= 2)
+        else:
+            recluster.append(members)
+    if recluster:
+        for members, sim in zip(recluster, similarity(recluster), strict=True):
+            out.extend(part for part in _split(members, sim, threshold, linkage_method) if len(part) >= 2)
     out.sort(key=lambda m: int(m[0]))
     return out
 

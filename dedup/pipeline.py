@@ -179,7 +179,7 @@ class Detector:
         self._pending.append(
             shingles(tokens, unit=p.shingle_unit, size=p.shingle_size, stopwords=self._stopwords)
         )
-        self._tfidf.add(article.text)
+        self._tfidf.add(article.text, tokens)
         self._index[article.id] = len(self.ids)
         self.ids.append(article.id)
         self._lengths.append(len(article.text))
@@ -233,8 +233,8 @@ class Detector:
 
         t0 = time.perf_counter()
 
-        def similarity(members: np.ndarray) -> np.ndarray:
-            return member_scores(members, matrix, sentences, w)
+        def similarity(groups: list[np.ndarray]) -> list[np.ndarray]:
+            return member_scores(groups, matrix, sentences, w)
 
         groups = cluster_pairs(
             n, verified, similarity=similarity, threshold=p.threshold, linkage_method=p.linkage
@@ -284,24 +284,34 @@ class Detector:
 
 
 def member_scores(
-    members: np.ndarray, matrix: sp.csr_matrix, sentences: SentenceMatrix | None, weight: float
-) -> np.ndarray:
-    """The ``(m, m)`` scores of the members of a component, for the linkage.
+    groups: list[np.ndarray], matrix: sp.csr_matrix, sentences: SentenceMatrix | None, weight: float
+) -> list[np.ndarray]:
+    """The ``(m, m)`` scores among the members of each group (a component to re-cluster).
 
     ``(1 - weight) * cosine + weight * sentence match``; the sentence match of
     two members whose cosine is below ``MATCH_FLOOR`` is taken to be their cosine.
+    The sentence matches of all groups are computed in one batch.
     """
-    sub = matrix[members]
-    cos = (sub @ sub.T).toarray()
+    cosines = []
+    for members in groups:
+        sub = matrix[members]
+        cosines.append((sub @ sub.T).toarray())
     if sentences is None or weight == 0:
-        return cos
-    i, j = np.triu_indices(len(members), 1)
-    near = cos[i, j] >= MATCH_FLOOR
-    match = cos.copy()
-    match[i[near], j[near]] = match[j[near], i[near]] = sentence_match(
-        sentences, np.stack([members[i[near]], members[j[near]]], axis=1)
-    )
-    return (1.0 - weight) * cos + weight * match
+        return cosines
+    wanted = []  # per group: (row, col) of the pairs whose sentence match is needed
+    for members, cos in zip(groups, cosines, strict=True):
+        i, j = np.triu_indices(len(members), 1)
+        near = cos[i, j] >= MATCH_FLOOR
+        wanted.append((i[near], j[near]))
+    pairs = np.concatenate([np.stack([m[i], m[j]], axis=1) for m, (i, j) in zip(groups, wanted, strict=True)])
+    matches = sentence_match(sentences, pairs)
+    out, at = [], 0
+    for cos, (i, j) in zip(cosines, wanted, strict=True):
+        match = cos.copy()
+        match[i, j] = match[j, i] = matches[at : at + len(i)]
+        at += len(i)
+        out.append((1.0 - weight) * cos + weight * match)
+    return out
 
 
 ArticleLike = Article | tuple[str, str] | Mapping[str, Any]

@@ -47,16 +47,29 @@ class TfidfBuilder:
             token_pattern=None if analyzer == "word" and tokenizer else r"(?u)\b\w+\b",
         )
         self._analyze = vectorizer.build_analyzer()
+        self._words = analyzer == "word"
+        self.ngram_range = ngram_range
         self.sublinear_tf = sublinear_tf
         self.vocabulary_: dict[str, int] = {}
         self._indices = array("i")
         self._counts = array("f")
         self._indptr = array("q", [0])
 
-    def add(self, text: str) -> None:
-        """Count the terms of one more document (row ``len(self)``)."""
+    def add(self, text: str, tokens: list[str] | None = None) -> None:
+        """Count the terms of one more document (row ``len(self)``).
+
+        ``tokens``, if given, are ``text`` already tokenised the way the
+        tokenizer would (word analyzer only): they are not tokenised again.
+        """
         vocab = self.vocabulary_
-        for term, count in Counter(self._analyze(text)).items():
+        if tokens is not None and self._words:
+            lo, hi = self.ngram_range
+            terms = [
+                " ".join(tokens[i : i + n]) for n in range(lo, hi + 1) for i in range(len(tokens) - n + 1)
+            ]
+        else:
+            terms = self._analyze(text)
+        for term, count in Counter(terms).items():
             idx = vocab.get(term)
             if idx is None:
                 idx = vocab[term] = len(vocab)

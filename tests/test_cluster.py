@@ -8,7 +8,7 @@ from dedup.cluster import choose_representative, cluster_pairs
 
 def similarity_from(matrix):
     matrix = np.asarray(matrix, dtype=float)
-    return lambda members: matrix[np.ix_(members, members)]
+    return lambda groups: [matrix[np.ix_(members, members)] for members in groups]
 
 
 # Two tight stories {0,1,2} and {3,4,5}, joined by one borderline pair (2, 3).
