@@ -27,8 +27,9 @@ from dedup.sign import HASH_SCHEME, Signer, estimate_jaccard_pairs
 from dedup.verify import TfidfBuilder, pair_cosines
 
 SIGN_BATCH = 1_000
-# Inside a component, the sentence match of two members whose cosine is below this is not
-# computed (it would be near zero too); their score for the linkage is their cosine.
+# The sentence match of two articles whose cosine is below this is not computed: it is
+# taken to be their cosine. (On the dev set and its noisy variants, no candidate pair below
+# this cosine scores above 0.28 with its match computed; most chance candidates are below it.)
 MATCH_FLOOR = 0.1
 
 
@@ -221,9 +222,12 @@ class Detector:
             step = 20_000
             for lo in range(0, len(cands), step):
                 chunk = cands[lo : lo + step]
-                cosines[lo : lo + step] = pair_cosines(matrix, chunk)
+                cos = cosines[lo : lo + step] = pair_cosines(matrix, chunk)
                 if sentences is not None:
-                    matches[lo : lo + step] = sentence_match(sentences, chunk)
+                    near = cos >= MATCH_FLOOR
+                    match = matches[lo : lo + step]
+                    match[:] = cos
+                    match[near] = sentence_match(sentences, chunk[near])
                 bar.update(len(chunk))
         scores = (1.0 - w) * cosines + w * matches
         keep = scores >= p.threshold
@@ -233,8 +237,13 @@ class Detector:
 
         t0 = time.perf_counter()
 
+        known = None
+        if sentences is not None:  # the candidates' matches, so that the linkage does not redo them
+            both = np.concatenate([cands, cands[:, ::-1]])
+            known = sp.csr_matrix((np.tile(matches, 2) + 1.0, (both[:, 0], both[:, 1])), shape=(n, n))
+
         def similarity(groups: list[np.ndarray]) -> list[np.ndarray]:
-            return member_scores(groups, matrix, sentences, w)
+            return member_scores(groups, matrix, sentences, w, known=known)
 
         groups = cluster_pairs(
             n, verified, similarity=similarity, threshold=p.threshold, linkage_method=p.linkage
@@ -284,31 +293,40 @@ class Detector:
 
 
 def member_scores(
-    groups: list[np.ndarray], matrix: sp.csr_matrix, sentences: SentenceMatrix | None, weight: float
+    groups: list[np.ndarray],
+    matrix: sp.csr_matrix,
+    sentences: SentenceMatrix | None,
+    weight: float,
+    *,
+    known: sp.csr_matrix | None = None,
 ) -> list[np.ndarray]:
     """The ``(m, m)`` scores among the members of each group (a component to re-cluster).
 
     ``(1 - weight) * cosine + weight * sentence match``; the sentence match of
     two members whose cosine is below ``MATCH_FLOOR`` is taken to be their cosine.
-    The sentence matches of all groups are computed in one batch.
+    ``known`` holds sentence matches already computed, plus one (so that a match
+    of 0 is told apart from a missing one); the others are computed in one batch.
     """
-    cosines = []
-    for members in groups:
-        sub = matrix[members]
-        cosines.append((sub @ sub.T).toarray())
+    cosines = [(matrix[m] @ matrix[m].T).toarray() for m in groups]
     if sentences is None or weight == 0:
         return cosines
-    wanted = []  # per group: (row, col) of the pairs whose sentence match is needed
+    matches, wanted = [], []
     for members, cos in zip(groups, cosines, strict=True):
-        i, j = np.triu_indices(len(members), 1)
-        near = cos[i, j] >= MATCH_FLOOR
-        wanted.append((i[near], j[near]))
-    pairs = np.concatenate([np.stack([m[i], m[j]], axis=1) for m, (i, j) in zip(groups, wanted, strict=True)])
-    matches = sentence_match(sentences, pairs)
-    out, at = [], 0
-    for cos, (i, j) in zip(cosines, wanted, strict=True):
         match = cos.copy()
-        match[i, j] = match[j, i] = matches[at : at + len(i)]
+        if known is not None:
+            got = known[members][:, members].toarray()
+            match = np.where(got > 0, got - 1.0, match)
+        else:
+            got = np.zeros_like(cos)
+        i, j = np.triu_indices(len(members), 1)
+        todo = (cos[i, j] >= MATCH_FLOOR) & (got[i, j] == 0)
+        matches.append(match)
+        wanted.append((i[todo], j[todo]))
+    pairs = np.concatenate([np.stack([m[i], m[j]], axis=1) for m, (i, j) in zip(groups, wanted, strict=True)])
+    computed = sentence_match(sentences, pairs)
+    out, at = [], 0
+    for match, cos, (i, j) in zip(matches, cosines, wanted, strict=True):
+        match[i, j] = match[j, i] = computed[at : at + len(i)]
         at += len(i)
         out.append((1.0 - weight) * cos + weight * match)
     return out
