@@ -34,9 +34,9 @@ import numpy as np
 import scipy.sparse as sp
 
 # A sentence ends at . ! ? or … (with any closing quotes or brackets) followed by
-# white space, or at a line break. Abbreviations split a sentence in two at worst,
-# which both articles do alike.
-_SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'»”’)\]]))\s+|\s*\n\s*")
+# white space, at a CJK full stop, exclamation or question mark, or at a line break.
+# Abbreviations split a sentence in two at worst, which both articles do alike.
+_SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'»”’)\]]))\s+|(?<=[。！？])\s*|\s*\n\s*")
 
 
 def split_sentences(text: str) -> list[str]:

@@ -21,6 +21,7 @@ from dedup.sentences import SentenceBuilder, sentence_match, split_sentences
             ["Headline", "First paragraph.", "Leave a Comment"],
         ),
         ("   ", []),
+        ("习近平抵达莫斯科。他将会见普京！", ["习近平抵达莫斯科。", "他将会见普京！"]),
     ],
 )
 def test_split_sentences(text, expected):
