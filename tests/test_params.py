@@ -19,6 +19,8 @@ from dedup import Params, find_duplicates
         ({"bands": 100, "rows": 2}, "exceeds num_perm"),
         ({"tfidf_ngrams": (2, 1)}, "tfidf_ngrams must be"),
         ({"seed": -1}, "seed must be"),
+        ({"sentence_weight": 1.2}, "sentence_weight must be a number in"),
+        ({"sentence_weight": "half"}, "sentence_weight must be a number in"),
     ],
 )
 def test_bad_parameters_are_rejected_with_a_clear_message(kwargs, message):
