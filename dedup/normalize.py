@@ -15,6 +15,11 @@ from collections.abc import Iterable, Sequence
 # A token is a run of letters, digits or underscores; everything else
 # (punctuation, symbols, white space) separates tokens.
 _WORD = re.compile(r"\w+")
+# Scripts written without spaces between words (Chinese, Japanese kana): a run of them is
+# cut into overlapping character bigrams, the usual stand-in for words in search engines
+# (Lucene's CJK bigrams), so that two texts in these scripts share tokens as texts in
+# alphabetic scripts do.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _SPACE = re.compile(r"\s+")
 
 
@@ -37,8 +42,26 @@ def normalize(text: str, *, transliterate: bool = False) -> str:
 
 
 def tokenize(text: str, *, transliterate: bool = False) -> list[str]:
-    """Split ``text`` into normalised word tokens, punctuation stripped."""
-    return _WORD.findall(normalize(text, transliterate=transliterate))
+    """Split ``text`` into normalised word tokens, punctuation stripped.
+
+    Runs of Chinese characters and Japanese kana become overlapping character
+    bigrams ("习近平抵达" → "习近", "近平", "平抵", "抵达").
+    """
+    tokens = _WORD.findall(normalize(text, transliterate=transliterate))
+    if not _CJK.search(text):
+        return tokens
+    out: list[str] = []
+    for token in tokens:
+        at = 0
+        for run in _CJK.finditer(token):
+            if run.start() > at:
+                out.append(token[at : run.start()])
+            chars = run.group()
+            out.extend(chars[i : i + 2] for i in range(max(len(chars) - 1, 1)))
+            at = run.end()
+        if at < len(token):
+            out.append(token[at:])
+    return out
 
 
 def shingles(

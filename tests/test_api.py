@@ -125,3 +125,21 @@ def test_input_order_does_not_change_the_clusters(rnd):
         map(tuple, (sorted(c.members) for c in b.clusters))
     )
     assert {(p.a, p.b): p.score for p in a.pairs} == pytest.approx({(p.a, p.b): p.score for p in b.pairs})
+
+
+def test_chinese_rewrites_are_found_and_a_same_topic_article_is_not():
+    """Scripts without spaces are tokenised into character bigrams, so the same rules apply."""
+    a = (
+        "中国国家主席习近平周一抵达莫斯科，与俄罗斯总统普京举行会谈。"
+        "这是习近平连任以来首次出访。双方预计将签署能源和贸易协议。"
+    )
+    b = (
+        "周一，中国国家主席习近平抵达莫斯科，同俄罗斯总统普京会谈。"
+        "这是他再次当选后的首次出国访问。预计两国将签署能源与贸易方面的协议。"
+    )
+    same_topic = (
+        "俄罗斯总统普京周二在莫斯科会见了印度外长，双方讨论了石油贸易。印度表示将继续购买俄罗斯能源。"
+    )
+    other = "阿尔卑斯山周日普降大雪，多条山口道路被迫关闭。救援队警告徒步者，雪崩风险将持续到周中。"
+    result = find_duplicates([("a", a), ("b", b), ("t", same_topic), ("o", other)])
+    assert [c.members for c in result.clusters] == [["a", "b"]]

@@ -18,6 +18,21 @@ def test_variants_tokenise_alike(a, b):
     assert tokenize(a) == tokenize(b)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("习近平抵达莫斯科", ["习近", "近平", "平抵", "抵达", "达莫", "莫斯", "斯科"]),
+        ("普京：欢迎！", ["普京", "欢迎"]),
+        ("G20峰会在京举行", ["g20", "峰会", "会在", "在京", "京举", "举行"]),
+        ("日本の首相", ["日本", "本の", "の首", "首相"]),
+        ("中 国", ["中", "国"]),  # a lone character is a token of its own
+        ("Seoul 서울", ["seoul", "서울"]),  # Hangul is written with spaces: words as usual
+    ],
+)
+def test_scripts_without_spaces_become_character_bigrams(text, expected):
+    assert tokenize(text) == expected
+
+
 def test_transliteration_folds_scripts_to_ascii():
     pytest.importorskip("unidecode")
     assert tokenize("Зеленский", transliterate=True) == ["zelenskii"]
