@@ -38,6 +38,14 @@ def exact_hash_clusters(articles: list[dict]) -> list[list[str]]:
     return [g for g in groups.values() if len(g) > 1]
 
 
+def component_clusters(ids: list[str], edges: np.ndarray) -> list[list[str]]:
+    """The connected components (of two or more ids) of the graph with these index edges."""
+    groups: dict[int, list[str]] = {}
+    for art_id, label in zip(ids, components(len(ids), edges), strict=True):
+        groups.setdefault(int(label), []).append(art_id)
+    return [g for g in groups.values() if len(g) > 1]
+
+
 def minhash_lsh_clusters(articles: list[dict], threshold: float = 0.8, ngram: int = 5) -> list[list[str]]:
     """The usual near-duplicate setting: datasketch MinHashLSH on word n-grams, every pair it
     returns taken as a duplicate (as most dedup pipelines do), grouped into connected components."""
@@ -49,11 +57,7 @@ def minhash_lsh_clusters(articles: list[dict], threshold: float = 0.8, ngram: in
         lsh.insert(i, m)
         sigs.append(m)
     edges = [(i, j) for i, m in enumerate(sigs) for j in lsh.query(m) if j > i]
-    labels = components(len(articles), np.array(edges, dtype=np.int64).reshape(-1, 2))
-    groups: dict[int, list[str]] = {}
-    for a, lab in zip(articles, labels, strict=True):
-        groups.setdefault(int(lab), []).append(a["id"])
-    return [g for g in groups.values() if len(g) > 1]
+    return component_clusters([a["id"] for a in articles], np.array(edges, dtype=np.int64).reshape(-1, 2))
 
 
 def all_pairs_tfidf(
@@ -69,11 +73,7 @@ def all_pairs_tfidf(
     best = None
     for t in np.round(np.arange(0.20, 0.71, 0.01), 2):
         i, j = np.nonzero(np.triu(sim >= t))
-        labels = components(len(ids), np.stack([i, j], axis=1).astype(np.int64))
-        groups: dict[int, list[str]] = {}
-        for art_id, lab in zip(ids, labels, strict=True):
-            groups.setdefault(int(lab), []).append(art_id)
-        sc = score_clusters(ids, [g for g in groups.values() if len(g) > 1], gold)
+        sc = score_clusters(ids, component_clusters(ids, np.stack([i, j], axis=1).astype(np.int64)), gold)
         if best is None or sc.f1 > best[1].f1:
             best = (float(t), sc)
     return best

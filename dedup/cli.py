@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -23,6 +24,13 @@ def _ngrams(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int
         return int(lo), int(hi or lo)
     except ValueError:
         raise click.BadParameter(f"expected MIN,MAX such as 1,2; got {value!r}") from None
+
+
+def _with_options(f, options: list) -> Any:
+    """Apply click options to ``f`` so that they are listed in the order given."""
+    for option in reversed(options):
+        f = option(f)
+    return f
 
 
 def param_options(f):
@@ -135,16 +143,10 @@ def param_options(f):
             help="Which member of a cluster the deduplicated output keeps.",
         ),
     ]
-    for option in reversed(options):
-        f = option(f)
-    return f
+    return _with_options(f, options)
 
 
-_PARAM_NAMES = [
-    "shingle_unit", "shingle_size", "stopwords", "transliterate", "num_perm", "seed", "lsh_threshold",
-    "bands", "rows", "max_bucket", "tfidf_analyzer", "tfidf_ngrams", "sublinear_tf", "threshold",
-    "linkage", "representative", "sentence_weight",
-]  # fmt: skip
+_PARAM_NAMES = [field.name for field in dataclasses.fields(Params)]
 
 
 def params_from(options: dict[str, Any]) -> Params:
@@ -182,9 +184,7 @@ def input_options(f):
         ),
         click.option("-q", "--quiet", is_flag=True, help="No progress bars and no summary on stderr."),
     ]
-    for option in reversed(options):
-        f = option(f)
-    return f
+    return _with_options(f, options)
 
 
 @main.command()

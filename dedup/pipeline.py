@@ -224,10 +224,7 @@ class Detector:
                 chunk = cands[lo : lo + step]
                 cos = cosines[lo : lo + step] = pair_cosines(matrix, chunk)
                 if sentences is not None:
-                    near = cos >= MATCH_FLOOR
-                    match = matches[lo : lo + step]
-                    match[:] = cos
-                    match[near] = sentence_match(sentences, chunk[near])
+                    matches[lo : lo + step] = floored_match(sentences, chunk, cos)
                 bar.update(len(chunk))
         scores = (1.0 - w) * cosines + w * matches
         keep = scores >= p.threshold
@@ -292,6 +289,15 @@ class Detector:
         return Result(pairs=pairs, clusters=clusters, summary=summary)
 
 
+def floored_match(sentences: SentenceMatrix, pairs: np.ndarray, cosines: np.ndarray) -> np.ndarray:
+    """The sentence match of each pair, computed only where its cosine reaches ``MATCH_FLOOR``
+    (below, the cosine stands for it)."""
+    match = np.array(cosines, dtype=np.float64)
+    near = match >= MATCH_FLOOR
+    match[near] = sentence_match(sentences, pairs[near])
+    return match
+
+
 def member_scores(
     groups: list[np.ndarray],
     matrix: sp.csr_matrix,
@@ -307,23 +313,25 @@ def member_scores(
     ``known`` holds sentence matches already computed, plus one (so that a match
     of 0 is told apart from a missing one); the others are computed in one batch.
     """
-    cosines = [(matrix[m] @ matrix[m].T).toarray() for m in groups]
+    cosines = []
+    for members in groups:
+        sub = matrix[members]
+        cosines.append((sub @ sub.T).toarray())
     if sentences is None or weight == 0:
         return cosines
     matches, wanted = [], []
     for members, cos in zip(groups, cosines, strict=True):
         match = cos.copy()
+        i, j = np.triu_indices(len(members), 1)
         if known is not None:
             got = known[members][:, members].toarray()
             match = np.where(got > 0, got - 1.0, match)
-        else:
-            got = np.zeros_like(cos)
-        i, j = np.triu_indices(len(members), 1)
-        todo = (cos[i, j] >= MATCH_FLOOR) & (got[i, j] == 0)
+            i, j = i[got[i, j] == 0], j[got[i, j] == 0]
         matches.append(match)
-        wanted.append((i[todo], j[todo]))
+        wanted.append((i, j))
     pairs = np.concatenate([np.stack([m[i], m[j]], axis=1) for m, (i, j) in zip(groups, wanted, strict=True)])
-    computed = sentence_match(sentences, pairs)
+    needed = np.concatenate([cos[i, j] for cos, (i, j) in zip(cosines, wanted, strict=True)])
+    computed = floored_match(sentences, pairs, needed)
     out, at = [], 0
     for match, cos, (i, j) in zip(matches, cosines, wanted, strict=True):
         match[i, j] = match[j, i] = computed[at : at + len(i)]

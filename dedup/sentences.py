@@ -18,8 +18,8 @@ made of words with a low IDF and weigh little, without any list of them.
 
 Sentence vectors use the documents' IDF (a word's document frequency, counted
 once per article), sublinear term frequency, and are L2-normalised. Scores
-for many pairs are computed at once with one sparse product per chunk: the
-term columns of each pair are shifted into a block of their own, so that the
+for many pairs are computed at once with one sparse product per chunk: each
+(pair, term) is given a column of its own, numbered densely, so that the
 product only holds the sentence pairs of the same article pair.
 """
 
