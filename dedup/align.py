@@ -30,8 +30,9 @@ onto paragraphs:
    an outlet moved up or down is found, and marked ``moved``.
 6. Sentence links become paragraph links: paragraphs of A and of B are linked
    when they hold aligned sentences, written as few n:m links as possible
-   (each link stands for all its a × b paragraph pairs). Content paragraphs
-   with no link are ``only_a`` / ``only_b``.
+   (each link stands for all its a × b paragraph pairs). A link's score is
+   the TF-IDF cosine of its aligned sentences; links under ``min_score`` are
+   dropped. Content paragraphs with no link are ``only_a`` / ``only_b``.
 
 Measured by ``benchmarks/alignment.py``; see the README for the figures.
 """
@@ -158,6 +159,7 @@ def align(
     threshold: float = 0.1,
     attach: float = 0.4,
     move: float = 0.5,
+    min_score: float = 0.2,
     unit: str = "sentence",
     similarity: str = "tfidf",
     stopwords: str = "english",
@@ -170,6 +172,9 @@ def align(
         attach: similarity at which a left-out sentence joins its neighbour's block.
         move: similarity at which two out-of-order sentences are still paired
             (1.0 or more turns moved-paragraph detection off).
+        min_score: paragraph links scoring less are dropped: two different
+            articles on one event share names and facts sentence by sentence,
+            but at lower similarity than two versions of one text.
         unit: ``"sentence"`` (default) or ``"paragraph"`` (align whole paragraphs).
         similarity: ``"tfidf"`` (cosine), ``"fuzz"`` (rapidfuzz token-set
             ratio) or ``"mix"`` (their mean); measured in ``benchmarks/alignment.py``.
@@ -183,6 +188,7 @@ def align(
     _check("threshold", threshold)
     _check("attach", attach)
     _check("move", move, high=2.0)
+    _check("min_score", min_score)
     if unit not in UNITS:
         raise ValueError(f"unit must be one of {UNITS}, got {unit!r}")
     if similarity not in SIMILARITIES:
@@ -217,6 +223,8 @@ def align(
     owner_a = [p for p, _ in units_a]
     owner_b = [p for p, _ in units_b]
     links = _paragraph_links(unit_links, owner_a, owner_b, features)
+    links = [link for link in links if link.score >= min_score]
+    kept = {(i, j) for link in links for i in link.a for j in link.b}
     linked_a = {i for link in links for i in link.a}
     linked_b = {j for link in links for j in link.b}
     return Alignment(
@@ -227,7 +235,11 @@ def align(
         only_b=[j for j, _ in content_b if j not in linked_b],
         boilerplate_a=boiler_a,
         boilerplate_b=boiler_b,
-        sentence_links=[(x, y, s) for x, y, s, _ in unit_links] if unit == "sentence" else [],
+        sentence_links=[
+            (x, y, s)
+            for x, y, s, _ in unit_links
+            if unit == "sentence" and any((owner_a[i], owner_b[j]) in kept for i in x for j in y)
+        ],
         sentences_a=sentences_a,
         sentences_b=sentences_b,
     )
