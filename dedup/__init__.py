@@ -1,12 +1,26 @@
 """dedup: find rewrites and machine-translation variants of news articles.
 
 Library first: :func:`find_duplicates` for a batch of articles,
-:class:`Detector` to stream articles through, :class:`Params` for settings.
+:class:`Detector` to stream articles through, :class:`Params` for settings;
+:func:`align` to show which paragraphs of two variants match.
 """
 
+from dedup.align import Alignment, Link, align
 from dedup.article import Article, InputError
 from dedup.params import Params
 from dedup.pipeline import Cluster, Detector, Pair, Result, find_duplicates
 
-__all__ = ["Article", "Cluster", "Detector", "InputError", "Pair", "Params", "Result", "find_duplicates"]
+__all__ = [
+    "Alignment",
+    "Article",
+    "Cluster",
+    "Detector",
+    "InputError",
+    "Link",
+    "Pair",
+    "Params",
+    "Result",
+    "align",
+    "find_duplicates",
+]
 __version__ = "0.1.0"
