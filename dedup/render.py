@@ -296,6 +296,13 @@ def _md(text: str) -> str:
     return re.sub(r"\s*\n\s*", "<br>", text.strip())
 
 
+def _md_name(name: str) -> str:
+    """An id or a file name as Markdown code (read as is), its pipes escaped for tables."""
+    if "`" in name or "\n" in name:
+        return _md(name)
+    return "`" + name.replace("|", "\\|") + "`"
+
+
 def _md_cell(indices: Sequence[int], paragraphs: list[str], shown: set[int]) -> str:
     parts = []
     for i in indices:
@@ -315,9 +322,9 @@ def render_markdown(alignment: Alignment, *, names: tuple[str, str] = ("A", "B")
     """
     al = alignment
     out = [
-        f"{heading} {_md(names[0])} ↔ {_md(names[1])}",
+        f"{heading} {_md_name(names[0])} ↔ {_md_name(names[1])}",
         "",
-        f"A: {_md(names[0])} ({len(al.paragraphs_a)} paragraphs) · B: {_md(names[1])} "
+        f"A: {_md_name(names[0])} ({len(al.paragraphs_a)} paragraphs) · B: {_md_name(names[1])} "
         f"({len(al.paragraphs_b)} paragraphs) · {summary_line(al)} · ¶ numbers count from 1",
         "",
     ]
@@ -692,10 +699,10 @@ def render_report_markdown(report: RunReport) -> str:
     out = [f"# {_md(report.title)}", ""]
     facts = []
     if report.source:
-        facts.append(f"run {_md(report.source)}")
+        facts.append(f"run {_md_name(report.source)}")
     if report.articles is not None:
         facts.append(f"{report.articles:,} articles read")
-    facts.append(f"{report.total_clusters:,} clusters")
+    facts.append(f"{report.total_clusters:,} cluster{'' if report.total_clusters == 1 else 's'}")
     out += [" · ".join(facts), ""]
     if report.left_out:
         out += [
@@ -707,15 +714,16 @@ def render_report_markdown(report: RunReport) -> str:
     if report.clusters:
         out += ["| cluster | articles | kept (representative) | duplicates |", "|---|---|---|---|"]
         for cl in report.clusters:
-            dups = ", ".join(_md(p.b) for p in cl.pairs) + (f" and {cl.left_out} more" if cl.left_out else "")
-            out.append(
-                f"| {cl.cluster} | {len(cl.members)} | {_md(cl.representative)}: {_md(cl.title)} | {dups} |"
+            dups = ", ".join(_md_name(p.b) for p in cl.pairs) + (
+                f" and {cl.left_out} more" if cl.left_out else ""
             )
+            kept = f"{_md_name(cl.representative)}: {_md(cl.title)}"
+            out.append(f"| {cl.cluster} | {len(cl.members)} | {kept} | {dups} |")
         out.append("")
     else:
         out += ["The run found no cluster: no article has a duplicate.", ""]
     for cl in report.clusters:
-        out += [f"## Cluster {cl.cluster}: kept {_md(cl.representative)}", ""]
+        out += [f"## Cluster {cl.cluster}: kept {_md_name(cl.representative)}", ""]
         for p in cl.pairs:
             out.append(render_markdown(p.alignment, names=(p.a, p.b), heading="###"))
     return "\n".join(out).rstrip() + "\n"

@@ -163,7 +163,7 @@ def test_text_colours_each_kind_of_row(seeds, kind, code):
 
 def test_markdown_of_the_seeds(seeds):
     md = render_markdown(seeds, names=("000", "004"))
-    assert md.startswith("## 000 ↔ 004\n")
+    assert md.startswith("## `000` ↔ `004`\n")
     assert "| link | A | B |" in md
     rows = [line for line in md.splitlines() if line.startswith("| 1:")]
     assert [r.split(" · ")[0] for r in rows] == ["| 1:2", "| 1:3", "| 1:1"]
@@ -176,7 +176,8 @@ def test_markdown_escapes_pipes_html_and_line_breaks():
     first = "Shares <b>rose</b> | fell\nat the close of trading on Monday in Tokyo."
     a = first + "\n\nSecond paragraph about *markets* here."
     b = first + "\n\nUnrelated [link](x) text."
-    md = render_markdown(align(a, b))
+    md = render_markdown(align(a, b), names=("a|b.txt", "`b`.txt"))
+    assert md.startswith("## `a\\|b.txt` ↔ \\`b\\`.txt\n")
     row = next(line for line in md.splitlines() if line.startswith("| 1:1"))
     assert row.count(" | ") == 2  # the text's pipe is escaped, so the row has three cells
     assert "&lt;b&gt;rose&lt;/b&gt; \\| fell<br>at the close" in row
@@ -307,5 +308,5 @@ def test_report_says_how_many_clusters_were_left_out(seeds, render):
 def test_report_markdown_has_an_index_and_each_pair(seeds):
     md = render_report_markdown(report_of(seeds))
     assert md.startswith("# dedup run report\n")
-    assert "| 0 | 2 | 004: Russian President Vladimir Putin | 000 |" in md
-    assert "## Cluster 0: kept 004" in md and "### 004 ↔ 000" in md
+    assert "| 0 | 2 | `004`: Russian President Vladimir Putin | `000` |" in md
+    assert "## Cluster 0: kept `004`" in md and "### `004` ↔ `000`" in md
