@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -197,11 +200,19 @@ def input_options(f):
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for pairs.jsonl, clusters.jsonl, deduplicated.<format> and summary.json.",
 )
+@click.option(
+    "--report",
+    "with_report",
+    is_flag=True,
+    help="Also write report.html: each cluster's duplicates aligned paragraph by paragraph with the kept "
+    "article (dedup report RUN_DIR makes it later, with more options).",
+)
 @input_options
 @param_options
 def run(
     inputs: tuple[str, ...],
     out_dir: Path,
+    with_report: bool,
     input_format: str | None,
     id_field: str,
     text_field: str,
@@ -214,8 +225,8 @@ def run(
     INPUTS are folders of .txt files (id = file name), .jsonl or .csv files
     (optionally .gz), or - for JSONL on stdin.
     """
-    from dedup.read import Inputs
-    from dedup.write import write_deduplicated, write_json, write_jsonl
+    from dedup.read import STDIN, Inputs
+    from dedup.write import atomic_write, write_deduplicated, write_json, write_jsonl
 
     params = params_from(options)
     show = wants_progress(quiet)
@@ -245,14 +256,32 @@ def run(
             write_jsonl(out_dir / "clusters.jsonl", (c.to_dict() for c in result.clusters))
             dedup_path = write_deduplicated(source, out_dir, result.duplicates, on_bad=(lambda e: None))
             result.summary["timings_s"]["write"] = round(time.perf_counter() - t0, 3)
-            result.summary["timings_s"]["total"] = round(time.perf_counter() - started, 3)
-            result.summary["inputs"] = list(inputs)
-            result.summary["input_format"] = source.format
-            result.summary["warnings"] = warnings[:1000]
-            result.summary["outputs"] = {
+            outputs = {
                 "pairs": "pairs.jsonl", "clusters": "clusters.jsonl",
                 "deduplicated": dedup_path.name, "summary": "summary.json",
             }  # fmt: skip
+            if with_report:
+                from dedup.report import report_from_result
+
+                t0 = time.perf_counter()
+                texts = ((a.id, a.text) for a in source.articles(lambda e: None))
+                page = report_from_result(result, texts, source=str(out_dir), progress=progress)
+                with atomic_write(out_dir / "report.html") as f:
+                    f.write(page)
+                outputs["report"] = "report.html"
+                result.summary["timings_s"]["report"] = round(time.perf_counter() - t0, 3)
+            result.summary["timings_s"]["total"] = round(time.perf_counter() - started, 3)
+            result.summary["inputs"] = list(inputs)
+            result.summary["input_format"] = source.format
+            # What `dedup report` needs to read the inputs again, from any folder.
+            result.summary["input_options"] = {
+                "paths": [p if p == STDIN else os.path.abspath(p) for p in inputs],
+                "format": input_format,
+                "id_field": id_field,
+                "text_field": text_field,
+            }
+            result.summary["warnings"] = warnings[:1000]
+            result.summary["outputs"] = outputs
             write_json(out_dir / "summary.json", result.summary)
     except InputError as err:
         raise click.ClickException(f"{err} (nothing written; --skip-bad skips bad records)") from None
@@ -292,6 +321,232 @@ def print_summary(result: Result, out_dir: Path, limit: int = 20) -> None:
     if len(result.clusters) > limit:
         echo(f"  ... {len(result.clusters) - limit:,} more in {out_dir / 'clusters.jsonl'}", err=True)
     echo(f"results in {out_dir}/", err=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# dedup align, dedup report
+
+
+def _align_defaults() -> dict[str, Any]:
+    from dedup.align import align
+
+    params = inspect.signature(align).parameters.values()
+    return {p.name: p.default for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+
+def align_options(f):
+    """The options of ``dedup.align.align`` that a user may want to change, one each."""
+    from dedup.align import SIMILARITIES, UNITS
+
+    d = _align_defaults()
+    options = [
+        click.option(
+            "--threshold",
+            type=click.FloatRange(0, 1),
+            default=d["threshold"],
+            show_default=True,
+            help="Similarity two blocks of sentences must exceed to be aligned.",
+        ),
+        click.option(
+            "--attach",
+            type=click.FloatRange(0, 1),
+            default=d["attach"],
+            show_default=True,
+            help="Similarity at which a left-out sentence joins its neighbours' link.",
+        ),
+        click.option(
+            "--move",
+            type=click.FloatRange(0, 2),
+            default=d["move"],
+            show_default=True,
+            help="Similarity at which out-of-order sentences are still paired (1 or more: never).",
+        ),
+        click.option(
+            "--min-score",
+            type=click.FloatRange(0, 1),
+            default=d["min_score"],
+            show_default=True,
+            help="Paragraph links scoring less are dropped (two articles on one event share facts, "
+            "less closely than two versions of one text).",
+        ),
+        click.option(
+            "--unit",
+            type=click.Choice(UNITS),
+            default=d["unit"],
+            show_default=True,
+            help="Align sentences (then paragraphs) or whole paragraphs.",
+        ),
+        click.option(
+            "--similarity",
+            type=click.Choice(SIMILARITIES),
+            default=d["similarity"],
+            show_default=True,
+            help="TF-IDF cosine, rapidfuzz token-set ratio, or their mean.",
+        ),
+    ]
+    return _with_options(f, options)
+
+
+def _emit(text: str, output: Path | None, *, color: bool = False) -> None:
+    """Print ``text`` to stdout, or write it atomically to ``output``; a failure names the file."""
+    if output is None:
+        click.echo(text, nl=False, color=color)
+        return
+    from dedup.write import atomic_write
+
+    try:
+        with atomic_write(output) as f:
+            f.write(text)
+    except OSError as err:
+        raise click.ClickException(f"{output}: cannot write: {err.strerror or err}") from None
+
+
+_OUTPUT = click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this file (atomically) instead of stdout.",
+)
+
+
+@main.command("align")
+@click.argument("file_a", metavar="A")
+@click.argument("file_b", metavar="B")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "md", "html"]),
+    default="text",
+    show_default=True,
+    help="text: two columns for a terminal; json: the links; md: a Markdown table; html: one page.",
+)
+@_OUTPUT
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help="Colour the text format (default: only when stdout is a terminal).",
+)
+@click.option(
+    "--width",
+    type=click.IntRange(min=50),
+    default=None,
+    help="Line width of the text format (default: the terminal's).",
+)
+@align_options
+def align_command(
+    file_a: str,
+    file_b: str,
+    output_format: str,
+    output: Path | None,
+    color: bool | None,
+    width: int | None,
+    **options: Any,
+) -> None:
+    """Align the paragraphs of two variants of an article, A and B.
+
+    A and B are text files (UTF-8, optionally gzipped); one of them may be - for
+    stdin. Paragraphs are separated by blank lines (or, if there is none, by line
+    breaks). Shows which paragraphs correspond (1:1, 1:2 splits, 2:1 merges, moved),
+    which are only in A or only in B, and which are boilerplate.
+    """
+    from dedup.align import align
+    from dedup.read import STDIN, STDIN_NAME, read_text
+    from dedup.render import AlignedPair, render_html, render_markdown, render_text
+
+    if file_a == STDIN and file_b == STDIN:
+        raise click.UsageError("only one of A and B can be - (stdin)")
+    texts = []
+    for path in (file_a, file_b):
+        try:
+            texts.append(read_text(path))
+        except InputError as err:
+            raise click.ClickException(str(err)) from None
+    names = (STDIN_NAME if file_a == STDIN else file_a, STDIN_NAME if file_b == STDIN else file_b)
+    alignment = align(texts[0], texts[1], **options)
+    use_color = False
+    if output_format == "text":
+        use_color = color if color is not None else (output is None and sys.stdout.isatty())
+        page = render_text(alignment, names=names, width=width, color=use_color)
+    elif output_format == "json":
+        page = (
+            json.dumps({"a": names[0], "b": names[1], **alignment.to_dict()}, ensure_ascii=False, indent=2)
+            + "\n"
+        )
+    elif output_format == "md":
+        page = render_markdown(alignment, names=names)
+    else:
+        page = render_html(AlignedPair(names[0], names[1], alignment), title=f"{names[0]} ↔ {names[1]}")
+    _emit(page, output, color=use_color)
+
+
+@main.command("report")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["html", "md", "json"]),
+    default="html",
+    show_default=True,
+    help="html: one self-contained page; md: Markdown; json: a list of {cluster, a, b, alignment}.",
+)
+@_OUTPUT
+@click.option(
+    "--input",
+    "input_paths",
+    multiple=True,
+    help="Read the run's inputs from here instead of the paths summary.json recorded (repeat for several; "
+    "needed when the run read stdin or the files moved).",
+)
+@click.option(
+    "--max-clusters",
+    type=click.IntRange(min=0),
+    default=200,
+    show_default=True,
+    help="Show at most this many clusters (the first ones); the report says how many were left out.",
+)
+@click.option(
+    "--max-duplicates",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Align at most this many duplicates of each cluster.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+@align_options
+def report_command(
+    run_dir: Path,
+    output_format: str,
+    output: Path | None,
+    input_paths: tuple[str, ...],
+    max_clusters: int,
+    max_duplicates: int,
+    quiet: bool,
+    **options: Any,
+) -> None:
+    """Show the clusters of a dedup run: each duplicate aligned, paragraph by paragraph, against the
+    article the run kept.
+
+    RUN_DIR is the --out folder of `dedup run`. The inputs are read again (paths recorded in
+    summary.json, or --input) to get the texts and to learn the boilerplate paragraphs that recur
+    across stories.
+    """
+    from dedup.report import ReportError, report_from_run
+
+    progress = terminal_progress if wants_progress(quiet) else no_progress
+    try:
+        page = report_from_run(
+            run_dir,
+            inputs=list(input_paths) or None,
+            format=output_format,
+            max_clusters=max_clusters,
+            max_duplicates=max_duplicates,
+            progress=progress,
+            **options,
+        )
+    except ReportError as err:
+        raise click.ClickException(str(err)) from None
+    _emit(page, output)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -569,6 +569,30 @@ def _header_problem(header: list[str], id_field: str, text_field: str, bad: dict
     return None
 
 
+def read_text(path: str | os.PathLike) -> str:
+    """The text of one article file (plain text, UTF-8, optionally gzipped), or of stdin for ``"-"``.
+
+    Checked like a ``.txt`` input of a run, for commands that take texts one by one (``dedup align``).
+
+    Raises:
+        InputError: the file is missing, a folder, unreadable, not UTF-8, or empty or whitespace-only;
+            ``str(err)`` is ``"path: reason"`` (``"path:line: reason"`` for a bad byte).
+    """
+    path = os.fspath(path)
+    if path == STDIN:
+        stream = getattr(sys.stdin, "buffer", sys.stdin)
+        data = stream.read()
+        text = _txt_text(STDIN_NAME, "", data.encode("utf-8") if isinstance(data, str) else data)
+    elif os.path.isdir(path):
+        raise InputError(path, 0, "is a folder, not a text file")
+    else:
+        record = _txt_record(path, path, "")
+        text = record if isinstance(record, InputError) else record.article.text
+    if isinstance(text, InputError):
+        raise text
+    return text
+
+
 def _txt_record(source: str, path: str, id_: str) -> Record | InputError:
     """A whole .txt[.gz] file as one article."""
     try:
@@ -576,6 +600,14 @@ def _txt_record(source: str, path: str, id_: str) -> Record | InputError:
             stored = f.read()
     except OSError as err:
         return InputError(source, 0, f"cannot read: {_os_reason(err)}")
+    text = _txt_text(source, path, stored)
+    if isinstance(text, InputError):
+        return text
+    return Record(Article(id_, text, {}, source, 0), "txt", stored, stored[:2] == _GZIP_MAGIC)
+
+
+def _txt_text(source: str, path: str, stored: bytes) -> str | InputError:
+    """The text of a stored .txt[.gz] file: gunzipped if gzipped, strict UTF-8 (BOM dropped), not blank."""
     compressed = stored[:2] == _GZIP_MAGIC
     if compressed:
         try:
@@ -599,4 +631,4 @@ def _txt_record(source: str, path: str, id_: str) -> Record | InputError:
         )
     if not text.strip():
         return InputError(source, 0, f"{'empty' if not text else 'whitespace-only'} text")
-    return Record(Article(id_, text, {}, source, 0), "txt", stored, compressed)
+    return text

@@ -1,0 +1,250 @@
+"""`dedup align`, `dedup report` and `dedup run --report` from the command line."""
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dedup import cli
+from dedup.align import align
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+A = str(SEEDS / "000_1bdcf60ae9970c12.txt")
+B = str(SEEDS / "004_89cc63446ebde389.txt")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def dedup(*args: str, input: str | bytes | None = None):
+    """Run `dedup ARGS` in-process; click's result keeps stdout and stderr apart."""
+    return CliRunner().invoke(cli.main, list(args), input=input, catch_exceptions=False)
+
+
+def one_line_error(result) -> str:
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: ")
+    return lines[0].removeprefix("Error: ")
+
+
+def no_temp_files(folder: Path) -> bool:
+    return not [p for p in folder.rglob("*") if p.name.startswith(".") or ".tmp" in p.name]
+
+
+# ---------------------------------------------------------------------------------------------
+# dedup align
+
+
+def test_align_text_shows_the_extra_paragraph_the_footer_and_the_split():
+    result = dedup("align", A, B, "--width", "140")
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert f"A: {A} (5 paragraphs)" in out and "3 links (1:2, 1:3, 1:1)" in out
+    assert re.search(r"│ only in B │ ¶1 Russian President Vladimir Putin", out)  # B's extra opening paragraph
+    assert re.search(r"^¶5 Leave a Comment +│boilerplate│", out, re.M)
+    assert re.search(r"^¶3 Russia, on the other hand.*│    1:3    │", out, re.M)
+    assert not ANSI.search(out)  # stdout is not a terminal
+
+
+def test_align_json_keeps_the_names_of_the_api():
+    result = dedup("align", A, B, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert list(data) == ["a", "b", "links", "only_a", "only_b", "boilerplate_a", "boilerplate_b"]
+    assert (data["a"], data["b"]) == (A, B)
+    assert [(link["a"], link["b"], link["type"]) for link in data["links"]] == [
+        ([1], [1, 2], "1:2"),
+        ([2], [2, 3, 4], "1:3"),
+        ([3], [4], "1:1"),
+    ]
+    assert set(data["links"][0]) == {"a", "b", "type", "score", "moved"}
+    assert data["only_a"] == [0] and data["only_b"] == [0]
+    assert data["boilerplate_a"] == [4] and data["boilerplate_b"] == []
+
+
+def test_align_markdown():
+    result = dedup("align", A, B, "--format", "md")
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert "| link | A | B |" in out and re.search(r"^\| 1:3 · 0\.\d\d \| \*\*¶3\*\* Russia", out, re.M)
+    assert "**Only in B**\n\n- ¶1: Russian President" in out and "- ¶5: Leave a Comment" in out
+
+
+def test_align_html():
+    result = dedup("align", A, B, "--format", "html")
+    assert result.exit_code == 0, result.stderr
+    page = result.stdout
+    assert page.startswith("<!DOCTYPE html>") and page.count('<section class="pair"') == 1
+    assert f'data-a="{A}" data-b="{B}"' in page
+    assert re.search(r'data-side="b" data-para="0" data-status="only"', page)
+    assert re.search(r'data-side="a" data-para="4" data-status="boilerplate"', page)
+    assert (
+        len(re.findall(r'data-side="b" data-para="\d" data-status="linked" data-link="[^"]*\b1\b', page)) == 3
+    )
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "md", "html"])
+def test_align_output_file_is_written_atomically_and_equals_stdout(tmp_path, fmt):
+    out = tmp_path / f"alignment.{fmt}"
+    result = dedup("align", A, B, "--format", fmt, "-o", str(out), "--width", "100")
+    assert result.exit_code == 0 and result.stdout == ""
+    assert out.read_text(encoding="utf-8") == dedup("align", A, B, "--format", fmt, "--width", "100").stdout
+    assert [p.name for p in tmp_path.iterdir()] == [out.name] and no_temp_files(tmp_path)
+
+
+@pytest.mark.parametrize("flag, coloured", [(None, False), ("--color", True), ("--no-color", False)])
+def test_align_colours_only_on_a_terminal_unless_told(flag, coloured):
+    result = dedup("align", A, B, *([flag] if flag else []))
+    assert bool(ANSI.search(result.stdout)) is coloured
+
+
+def test_align_reads_one_text_from_stdin():
+    result = dedup("align", A, "-", "--format", "json", input=Path(B).read_bytes())
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["b"] == "<stdin>" and data["only_b"] == [0]
+    assert dedup("align", "-", "-").exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "options, keywords",
+    [
+        (["--unit", "paragraph"], {"unit": "paragraph"}),
+        (["--min-score", "0.75"], {"min_score": 0.75}),
+        (
+            ["--threshold", "0.3", "--attach", "0.9", "--move", "1"],
+            {"threshold": 0.3, "attach": 0.9, "move": 1.0},
+        ),
+        (["--similarity", "fuzz"], {"similarity": "fuzz"}),
+    ],
+)
+def test_align_options_are_the_keywords_of_the_library(options, keywords):
+    texts = Path(A).read_text(encoding="utf-8"), Path(B).read_text(encoding="utf-8")
+    data = json.loads(dedup("align", A, B, "--format", "json", *options).stdout)
+    del data["a"], data["b"]
+    assert data == align(*texts, **keywords).to_dict()
+    assert data != align(*texts).to_dict()  # each of these changes the alignment of the seeds
+
+
+def test_a_bad_align_option_is_a_usage_error():
+    result = dedup("align", A, B, "--threshold", "1.5")
+    assert result.exit_code == 2 and "--threshold" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "name, content, reason",
+    [
+        ("missing.txt", None, "cannot read: no such file or folder"),
+        ("empty.txt", b"", "empty text"),
+        ("blank.txt", b" \n\t\n", "whitespace-only text"),
+        ("latin1.txt", "Zürich\n".encode("latin-1"), "invalid UTF-8: byte 0xfc"),
+        ("folder", "dir", "is a folder, not a text file"),
+    ],
+)
+@pytest.mark.parametrize("side", ["A", "B"])
+def test_align_bad_input_is_one_line_naming_the_file(tmp_path, name, content, reason, side):
+    path = tmp_path / name
+    if content == "dir":
+        path.mkdir()
+    elif content is not None:
+        path.write_bytes(content)
+    out = tmp_path / "out.json"
+    args = [str(path), A] if side == "A" else [A, str(path)]
+    message = one_line_error(dedup("align", *args, "-o", str(out)))
+    assert message.startswith(f"{path}:") and reason in message
+    assert not out.exists()
+
+
+def test_align_to_a_folder_that_does_not_exist_is_one_line_naming_the_file(tmp_path):
+    out = tmp_path / "no" / "such" / "out.html"
+    assert one_line_error(dedup("align", A, B, "-o", str(out))).startswith(f"{out}: cannot write")
+
+
+# ---------------------------------------------------------------------------------------------
+# dedup run --report, dedup report
+
+
+@pytest.fixture(scope="module")
+def seed_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("run") / "out"
+    result = dedup("run", str(SEEDS), "-o", str(out), "--report")
+    assert result.exit_code == 0, result.stderr
+    return out
+
+
+def test_run_report_writes_report_html_with_the_other_outputs(seed_run):
+    assert sorted(p.name for p in seed_run.iterdir()) == [
+        "clusters.jsonl", "deduplicated", "pairs.jsonl", "report.html", "summary.json",
+    ]  # fmt: skip
+    summary = json.loads((seed_run / "summary.json").read_text())
+    assert summary["outputs"]["report"] == "report.html"
+    assert summary["input_options"]["paths"] == [str(SEEDS)]
+    page = (seed_run / "report.html").read_text(encoding="utf-8")
+    assert 'id="cluster-0"' in page
+    assert 'data-a="004_89cc63446ebde389" data-b="000_1bdcf60ae9970c12"' in page
+    assert no_temp_files(seed_run)
+
+
+def test_run_report_from_stdin_reads_the_spooled_copy(tmp_path):
+    lines = "".join(
+        json.dumps({"id": p.stem, "text": p.read_text()}) + "\n" for p in sorted(SEEDS.glob("*.txt"))
+    )
+    out = tmp_path / "out"
+    assert dedup("run", "-", "-o", str(out), "-q", "--report", input=lines).exit_code == 0
+    assert 'data-b="000_1bdcf60ae9970c12"' in (out / "report.html").read_text()
+    # Later, the report cannot read stdin again: it says so, and --input points at the data.
+    message = one_line_error(dedup("report", str(out)))
+    assert "stdin" in message and "--input" in message and "summary.json" in message
+    dump = tmp_path / "seeds.jsonl"
+    dump.write_text(lines)
+    result = dedup("report", str(out), "--input", str(dump), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert [(r["a"], r["b"]) for r in json.loads(result.stdout)] == [
+        ("004_89cc63446ebde389", "000_1bdcf60ae9970c12")
+    ]
+
+
+@pytest.mark.parametrize(
+    "fmt, marker", [("html", "<!DOCTYPE html>"), ("md", "# dedup run report"), ("json", "[")]
+)
+def test_report_formats_and_atomic_output(seed_run, tmp_path, fmt, marker):
+    out = tmp_path / f"report.{fmt}"
+    result = dedup("report", str(seed_run), "--format", fmt, "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "" and "\r" not in result.stderr  # no progress bar off a terminal
+    assert out.read_text(encoding="utf-8").startswith(marker)
+    assert [p.name for p in tmp_path.iterdir()] == [out.name] and no_temp_files(tmp_path)
+
+
+def test_report_max_clusters_says_what_was_left_out(seed_run):
+    page = dedup("report", str(seed_run), "--max-clusters", "0").stdout
+    assert "Showing the first 0 of 1 clusters: 1 left out" in page
+
+
+@pytest.mark.parametrize(
+    "make, reason",
+    [
+        pytest.param(lambda d: None, "no such folder", id="missing"),
+        pytest.param(
+            lambda d: d.mkdir(), "not a dedup run folder (no clusters.jsonl)", id="no clusters.jsonl"
+        ),
+    ],
+)
+def test_report_on_a_folder_that_is_not_a_run_is_one_line_naming_it(tmp_path, make, reason):
+    folder = tmp_path / "out"
+    make(folder)
+    assert one_line_error(dedup("report", str(folder))) == f"{folder}: {reason}"
+
+
+def test_report_names_a_gone_input(seed_run, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(seed_run, run)
+    summary = json.loads((run / "summary.json").read_text())
+    summary["input_options"]["paths"] = [str(tmp_path / "gone")]
+    (run / "summary.json").write_text(json.dumps(summary))
+    message = one_line_error(dedup("report", str(run)))
+    assert message.startswith(f"{tmp_path / 'gone'}: input of the run not found") and "--input" in message
+    assert dedup("report", str(run), "--input", str(SEEDS)).exit_code == 0

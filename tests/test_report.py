@@ -1,0 +1,246 @@
+"""The run report from the library: from a Result and its texts, or from a run's output folder."""
+
+import contextlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dedup import Cluster, Result, find_duplicates
+from dedup.cli import main
+from dedup.report import ReportError, build_report, load_run, report_from_result, report_from_run
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+REP, DUP = "004_89cc63446ebde389", "000_1bdcf60ae9970c12"  # the seed cluster: kept, duplicate
+
+FOOTER = "The Daily Planet is an independent newspaper founded in 1938 in Metropolis."
+STORY = (
+    "The city council approved the new budget on Tuesday after a long debate about school funding.\n\n"
+    "The mayor said the plan would add three hundred teachers over the next two years.\n\n"
+)
+
+
+def seed_texts() -> dict[str, str]:
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))}
+
+
+@pytest.fixture(scope="module")
+def seed_run(tmp_path_factory) -> Path:
+    """`dedup run seeds/` output folder (one cluster: 004 kept, 000 its duplicate)."""
+    out = tmp_path_factory.mktemp("run") / "out"
+    result = CliRunner().invoke(main, ["run", str(SEEDS), "-o", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_report_from_a_result_and_its_texts_aligns_each_duplicate_with_the_kept_article():
+    texts = seed_texts()
+    result = find_duplicates(texts.items())
+    rows = json.loads(report_from_result(result, texts, format="json"))
+    assert [(r["cluster"], r["a"], r["b"]) for r in rows] == [(0, REP, DUP)]
+    alignment = rows[0]["alignment"]
+    assert list(alignment) == ["links", "only_a", "only_b", "boilerplate_a", "boilerplate_b"]
+    # A is 004 here: its opening paragraph is the one 000 lacks, and 000's "Leave a Comment" is boilerplate.
+    assert alignment["only_a"] == [0] and alignment["boilerplate_b"] == [4]
+    # ... and the 1:3 link of `dedup align 000 004`, seen from 004's side.
+    assert [(link["a"], link["b"]) for link in alignment["links"] if link["type"] == "3:1"] == [
+        ([2, 3, 4], [2])
+    ]
+
+
+@pytest.mark.parametrize(
+    "fmt, marker", [("html", 'data-pair="pair-'), ("md", "## Cluster 0"), ("json", '"cluster": 0')]
+)
+def test_every_format_names_the_cluster(fmt, marker):
+    texts = seed_texts()
+    out = report_from_result(find_duplicates(texts.items()), texts, format=fmt)
+    assert marker in out and REP in out and DUP in out
+
+
+def story(n: int, footer: bool) -> str:
+    return f"Story {n}: " + STORY.replace("budget", f"budget {n}") + (FOOTER if footer else "")
+
+
+@pytest.mark.parametrize(
+    "others, footer_is_boilerplate",
+    [
+        pytest.param(2, True, id="footer in the cluster's story and two other stories"),
+        pytest.param(1, False, id="footer in two stories only"),
+        pytest.param(0, False, id="footer only in the copies of one story"),
+    ],
+)
+def test_boilerplate_is_learnt_across_the_stories_of_the_run(others, footer_is_boilerplate):
+    """A paragraph in 3+ stories is boilerplate; the copies of one story count once."""
+    articles = {"a1": story(0, True), "a2": story(0, True), "a3": story(0, True)}
+    articles |= {f"o{k}": f"Other news {k}: the river flooded the valley.\n\n{FOOTER}" for k in range(others)}
+    result = Result(pairs=[], clusters=[Cluster(0, "a1", ["a1", "a2", "a3"])])
+    report = build_report(result.clusters, articles.items())
+    alignment = report.clusters[0].pairs[0].alignment
+    footer = alignment.paragraphs_a.index(FOOTER)
+    assert (footer in alignment.boilerplate_a) is footer_is_boilerplate
+    assert (footer in {i for link in alignment.links for i in link.a}) is not footer_is_boilerplate
+
+
+def clusters_of(n: int, size: int = 2) -> tuple[list[Cluster], dict[str, str]]:
+    clusters, texts = [], {}
+    for k in range(n):
+        members = [f"c{k}m{m}" for m in range(size)]
+        clusters.append(Cluster(k, members[0], members))
+        texts |= {m: story(k, False) for m in members}
+    return clusters, texts
+
+
+@pytest.mark.parametrize("max_clusters, shown", [(0, 0), (2, 2), (5, 5), (200, 5)])
+def test_at_most_max_clusters_are_shown_and_the_rest_counted(max_clusters, shown):
+    clusters, texts = clusters_of(5)
+    report = build_report(clusters, texts.items(), max_clusters=max_clusters)
+    assert [c.cluster for c in report.clusters] == list(range(shown))
+    assert report.left_out == 5 - shown and report.total_clusters == 5
+
+
+def test_at_most_max_duplicates_per_cluster_are_aligned():
+    clusters, texts = clusters_of(1, size=6)
+    report = build_report(clusters, texts.items(), max_duplicates=2)
+    assert [p.b for p in report.clusters[0].pairs] == ["c0m1", "c0m2"]
+    assert report.clusters[0].left_out == 3
+
+
+def test_only_the_texts_of_the_clusters_shown_are_needed():
+    """Articles stream by; texts of clusters left out are neither kept nor required."""
+    clusters, texts = clusters_of(3)
+    del texts["c2m0"]
+    assert len(build_report(clusters, texts.items(), max_clusters=2).clusters) == 2
+    with pytest.raises(ReportError, match="article 'c2m0' of cluster 2 is not in the inputs"):
+        build_report(clusters, texts.items())
+
+
+def test_the_articles_are_read_once_with_progress():
+    clusters, texts = clusters_of(2)
+    seen = []
+
+    @contextlib.contextmanager
+    def progress(label, total):
+        class Bar:
+            def update(self, n):
+                seen.append((label, total, n))
+
+        yield Bar()
+
+    build_report(clusters, iter(texts.items()), total_articles=4, progress=progress)
+    assert seen == [("read", 4, 1)] * 4 + [("align", 2, 1)] * 2
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"threshold": 2.0}, "threshold"),
+        ({"unit": "page"}, "unit"),
+        ({"max_duplicates": 0}, "max_duplicates"),
+    ],
+)
+def test_bad_options_fail_before_anything_is_read(options, message):
+    def never():
+        raise AssertionError("read")
+        yield
+
+    with pytest.raises(ValueError, match=message):
+        build_report([], never(), **options)
+
+
+# ---------------------------------------------------------------------------------------------
+# From a run folder
+
+
+def test_report_from_a_run_folder_reads_the_inputs_again(seed_run):
+    page = report_from_run(seed_run)
+    assert f'data-a="{REP}" data-b="{DUP}"' in page
+    assert "5 articles read" in page
+    summary = json.loads((seed_run / "summary.json").read_text())
+    assert summary["input_options"] == {
+        "paths": [str(SEEDS)], "format": None, "id_field": "id", "text_field": "text",
+    }  # fmt: skip
+
+
+def test_the_run_records_absolute_paths_so_the_report_works_from_anywhere(tmp_path, monkeypatch):
+    monkeypatch.chdir(SEEDS.parent)
+    out = tmp_path / "out"
+    assert CliRunner().invoke(main, ["run", "seeds", "-o", str(out), "-q"]).exit_code == 0
+    monkeypatch.chdir(tmp_path)
+    assert DUP in report_from_run(out, format="md")
+
+
+def copy_run(seed_run: Path, tmp_path: Path, **summary_changes) -> Path:
+    run = tmp_path / "run"
+    shutil.copytree(seed_run, run)
+    summary = json.loads((run / "summary.json").read_text())
+    summary.update(summary_changes)
+    (run / "summary.json").write_text(json.dumps(summary))
+    return run
+
+
+def test_a_run_that_read_stdin_needs_its_inputs_given_again(seed_run, tmp_path):
+    run = copy_run(
+        seed_run,
+        tmp_path,
+        inputs=["-"],
+        input_options={"paths": ["-"], "format": None, "id_field": "id", "text_field": "text"},
+    )
+    with pytest.raises(
+        ReportError, match=r"summary\.json: the run read stdin .* give the inputs with --input"
+    ):
+        report_from_run(run)
+    assert DUP in report_from_run(run, inputs=[SEEDS])
+
+
+def test_a_moved_input_is_named_and_can_be_given_again(seed_run, tmp_path):
+    moved = tmp_path / "moved"
+    shutil.copytree(SEEDS, moved)
+    run = copy_run(seed_run, tmp_path, input_options={"paths": [str(tmp_path / "gone")], "format": None})
+    with pytest.raises(ReportError, match=f"{tmp_path / 'gone'}: input of the run not found"):
+        report_from_run(run)
+    assert DUP in report_from_run(run, inputs=[moved])
+
+
+def test_a_run_without_input_options_falls_back_to_the_recorded_inputs(seed_run, tmp_path):
+    run = copy_run(seed_run, tmp_path, inputs=[str(SEEDS)])
+    summary = json.loads((run / "summary.json").read_text())
+    del summary["input_options"]
+    (run / "summary.json").write_text(json.dumps(summary))
+    assert DUP in report_from_run(run)
+
+
+def test_inputs_that_changed_since_the_run_are_an_error(seed_run, tmp_path):
+    changed = tmp_path / "changed"
+    shutil.copytree(SEEDS, changed)
+    (changed / f"{DUP}.txt").unlink()
+    with pytest.raises(ReportError, match=f"article '{DUP}' of cluster 0 is not in the inputs"):
+        report_from_run(seed_run, inputs=[changed])
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        pytest.param(lambda d: None, "no such folder", id="missing"),
+        pytest.param(lambda d: d.write_text("x"), "not a folder", id="a file"),
+        pytest.param(
+            lambda d: d.mkdir(), r"not a dedup run folder \(no clusters\.jsonl\)", id="no clusters.jsonl"
+        ),
+        pytest.param(
+            lambda d: (d.mkdir(), (d / "clusters.jsonl").write_text('{"cluster": 0}\n')),
+            r"clusters\.jsonl:1: expected cluster, representative and members",
+            id="foreign clusters.jsonl",
+        ),
+        pytest.param(
+            lambda d: (d.mkdir(), (d / "clusters.jsonl").write_text("{\n")),
+            r"clusters\.jsonl:1: malformed JSON",
+            id="malformed clusters.jsonl",
+        ),
+    ],
+)
+def test_a_folder_that_is_not_a_run_is_named(tmp_path, make, message):
+    folder = tmp_path / "out"
+    make(folder)
+    with pytest.raises(ReportError, match=f"^{folder}.*{message}"):
+        load_run(folder)
