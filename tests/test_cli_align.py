@@ -248,3 +248,14 @@ def test_report_names_a_gone_input(seed_run, tmp_path):
     message = one_line_error(dedup("report", str(run)))
     assert message.startswith(f"{tmp_path / 'gone'}: input of the run not found") and "--input" in message
     assert dedup("report", str(run), "--input", str(SEEDS)).exit_code == 0
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_report_progress_shows_on_a_terminal_unless_quiet(seed_run, tmp_path, monkeypatch, quiet):
+    monkeypatch.setattr(cli, "wants_progress", lambda quiet, stream=None: not quiet)  # as on a terminal
+    result = dedup("report", str(seed_run), "-o", str(tmp_path / "r.html"), *(["-q"] if quiet else []))
+    assert result.exit_code == 0
+    if quiet:
+        assert result.stderr == ""
+    else:
+        assert "read" in result.stderr and "align" in result.stderr
