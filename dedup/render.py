@@ -873,7 +873,7 @@ def _page(title: str, subtitle: str, body: str) -> str:
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<meta name="generator" content="dedup"><title>{_e(title)}</title><style>{_CSS}</style></head>'
-        f'<body><header class="top"><div class="brand">dedup <span>· {_e(title)} · {_e(subtitle)}</span>'
+        f'<body><header class="top"><div class="brand">{_e(title)} <span>· {_e(subtitle)}</span>'
         f'</div><div class="legend">{legend}</div></header><main>{body}</main>'
         f"<script>{_JS}</script></body></html>\n"
     )
