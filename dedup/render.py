@@ -155,18 +155,35 @@ def _link_types(alignment: Alignment) -> str:
     return ", ".join(link.type for link in alignment.links)
 
 
-def summary_line(alignment: Alignment) -> str:
-    """One line of counts: links and their types, coverage, unmatched and boilerplate paragraphs."""
+def _summary_parts(alignment: Alignment) -> list[str]:
     al = alignment
     cov_a, cov_b = al.coverage()
     n = len(al.links)
-    links = f"{n} link{'' if n == 1 else 's'}" + (f" ({_link_types(al)})" if n else "")
     moved = sum(link.moved for link in al.links)
-    return (
-        f"{links}{f', {moved} moved' if moved else ''} · matched: A {_percent(cov_a)}, B {_percent(cov_b)} "
-        f"of content paragraphs · only in A: {len(al.only_a)} · only in B: {len(al.only_b)} · "
-        f"boilerplate: A {len(al.boilerplate_a)}, B {len(al.boilerplate_b)}"
-    )
+    links = f"{n} link{'' if n == 1 else 's'}" + (f" ({_link_types(al)})" if n else "")
+    return [
+        links + (f", {moved} moved" if moved else ""),
+        f"matched: A {_percent(cov_a)}, B {_percent(cov_b)} of content paragraphs",
+        f"only in A: {len(al.only_a)}",
+        f"only in B: {len(al.only_b)}",
+        f"boilerplate: A {len(al.boilerplate_a)}, B {len(al.boilerplate_b)}",
+    ]
+
+
+def summary_line(alignment: Alignment) -> str:
+    """One line of counts: links and their types, coverage, unmatched and boilerplate paragraphs."""
+    return " · ".join(_summary_parts(alignment))
+
+
+def _wrap_parts(parts: list[str], width: int, sep: str = " · ") -> list[str]:
+    """Join ``parts`` with ``sep`` into lines of at most ``width``, breaking between parts if possible."""
+    lines: list[str] = []
+    for part in parts:
+        if lines and len(lines[-1]) + len(sep) + len(part) <= width:
+            lines[-1] += sep + part
+        else:
+            lines.extend(textwrap.wrap(part, width))
+    return lines
 
 
 def _clip(text: str, width: int) -> str:
@@ -183,6 +200,10 @@ def first_line(text: str, limit: int = 120) -> str:
 # Terminal text
 
 _GUTTER = 11
+_TEXT_LEGEND = (
+    "¶n = paragraph n, counted from 1; the middle column gives each link's type "
+    "(paragraphs of A : paragraphs of B) and its similarity score."
+)
 _KIND_LABEL = {
     "only_a": "only in A",
     "only_b": "only in B",
@@ -246,14 +267,13 @@ def render_text(
         return click.style(text, **how) if color and text.strip() else text  # type: ignore[arg-type]
 
     out = [
-        style(f"A: {names[0]} ({len(al.paragraphs_a)} paragraphs)", bold=True),
-        style(f"B: {names[1]} ({len(al.paragraphs_b)} paragraphs)", bold=True),
-        summary_line(al),
-        "¶n = paragraph n, counted from 1; the middle column gives each link's type "
-        "(paragraphs of A : paragraphs of B) and its similarity score.",
-        "",
-        f"{_clip('A: ' + names[0], col):<{col}} │{'':^{_GUTTER}}│ {_clip('B: ' + names[1], col)}",
+        style(line, bold=True)
+        for side, name, paragraphs in (("A", names[0], al.paragraphs_a), ("B", names[1], al.paragraphs_b))
+        for line in textwrap.wrap(f"{side}: {name} ({len(paragraphs)} paragraphs)", width)
     ]
+    out += _wrap_parts(_summary_parts(al), width)
+    out += textwrap.wrap(_TEXT_LEGEND, width)
+    out += ["", f"{_clip('A: ' + names[0], col):<{col}} │{'':^{_GUTTER}}│ {_clip('B: ' + names[1], col)}"]
     rule = "─" * col + "─┼" + "─" * _GUTTER + "┼─" + "─" * col
     out.append(rule)
     shown_a: set[int] = set()
