@@ -24,6 +24,8 @@ Columns (pair sets):
     +boiler       B gets site furniture before and after ("Share this article",
                   "Leave a Comment", ...), which must be boilerplate, not links
     lines         B is written one paragraph per line, without blank lines
+    noisy         every paragraph of B loses 8% of its words and has 5% of them
+                  misspelt (two letters swapped)
 Plus "cross-doc": links per pair found between the 200 most similar pairs of
 articles of *different* documents (same events, same names): the fewer the
 better, though a quote both articles carry is a fair link.
@@ -49,6 +51,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _data import WMT_DEV, load_wmt, save_json  # noqa: E402
+from tune import noisy  # noqa: E402
 
 from dedup.align import align  # noqa: E402
 from dedup.paragraphs import split_paragraphs  # noqa: E402
@@ -99,15 +102,21 @@ def _join(paragraphs: list[str]) -> str:
     return "\n\n".join(paragraphs)
 
 
-def stress(kind: str, cases: list[tuple[str, str, Pairs]], donors: list[str], seed: int = 0):
-    """The same-language cases changed by ``kind``, gold links mapped through the change."""
+Case = tuple[str, str, Pairs]
+
+
+def stress(kind: str, cases: list[Case], stories: list[str], donors: list[dict], seed: int = 0) -> list[Case]:
+    """The same-language cases changed by ``kind``, gold links mapped through the change.
+
+    ``stories`` holds each case's document; foreign paragraphs come from ``donors`` of other documents.
+    """
     rng = random.Random(seed)
     out = []
-    for a, b, gold in cases:
+    for (a, b, gold), story in zip(cases, stories, strict=True):
         pb = split_paragraphs(b)
         new_index = list(range(len(pb)))  # new position of each old paragraph of B (None: gone)
         if kind == "+foreign":
-            donor = split_paragraphs(rng.choice(donors))
+            donor = split_paragraphs(rng.choice([d for d in donors if d["cluster"] != story])["text"])
             for text in rng.sample(donor, min(2, len(donor))):
                 at = rng.randrange(len(pb) + 1)
                 pb.insert(at, text)
@@ -125,6 +134,8 @@ def stress(kind: str, cases: list[tuple[str, str, Pairs]], donors: list[str], se
                 order.insert(dst, order.pop(src))
                 pb = [pb[k] for k in order]
                 new_index = [order.index(k) for k in range(len(order))]
+        elif kind == "noisy":
+            pb = [noisy(p, rng, boilerplate=0) or p for p in pb]
         elif kind == "+boiler":
             pb = FURNITURE_BEFORE + pb + FURNITURE_AFTER
             new_index = [k + len(FURNITURE_BEFORE) for k in new_index]
@@ -174,15 +185,16 @@ def main(data: Path) -> None:
     articles = {a["id"]: a for a in load_wmt(None, data)}
     with gzip.open(data / "alignment.jsonl.gz", "rt", encoding="utf-8") as f:
         gold_rows = [json.loads(line) for line in f]
-    same, cross = [], []
+    same, cross, stories = [], [], []
     for row in gold_rows:
         case = (articles[row["a"]]["text"], articles[row["b"]]["text"], {tuple(x) for x in row["links"]})
         (same if row["lang_a"] == row["lang_b"] else cross).append(case)
+        if row["lang_a"] == row["lang_b"]:
+            stories.append(articles[row["a"]]["cluster"])
     english = [a for a in articles.values() if a["lang"] == "en"]
-    donors = [a["text"] for a in english]
     sets = {"same-lang": same, "cross-lang": cross}
-    for kind in ("+foreign", "-dropped", "moved", "+boiler", "lines"):
-        sets[kind] = stress(kind, same, donors)
+    for kind in ("+foreign", "-dropped", "moved", "+boiler", "lines", "noisy"):
+        sets[kind] = stress(kind, same, stories, english)
     negatives = false_link_cases(english)
 
     # the baseline's threshold, chosen in hindsight on the same-language pairs

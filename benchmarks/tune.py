@@ -50,7 +50,8 @@ def shorten(text: str, words: int = 40) -> str:
     return " ".join(text.split()[:words])
 
 
-def noisy(text: str, rng: random.Random, drop: float = 0.08, swap: float = 0.05) -> str:
+def noisy(text: str, rng: random.Random, drop: float = 0.08, swap: float = 0.05, boilerplate: int = 3) -> str:
+    """``text`` with words dropped and letters swapped, and ``boilerplate`` shared lines appended."""
     out = []
     for w in text.split():
         r = rng.random()
@@ -60,7 +61,8 @@ def noisy(text: str, rng: random.Random, drop: float = 0.08, swap: float = 0.05)
             k = rng.randrange(len(w) - 1)
             w = w[:k] + w[k + 1] + w[k] + w[k + 2 :]  # swapped letters
         out.append(w)
-    return " ".join(out) + "\n\n" + "\n".join(rng.sample(BOILERPLATE, 3))
+    noise = " ".join(out)
+    return noise + "\n\n" + "\n".join(rng.sample(BOILERPLATE, boilerplate)) if boilerplate else noise
 
 
 def variants(articles: list[dict]) -> dict[str, list[dict]]:
