@@ -508,7 +508,7 @@ def align_command(
 @click.option(
     "--max-duplicates",
     type=click.IntRange(min=1),
-    default=50,
+    default=20,
     show_default=True,
     help="Align at most this many duplicates of each cluster.",
 )

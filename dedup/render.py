@@ -32,8 +32,6 @@ import click
 
 from dedup.align import Alignment
 
-ROW_KINDS = ("link", "only_a", "only_b", "boilerplate_a", "boilerplate_b")
-
 
 @dataclass(frozen=True)
 class Row:
@@ -87,14 +85,12 @@ class RunReport:
         total_clusters: clusters in the run (``len(clusters)`` plus those left out).
         source: where the run came from (its folder), shown in the header.
         articles: articles read by the run, if known.
-        max_clusters: the limit that left clusters out, for the note saying so.
     """
 
     clusters: list[ClusterAlignments]
     total_clusters: int
     source: str = ""
     articles: int | None = None
-    max_clusters: int | None = None
     title: str = "dedup run report"
     notes: list[str] = field(default_factory=list)
 
@@ -578,7 +574,8 @@ def _numbers(indices: Sequence[int]) -> str:
     return ", ".join(str(i + 1) for i in indices)
 
 
-def _pair_section(pair: AlignedPair, section_id: str, heading: str = "h2", extra_head: str = "") -> str:
+def _pair_section(pair: AlignedPair, section_id: str, heading: str = "h2") -> str:
+    """One pair as a ``<section>``: a header of counts, column heads, then the rows of paragraphs."""
     view = _PairView(pair)
     al = pair.alignment
     score = f'<span class="stat">run score <b>{pair.score:.2f}</b></span>' if pair.score is not None else ""
@@ -605,7 +602,7 @@ def _pair_section(pair: AlignedPair, section_id: str, heading: str = "h2", extra
         f'<section class="pair" id="{_e(section_id)}" data-pair="{_e(section_id)}" data-a="{_e(pair.a)}" '
         f'data-b="{_e(pair.b)}">'
         f'<header class="pair-head"><{heading} class="pair-title"><span class="tag">A</span> {_e(pair.a)} '
-        f'<span class="arrow">↔</span> <span class="tag">B</span> {_e(pair.b)}</{heading}>{extra_head}'
+        f'<span class="arrow">↔</span> <span class="tag">B</span> {_e(pair.b)}</{heading}>'
         f'<div class="stats">{stats}</div></header>'
         f'<div class="grid"><div class="colhead"><span class="tag">A</span> {_e(pair.a)} · '
         f"{len(al.paragraphs_a)} ¶</div>"
@@ -648,6 +645,11 @@ def render_html(
     return _page(title, f"{len(shown)} pair{'' if len(shown) == 1 else 's'}", "".join(sections))
 
 
+def _left_out(report: RunReport) -> str:
+    n = report.left_out
+    return f"{n:,} {'is' if n == 1 else 'are'} left out (raise --max-clusters to see them)"
+
+
 def render_report_html(report: RunReport) -> str:
     """The run report as one self-contained HTML page: an index of the clusters, then each
     cluster's duplicates aligned against its representative (A = kept, B = duplicate)."""
@@ -664,7 +666,7 @@ def render_report_html(report: RunReport) -> str:
         index_rows.append(
             f'<tr><td class="num"><a href="#{_e(cid)}">{cl.cluster}</a></td>'
             f'<td class="num">{len(cl.members)}</td>'
-            f'<td><a href="#{_e(cid)}" class="rep">{_e(cl.representative)}</a>'
+            f'<td class="kept"><a href="#{_e(cid)}" class="rep">{_e(cl.representative)}</a>'
             f'<div class="title-line">{_e(cl.title)}</div></td><td>{dups}</td></tr>'
         )
         more = (
@@ -694,11 +696,9 @@ def render_report_html(report: RunReport) -> str:
     facts.append(f"{report.total_clusters:,} cluster{'' if report.total_clusters == 1 else 's'}")
     left = ""
     if report.left_out:
-        limit = f" (at most {report.max_clusters:,} are shown)" if report.max_clusters is not None else ""
         left = (
             f'<p class="note" id="left-out">Showing the first {shown:,} of {report.total_clusters:,} '
-            "clusters: "
-            f"{report.left_out:,} left out{_e(limit)}.</p>"
+            f"clusters; {_left_out(report)}.</p>"
         )
     notes = "".join(f'<p class="note">{_e(n)}</p>' for n in report.notes)
     table = (
@@ -726,8 +726,8 @@ def render_report_markdown(report: RunReport) -> str:
     out += [" · ".join(facts), ""]
     if report.left_out:
         out += [
-            f"Showing the first {len(report.clusters):,} of {report.total_clusters:,} clusters: "
-            f"{report.left_out:,} left out.",
+            f"Showing the first {len(report.clusters):,} of {report.total_clusters:,} clusters; "
+            f"{_left_out(report)}.",
             "",
         ]
     out += [_md(n) + "\n" for n in report.notes]
@@ -774,7 +774,7 @@ border-radius:8px;overflow:hidden;font-size:14px;margin:1rem 0 2rem}
 .index th,.index td{text-align:left;padding:.5rem .75rem;border-bottom:1px solid var(--line);
 vertical-align:top}
 .index th{background:#f0f3f6;font-weight:600;font-size:13px}.index td.num{text-align:right;width:5rem}
-.title-line{color:var(--muted);font-size:13px}
+.title-line{color:var(--muted);font-size:13px}.index td.kept{width:45%}
 .cluster{margin:2.5rem 0}.cluster-head{padding:0 .2rem}.cluster-head p{margin:.2rem 0}
 .pair{background:var(--card);border:1px solid var(--line);border-radius:10px;margin:1rem 0 1.8rem;
 box-shadow:0 1px 2px rgba(31,35,40,.06)}

@@ -37,7 +37,7 @@ from dedup.render import (
 
 FORMATS = ("html", "md", "json")
 MAX_CLUSTERS = 200
-MAX_DUPLICATES = 50
+MAX_DUPLICATES = 20
 BOILERPLATE_MIN_DOCS = 3
 
 
@@ -261,7 +261,6 @@ def build_report(
         total_clusters=len(clusters),
         source=source,
         articles=total_articles,
-        max_clusters=max_clusters,
         notes=[note] if learnt else [],
     )
 

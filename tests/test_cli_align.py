@@ -221,7 +221,7 @@ def test_report_formats_and_atomic_output(seed_run, tmp_path, fmt, marker):
 
 def test_report_max_clusters_says_what_was_left_out(seed_run):
     page = dedup("report", str(seed_run), "--max-clusters", "0").stdout
-    assert "Showing the first 0 of 1 clusters: 1 left out" in page
+    assert "Showing the first 0 of 1 clusters; 1 is left out" in page
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dedup.align import Alignment, Link, align
 from dedup.render import (
@@ -284,7 +286,7 @@ def test_html_of_many_pairs_gives_each_a_unique_id(seeds):
 def report_of(seeds: Alignment, left_out: int = 0) -> RunReport:
     pair = AlignedPair("004", "000", seeds, score=0.66)
     cluster = ClusterAlignments(0, "004", ["000", "004"], "Russian President Vladimir Putin", [pair])
-    return RunReport([cluster], total_clusters=1 + left_out, source="out/", articles=5, max_clusters=1)
+    return RunReport([cluster], total_clusters=1 + left_out, source="out/", articles=5)
 
 
 def test_report_html_has_an_index_linking_to_each_cluster_and_pair(seeds):
@@ -302,7 +304,7 @@ def test_report_html_has_an_index_linking_to_each_cluster_and_pair(seeds):
 @pytest.mark.parametrize("render", [render_report_html, render_report_markdown])
 def test_report_says_how_many_clusters_were_left_out(seeds, render):
     text = render(report_of(seeds, left_out=41))
-    assert "Showing the first 1 of 42 clusters: 41 left out" in text
+    assert "Showing the first 1 of 42 clusters; 41 are left out" in text
 
 
 def test_report_markdown_has_an_index_and_each_pair(seeds):
@@ -310,3 +312,45 @@ def test_report_markdown_has_an_index_and_each_pair(seeds):
     assert md.startswith("# dedup run report\n")
     assert "| 0 | 2 | `004`: Russian President Vladimir Putin | `000` |" in md
     assert "## Cluster 0: kept `004`" in md and "### `004` ↔ `000`" in md
+
+
+@st.composite
+def alignments(draw) -> Alignment:
+    """Any links between up to 8 paragraphs on each side, some moved; the rest only or boilerplate."""
+    n, m = draw(st.integers(1, 8)), draw(st.integers(1, 8))
+    links = []
+    for _ in range(draw(st.integers(0, 4))):
+        a = tuple(sorted(draw(st.sets(st.integers(0, n - 1), min_size=1, max_size=3))))
+        b = tuple(sorted(draw(st.sets(st.integers(0, m - 1), min_size=1, max_size=3))))
+        links.append(Link(a, b, draw(st.floats(0, 1)), draw(st.booleans())))
+    links.sort(key=lambda link: (link.a[0], link.b[0]))
+    free_a = [i for i in range(n) if not any(i in link.a for link in links)]
+    free_b = [j for j in range(m) if not any(j in link.b for link in links)]
+    boiler_a = draw(st.sets(st.sampled_from(free_a))) if free_a else set()
+    boiler_b = draw(st.sets(st.sampled_from(free_b))) if free_b else set()
+    return made(
+        n, m, links, [i for i in free_a if i not in boiler_a], [j for j in free_b if j not in boiler_b],
+        sorted(boiler_a), sorted(boiler_b),
+    )  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(alignments())
+def test_html_shows_every_paragraph_once_in_order_and_each_link_in_one_row(alignment):
+    body = render_html(alignment).split("<main>")[1]
+    rows = body.split('<div class="row">')[1:]
+    where: dict[tuple[str, int], int] = {}
+    for r, row in enumerate(rows):
+        for side, para in re.findall(r'data-side="(a|b)" data-para="(\d+)"', row):
+            assert (side, int(para)) not in where
+            where[side, int(para)] = r
+    order = re.findall(r'data-side="(a|b)" data-para="(\d+)"', body)
+    for side, count in (("a", len(alignment.paragraphs_a)), ("b", len(alignment.paragraphs_b))):
+        assert [int(p) for s, p in order if s == side] == list(range(count))
+    for link in alignment.links:
+        if not link.moved:
+            assert len({where["a", i] for i in link.a} | {where["b", j] for j in link.b}) == 1
+    assert len(reading_order(alignment)) == (
+        len(alignment.links) + len(alignment.only_a) + len(alignment.only_b)
+        + len(alignment.boilerplate_a) + len(alignment.boilerplate_b)
+    )  # fmt: skip
