@@ -139,8 +139,10 @@ def sentence_match(m: SentenceMatrix, pairs: np.ndarray, *, chunk: int = 2_000) 
         return out
     mass = m.mass()
     n_terms = m.rows.shape[1]
-    # The article with less content is the one whose sentences are looked for in the other.
-    swap = mass[pairs[:, 0]] > mass[pairs[:, 1]]
+    # The article with less content is the one whose sentences are looked for in the other (on
+    # equal content, the one with the lower index, so that the match does not depend on order).
+    m0, m1 = mass[pairs[:, 0]], mass[pairs[:, 1]]
+    swap = (m0 > m1) | ((m0 == m1) & (pairs[:, 0] > pairs[:, 1]))
     small = np.where(swap, pairs[:, 1], pairs[:, 0])
     large = np.where(swap, pairs[:, 0], pairs[:, 1])
     for lo in range(0, len(pairs), chunk):

@@ -78,8 +78,10 @@ def test_an_article_without_words_matches_nothing():
 
 
 def naive_match(m, a, b):
-    """Reference: one dense similarity matrix per pair, from the article with less mass."""
-    if m.mass()[a] > m.mass()[b]:
+    """Reference: one dense similarity matrix per pair, from the article with less mass (on a tie,
+    the lower index)."""
+    mass = m.mass()
+    if mass[a] > mass[b] or (mass[a] == mass[b] and a > b):
         a, b = b, a
     sa = m.rows[m.ptr[a] : m.ptr[a + 1]].toarray()
     sb = m.rows[m.ptr[b] : m.ptr[b + 1]].toarray()
