@@ -69,16 +69,22 @@ class Link:
     """Paragraphs ``a`` of A correspond to paragraphs ``b`` of B.
 
     Attributes:
-        a, b: 0-based paragraph indices, ascending; the link stands for every
-            pair in ``a`` x ``b``.
+        a, b: lists of 0-based paragraph indices, ascending; the link stands
+            for every pair in ``a`` x ``b``.
         score: TF-IDF cosine of the aligned sentences of these paragraphs.
         moved: the paragraphs were found out of order (step 5 of the module doc).
     """
 
-    a: tuple[int, ...]
-    b: tuple[int, ...]
+    a: list[int]
+    b: list[int]
     score: float
     moved: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "a", sorted(int(i) for i in self.a))
+        object.__setattr__(self, "b", sorted(int(j) for j in self.b))
+
+    __hash__ = None  # type: ignore[assignment]  # holds lists
 
     @property
     def type(self) -> str:
@@ -86,7 +92,7 @@ class Link:
         return f"{len(self.a)}:{len(self.b)}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"a": list(self.a), "b": list(self.b), "type": self.type, "score": round(self.score, 4),
+        return {"a": self.a, "b": self.b, "type": self.type, "score": round(self.score, 4),
                 "moved": self.moved}  # fmt: skip
 
 

@@ -121,7 +121,7 @@ def reading_order(alignment: Alignment) -> list[Row]:
         while k < len(free_a) and free_a[k][0] < link.a[0]:
             rows.append(Row(free_a[k][1], a=(free_a[k][0],)))
             k += 1
-        rows.append(Row("link", a=link.a, b=link.b, link=n))
+        rows.append(Row("link", a=tuple(link.a), b=tuple(link.b), link=n))
     rows.extend(Row(kind, a=(i,)) for i, kind in free_a[k:])
 
     free_b = sorted(
