@@ -13,6 +13,9 @@ Two rules, either one suffices:
   articles of at least ``min_docs`` different stories of one run. Counting
   stories rather than articles keeps the paragraphs that copies of one story
   share with each other from counting as boilerplate.
+
+A paragraph of several lines is also boilerplate when each of its lines is
+(furniture lines appended in a varying mix: "Share this" / "Leave a Comment").
 """
 
 from __future__ import annotations
@@ -44,6 +47,10 @@ PATTERNS: tuple[str, ...] = (
 _LEAD = re.compile(r"^[\W_]+")
 
 
+def _lines(paragraph: str) -> list[str]:
+    return [line for line in (raw.strip() for raw in paragraph.splitlines()) if line]
+
+
 def paragraph_key(paragraph: str) -> str:
     """The paragraph's normalised words joined by spaces: what recurrence compares."""
     return " ".join(tokenize(paragraph))
@@ -72,11 +79,19 @@ class Boilerplate:
         object.__setattr__(self, "_regex", compiled)
 
     def __call__(self, paragraph: str) -> bool:
-        """True if ``paragraph`` is boilerplate."""
-        regex = self._regex if len(paragraph.split()) <= self.max_words else None
-        if regex is not None and regex.match(_LEAD.sub("", paragraph.casefold().strip())):
+        """True if ``paragraph`` is boilerplate: it is, or each of its lines is."""
+        lines = _lines(paragraph)
+        if len(lines) <= 1:
+            return self._single(paragraph)
+        if self.recurring and paragraph_key(paragraph) in self.recurring:
             return True
-        return bool(self.recurring) and paragraph_key(paragraph) in self.recurring
+        return all(self._single(line) for line in lines)
+
+    def _single(self, piece: str) -> bool:
+        regex = self._regex if len(piece.split()) <= self.max_words else None
+        if regex is not None and regex.match(_LEAD.sub("", piece.casefold().strip())):
+            return True
+        return bool(self.recurring) and paragraph_key(piece) in self.recurring
 
     @classmethod
     def learn(
@@ -91,24 +106,32 @@ class Boilerplate:
 
         ``texts`` are article texts, or ``(story, text)`` pairs where ``story``
         is the article's cluster (copies of one story then count once).
-        Paragraphs longer than ``max_words`` words are not counted: recurring
-        furniture is short, and long paragraphs would only cost memory.
+        The lines of a paragraph of several lines are counted too. Paragraphs
+        longer than ``max_words`` words are not counted: recurring furniture is
+        short, and long paragraphs would only cost memory (each distinct short
+        paragraph costs an entry of a hash table while learning).
         """
         if min_docs < 2:
             raise ValueError(f"min_docs must be >= 2, got {min_docs}")
-        stories: dict[str, set[Hashable]] = {}
+        first: dict[int, Hashable] = {}  # key's hash -> the first story it was seen in
+        more: dict[int, set[Hashable]] = {}  # key's hash -> its stories, once there are two
         recurring: set[str] = set()
         for n, item in enumerate(texts):
             story, text = item if isinstance(item, tuple) else (("article", n), item)
             for paragraph in split_paragraphs(text):
-                if len(paragraph.split()) > max_words:
-                    continue
-                key = paragraph_key(paragraph)
-                if not key or key in recurring:
-                    continue
-                seen = stories.setdefault(key, set())
-                seen.add(story)
-                if len(seen) >= min_docs:
-                    recurring.add(key)
-                    del stories[key]
+                lines = _lines(paragraph)
+                for piece in [paragraph, *lines] if len(lines) > 1 else [paragraph]:
+                    if len(piece.split()) > max_words:
+                        continue
+                    key = paragraph_key(piece)
+                    if not key or key in recurring:
+                        continue
+                    h = hash(key)
+                    seen_first = first.setdefault(h, story)
+                    if seen_first == story and h not in more:
+                        continue
+                    stories = more.setdefault(h, {seen_first})
+                    stories.add(story)
+                    if len(stories) >= min_docs:
+                        recurring.add(key)
         return cls(recurring=frozenset(recurring), **kwargs)  # type: ignore[arg-type]

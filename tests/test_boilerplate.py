@@ -90,3 +90,19 @@ def test_bad_learning_parameters(kwargs, message):
 def test_bad_max_words():
     with pytest.raises(ValueError, match="max_words"):
         Boilerplate(max_words=0)
+
+
+def test_a_paragraph_whose_every_line_is_furniture_is_boilerplate():
+    assert Boilerplate()("Share this article\nLeave a Comment\nSource link")
+    assert not Boilerplate()("Share this article\nThe minister resigned on Friday after the vote.")
+
+
+def test_recurring_lines_are_learned_whatever_mix_they_come_in():
+    lines = ["Our newsroom never sleeps.", "Tips: write to the desk.", "Printed on recycled pixels."]
+    corpus = [
+        f"Story {k} text.\n\n{lines[k % 3]}\n{lines[(k + 1) % 3]}" for k in range(3)
+    ]  # each pair of lines once, each line in two or three stories
+    learned = Boilerplate.learn(corpus, min_docs=2, patterns=())
+    assert all(learned(line) for line in lines)
+    assert learned(f"{lines[2]}\n{lines[0]}")  # a mix never seen as a whole
+    assert not learned(f"{lines[0]}\nStory 1 text.")
