@@ -213,7 +213,7 @@ def main(data: Path) -> None:
     }
     results: dict[str, dict] = {}
     header = f"{'method':36} " + " ".join(f"{name:>10}" for name in sets) + f" {'cross-doc':>10} {'s':>6}"
-    click.echo("link F1 (P / R in results/alignment.json)")
+    click.echo("link F1")
     click.echo(header)
     for name, aligner in methods.items():
         t0 = time.perf_counter()
@@ -224,6 +224,16 @@ def main(data: Path) -> None:
         results[name]["seconds"] = round(seconds, 1)
         cells = " ".join(f"{row[s]['f1']:>10.4f}" for s in sets)
         click.echo(f"{name:36} {cells} {cross_doc:>10.3f} {seconds:>6.1f}")
+
+    click.echo("\nlink precision / recall / F1")
+    columns = f"{'same-lang P':>11} {'R':>7} {'F1':>7} {'cross-lang P':>13} {'R':>7} {'F1':>7}"
+    click.echo(f"{'method':36} {columns}")
+    for name, res in results.items():
+        cells = []
+        for s, w in (("same-lang", 11), ("cross-lang", 13)):
+            x = res["sets"][s]
+            cells.append(f"{x['precision']:>{w}.4f} {x['recall']:>7.4f} {x['f1']:>7.4f}")
+        click.echo(f"{name:36} {' '.join(cells)}")
 
     text_a, text_b = long_pair(english)
     na, nb = len(split_paragraphs(text_a)), len(split_paragraphs(text_b))
