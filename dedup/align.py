@@ -39,6 +39,7 @@ Measured by ``benchmarks/alignment.py``; see the README for the figures.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,8 +58,8 @@ SIMILARITIES = ("tfidf", "fuzz", "mix")
 # Block shapes (sentences of A, sentences of B) the dynamic programme may align; 1:1 first, so
 # that it wins ties.
 BLOCKS: tuple[tuple[int, int], ...] = ((1, 1), (1, 2), (2, 1), (2, 2), (1, 3), (3, 1))
-# Sentence-level alignment of two texts holds a few dense (sentences x sentences) matrices;
-# beyond this many cells the paragraphs are aligned instead.
+# Alignment holds a few dense (units x units) matrices: beyond this many cells, paragraphs are
+# aligned instead of sentences, and beyond it again, runs of consecutive paragraphs.
 MAX_CELLS = 4_000_000
 
 _DEFAULT_BOILERPLATE = Boilerplate()
@@ -181,7 +182,10 @@ def align(
         min_score: paragraph links scoring less are dropped: two different
             articles on one event share names and facts sentence by sentence,
             but at lower similarity than two versions of one text.
-        unit: ``"sentence"`` (default) or ``"paragraph"`` (align whole paragraphs).
+        unit: ``"sentence"`` (default) or ``"paragraph"`` (align whole paragraphs;
+            also what two texts of more than ``MAX_CELLS`` sentence pairs get,
+            and runs of paragraphs beyond that again, so any text aligns in
+            bounded memory).
         similarity: ``"tfidf"`` (cosine), ``"fuzz"`` (rapidfuzz token-set
             ratio) or ``"mix"`` (their mean); measured in ``benchmarks/alignment.py``.
         stopwords: ``"english"`` or ``"none"``.
@@ -217,10 +221,12 @@ def align(
     sentences_a = paragraph_sentences_of(content_a)
     sentences_b = paragraph_sentences_of(content_b)
     if unit == "sentence" and len(sentences_a) * len(sentences_b) <= MAX_CELLS:
-        units_a, units_b = sentences_a, sentences_b
+        units_a, units_b = [((i,), s) for i, s in sentences_a], [((j,), s) for j, s in sentences_b]
     else:
         unit = "paragraph"
-        units_a, units_b = content_a, content_b
+        # Texts of thousands of paragraphs: runs of k consecutive paragraphs become one unit.
+        k = max(1, math.ceil(math.sqrt(len(content_a) * len(content_b) / MAX_CELLS)))
+        units_a, units_b = _runs(content_a, k), _runs(content_b, k)
 
     stop = ENGLISH_STOP_WORDS if stopwords == "english" else frozenset()
     features = _Features([t for _, t in units_a], [t for _, t in units_b], stop, similarity)
@@ -244,7 +250,7 @@ def align(
         sentence_links=[
             (x, y, s)
             for x, y, s, _ in unit_links
-            if unit == "sentence" and any((owner_a[i], owner_b[j]) in kept for i in x for j in y)
+            if unit == "sentence" and any((owner_a[i][0], owner_b[j][0]) in kept for i in x for j in y)
         ],
         sentences_a=sentences_a,
         sentences_b=sentences_b,
@@ -255,6 +261,12 @@ def paragraph_sentences_of(paragraphs: list[tuple[int, str]]) -> list[tuple[int,
     """Sentences of the given ``(index, paragraph)`` pairs, each with its paragraph's index."""
     index = [i for i, _ in paragraphs]
     return [(index[k], s) for k, s in paragraph_sentences([p for _, p in paragraphs])]
+
+
+def _runs(paragraphs: list[tuple[int, str]], k: int) -> list[tuple[tuple[int, ...], str]]:
+    """Runs of ``k`` consecutive paragraphs as units: (their indices, their text)."""
+    runs = [paragraphs[lo : lo + k] for lo in range(0, len(paragraphs), k)]
+    return [(tuple(i for i, _ in run), "\n\n".join(p for _, p in run)) for run in runs]
 
 
 UnitLink = tuple[tuple[int, ...], tuple[int, ...], float, bool]
@@ -449,7 +461,10 @@ def _moved(links: list[UnitLink], sim: np.ndarray, move: float) -> list[UnitLink
 
 
 def _paragraph_links(
-    unit_links: list[UnitLink], owner_a: list[int], owner_b: list[int], features: _Features
+    unit_links: list[UnitLink],
+    owner_a: list[tuple[int, ...]],
+    owner_b: list[tuple[int, ...]],
+    features: _Features,
 ) -> list[Link]:
     """Step 6: project unit links onto paragraphs and write them as few n:m links as possible.
 
@@ -461,9 +476,9 @@ def _paragraph_links(
     for xa, xb, _, mv in unit_links:
         for x in xa:
             for y in xb:
-                key = (owner_a[x], owner_b[y])
-                pairs[key].append((x, y))
-                moved[key] = moved.get(key, True) and mv
+                for key in ((i, j) for i in owner_a[x] for j in owner_b[y]):
+                    pairs[key].append((x, y))
+                    moved[key] = moved.get(key, True) and mv
     if not pairs:
         return []
     by_a: dict[int, set[int]] = defaultdict(set)

@@ -160,9 +160,14 @@ def test_no_boilerplate_detection_treats_every_paragraph_as_content():
 def test_paragraph_unit_and_the_fallback_for_very_long_texts(monkeypatch, seeds_000_004):
     by_paragraph = align(seed("000"), seed("004"), unit="paragraph")
     assert by_paragraph.sentence_links == [] and (1, 1) in by_paragraph.pairs()
-    monkeypatch.setattr(sys.modules["dedup.align"], "MAX_CELLS", 10)  # dedup.align is also the function
+    monkeypatch.setattr(sys.modules["dedup.align"], "MAX_CELLS", 20)  # dedup.align is also the function
     fallback = align(seed("000"), seed("004"))
     assert fallback.sentence_links == [] and fallback.pairs() == by_paragraph.pairs()
+    # 4 x 5 content paragraphs exceed 4 cells: runs of three paragraphs are aligned, coarser but whole
+    monkeypatch.setattr(sys.modules["dedup.align"], "MAX_CELLS", 4)
+    coarse = align(seed("000"), seed("004"))
+    assert [(link.a, link.b) for link in coarse.links] == [([0, 1, 2], [0, 1, 2]), ([3], [3, 4])]
+    assert len(seeds_000_004.pairs() & coarse.pairs()) == 4 and coarse.boilerplate_a == [4]
 
 
 @pytest.mark.parametrize("similarity", ["fuzz", "mix"])
