@@ -8,12 +8,14 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
-from dedup.article import InputError
+from dedup.article import Article, InputError
+from dedup.features import default_workers
 from dedup.params import LINKAGES, REPRESENTATIVES, SHINGLE_UNITS, STOPWORD_LISTS, TFIDF_ANALYZERS, Params
 from dedup.pipeline import Detector, Result, no_progress
 from dedup.progress import terminal_progress, wants_progress
@@ -207,12 +209,19 @@ def input_options(f):
     help="Also write report.html: each cluster's duplicates aligned paragraph by paragraph with the kept "
     "article (dedup report RUN_DIR makes it later, with more options).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes that tokenise, hash and count (default: all cores). Results do not depend on it.",
+)
 @input_options
 @param_options
 def run(
     inputs: tuple[str, ...],
     out_dir: Path,
     with_report: bool,
+    workers: int | None,
     input_format: str | None,
     id_field: str,
     text_field: str,
@@ -242,10 +251,15 @@ def run(
     try:
         with Inputs(inputs, id_field=id_field, text_field=text_field, input_format=input_format) as source:
             detector = Detector(params, progress=progress)
+            n_workers = workers or default_workers()
             with progress("read+sign", None) as bar:
-                for article in source.articles(on_bad if skip_bad else None):
-                    detector.add(article)
-                    bar.update(1)
+
+                def articles() -> Iterator[Article]:
+                    for article in source.articles(on_bad if skip_bad else None):
+                        bar.update(1)
+                        yield article
+
+                detector.add_many(articles(), workers=n_workers)
             detector.skipped = len(warnings)
             if len(detector) == 0:
                 raise click.ClickException("no article could be read from the inputs")
@@ -272,6 +286,7 @@ def run(
                 result.summary["timings_s"]["report"] = round(time.perf_counter() - t0, 3)
             result.summary["timings_s"]["total"] = round(time.perf_counter() - started, 3)
             result.summary["inputs"] = list(inputs)
+            result.summary["workers"] = n_workers
             result.summary["input_format"] = source.format
             # What `dedup report` needs to read the inputs again, from any folder.
             result.summary["input_options"] = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import platform
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
@@ -20,9 +21,9 @@ import scipy.sparse as sp
 from dedup.article import Article
 from dedup.candidates import candidate_pairs
 from dedup.cluster import choose_representative, cluster_pairs
-from dedup.normalize import shingles, tokenize
+from dedup.features import Features, Featurizer, featurize_many
 from dedup.params import Params
-from dedup.sentences import SentenceBuilder, SentenceMatrix, sentence_match, split_sentences
+from dedup.sentences import SentenceBuilder, SentenceMatrix, sentence_match
 from dedup.sign import HASH_SCHEME, Signer, estimate_jaccard_pairs
 from dedup.verify import TfidfBuilder, pair_cosines
 
@@ -134,63 +135,78 @@ class Detector:
     """
 
     def __init__(self, params: Params | None = None, *, progress: Progress = no_progress) -> None:
-        self.params = params or Params()
+        self.params = p = params or Params()
         self._progress = progress
-        p = self.params
-        self._transliterate = p.transliterate
-        if p.stopwords == "english":
-            from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-            self._stopwords = frozenset(ENGLISH_STOP_WORDS)
-        else:
-            self._stopwords = frozenset()
+        self._featurizer: Featurizer | None = None
         self._signer = Signer(num_perm=p.num_perm, seed=p.seed)
         self._tfidf = TfidfBuilder(
-            analyzer=p.tfidf_analyzer,
-            ngram_range=p.tfidf_ngrams,
-            sublinear_tf=p.sublinear_tf,
-            tokenizer=self._tokenize,
+            analyzer=p.tfidf_analyzer, ngram_range=p.tfidf_ngrams, sublinear_tf=p.sublinear_tf
         )
         self._sentences = SentenceBuilder() if p.sentence_weight > 0 else None
         self.ids: list[str] = []
         self._index: dict[str, int] = {}
         self._lengths: list[int] = []
-        self._pending: list[set[str]] = []
+        self._pending: list[np.ndarray] = []
         self._signatures: list[np.ndarray] = []
         self.skipped = 0
         self.timings = {"read_sign": 0.0}
         self._t0 = time.perf_counter()
-
-    def _tokenize(self, text: str) -> list[str]:
-        return tokenize(text, transliterate=self._transliterate)
 
     def add(self, article: Article) -> None:
         """Take one article into the run (its text is not kept)."""
         if article.id in self._index:
             raise ValueError(f"duplicate id {article.id!r}")
         t0 = time.perf_counter()
-        p = self.params
-        if self._sentences is not None:
-            # Sentences break only at white space, so their tokens are the article's tokens.
-            per_sentence = [self._tokenize(s) for s in split_sentences(article.text)]
-            self._sentences.add(per_sentence)
-            tokens = [t for sentence in per_sentence for t in sentence]
+        if self._featurizer is None:
+            self._featurizer = Featurizer(self.params)
+        self._accept(article.id, self._featurizer(article.text))
+        self.timings["read_sign"] += time.perf_counter() - t0
+
+    def add_many(self, articles: Iterable[Article], *, workers: int = 1) -> int:
+        """Take a stream of articles in, featurised by ``workers`` processes; returns how many.
+
+        The result of the run does not depend on ``workers``. An id seen before
+        raises ``ValueError`` before its features are kept.
+        """
+        t0 = time.perf_counter()
+        seen: set[str] = set()
+
+        def texts() -> Iterator[str]:
+            for article in articles:
+                if article.id in self._index or article.id in seen:
+                    raise ValueError(f"duplicate id {article.id!r}")
+                seen.add(article.id)
+                order.append(article.id)
+                yield article.text
+
+        order: deque[str] = deque()
+        n = 0
+        for features in featurize_many(texts(), self.params, workers=workers):
+            self._accept(order.popleft(), features)
+            n += 1
+        self.timings["read_sign"] += time.perf_counter() - t0
+        return n
+
+    def _accept(self, article_id: str, features: Features) -> None:
+        if features.signature is None:
+            self._pending.append(features.shingles)
         else:
-            tokens = self._tokenize(article.text)
-        self._pending.append(
-            shingles(tokens, unit=p.shingle_unit, size=p.shingle_size, stopwords=self._stopwords)
-        )
-        self._tfidf.add(article.text, tokens)
-        self._index[article.id] = len(self.ids)
-        self.ids.append(article.id)
-        self._lengths.append(len(article.text))
+            self._flush()  # keep the signatures in the order of the articles
+            self._signatures.append(features.signature[None, :])
+        self._tfidf.add_counts(features.terms, features.counts)
+        if self._sentences is not None:
+            self._sentences.add_counts(
+                features.sentence_terms, features.sentence_counts, features.sentence_sizes, features.tokens
+            )
+        self._index[article_id] = len(self.ids)
+        self.ids.append(article_id)
+        self._lengths.append(features.length)
         if len(self._pending) >= SIGN_BATCH:
             self._flush()
-        self.timings["read_sign"] += time.perf_counter() - t0
 
     def _flush(self) -> None:
         if self._pending:
-            self._signatures.append(self._signer.sign_many(self._pending))
+            self._signatures.append(self._signer.sign_hashes(self._pending))
             self._pending = []
 
     def __len__(self) -> int:
@@ -365,12 +381,14 @@ def as_article(item: ArticleLike, position: int) -> Article:
     return Article(str(art_id), text, fields, source="<api>", line=position)
 
 
-def find_duplicates(articles: Iterable[ArticleLike], **params: Any) -> Result:
+def find_duplicates(articles: Iterable[ArticleLike], *, workers: int = 1, **params: Any) -> Result:
     """Find rewrites and machine-translation variants among ``articles``.
 
     Args:
         articles: ``(id, text)`` pairs, dicts with ``id`` and ``text``, or
             :class:`~dedup.article.Article` objects; ids must be unique.
+        workers: processes that tokenise, hash and count (the result does not
+            depend on it; :func:`dedup.features.default_workers` is all cores).
         **params: any field of :class:`~dedup.params.Params` (validated
             before any article is read).
 
@@ -387,9 +405,15 @@ def find_duplicates(articles: Iterable[ArticleLike], **params: Any) -> Result:
         [['a', 'b']]
     """
     detector = Detector(Params.from_kwargs(**params))
-    for position, item in enumerate(articles, start=1):
-        article = as_article(item, position)
-        if article.id in detector._index:
-            raise ValueError(f"article #{position}: duplicate id {article.id!r}")
-        detector.add(article)
+    seen: set[str] = set()
+
+    def checked() -> Iterator[Article]:
+        for position, item in enumerate(articles, start=1):
+            article = as_article(item, position)
+            if article.id in seen:
+                raise ValueError(f"article #{position}: duplicate id {article.id!r}")
+            seen.add(article.id)
+            yield article
+
+    detector.add_many(checked(), workers=workers)
     return detector.finish()

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from dedup.hashing import TermHasher, counted
+
 # A sentence ends at . ! ? or … (with any closing quotes or brackets) followed by
 # white space, at a CJK full stop, exclamation or question mark, or at a line break.
 # Abbreviations split a sentence in two at worst, which both articles do alike.
@@ -64,37 +66,43 @@ class SentenceMatrix:
 
 
 class SentenceBuilder:
-    """Accumulates term counts sentence by sentence, article by article (streaming)."""
+    """Accumulates term counts sentence by sentence, article by article (streaming).
+
+    Terms are named by their 64-bit hash (:mod:`dedup.features`), so counts
+    made in other processes can be added with :meth:`add_counts`.
+    """
 
     def __init__(self) -> None:
-        self.vocabulary_: dict[str, int] = {}
-        self._indices = array("i")
+        self._hasher = TermHasher()
+        self._terms = array("Q")  # every sentence's distinct terms, one sentence after the other
         self._counts = array("f")
-        self._indptr = array("q", [0])
-        self._ptr = array("q", [0])
-        self._df = array("q")
+        self._indptr = array("q", [0])  # sentence k's terms are _terms[_indptr[k]:_indptr[k + 1]]
+        self._ptr = array("q", [0])  # article i's sentences are _ptr[i] .. _ptr[i + 1] - 1
+        self._doc_terms = array("Q")  # every article's distinct terms (for document frequencies)
 
     def add(self, sentences: Sequence[Sequence[str]]) -> None:
         """Count the tokens of one article's sentences (a sentence with no token is skipped)."""
-        vocab, df = self.vocabulary_, self._df
-        seen: set[int] = set()
-        for tokens in sentences:
-            if not tokens:
-                continue
-            counts: dict[int, int] = {}
-            for tok in tokens:
-                idx = vocab.get(tok)
-                if idx is None:
-                    idx = vocab[tok] = len(vocab)
-                    df.append(0)
-                counts[idx] = counts.get(idx, 0) + 1
-            self._indices.extend(counts)
-            self._counts.extend(counts.values())
-            self._indptr.append(len(self._indices))
-            seen.update(counts)
-        for idx in seen:
-            df[idx] += 1
+        parts = [counted(self._hasher.ids(tokens)) for tokens in sentences if tokens]
+        if parts:
+            terms = np.concatenate([t for t, _ in parts])
+            counts = np.concatenate([c for _, c in parts])
+        else:
+            terms, counts = np.zeros(0, np.uint64), np.zeros(0, np.float32)
+        self.add_counts(terms, counts, np.array([len(t) for t, _ in parts], dtype=np.int64))
+
+    def add_counts(
+        self, terms: np.ndarray, counts: np.ndarray, sizes: np.ndarray, doc_terms: np.ndarray | None = None
+    ) -> None:
+        """Add one article given as its sentences' distinct term ids and counts, one sentence
+        after the other, ``sizes[k]`` terms for sentence ``k`` (and, if known, the article's
+        distinct terms, ``doc_terms``)."""
+        self._terms.frombytes(np.ascontiguousarray(terms, dtype=np.uint64).tobytes())
+        self._counts.frombytes(np.ascontiguousarray(counts, dtype=np.float32).tobytes())
+        ends = self._indptr[-1] + np.cumsum(np.asarray(sizes, dtype=np.int64))
+        self._indptr.frombytes(ends.tobytes())
         self._ptr.append(len(self._indptr) - 1)
+        distinct = np.unique(np.asarray(terms, dtype=np.uint64)) if doc_terms is None else doc_terms
+        self._doc_terms.frombytes(np.ascontiguousarray(distinct, dtype=np.uint64).tobytes())
 
     def __len__(self) -> int:
         return len(self._ptr) - 1
@@ -102,14 +110,16 @@ class SentenceBuilder:
     def matrix(self) -> SentenceMatrix:
         """Weight the counts by sublinear TF x smoothed IDF and normalise each sentence."""
         n_docs = len(self)
-        n_terms = max(len(self.vocabulary_), 1)
+        terms = np.frombuffer(self._terms, dtype=np.uint64)
+        vocabulary, idx = np.unique(terms, return_inverse=True)
+        n_terms = max(len(vocabulary), 1)
+        doc_terms = np.frombuffer(self._doc_terms, dtype=np.uint64)
+        df = np.bincount(np.searchsorted(vocabulary, doc_terms), minlength=n_terms)
         tf = np.frombuffer(self._counts, dtype=np.float32).copy()
-        idx = np.frombuffer(self._indices, dtype=np.int32)
         indptr = np.frombuffer(self._indptr, dtype=np.int64)
-        df = np.frombuffer(self._df, dtype=np.int64) if len(self._df) else np.zeros(1, np.int64)
         idf = (np.log((1.0 + n_docs) / (1.0 + df)) + 1.0).astype(np.float32)  # scikit-learn's smooth idf
         data = (1.0 + np.log(tf)) * idf[idx] if len(tf) else tf
-        rows = sp.csr_matrix((data, idx, indptr), shape=(len(indptr) - 1, n_terms))
+        rows = sp.csr_matrix((data, idx.astype(np.int32), indptr), shape=(len(indptr) - 1, n_terms))
         norms = np.sqrt(np.asarray(rows.multiply(rows).sum(axis=1)).ravel()).astype(np.float32)
         scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
         rows = sp.csr_matrix(sp.diags(scale) @ rows, dtype=np.float32)

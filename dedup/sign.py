@@ -90,16 +90,18 @@ class Signer:
 
         An empty set gets datasketch's empty signature (all ``2**32 - 1``).
         """
-        hashes: list[int] = []
-        offsets = np.zeros(len(shingle_sets), dtype=np.int64)
-        for i, sset in enumerate(shingle_sets):
-            offsets[i] = len(hashes)
-            hashes.extend(self._hashes(sset))
-        out = np.full((len(shingle_sets), self.num_perm), _EMPTY, dtype=np.uint32)
-        if not hashes:
+        return self.sign_hashes([np.asarray(self._hashes(sset), dtype=np.uint32) for sset in shingle_sets])
+
+    def sign_hashes(self, hash_sets: Sequence[np.ndarray]) -> np.ndarray:
+        """Signatures of many sets given as arrays of their members' 32-bit hashes
+        (``sha1_hash32`` of each shingle's UTF-8 bytes, as :mod:`dedup.features` makes them)."""
+        sizes = np.array([len(h) for h in hash_sets], dtype=np.int64)
+        offsets = np.concatenate(([0], np.cumsum(sizes)[:-1])) if len(sizes) else sizes
+        out = np.full((len(hash_sets), self.num_perm), _EMPTY, dtype=np.uint32)
+        if not sizes.sum():
             return out
-        hv = _fmix32(np.asarray(hashes, dtype=np.uint32))
-        sizes = np.diff(np.append(offsets, len(hashes)))
+        hashes = np.concatenate([np.asarray(h, dtype=np.uint32) for h in hash_sets])
+        hv = _fmix32(hashes)
         nonempty = sizes > 0
         starts = offsets[nonempty]
         # Apply permutations in chunks of rows to bound the temporary array.

@@ -10,12 +10,13 @@ cosine is computed only for candidate pairs, as sparse row dot products.
 from __future__ import annotations
 
 from array import array
-from collections import Counter
 from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
+
+from dedup.hashing import TermHasher, counted
 
 
 class TfidfBuilder:
@@ -29,6 +30,9 @@ class TfidfBuilder:
             repeated in a long article does not dominate it.
         tokenizer: turns a text into tokens (``analyzer="word"``); by default
             the same normalisation as the shingles.
+
+    Terms are named by their 64-bit hash (:mod:`dedup.hashing`), so counts
+    made in other processes can be added with :meth:`add_counts`.
     """
 
     def __init__(
@@ -50,8 +54,8 @@ class TfidfBuilder:
         self._words = analyzer == "word"
         self.ngram_range = ngram_range
         self.sublinear_tf = sublinear_tf
-        self.vocabulary_: dict[str, int] = {}
-        self._indices = array("i")
+        self._hasher = TermHasher()
+        self._terms = array("Q")
         self._counts = array("f")
         self._indptr = array("q", [0])
 
@@ -61,37 +65,37 @@ class TfidfBuilder:
         ``tokens``, if given, are ``text`` already tokenised the way the
         tokenizer would (word analyzer only): they are not tokenised again.
         """
-        vocab = self.vocabulary_
         if tokens is not None and self._words:
             lo, hi = self.ngram_range
-            terms = [
-                " ".join(tokens[i : i + n]) for n in range(lo, hi + 1) for i in range(len(tokens) - n + 1)
-            ]
+            spans = ((i, n) for n in range(lo, hi + 1) for i in range(len(tokens) - n + 1))
+            terms = [" ".join(tokens[i : i + n]) for i, n in spans]
         else:
             terms = self._analyze(text)
-        for term, count in Counter(terms).items():
-            idx = vocab.get(term)
-            if idx is None:
-                idx = vocab[term] = len(vocab)
-            self._indices.append(idx)
-            self._counts.append(count)
-        self._indptr.append(len(self._indices))
+        self.add_counts(*counted(self._hasher.ids(terms)))
+
+    def add_counts(self, terms: np.ndarray, counts: np.ndarray) -> None:
+        """Add one document given as its distinct term ids and their counts."""
+        self._terms.frombytes(np.ascontiguousarray(terms, dtype=np.uint64).tobytes())
+        self._counts.frombytes(np.ascontiguousarray(counts, dtype=np.float32).tobytes())
+        self._indptr.append(len(self._terms))
 
     def __len__(self) -> int:
         return len(self._indptr) - 1
 
     def matrix(self) -> sp.csr_matrix:
-        """The L2-normalised TF-IDF matrix, one row per document added."""
-        if len(self) == 0:
-            return sp.csr_matrix((0, max(len(self.vocabulary_), 1)), dtype=np.float32)
+        """The L2-normalised TF-IDF matrix, one row per document added (columns: the distinct
+        terms, in the order of their ids)."""
+        vocabulary, columns = np.unique(np.frombuffer(self._terms, dtype=np.uint64), return_inverse=True)
         counts = sp.csr_matrix(
             (
                 np.frombuffer(self._counts, dtype=np.float32),
-                np.frombuffer(self._indices, dtype=np.int32),
+                columns.astype(np.int32),
                 np.frombuffer(self._indptr, dtype=np.int64),
             ),
-            shape=(len(self), max(len(self.vocabulary_), 1)),
+            shape=(len(self), max(len(vocabulary), 1)),
         )
+        if len(self) == 0:
+            return counts
         transformer = TfidfTransformer(sublinear_tf=self.sublinear_tf, norm="l2")
         return transformer.fit_transform(counts).astype(np.float32).tocsr()
 

@@ -1,0 +1,223 @@
+"""Everything a run keeps of one article, as arrays of hashed terms.
+
+An article is read once: its text becomes a :class:`Features` (shingle hashes
+for MinHash, term counts for the document's TF-IDF vector, term counts per
+sentence for the sentence match) and the text is dropped. Terms are named by
+their 64-bit hash (:mod:`dedup.hashing`), not by an index in a vocabulary, so
+articles can be featurised in several worker processes (:func:`featurize_many`)
+and their features put side by side without agreeing on a vocabulary first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from dedup.hashing import TermHasher, counted
+from dedup.normalize import shingles, tokenize
+from dedup.params import Params
+from dedup.sentences import split_sentences
+from dedup.sign import Signer
+
+_EMPTY_U64 = np.zeros(0, dtype=np.uint64)
+_EMPTY_F32 = np.zeros(0, dtype=np.float32)
+_EMPTY_I32 = np.zeros(0, dtype=np.int32)
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """What a run keeps of one article.
+
+    Attributes:
+        shingles: uint32 MinHash inputs of its distinct shingles (datasketch's
+            ``sha1_hash32`` of each), sorted.
+        terms, counts: the distinct TF-IDF terms of the article (uint64 ids,
+            sorted) and their counts.
+        sentence_terms, sentence_counts: the same for each sentence with at
+            least one token, one after the other.
+        sentence_sizes: how many distinct terms each of those sentences has.
+        tokens: the distinct token ids of the article (what the sentence
+            vectors' document frequencies count).
+        length: the text's length in characters.
+        signature: the MinHash signature of ``shingles`` (``num_perm`` uint32),
+            when made by :meth:`Featurizer.batch`; ``None`` otherwise.
+    """
+
+    shingles: np.ndarray
+    terms: np.ndarray
+    counts: np.ndarray
+    sentence_terms: np.ndarray
+    sentence_counts: np.ndarray
+    sentence_sizes: np.ndarray
+    tokens: np.ndarray
+    length: int
+    signature: np.ndarray | None = None
+
+
+class Featurizer:
+    """Turns a text into :class:`Features`, the way ``params`` says.
+
+    Deterministic: the same text and parameters give the same features in any
+    process, which is what lets worker processes share the work.
+    """
+
+    def __init__(self, params: Params | None = None) -> None:
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+        self.params = p = params or Params()
+        self._stopwords = frozenset(ENGLISH_STOP_WORDS) if p.stopwords == "english" else frozenset()
+        self._hasher = TermHasher()
+        self._signer = Signer(num_perm=p.num_perm, seed=p.seed)
+        self._sentences = p.sentence_weight > 0
+        self._word_unigrams = p.tfidf_analyzer == "word" and p.tfidf_ngrams == (1, 1)
+        self._char_analyze = None
+        if p.tfidf_analyzer != "word":
+            self._char_analyze = TfidfVectorizer(
+                analyzer=p.tfidf_analyzer, ngram_range=p.tfidf_ngrams, lowercase=True
+            ).build_analyzer()
+
+    def tokenize(self, text: str) -> list[str]:
+        return tokenize(text, transliterate=self.params.transliterate)
+
+    def __call__(self, text: str) -> Features:
+        p = self.params
+        ids = self._hasher.ids
+        if self._sentences:
+            # Sentences break only at white space, so their tokens are the article's tokens.
+            per_sentence = [t for t in (self.tokenize(s) for s in split_sentences(text)) if t]
+            tokens = [t for sentence in per_sentence for t in sentence]
+        else:
+            per_sentence = []
+            tokens = self.tokenize(text)
+        token_ids = ids(tokens)
+
+        if p.shingle_unit == "word" and p.shingle_size == 1:
+            keep = [t not in self._stopwords for t in tokens] if self._stopwords else None
+            chosen = token_ids[np.array(keep, dtype=bool)] if keep is not None and len(tokens) else token_ids
+            shingle_ids = np.unique(chosen.astype(np.uint32))
+        else:
+            found = shingles(tokens, unit=p.shingle_unit, size=p.shingle_size, stopwords=self._stopwords)
+            shingle_ids = np.unique(ids(sorted(found)).astype(np.uint32))
+
+        distinct = np.unique(token_ids)
+        if self._word_unigrams:
+            terms, counts = counted(token_ids)
+        elif self._char_analyze is not None:
+            terms, counts = counted(ids(self._char_analyze(text)))
+        else:
+            lo, hi = p.tfidf_ngrams
+            grams = [
+                " ".join(tokens[i : i + n]) for n in range(lo, hi + 1) for i in range(len(tokens) - n + 1)
+            ]
+            terms, counts = counted(ids(grams))
+
+        if per_sentence:
+            parts = []
+            at = 0
+            for sentence in per_sentence:
+                parts.append(counted(token_ids[at : at + len(sentence)]))
+                at += len(sentence)
+            sentence_terms = np.concatenate([t for t, _ in parts])
+            sentence_counts = np.concatenate([c for _, c in parts])
+            sentence_sizes = np.array([len(t) for t, _ in parts], dtype=np.int32)
+        else:
+            sentence_terms, sentence_counts, sentence_sizes = _EMPTY_U64, _EMPTY_F32, _EMPTY_I32
+        return Features(
+            shingles=shingle_ids,
+            terms=terms,
+            counts=counts,
+            sentence_terms=sentence_terms,
+            sentence_counts=sentence_counts,
+            sentence_sizes=sentence_sizes,
+            tokens=distinct,
+            length=len(text),
+        )
+
+    def batch(self, texts: Sequence[str]) -> list[Features]:
+        """Features of each text, signatures included (signed together, which is faster)."""
+        features = [self(text) for text in texts]
+        signatures = self._signer.sign_hashes([f.shingles for f in features])
+        return [dataclasses.replace(f, signature=sig) for f, sig in zip(features, signatures, strict=True)]
+
+
+_worker: Featurizer | None = None
+
+
+def _start_worker(params: Params) -> None:
+    global _worker
+    _worker = Featurizer(params)
+
+
+def _featurize_chunk(texts: list[str]) -> list[Features]:
+    assert _worker is not None
+    return _worker.batch(texts)
+
+
+def default_workers() -> int:
+    """All the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def featurize_many(
+    texts: Iterable[str],
+    params: Params | None = None,
+    *,
+    workers: int = 1,
+    chunksize: int = 64,
+    in_process: int = 1_000,
+) -> Iterator[Features]:
+    """Features of each text, signatures included, in order, computed by ``workers`` processes
+    (1: in this one).
+
+    The results do not depend on ``workers``. The first ``in_process`` texts
+    are featurised here, so a small input does not pay for starting worker
+    processes; the rest go to the workers ``chunksize`` at a time, with at
+    most two chunks per worker in flight, so memory stays bounded however
+    long the stream.
+    """
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    featurizer = Featurizer(params)
+    stream = iter(texts)
+    if workers == 1:
+        for chunk in _chunks(stream, chunksize):
+            yield from featurizer.batch(chunk)
+        return
+    for chunk in _chunks(itertools.islice(stream, in_process), chunksize):
+        yield from featurizer.batch(chunk)
+    first = next(stream, None)
+    if first is None:
+        return
+    context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_worker, initargs=(featurizer.params,)
+    ) as pool:
+        pending: deque[Future[list[Features]]] = deque()
+        for chunk in _chunks(itertools.chain([first], stream), chunksize):
+            pending.append(pool.submit(_featurize_chunk, chunk))
+            if len(pending) >= 2 * workers:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+
+
+def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

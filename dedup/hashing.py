@@ -1,0 +1,52 @@
+"""Terms named by a 64-bit hash instead of an index in a vocabulary.
+
+The id of a term is the first 8 bytes of the SHA-1 of its UTF-8 bytes, read
+little-endian. Its low 32 bits are datasketch's ``sha1_hash32`` of the term,
+so a token's id also gives its MinHash input. Counts made in different
+processes (or, later, stored on disk) can be put side by side without first
+agreeing on a vocabulary. Two distinct terms share an id with probability
+about n²/2⁶⁵ for n distinct terms (for ten million, one chance in 370,000).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import numpy as np
+
+_EMPTY_U64 = np.zeros(0, dtype=np.uint64)
+_EMPTY_F32 = np.zeros(0, dtype=np.float32)
+
+
+def term_hash(term: str) -> int:
+    """The 64-bit id of a term (see the module doc)."""
+    return int.from_bytes(hashlib.sha1(term.encode("utf-8")).digest()[:8], "little")
+
+
+class TermHasher:
+    """Maps terms to their 64-bit ids, remembering up to ``cache_size`` of them."""
+
+    def __init__(self, cache_size: int = 2_000_000) -> None:
+        self._cache: dict[str, int] = {}
+        self._cache_size = cache_size
+
+    def ids(self, terms: Sequence[str]) -> np.ndarray:
+        """The ids of ``terms``, in order, as a uint64 array."""
+        cache = self._cache
+        found = list(map(cache.get, terms))
+        for k, h in enumerate(found):
+            if h is None:
+                term = terms[k]
+                h = found[k] = term_hash(term)
+                if len(cache) < self._cache_size:
+                    cache[term] = h
+        return np.array(found, dtype=np.uint64)
+
+
+def counted(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct ids (sorted) and how often each occurs, as (uint64, float32) arrays."""
+    if len(ids) == 0:
+        return _EMPTY_U64, _EMPTY_F32
+    uniq, counts = np.unique(ids, return_counts=True)
+    return uniq, counts.astype(np.float32)

@@ -1,0 +1,78 @@
+"""Features: hashed terms that equal datasketch's inputs, and the same results whatever the workers."""
+
+import numpy as np
+import pytest
+from datasketch import MinHash
+from datasketch.hashfunc import sha1_hash32
+
+from dedup import Params, find_duplicates
+from dedup.features import Featurizer, default_workers, featurize_many
+from dedup.hashing import TermHasher, term_hash
+
+TEXTS = [
+    "Xi met Putin in Moscow on Monday. Xi's office said the talks went well.",
+    "Putin welcomed Xi to Moscow for talks on Monday!",
+    "The Alps: snow, snow and more snow closed the passes.",
+    "",
+    "习近平抵达莫斯科。普京欢迎他。",
+]
+
+
+def test_a_terms_id_holds_datasketchs_hash_in_its_low_32_bits():
+    for term in ["putin", "зеленский", "习近", ""]:
+        assert term_hash(term) & 0xFFFFFFFF == sha1_hash32(term.encode("utf-8"))
+    assert TermHasher().ids(["a", "b", "a"]).tolist() == [term_hash("a"), term_hash("b"), term_hash("a")]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_signatures_equal_datasketch_on_the_article_shingles(text):
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    from dedup.normalize import shingles, tokenize
+
+    features = Featurizer(Params(num_perm=64)).batch([text])[0]
+    m = MinHash(num_perm=64, seed=1)
+    for shingle in shingles(tokenize(text), stopwords=frozenset(ENGLISH_STOP_WORDS)):
+        m.update(shingle.encode("utf-8"))
+    assert features.signature.tolist() == m.hashvalues.tolist()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        Params(),
+        Params(shingle_size=3, tfidf_ngrams=(1, 2)),
+        Params(tfidf_analyzer="char_wb", sentence_weight=0),
+    ],
+)
+def test_worker_processes_give_the_same_features(params):
+    texts = TEXTS * 20
+    alone = list(featurize_many(texts, params, workers=1, chunksize=7))
+    shared = list(featurize_many(texts, params, workers=2, chunksize=7, in_process=10))
+    assert len(alone) == len(shared) == len(texts)
+    for a, b in zip(alone, shared, strict=True):
+        for field in ("shingles", "terms", "counts", "sentence_terms", "sentence_counts", "sentence_sizes"):
+            assert np.array_equal(getattr(a, field), getattr(b, field)), field
+        assert np.array_equal(a.signature, b.signature) and a.length == b.length
+
+
+def test_the_run_does_not_depend_on_the_number_of_workers():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from _data import WMT_DEV, load_wmt
+
+    if not (WMT_DEV / "articles.jsonl.gz").exists():
+        pytest.skip(f"dev data not found at {WMT_DEV}")
+    articles = load_wmt("en")[:1_300]  # more than the 1,000 featurised before the workers start
+    one = find_duplicates(articles)
+    two = find_duplicates(articles, workers=2)
+    assert one.pairs == two.pairs
+    assert [c.members for c in one.clusters] == [c.members for c in two.clusters]
+
+
+def test_bad_worker_counts_are_rejected():
+    with pytest.raises(ValueError, match="workers"):
+        list(featurize_many(["a"], workers=0))
+    assert default_workers() >= 1
