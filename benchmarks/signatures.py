@@ -10,6 +10,9 @@ permutations, it times, on one core:
     rensa                     RMinHash per article (Rust), if installed (pip install dedup[bench])
     dedup Signer              Signer.sign_many over batches, shingles given
     dedup, from text          tokenise + shingle + Signer.sign_many
+    dedup featurise, N workers  everything a run keeps of an article (signature, document and
+                              sentence term counts) via dedup.features.featurize_many, on the
+                              articles repeated --copies times, with 1 and 2 worker processes
 
 and checks that dedup's signatures equal datasketch's, value for value.
 
@@ -18,6 +21,7 @@ and checks that dedup's signatures equal datasketch's, value for value.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -31,6 +35,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _data import WMT_DEV, load_wmt, save_json  # noqa: E402
 
+from dedup.features import featurize_many  # noqa: E402
 from dedup.normalize import shingles, tokenize  # noqa: E402
 from dedup.sign import Signer  # noqa: E402
 
@@ -95,7 +100,8 @@ def best_of(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
 @click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path), default=WMT_DEV)
 @click.option("--articles", default=2_000, show_default=True, help="How many English articles to sign.")
 @click.option("--repeat", default=3, show_default=True, help="Runs per method; the fastest counts.")
-def main(data: Path, articles: int, repeat: int) -> None:
+@click.option("--copies", default=30, show_default=True, help="Repeats of the articles for the worker rows.")
+def main(data: Path, articles: int, repeat: int, copies: int) -> None:
     """Print docs/s per method and the ratio to datasketch's naive loop; save results/signatures.json."""
     texts = [a["text"] for a in load_wmt("en", data)][:articles]
     sets = shingle_sets(texts)
@@ -114,12 +120,18 @@ def main(data: Path, articles: int, repeat: int) -> None:
         click.echo("rensa not installed (pip install 'dedup[bench]'): left out", err=True)
     methods["dedup Signer (shingles given)"] = lambda: dedup_sign(sets)
     methods["dedup, from text (tokenise + sign)"] = lambda: dedup_from_text(texts)
+    many = texts * copies
+    for w in (1, 2):
+        methods[f"dedup featurise, {w} worker{'s' if w > 1 else ''} (x{copies})"] = lambda w=w: (
+            sum(1 for _ in featurize_many(many, workers=w, in_process=0)) / copies
+        )
 
     results: dict[str, dict[str, float]] = {}
     outputs: dict[str, object] = {}
     for name, fn in methods.items():
-        seconds, outputs[name] = best_of(fn, 1 if "naive" in name else repeat)
-        results[name] = {"seconds": round(seconds, 4), "docs_per_s": round(n / seconds, 1)}
+        seconds, outputs[name] = best_of(fn, 1 if "naive" in name or "featurise" in name else repeat)
+        docs = n * copies if "featurise" in name else n
+        results[name] = {"seconds": round(seconds, 4), "docs_per_s": round(docs / seconds, 1)}
     naive = results["datasketch, naive loop"]["docs_per_s"]
     for r in results.values():
         r["x_naive"] = round(r["docs_per_s"] / naive, 2)
@@ -131,6 +143,8 @@ def main(data: Path, articles: int, repeat: int) -> None:
     click.echo(f"{'method':40} {'docs/s':>10} {'x naive':>8}")
     for name, r in results.items():
         click.echo(f"{name:40} {r['docs_per_s']:>10,.0f} {r['x_naive']:>8.1f}")
+    one, two = (results[k]["docs_per_s"] for k in results if "featurise" in k)
+    click.echo(f"2 workers / 1 worker: {two / one:.2f}x (on {os.cpu_count()} cores; the main process reads)")
     click.echo(f"dedup signatures equal datasketch's: {same and same_text}")
     if not (same and same_text):
         raise SystemExit("dedup's signatures differ from datasketch's")
@@ -142,5 +156,5 @@ def main(data: Path, articles: int, repeat: int) -> None:
     click.echo(f"saved {path}")
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # the worker processes import this file again: run only once
     main()

@@ -156,9 +156,34 @@ def _start_worker(params: Params) -> None:
     _worker = Featurizer(params)
 
 
-def _featurize_chunk(texts: list[str]) -> list[Features]:
+_FIELDS = ("shingles", "terms", "counts", "sentence_terms", "sentence_counts", "sentence_sizes", "tokens")
+_Packed = tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]
+
+
+def _featurize_chunk(texts: list[str]) -> _Packed:
+    """A chunk's features packed into a few arrays: one pickle of a few large arrays costs far
+    less than many small ones, and the main process has the other workers' results to take in."""
     assert _worker is not None
-    return _worker.batch(texts)
+    features = _worker.batch(texts)
+    columns = [np.concatenate([getattr(f, name) for f in features]) for name in _FIELDS]
+    sizes = np.array([[len(getattr(f, name)) for name in _FIELDS] for f in features], dtype=np.int64)
+    signatures = np.stack([f.signature for f in features])
+    lengths = np.array([f.length for f in features], dtype=np.int64)
+    return columns, sizes, signatures, lengths
+
+
+def _unpack(packed: _Packed) -> list[Features]:
+    columns, sizes, signatures, lengths = packed
+    ends = np.cumsum(sizes, axis=0).tolist()
+    starts = [[0] * len(_FIELDS), *ends[:-1]]
+    return [
+        Features(
+            *(column[lo:hi] for column, lo, hi in zip(columns, start, end, strict=True)),
+            length=int(length),
+            signature=signature,
+        )  # fmt: skip
+        for start, end, signature, length in zip(starts, ends, signatures, lengths.tolist(), strict=True)
+    ]
 
 
 def default_workers() -> int:
@@ -203,13 +228,13 @@ def featurize_many(
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_start_worker, initargs=(featurizer.params,)
     ) as pool:
-        pending: deque[Future[list[Features]]] = deque()
+        pending: deque[Future[_Packed]] = deque()
         for chunk in _chunks(itertools.chain([first], stream), chunksize):
             pending.append(pool.submit(_featurize_chunk, chunk))
             if len(pending) >= 2 * workers:
-                yield from pending.popleft().result()
+                yield from _unpack(pending.popleft().result())
         while pending:
-            yield from pending.popleft().result()
+            yield from _unpack(pending.popleft().result())
 
 
 def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
