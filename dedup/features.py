@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dedup.hashing import TermHasher, counted
+from dedup.hashing import TermHasher, counted, counted_groups
 from dedup.normalize import shingles, tokenize
 from dedup.params import Params
 from dedup.sentences import split_sentences
@@ -120,14 +120,8 @@ class Featurizer:
             terms, counts = counted(ids(grams))
 
         if per_sentence:
-            parts = []
-            at = 0
-            for sentence in per_sentence:
-                parts.append(counted(token_ids[at : at + len(sentence)]))
-                at += len(sentence)
-            sentence_terms = np.concatenate([t for t, _ in parts])
-            sentence_counts = np.concatenate([c for _, c in parts])
-            sentence_sizes = np.array([len(t) for t, _ in parts], dtype=np.int32)
+            sentence_terms, sentence_counts, sizes = counted_groups(token_ids, [len(t) for t in per_sentence])
+            sentence_sizes = sizes.astype(np.int32)
         else:
             sentence_terms, sentence_counts, sentence_sizes = _EMPTY_U64, _EMPTY_F32, _EMPTY_I32
         return Features(

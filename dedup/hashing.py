@@ -50,3 +50,20 @@ def counted(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return _EMPTY_U64, _EMPTY_F32
     uniq, counts = np.unique(ids, return_counts=True)
     return uniq, counts.astype(np.float32)
+
+
+def counted_groups(ids: np.ndarray, sizes: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`counted` for consecutive groups of ids at once (the sentences of an article):
+    ``ids[:sizes[0]]`` is group 0, and so on. Returns each group's distinct ids and counts, one
+    group after the other, and how many distinct ids each group has."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    if len(ids) == 0:
+        return _EMPTY_U64, _EMPTY_F32, np.zeros(len(sizes), dtype=np.int64)
+    group = np.repeat(np.arange(len(sizes)), sizes)
+    order = np.lexsort((ids, group))
+    ids, group = ids[order], group[order]
+    first = np.ones(len(ids), dtype=bool)
+    first[1:] = (ids[1:] != ids[:-1]) | (group[1:] != group[:-1])
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, len(ids))).astype(np.float32)
+    return ids[starts], counts, np.bincount(group[starts], minlength=len(sizes))

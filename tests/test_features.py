@@ -4,10 +4,12 @@ import numpy as np
 import pytest
 from datasketch import MinHash
 from datasketch.hashfunc import sha1_hash32
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dedup import Params, find_duplicates
 from dedup.features import Featurizer, default_workers, featurize_many
-from dedup.hashing import TermHasher, term_hash
+from dedup.hashing import TermHasher, counted, counted_groups, term_hash
 
 TEXTS = [
     "Xi met Putin in Moscow on Monday. Xi's office said the talks went well.",
@@ -76,3 +78,14 @@ def test_bad_worker_counts_are_rejected():
     with pytest.raises(ValueError, match="workers"):
         list(featurize_many(["a"], workers=0))
     assert default_workers() >= 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 6), min_size=0, max_size=8), max_size=6))
+def test_grouped_counting_equals_counting_each_group(groups):
+    ids = np.array([i for g in groups for i in g], dtype=np.uint64)
+    terms, counts, sizes = counted_groups(ids, [len(g) for g in groups])
+    expected = [counted(np.array(g, dtype=np.uint64)) for g in groups]
+    assert sizes.tolist() == [len(t) for t, _ in expected]
+    assert terms.tolist() == [x for t, _ in expected for x in t.tolist()]
+    assert counts.tolist() == [x for _, c in expected for x in c.tolist()]

@@ -107,3 +107,13 @@ def test_vectorised_match_equals_the_naive_one_whatever_the_chunk(texts, chunk):
     assert got == pytest.approx(want, abs=1e-5)
     assert np.all((got >= 0) & (got <= 1))
     assert sentence_match(m, pairs[:, ::-1]) == pytest.approx(got, abs=1e-6)  # symmetric
+
+
+# The splitter as first written, with look-behinds at every position: the reference for the faster one.
+_REFERENCE = __import__("re").compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'»”’)\]]))\s+|(?<=[。！？])\s*|\s*\n\s*")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab .!?…\"'»”’)]。！？\n\t")), max_size=40))
+def test_the_splitter_cuts_where_the_look_behind_pattern_did(text):
+    assert split_sentences(text) == [s for s in (p.strip() for p in _REFERENCE.split(text)) if s]
