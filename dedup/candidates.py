@@ -121,20 +121,25 @@ def candidate_pairs(
         if not multi.any():
             continue
         stats.largest_bucket = max(stats.largest_bucket, int(sizes.max()))
-        for start, size in zip(starts[multi], sizes[multi], strict=True):
-            members = np.sort(valid[order[start : start + size]])
-            if size <= max_bucket:
-                i, j = np.triu_indices(size, 1)
-            else:
-                stats.oversized_buckets += 1
-                if len(stats.oversized_examples) < 10:
-                    stats.oversized_examples.append(int(size))
-                offs = np.arange(1, window + 1)
-                i = np.repeat(np.arange(size), window)
-                j = i + np.tile(offs, size)
-                keep = j < size
-                i, j = i[keep], j[keep]
-            chunks.append(members[i] * np.int64(n) + members[j])
+        # Members of a bucket are in input order (stable sort), so i < j within a bucket.
+        # Buckets of one size are expanded together, as one (buckets, size) array.
+        normal = multi & (sizes <= max_bucket)
+        for size in np.unique(sizes[normal]).tolist():
+            first = starts[normal & (sizes == size)]
+            members = valid[order[first[:, None] + np.arange(size)]]
+            i, j = np.triu_indices(size, 1)
+            chunks.append((members[:, i] * np.int64(n) + members[:, j]).ravel())
+        for start, size in zip(
+            starts[sizes > max_bucket].tolist(), sizes[sizes > max_bucket].tolist(), strict=True
+        ):
+            stats.oversized_buckets += 1
+            if len(stats.oversized_examples) < 10:
+                stats.oversized_examples.append(size)
+            members = valid[order[start : start + size]]
+            i = np.repeat(np.arange(size), window)
+            j = i + np.tile(np.arange(1, window + 1), size)
+            keep = j < size
+            chunks.append(members[i[keep]] * np.int64(n) + members[j[keep]])
         # Deduplicate as we go so memory follows distinct pairs, not band hits.
         if sum(len(c) for c in chunks) > 5_000_000:
             chunks = [np.unique(np.concatenate(chunks))]

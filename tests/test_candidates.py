@@ -1,6 +1,9 @@
 """LSH banding: who becomes a candidate, and how big buckets are kept in check."""
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dedup.candidates import candidate_pairs, candidate_probability, lsh_params
 from dedup.sign import Signer
@@ -55,3 +58,19 @@ def test_bands_times_rows_cannot_exceed_num_perm():
     sigs = Signer(num_perm=16).sign_many([{"a"}, {"b"}])
     with pytest.raises(ValueError, match="exceeds num_perm"):
         candidate_pairs(sigs, bands=9, rows=2)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 2), min_size=6, max_size=6), min_size=2, max_size=40))
+def test_candidates_are_exactly_the_pairs_sharing_a_band(rows_of_values):
+    # Tiny value ranges make many buckets of many sizes; none exceeds max_bucket here.
+    signatures = np.array(rows_of_values, dtype=np.uint32)
+    pairs, stats = candidate_pairs(signatures, bands=3, rows=2, max_bucket=100)
+    expected = {
+        (i, j)
+        for i in range(len(signatures))
+        for j in range(i + 1, len(signatures))
+        if any((signatures[i, 2 * b : 2 * b + 2] == signatures[j, 2 * b : 2 * b + 2]).all() for b in range(3))
+    }
+    assert {tuple(p) for p in pairs.tolist()} == expected
+    assert stats.pairs == len(expected) and stats.oversized_buckets == 0
