@@ -67,3 +67,33 @@ def counted_groups(ids: np.ndarray, sizes: Sequence[int]) -> tuple[np.ndarray, n
     starts = np.flatnonzero(first)
     counts = np.diff(np.append(starts, len(ids))).astype(np.float32)
     return ids[starts], counts, np.bincount(group[starts], minlength=len(sizes))
+
+
+def dense_ids(keys: np.ndarray) -> tuple[np.ndarray, int]:
+    """Number the distinct values of ``keys`` 0, 1, ... in ascending order: returns each key's
+    number and how many there are (what ``np.unique(keys, return_inverse=True)`` returns, several
+    times faster).
+
+    When the keys are non-negative and small enough, each is packed with its position into one
+    64-bit value and the values are sorted (numpy's sort of plain integers is far faster than
+    an argsort); otherwise an argsort orders them.
+    """
+    n = len(keys)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), 0
+    position_bits = max(int(n - 1).bit_length(), 1)
+    top = int(keys.max())
+    if int(keys.min()) >= 0 and top.bit_length() + position_bits <= 63:
+        packed = np.sort((keys.astype(np.int64) << position_bits) | np.arange(n, dtype=np.int64))
+        order = packed & ((1 << position_bits) - 1)
+        ordered = packed >> position_bits
+    else:
+        order = np.argsort(keys)
+        ordered = keys[order]
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    numbers = np.cumsum(new) - 1
+    out = np.empty(n, dtype=np.int64)
+    out[order] = numbers
+    return out, int(numbers[-1]) + 1

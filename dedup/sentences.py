@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from dedup.hashing import TermHasher, counted
+from dedup.hashing import TermHasher, counted, dense_ids
 
 # A sentence ends at . ! ? or … (with any closing quotes or brackets) followed by
 # white space, at a CJK full stop, exclamation or question mark, or at a line break.
@@ -122,8 +122,10 @@ class SentenceBuilder:
         """Weight the counts by sublinear TF x smoothed IDF and normalise each sentence."""
         n_docs = len(self)
         terms = np.frombuffer(self._terms, dtype=np.uint64)
-        vocabulary, idx = np.unique(terms, return_inverse=True)
-        n_terms = max(len(vocabulary), 1)
+        idx, n_distinct = dense_ids(terms)
+        n_terms = max(n_distinct, 1)
+        vocabulary = np.zeros(n_distinct, dtype=np.uint64)
+        vocabulary[idx] = terms
         doc_terms = np.frombuffer(self._doc_terms, dtype=np.uint64)
         df = np.bincount(np.searchsorted(vocabulary, doc_terms), minlength=n_terms)
         tf = np.frombuffer(self._counts, dtype=np.float32).copy()
@@ -152,6 +154,15 @@ def _pair_keys(rows: sp.csr_matrix, owner: np.ndarray, n_terms: int) -> np.ndarr
     return np.repeat(owner.astype(np.int64), np.diff(rows.indptr)) * n_terms + rows.indices
 
 
+def _row_max(product: sp.csr_matrix) -> np.ndarray:
+    """Each row's largest value (0 for an empty row), without sorting the product's indices."""
+    best = np.zeros(product.shape[0])
+    filled = np.diff(product.indptr) > 0
+    if filled.any():
+        best[filled] = np.maximum.reduceat(product.data, product.indptr[:-1][filled])
+    return np.maximum(best, 0.0)
+
+
 def sentence_match(m: SentenceMatrix, pairs: np.ndarray, *, chunk: int = 2_000) -> np.ndarray:
     """The sentence match of each article pair (rows of ``pairs`` are article indices), in [0, 1]."""
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
@@ -172,14 +183,13 @@ def sentence_match(m: SentenceMatrix, pairs: np.ndarray, *, chunk: int = 2_000) 
         b, b_owner, _ = _rows_of(m, g)
         # Renumber the (pair, term) columns densely: the product then holds only the sentence
         # pairs of one article pair, and its width is bounded by the entries, not pairs x terms.
-        keys, cols = np.unique(
-            np.concatenate([_pair_keys(a, owner, n_terms), _pair_keys(b, b_owner, n_terms)]),
-            return_inverse=True,
+        cols, width = dense_ids(
+            np.concatenate([_pair_keys(a, owner, n_terms), _pair_keys(b, b_owner, n_terms)])
         )
-        width = max(len(keys), 1)
+        width = max(width, 1)
         a = sp.csr_matrix((a.data, cols[: a.nnz], a.indptr), shape=(a.shape[0], width))
         b = sp.csr_matrix((b.data, cols[a.nnz :], b.indptr), shape=(b.shape[0], width))
-        best = np.asarray((a @ b.T).max(axis=1).todense()).ravel() if b.shape[0] else np.zeros(a.shape[0])
+        best = _row_max(a @ b.T) if b.shape[0] else np.zeros(a.shape[0])
         w = m.weights[row_ids].astype(np.float64)
         total = np.bincount(owner, weights=w, minlength=len(s))
         hit = np.bincount(owner, weights=w * np.minimum(best, 1.0), minlength=len(s))

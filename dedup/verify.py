@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 
-from dedup.hashing import TermHasher, counted
+from dedup.hashing import TermHasher, counted, dense_ids
 
 
 class TfidfBuilder:
@@ -85,14 +85,14 @@ class TfidfBuilder:
     def matrix(self) -> sp.csr_matrix:
         """The L2-normalised TF-IDF matrix, one row per document added (columns: the distinct
         terms, in the order of their ids)."""
-        vocabulary, columns = np.unique(np.frombuffer(self._terms, dtype=np.uint64), return_inverse=True)
+        columns, n_terms = dense_ids(np.frombuffer(self._terms, dtype=np.uint64))
         counts = sp.csr_matrix(
             (
                 np.frombuffer(self._counts, dtype=np.float32),
                 columns.astype(np.int32),
                 np.frombuffer(self._indptr, dtype=np.int64),
             ),
-            shape=(len(self), max(len(vocabulary), 1)),
+            shape=(len(self), max(n_terms, 1)),
         )
         if len(self) == 0:
             return counts

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from dedup import Params, find_duplicates
 from dedup.features import Featurizer, default_workers, featurize_many
-from dedup.hashing import TermHasher, counted, counted_groups, term_hash
+from dedup.hashing import TermHasher, counted, counted_groups, dense_ids, term_hash
 
 TEXTS = [
     "Xi met Putin in Moscow on Monday. Xi's office said the talks went well.",
@@ -89,3 +89,15 @@ def test_grouped_counting_equals_counting_each_group(groups):
     assert sizes.tolist() == [len(t) for t, _ in expected]
     assert terms.tolist() == [x for t, _ in expected for x in t.tolist()]
     assert counts.tolist() == [x for _, c in expected for x in c.tolist()]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.integers(-(2**40), 2**40), max_size=50) | st.lists(st.integers(0, 2**63 - 1), max_size=50),
+)
+def test_dense_ids_number_keys_as_numpy_unique_does(values):
+    keys = np.array(values, dtype=np.int64)
+    numbers, count = dense_ids(keys)
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    assert numbers.tolist() == inverse.tolist() and count == len(uniq)
+    assert dense_ids(keys.astype(np.uint64))[0].tolist() == inverse.tolist() or keys.min(initial=0) < 0
