@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from dedup.hashing import TermHasher, counted, dense_ids
+from dedup.hashing import TermHasher, TermIndex, counted, dense_ids
 
 # A sentence ends at . ! ? or … (with any closing quotes or brackets) followed by
 # white space, at a CJK full stop, exclamation or question mark, or at a line break.
@@ -79,17 +79,23 @@ class SentenceMatrix:
 class SentenceBuilder:
     """Accumulates term counts sentence by sentence, article by article (streaming).
 
-    Terms are named by their 64-bit hash (:mod:`dedup.features`), so counts
-    made in other processes can be added with :meth:`add_counts`.
+    Terms are named by their 64-bit hash (:mod:`dedup.hashing`), so counts made
+    in other processes can be added with :meth:`add_counts`; they are stored
+    numbered by a :class:`~dedup.hashing.TermIndex` (4 bytes a term), in batches
+    of ``batch`` entries.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, batch: int = 2_000_000) -> None:
         self._hasher = TermHasher()
-        self._terms = array("Q")  # every sentence's distinct terms, one sentence after the other
+        self._index = TermIndex()
+        self._batch = batch
+        self._pending = array("Q")  # terms not yet numbered
+        self._pending_docs = array("Q")  # articles' distinct terms not yet counted in _df
+        self._terms = array("i")  # every sentence's distinct terms (numbered), one after the other
         self._counts = array("f")
         self._indptr = array("q", [0])  # sentence k's terms are _terms[_indptr[k]:_indptr[k + 1]]
         self._ptr = array("q", [0])  # article i's sentences are _ptr[i] .. _ptr[i + 1] - 1
-        self._doc_terms = array("Q")  # every article's distinct terms (for document frequencies)
+        self._df = np.zeros(0, dtype=np.int64)  # articles holding each term
 
     def add(self, sentences: Sequence[Sequence[str]]) -> None:
         """Count the tokens of one article's sentences (a sentence with no token is skipped)."""
@@ -107,32 +113,41 @@ class SentenceBuilder:
         """Add one article given as its sentences' distinct term ids and counts, one sentence
         after the other, ``sizes[k]`` terms for sentence ``k`` (and, if known, the article's
         distinct terms, ``doc_terms``)."""
-        self._terms.frombytes(np.ascontiguousarray(terms, dtype=np.uint64).tobytes())
+        self._pending.frombytes(np.ascontiguousarray(terms, dtype=np.uint64).tobytes())
         self._counts.frombytes(np.ascontiguousarray(counts, dtype=np.float32).tobytes())
         ends = self._indptr[-1] + np.cumsum(np.asarray(sizes, dtype=np.int64))
         self._indptr.frombytes(ends.tobytes())
         self._ptr.append(len(self._indptr) - 1)
         distinct = np.unique(np.asarray(terms, dtype=np.uint64)) if doc_terms is None else doc_terms
-        self._doc_terms.frombytes(np.ascontiguousarray(distinct, dtype=np.uint64).tobytes())
+        self._pending_docs.frombytes(np.ascontiguousarray(distinct, dtype=np.uint64).tobytes())
+        if len(self._pending) >= self._batch:
+            self._number()
+
+    def _number(self) -> None:
+        numbers = self._index.number(np.frombuffer(self._pending, dtype=np.uint64))
+        self._terms.frombytes(numbers.tobytes())
+        docs = self._index.number(np.frombuffer(self._pending_docs, dtype=np.uint64))
+        df = np.bincount(docs, minlength=len(self._index))
+        df[: len(self._df)] += self._df
+        self._df = df
+        self._pending, self._pending_docs = array("Q"), array("Q")
 
     def __len__(self) -> int:
         return len(self._ptr) - 1
 
     def matrix(self) -> SentenceMatrix:
         """Weight the counts by sublinear TF x smoothed IDF and normalise each sentence."""
+        self._number()
         n_docs = len(self)
-        terms = np.frombuffer(self._terms, dtype=np.uint64)
-        idx, n_distinct = dense_ids(terms)
-        n_terms = max(n_distinct, 1)
-        vocabulary = np.zeros(n_distinct, dtype=np.uint64)
-        vocabulary[idx] = terms
-        doc_terms = np.frombuffer(self._doc_terms, dtype=np.uint64)
-        df = np.bincount(np.searchsorted(vocabulary, doc_terms), minlength=n_terms)
+        n_terms = max(len(self._index), 1)
+        idx = np.frombuffer(self._terms, dtype=np.int32)
+        df = np.zeros(n_terms, dtype=np.int64)
+        df[: len(self._df)] = self._df
         tf = np.frombuffer(self._counts, dtype=np.float32).copy()
         indptr = np.frombuffer(self._indptr, dtype=np.int64)
         idf = (np.log((1.0 + n_docs) / (1.0 + df)) + 1.0).astype(np.float32)  # scikit-learn's smooth idf
         data = (1.0 + np.log(tf)) * idf[idx] if len(tf) else tf
-        rows = sp.csr_matrix((data, idx.astype(np.int32), indptr), shape=(len(indptr) - 1, n_terms))
+        rows = sp.csr_matrix((data, idx, indptr), shape=(len(indptr) - 1, n_terms))
         norms = np.sqrt(np.asarray(rows.multiply(rows).sum(axis=1)).ravel()).astype(np.float32)
         scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
         rows = sp.csr_matrix(sp.diags(scale) @ rows, dtype=np.float32)

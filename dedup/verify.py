@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 
-from dedup.hashing import TermHasher, counted, dense_ids
+from dedup.hashing import TermHasher, TermIndex, counted
 
 
 class TfidfBuilder:
@@ -32,7 +32,9 @@ class TfidfBuilder:
             the same normalisation as the shingles.
 
     Terms are named by their 64-bit hash (:mod:`dedup.hashing`), so counts
-    made in other processes can be added with :meth:`add_counts`.
+    made in other processes can be added with :meth:`add_counts`; they are
+    stored numbered by a :class:`~dedup.hashing.TermIndex` (4 bytes a term), in
+    batches of ``batch`` entries.
     """
 
     def __init__(
@@ -42,6 +44,7 @@ class TfidfBuilder:
         ngram_range: tuple[int, int] = (1, 2),
         sublinear_tf: bool = True,
         tokenizer: Callable[[str], list[str]] | None = None,
+        batch: int = 2_000_000,
     ) -> None:
         vectorizer = TfidfVectorizer(
             analyzer=analyzer,
@@ -55,7 +58,10 @@ class TfidfBuilder:
         self.ngram_range = ngram_range
         self.sublinear_tf = sublinear_tf
         self._hasher = TermHasher()
-        self._terms = array("Q")
+        self._index = TermIndex()
+        self._batch = batch
+        self._pending = array("Q")  # terms not yet numbered
+        self._terms = array("i")  # numbered by self._index
         self._counts = array("f")
         self._indptr = array("q", [0])
 
@@ -75,24 +81,30 @@ class TfidfBuilder:
 
     def add_counts(self, terms: np.ndarray, counts: np.ndarray) -> None:
         """Add one document given as its distinct term ids and their counts."""
-        self._terms.frombytes(np.ascontiguousarray(terms, dtype=np.uint64).tobytes())
+        self._pending.frombytes(np.ascontiguousarray(terms, dtype=np.uint64).tobytes())
         self._counts.frombytes(np.ascontiguousarray(counts, dtype=np.float32).tobytes())
-        self._indptr.append(len(self._terms))
+        self._indptr.append(len(self._counts))
+        if len(self._pending) >= self._batch:
+            self._number()
+
+    def _number(self) -> None:
+        self._terms.frombytes(self._index.number(np.frombuffer(self._pending, dtype=np.uint64)).tobytes())
+        self._pending = array("Q")
 
     def __len__(self) -> int:
         return len(self._indptr) - 1
 
     def matrix(self) -> sp.csr_matrix:
-        """The L2-normalised TF-IDF matrix, one row per document added (columns: the distinct
-        terms, in the order of their ids)."""
-        columns, n_terms = dense_ids(np.frombuffer(self._terms, dtype=np.uint64))
+        """The L2-normalised TF-IDF matrix, one row per document added (columns: the terms, in
+        the order :class:`~dedup.hashing.TermIndex` numbered them)."""
+        self._number()
         counts = sp.csr_matrix(
             (
                 np.frombuffer(self._counts, dtype=np.float32),
-                columns.astype(np.int32),
+                np.frombuffer(self._terms, dtype=np.int32),
                 np.frombuffer(self._indptr, dtype=np.int64),
             ),
-            shape=(len(self), max(n_terms, 1)),
+            shape=(len(self), max(len(self._index), 1)),
         )
         if len(self) == 0:
             return counts

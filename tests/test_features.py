@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from dedup import Params, find_duplicates
 from dedup.features import Featurizer, default_workers, featurize_many
-from dedup.hashing import TermHasher, counted, counted_groups, dense_ids, term_hash
+from dedup.hashing import TermHasher, TermIndex, counted, counted_groups, dense_ids, term_hash
 
 TEXTS = [
     "Xi met Putin in Moscow on Monday. Xi's office said the talks went well.",
@@ -101,3 +101,29 @@ def test_dense_ids_number_keys_as_numpy_unique_does(values):
     uniq, inverse = np.unique(keys, return_inverse=True)
     assert numbers.tolist() == inverse.tolist() and count == len(uniq)
     assert dense_ids(keys.astype(np.uint64))[0].tolist() == inverse.tolist() or keys.min(initial=0) < 0
+
+
+def test_term_index_numbers_each_term_once_in_batches():
+    index = TermIndex()
+    assert index.number(np.array([50, 7, 50], dtype=np.uint64)).tolist() == [1, 0, 1]
+    assert index.number(np.array([9, 7, 3], dtype=np.uint64)).tolist() == [3, 0, 2]
+    assert len(index) == 4 and index.number(np.zeros(0, dtype=np.uint64)).tolist() == []
+
+
+@pytest.mark.parametrize("batch", [1, 5, 1_000_000])
+def test_numbering_in_small_batches_changes_no_similarity(batch):
+    from dedup.normalize import tokenize
+    from dedup.sentences import SentenceBuilder, sentence_match, split_sentences
+    from dedup.verify import TfidfBuilder, pair_cosines
+
+    texts = [t for t in TEXTS if t] * 3
+    pairs = np.array([[i, j] for i in range(len(texts)) for j in range(i + 1, len(texts))])
+    results = []
+    for size in (batch, 10**9):
+        docs, sentences = TfidfBuilder(tokenizer=tokenize, batch=size), SentenceBuilder(batch=size)
+        for text in texts:
+            docs.add(text)
+            sentences.add([tokenize(s) for s in split_sentences(text)])
+        results.append((pair_cosines(docs.matrix(), pairs), sentence_match(sentences.matrix(), pairs)))
+    assert results[0][0] == pytest.approx(results[1][0], abs=1e-6)
+    assert results[0][1] == pytest.approx(results[1][1], abs=1e-6)
