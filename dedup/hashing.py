@@ -119,18 +119,20 @@ class TermIndex:
         terms = np.asarray(terms, dtype=np.uint64)
         if len(terms) == 0:
             return np.zeros(0, dtype=np.int32)
-        pos = np.searchsorted(self._keys, terms)
+        # Look up each distinct term once, in ascending order (cache-friendly), then spread back.
+        inverse, count = dense_ids(terms)
+        distinct = np.empty(count, dtype=np.uint64)
+        distinct[inverse] = terms
+        pos = np.searchsorted(self._keys, distinct)
         known = pos < len(self._keys)
-        known[known] = self._keys[pos[known]] == terms[known]
+        known[known] = self._keys[pos[known]] == distinct[known]
         if not known.all():
-            new = np.unique(terms[~known])
+            new = distinct[~known]
             if len(self._keys) + len(new) > np.iinfo(np.int32).max:
                 raise OverflowError("more than 2**31 - 1 distinct terms")
+            fresh = np.arange(len(self), len(self) + len(new), dtype=np.int32)
             keys = np.concatenate([self._keys, new])
-            numbers = np.concatenate(
-                [self._numbers, np.arange(len(self), len(self) + len(new), dtype=np.int32)]
-            )
             order = np.argsort(keys, kind="stable")
-            self._keys, self._numbers = keys[order], numbers[order]
-            pos = np.searchsorted(self._keys, terms)
-        return self._numbers[pos]
+            self._keys, self._numbers = keys[order], np.concatenate([self._numbers, fresh])[order]
+            pos = np.searchsorted(self._keys, distinct)
+        return self._numbers[pos][inverse]
