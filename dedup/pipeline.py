@@ -25,7 +25,7 @@ from dedup.features import Features, Featurizer, featurize_many
 from dedup.params import Params
 from dedup.sentences import SentenceBuilder, SentenceMatrix, sentence_match
 from dedup.sign import HASH_SCHEME, Signer, estimate_jaccard_pairs
-from dedup.verify import TfidfBuilder, pair_cosines
+from dedup.verify import TfidfBuilder, pair_cosines, tfidf_rows
 
 SIGN_BATCH = 1_000
 # The sentence match of two articles whose cosine is below this is not computed: it is
@@ -143,6 +143,10 @@ class Detector:
             analyzer=p.tfidf_analyzer, ngram_range=p.tfidf_ngrams, sublinear_tf=p.sublinear_tf
         )
         self._sentences = SentenceBuilder() if p.sentence_weight > 0 else None
+        # Word 1-gram document vectors are the sums of the sentence vectors' counts: not stored twice.
+        self._documents_from_sentences = (
+            self._sentences is not None and p.tfidf_analyzer == "word" and p.tfidf_ngrams == (1, 1)
+        )
         self.ids: list[str] = []
         self._index: dict[str, int] = {}
         self._lengths: list[int] = []
@@ -193,7 +197,8 @@ class Detector:
         else:
             self._flush()  # keep the signatures in the order of the articles
             self._signatures.append(features.signature[None, :])
-        self._tfidf.add_counts(features.terms, features.counts)
+        if not self._documents_from_sentences:
+            self._tfidf.add_counts(features.terms, features.counts)
         if self._sentences is not None:
             self._sentences.add_counts(
                 features.sentence_terms, features.sentence_counts, features.sentence_sizes, features.tokens
@@ -229,7 +234,11 @@ class Detector:
         self.timings["candidates"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        matrix = self._tfidf.matrix()
+        if self._documents_from_sentences:
+            assert self._sentences is not None
+            matrix = tfidf_rows(self._sentences.document_counts(), sublinear_tf=p.sublinear_tf)
+        else:
+            matrix = self._tfidf.matrix()
         sentences = self._sentences.matrix() if self._sentences is not None else None
         w = p.sentence_weight
         with self._progress("verify", len(cands)) as bar:

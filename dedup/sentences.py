@@ -135,6 +135,26 @@ class SentenceBuilder:
     def __len__(self) -> int:
         return len(self._ptr) - 1
 
+    def document_counts(self) -> sp.csr_matrix:
+        """Each article's term counts, the sum of its sentences' (an article's tokens are its
+        sentences' tokens): the document vectors, without storing them twice."""
+        self._number()
+        n_sentences = len(self._indptr) - 1
+        counts = sp.csr_matrix(
+            (
+                np.frombuffer(self._counts, dtype=np.float32),
+                np.frombuffer(self._terms, dtype=np.int32),
+                np.frombuffer(self._indptr, dtype=np.int64),
+            ),
+            shape=(n_sentences, max(len(self._index), 1)),
+        )
+        ptr = np.frombuffer(self._ptr, dtype=np.int64)
+        owner = sp.csr_matrix(
+            (np.ones(n_sentences, dtype=np.float32), np.arange(n_sentences), ptr),
+            shape=(len(self), n_sentences),
+        )
+        return sp.csr_matrix(owner @ counts)
+
     def matrix(self) -> SentenceMatrix:
         """Weight the counts by sublinear TF x smoothed IDF and normalise each sentence."""
         self._number()

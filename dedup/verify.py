@@ -106,10 +106,15 @@ class TfidfBuilder:
             ),
             shape=(len(self), max(len(self._index), 1)),
         )
-        if len(self) == 0:
-            return counts
-        transformer = TfidfTransformer(sublinear_tf=self.sublinear_tf, norm="l2")
-        return transformer.fit_transform(counts).astype(np.float32).tocsr()
+        return tfidf_rows(counts, sublinear_tf=self.sublinear_tf)
+
+
+def tfidf_rows(counts: sp.csr_matrix, *, sublinear_tf: bool = True) -> sp.csr_matrix:
+    """Term counts (documents x terms) weighted by TF-IDF and L2-normalised, as scikit-learn does."""
+    if counts.shape[0] == 0:
+        return sp.csr_matrix(counts, dtype=np.float32)
+    transformer = TfidfTransformer(sublinear_tf=sublinear_tf, norm="l2")
+    return transformer.fit_transform(counts).astype(np.float32).tocsr()
 
 
 def pair_cosines(matrix: sp.csr_matrix, pairs: np.ndarray, *, chunk: int = 50_000) -> np.ndarray:
