@@ -34,14 +34,12 @@ class TermHasher:
     def ids(self, terms: Sequence[str]) -> np.ndarray:
         """The ids of ``terms``, in order, as a uint64 array."""
         cache = self._cache
-        found = list(map(cache.get, terms))
-        for k, h in enumerate(found):
-            if h is None:
-                term = terms[k]
-                h = found[k] = term_hash(term)
-                if len(cache) < self._cache_size:
-                    cache[term] = h
-        return np.array(found, dtype=np.uint64)
+        missing = set(terms).difference(cache)  # (a dict argument: looked up, not iterated)
+        if missing:
+            if len(cache) + len(missing) > self._cache_size:
+                cache.clear()  # a full cache starts again: cheaper than tracking what is least used
+            cache.update((term, term_hash(term)) for term in missing)
+        return np.fromiter(map(cache.__getitem__, terms), dtype=np.uint64, count=len(terms))
 
 
 def counted(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
