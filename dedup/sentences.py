@@ -72,8 +72,14 @@ class SentenceMatrix:
     ptr: np.ndarray
 
     def mass(self) -> np.ndarray:
-        """Total sentence weight of each article."""
-        return np.add.reduceat(self.weights, self.ptr[:-1]) if len(self.weights) else np.zeros(0)
+        """Total sentence weight of each article (0 for an article without sentences);
+        computed once."""
+        if "_mass" not in self.__dict__:
+            n = len(self.ptr) - 1
+            owner = np.repeat(np.arange(n), np.diff(self.ptr))
+            total = np.bincount(owner, weights=self.weights.astype(np.float64), minlength=n)
+            self.__dict__["_mass"] = total.astype(np.float32)
+        return self.__dict__["_mass"]
 
 
 class SentenceBuilder:

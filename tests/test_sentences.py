@@ -117,3 +117,13 @@ _REFERENCE = __import__("re").compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'»”�
 @given(st.text(alphabet=st.sampled_from(list("ab .!?…\"'»”’)]。！？\n\t")), max_size=40))
 def test_the_splitter_cuts_where_the_look_behind_pattern_did(text):
     assert split_sentences(text) == [s for s in (p.strip() for p in _REFERENCE.split(text)) if s]
+
+
+def test_articles_without_sentences_have_no_mass_and_match_nothing():
+    builder = SentenceBuilder()
+    for text in ["Xi met Putin in Moscow.", "", "— … !", "Xi met Putin in Moscow today."]:
+        builder.add([tokenize(s) for s in split_sentences(text)])
+    m = builder.matrix()
+    mass = m.mass()
+    assert mass[1] == 0 and mass[2] == 0 and mass[0] > 0 and mass[3] > 0
+    assert sentence_match(m, np.array([[0, 1], [2, 3], [0, 3]])).tolist()[:2] == [0.0, 0.0]
