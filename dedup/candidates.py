@@ -67,6 +67,9 @@ class CandidateStats:
     oversized_examples: list[int] = field(default_factory=list)
 
 
+_COMPACT_AT = 5_000_000  # band hits held before duplicates are first removed
+
+
 def _band_keys(band: np.ndarray) -> np.ndarray:
     """One 64-bit key per row of a ``(n, rows)`` uint32 band (a hash of its values)."""
     key = np.full(band.shape[0], np.uint64(0x9E3779B97F4A7C15), dtype=np.uint64)
@@ -110,6 +113,7 @@ def candidate_pairs(
         return np.zeros((0, 2), dtype=np.int64), stats
     window = min(max_bucket, 8)
     chunks: list[np.ndarray] = []
+    compacted = 0
     for b in range(bands):
         keys = _band_keys(signatures[valid, b * rows : (b + 1) * rows])
         order = np.argsort(keys, kind="stable")
@@ -140,9 +144,12 @@ def candidate_pairs(
             j = i + np.tile(np.arange(1, window + 1), size)
             keep = j < size
             chunks.append(members[i[keep]] * np.int64(n) + members[j[keep]])
-        # Deduplicate as we go so memory follows distinct pairs, not band hits.
-        if sum(len(c) for c in chunks) > 5_000_000:
+        # Deduplicate as we go so memory follows distinct pairs, not band hits; only when the
+        # hits since the last time reach its size again (not at every band: that was quadratic).
+        held = sum(len(c) for c in chunks)
+        if held > max(_COMPACT_AT, 2 * compacted):
             chunks = [np.unique(np.concatenate(chunks))]
+            compacted = len(chunks[0])
     if not chunks:
         return np.zeros((0, 2), dtype=np.int64), stats
     codes = np.unique(np.concatenate(chunks))

@@ -74,3 +74,14 @@ def test_candidates_are_exactly_the_pairs_sharing_a_band(rows_of_values):
     }
     assert {tuple(p) for p in pairs.tolist()} == expected
     assert stats.pairs == len(expected) and stats.oversized_buckets == 0
+
+
+def test_removing_duplicate_hits_along_the_way_changes_nothing(monkeypatch):
+    import dedup.candidates as candidates
+
+    rng = np.random.default_rng(5)
+    signatures = rng.integers(0, 3, size=(300, 12), dtype=np.uint32)  # many collisions
+    expected, _ = candidate_pairs(signatures, bands=4, rows=3, max_bucket=1000)
+    monkeypatch.setattr(candidates, "_COMPACT_AT", 50)
+    pairs, _ = candidate_pairs(signatures, bands=4, rows=3, max_bucket=1000)
+    assert np.array_equal(pairs, expected) and len(expected) > 1000
