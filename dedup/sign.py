@@ -20,7 +20,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 from datasketch import MinHash
-from datasketch.hashfunc import sha1_hash32
+
+from dedup.hashing import TermHasher
 
 HASH_SCHEME = "datasketch-affine32/sha1_hash32/utf-8"
 """What the signature values mean: recorded in every output."""
@@ -66,20 +67,7 @@ class Signer:
         a, b = MinHash(num_perm=num_perm, seed=seed).permutations
         self._a = np.asarray(a, dtype=np.uint32)
         self._b = np.asarray(b, dtype=np.uint32)
-        self._cache: dict[str, int] = {}
-        self._cache_size = cache_size
-
-    def _hashes(self, shingles: Iterable[str]) -> list[int]:
-        cache = self._cache
-        out = []
-        for s in shingles:
-            h = cache.get(s)
-            if h is None:
-                h = sha1_hash32(s.encode("utf-8"))
-                if len(cache) < self._cache_size:
-                    cache[s] = h
-            out.append(h)
-        return out
+        self._hasher = TermHasher(cache_size)
 
     def sign(self, shingles: Iterable[str]) -> np.ndarray:
         """The signature (``num_perm`` uint32 values) of one shingle set."""
@@ -90,7 +78,8 @@ class Signer:
 
         An empty set gets datasketch's empty signature (all ``2**32 - 1``).
         """
-        return self.sign_hashes([np.asarray(self._hashes(sset), dtype=np.uint32) for sset in shingle_sets])
+        # A term's 64-bit id holds datasketch's sha1_hash32 in its low 32 bits.
+        return self.sign_hashes([self._hasher.ids(list(sset)).astype(np.uint32) for sset in shingle_sets])
 
     def sign_hashes(self, hash_sets: Sequence[np.ndarray]) -> np.ndarray:
         """Signatures of many sets given as arrays of their members' 32-bit hashes
