@@ -107,7 +107,6 @@ class Featurizer:
             found = shingles(tokens, unit=p.shingle_unit, size=p.shingle_size, stopwords=self._stopwords)
             shingle_ids = np.unique(ids(sorted(found)).astype(np.uint32))
 
-        distinct = np.unique(token_ids)
         if self._word_unigrams:
             terms, counts = counted(token_ids)
         elif self._char_analyze is not None:
@@ -118,6 +117,8 @@ class Featurizer:
                 " ".join(tokens[i : i + n]) for n in range(lo, hi + 1) for i in range(len(tokens) - n + 1)
             ]
             terms, counts = counted(ids(grams))
+        # the article's distinct tokens: its terms already, with word 1-gram TF-IDF
+        distinct = terms if self._word_unigrams else np.unique(token_ids)
 
         if per_sentence:
             sentence_terms, sentence_counts, sizes = counted_groups(token_ids, [len(t) for t in per_sentence])
