@@ -142,13 +142,17 @@ class Detector:
         self._progress = progress
         self._featurizer: Featurizer | None = None
         self._signer = Signer(num_perm=p.num_perm, seed=p.seed)
-        self._tfidf = TfidfBuilder(
-            analyzer=p.tfidf_analyzer, ngram_range=p.tfidf_ngrams, sublinear_tf=p.sublinear_tf
-        )
         self._sentences = SentenceBuilder() if p.sentence_weight > 0 else None
         # Word 1-gram document vectors are the sums of the sentence vectors' counts: not stored twice.
-        self._documents_from_sentences = (
+        from_sentences = (
             self._sentences is not None and p.tfidf_analyzer == "word" and p.tfidf_ngrams == (1, 1)
+        )
+        self._tfidf = (
+            None
+            if from_sentences
+            else TfidfBuilder(
+                analyzer=p.tfidf_analyzer, ngram_range=p.tfidf_ngrams, sublinear_tf=p.sublinear_tf
+            )
         )
         self.ids: list[str] = []
         self._index: dict[str, int] = {}
@@ -200,7 +204,7 @@ class Detector:
         else:
             self._flush()  # keep the signatures in the order of the articles
             self._signatures.append(features.signature[None, :])
-        if not self._documents_from_sentences:
+        if self._tfidf is not None:
             self._tfidf.add_counts(features.terms, features.counts)
         if self._sentences is not None:
             self._sentences.add_counts(
@@ -237,11 +241,11 @@ class Detector:
         self.timings["candidates"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        if self._documents_from_sentences:
+        if self._tfidf is not None:
+            matrix = self._tfidf.matrix()
+        else:
             assert self._sentences is not None
             matrix = tfidf_rows(self._sentences.document_counts(), sublinear_tf=p.sublinear_tf)
-        else:
-            matrix = self._tfidf.matrix()
         sentences = self._sentences.matrix() if self._sentences is not None else None
         w = p.sentence_weight
         with self._progress("verify", len(cands)) as bar:
