@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from operator import itemgetter
 
 import numpy as np
 
@@ -34,12 +35,20 @@ class TermHasher:
     def ids(self, terms: Sequence[str]) -> np.ndarray:
         """The ids of ``terms``, in order, as a uint64 array."""
         cache = self._cache
-        missing = set(terms).difference(cache)  # (a dict argument: looked up, not iterated)
-        if missing:
+        if len(terms) < 2:  # (itemgetter of one key returns the value, not a tuple)
+            return np.array([cache.get(t) or term_hash(t) for t in terms], dtype=np.uint64)
+        get = itemgetter(*terms)
+        try:
+            # One C-level lookup of every term; almost always all are known after the first articles.
+            found = get(cache)
+        except KeyError:
+            missing = set(terms).difference(cache)  # (a dict argument: looked up, not iterated)
             if len(cache) + len(missing) > self._cache_size:
                 cache.clear()  # a full cache starts again: cheaper than tracking what is least used
+                missing = set(terms)
             cache.update((term, term_hash(term)) for term in missing)
-        return np.fromiter(map(cache.__getitem__, terms), dtype=np.uint64, count=len(terms))
+            found = get(cache)
+        return np.array(found, dtype=np.uint64)
 
 
 def counted(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -21,6 +21,16 @@ _WORD = re.compile(r"\w+")
 # alphabetic scripts do.
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _SPACE = re.compile(r"\s+")
+# Word tokens and sentence ends in one pass over a normalised text: a sentence ends at . ! ? or
+# … (with a closing quote or bracket) before white space, at 。 (and at ! or ?, the NFKC forms of
+# ！ and ？, in text with CJK characters), or at a line break (see dedup.sentences).
+_CLOSERS = "\"'»”’)]"
+_ITEM = re.compile(r"\w+|[.!?…][\"'»”’)\]]?(?=\s)|。|\n")
+_ITEM_CJK = re.compile(r"\w+|[.!?…][\"'»”’)\]]?(?=\s)|[。!?]|\n")
+SENTENCE_ENDS: frozenset[str] = frozenset(
+    [p + c for p in ".!?…" for c in ["", *_CLOSERS]] + ["。", "\n"]
+)
+"""Every item of :func:`tokenize_sentences` that ends a sentence rather than being a token."""
 
 
 def _unidecode():  # imported lazily: transliteration is an optional extra
@@ -48,8 +58,25 @@ def tokenize(text: str, *, transliterate: bool = False) -> list[str]:
     bigrams ("习近平抵达" → "习近", "近平", "平抵", "抵达").
     """
     tokens = _WORD.findall(normalize(text, transliterate=transliterate))
-    if not _CJK.search(text):
+    if text.isascii() or not _CJK.search(text):
         return tokens
+    return _cjk_bigrams(tokens)
+
+
+def tokenize_sentences(text: str, *, transliterate: bool = False) -> list[str]:
+    """:func:`tokenize`, with the end of each sentence kept in place as an item of its own (one
+    of :data:`SENTENCE_ENDS`): one pass over the text instead of one per sentence.
+
+    The tokens between two ends are those of one sentence of
+    :func:`dedup.sentences.split_sentences`.
+    """
+    normal = normalize(text, transliterate=transliterate)
+    if text.isascii() or not _CJK.search(text):
+        return _ITEM.findall(normal)
+    return _cjk_bigrams(_ITEM_CJK.findall(normal))
+
+
+def _cjk_bigrams(tokens: list[str]) -> list[str]:
     out: list[str] = []
     for token in tokens:
         at = 0

@@ -29,7 +29,7 @@ HASH_SCHEME = "datasketch-affine32/sha1_hash32/utf-8"
 # MurmurHash3's 32-bit finaliser, datasketch's pre-mix for the affine32 scheme.
 _FMIX32 = (16, np.uint32(0x85EBCA6B), 13, np.uint32(0xC2B2AE35), 16)
 _EMPTY = np.uint32(0xFFFFFFFF)
-_CHUNK_CELLS = 4_000_000  # shingles x permutations handled in one vectorised step
+_BLOCK_CELLS = 512 * 1024  # hashes x permutations permuted at once (2 MB: fits the CPU cache)
 
 
 def _fmix32(hv: np.ndarray) -> np.ndarray:
@@ -83,36 +83,37 @@ class Signer:
 
     def sign_hashes(self, hash_sets: Sequence[np.ndarray]) -> np.ndarray:
         """Signatures of many sets given as arrays of their members' 32-bit hashes
-        (``sha1_hash32`` of each shingle's UTF-8 bytes, as :mod:`dedup.features` makes them)."""
-        sizes = np.array([len(h) for h in hash_sets], dtype=np.int64)
-        offsets = np.concatenate(([0], np.cumsum(sizes)[:-1])) if len(sizes) else sizes
+        (``sha1_hash32`` of each shingle's UTF-8 bytes, as :mod:`dedup.features` makes them).
+
+        The permuted hashes are laid out one permutation per row, documents side by side
+        along the row, so that each document's minimum is a reduction over a contiguous run
+        (ten times faster than reducing down columns), and a few hundred documents at a time,
+        so that the block stays in the CPU cache.
+        """
+        sizes = np.fromiter((len(h) for h in hash_sets), dtype=np.int64, count=len(hash_sets))
         out = np.full((len(hash_sets), self.num_perm), _EMPTY, dtype=np.uint32)
-        if not sizes.sum():
+        nonempty = np.flatnonzero(sizes)
+        if len(nonempty) == 0:
             return out
-        hashes = np.concatenate([np.asarray(h, dtype=np.uint32) for h in hash_sets])
-        hv = _fmix32(hashes)
-        nonempty = sizes > 0
-        starts = offsets[nonempty]
-        # Apply permutations in chunks of rows to bound the temporary array.
-        step = max(1, _CHUNK_CELLS // self.num_perm)
-        mins = np.empty((len(starts), self.num_perm), dtype=np.uint32)
-        row_doc = np.repeat(np.arange(len(starts)), sizes[nonempty])
-        for lo in range(0, len(hv), step):
-            hi = min(lo + step, len(hv))
-            phv = hv[lo:hi, None] * self._a[None, :] + self._b[None, :]
-            docs = row_doc[lo:hi]
-            # boundaries of documents inside this chunk
-            cut = np.flatnonzero(np.diff(docs)) + 1
-            seg_starts = np.concatenate(([0], cut))
-            seg_docs = docs[seg_starts]
-            seg_min = np.minimum.reduceat(phv, seg_starts, axis=0)
-            first = seg_docs[0]
-            if lo > 0 and row_doc[lo - 1] == first:  # document continues from last chunk
-                mins[first] = np.minimum(mins[first], seg_min[0])
-                mins[seg_docs[1:]] = seg_min[1:]
-            else:
-                mins[seg_docs] = seg_min
-        out[nonempty] = mins
+        hv = _fmix32(np.concatenate([np.asarray(hash_sets[i], dtype=np.uint32) for i in nonempty]))
+        sizes = sizes[nonempty]
+        ends = np.cumsum(sizes)
+        starts = ends - sizes
+        a, b = self._a[:, None], self._b[:, None]
+        mins = np.empty((self.num_perm, len(nonempty)), dtype=np.uint32)
+        step = max(1, _BLOCK_CELLS // self.num_perm)  # hashes per block
+        buf = np.empty((self.num_perm, step), dtype=np.uint32)
+        d = 0
+        while d < len(starts):
+            lo = starts[d]
+            e = max(int(np.searchsorted(ends, lo + step, side="right")), d + 1)  # whole documents
+            hi = ends[e - 1]
+            block = buf[:, : hi - lo] if hi - lo <= step else np.empty((self.num_perm, hi - lo), np.uint32)
+            np.multiply(a, hv[None, lo:hi], out=block)
+            np.add(block, b, out=block)
+            mins[:, d:e] = np.minimum.reduceat(block, starts[d:e] - lo, axis=1)
+            d = e
+        out[nonempty] = mins.T
         return out
 
     def to_minhash(self, signature: np.ndarray) -> MinHash:

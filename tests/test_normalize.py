@@ -1,8 +1,11 @@
 """Normalisation makes typographic variants of one text tokenise alike."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from dedup.normalize import normalize, shingles, tokenize
+from dedup.normalize import SENTENCE_ENDS, normalize, shingles, tokenize, tokenize_sentences
+from dedup.sentences import split_sentences
 
 
 @pytest.mark.parametrize(
@@ -57,3 +60,35 @@ def test_shingles(kwargs, expected):
 
 def test_no_tokens_no_shingles():
     assert shingles(tokenize("— … !"), size=3) == set()
+
+
+def _sentences_one_by_one(text: str) -> list[list[str]]:
+    return [tokens for tokens in (tokenize(s) for s in split_sentences(text)) if tokens]
+
+
+def _sentences_in_one_pass(text: str) -> list[list[str]]:
+    out: list[list[str]] = [[]]
+    for item in tokenize_sentences(text):
+        if item in SENTENCE_ENDS:
+            out.append([])
+        else:
+            out[-1].append(item)
+    return [s for s in out if s]
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab Z9_ \n\t.!?…\"'»”’)]-,;:é")), max_size=80))
+def test_one_pass_finds_the_sentences_of_split_sentences(text):
+    assert _sentences_in_one_pass(text) == _sentences_one_by_one(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Xi arrived. “We will talk,” he said! Putin… smiled?\nNew line",
+        "習近平抵達莫斯科。他說！普京？笑了",
+        "",
+        "no end at all",
+    ],
+)
+def test_one_pass_examples(text):
+    assert _sentences_in_one_pass(text) == _sentences_one_by_one(text)

@@ -25,9 +25,10 @@ def test_batch_signatures_equal_datasketch_minhash(shingle_sets):
         np.testing.assert_array_equal(row, datasketch_signature(shingles, 32, 3))
 
 
-def test_documents_spanning_chunk_boundaries(monkeypatch):
-    # A tiny chunk forces documents to straddle the chunks of the vectorised step.
-    monkeypatch.setattr(sign, "_CHUNK_CELLS", 16 * 7)
+@pytest.mark.parametrize("block_hashes", [1, 7, 12, 1000])
+def test_blocks_of_any_size_give_datasketch_values(monkeypatch, block_hashes):
+    # Small blocks put several documents in one block, or one document larger than a block alone.
+    monkeypatch.setattr(sign, "_BLOCK_CELLS", 16 * block_hashes)
     sets = [{f"w{i}" for i in range(k)} for k in (3, 11, 1, 20, 0, 5)]
     got = Signer(num_perm=16).sign_many(sets)
     for row, shingles in zip(got, sets, strict=True):
