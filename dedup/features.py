@@ -100,9 +100,11 @@ class Featurizer:
             token_ids = item_ids[~is_end]
             sentence_of = np.cumsum(is_end)[~is_end]  # tokens after the k-th end are in sentence k
             # token strings: read only by the paths other than word 1-gram shingles and terms
-            tokens = [t for t, end in zip(items, is_end.tolist(), strict=True) if not end] if (
-                self._needs_strings
-            ) else []
+            tokens = (
+                [t for t, end in zip(items, is_end.tolist(), strict=True) if not end]
+                if (self._needs_strings)
+                else []
+            )
         else:
             tokens = self.tokenize(text)
             token_ids = ids(tokens)
@@ -131,9 +133,7 @@ class Featurizer:
         if sentence_of is not None and len(token_ids):
             if not self._word_unigrams:
                 _, inverse, _ = _counted_inverse(token_ids)
-            sentence_terms, sentence_counts, sentence_sizes = _sentence_counts(
-                distinct, inverse, sentence_of
-            )
+            sentence_terms, sentence_counts, sentence_sizes = _sentence_counts(distinct, inverse, sentence_of)
         else:
             sentence_terms, sentence_counts, sentence_sizes = _EMPTY_U64, _EMPTY_F32, _EMPTY_I32
         return Features(

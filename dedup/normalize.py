@@ -27,9 +27,7 @@ _SPACE = re.compile(r"\s+")
 _CLOSERS = "\"'»”’)]"
 _ITEM = re.compile(r"\w+|[.!?…][\"'»”’)\]]?(?=\s)|。|\n")
 _ITEM_CJK = re.compile(r"\w+|[.!?…][\"'»”’)\]]?(?=\s)|[。!?]|\n")
-SENTENCE_ENDS: frozenset[str] = frozenset(
-    [p + c for p in ".!?…" for c in ["", *_CLOSERS]] + ["。", "\n"]
-)
+SENTENCE_ENDS: frozenset[str] = frozenset([p + c for p in ".!?…" for c in ["", *_CLOSERS]] + ["。", "\n"])
 """Every item of :func:`tokenize_sentences` that ends a sentence rather than being a token."""
 
 
