@@ -11,6 +11,7 @@ about n²/2⁶⁵ for n distinct terms (for ten million, one chance in 370,000).
 from __future__ import annotations
 
 import hashlib
+import struct
 from collections.abc import Sequence
 from operator import itemgetter
 
@@ -20,9 +21,13 @@ _EMPTY_U64 = np.zeros(0, dtype=np.uint64)
 _EMPTY_F32 = np.zeros(0, dtype=np.float32)
 
 
+_sha1 = hashlib.sha1
+_first_u64 = struct.Struct("<Q").unpack_from
+
+
 def term_hash(term: str) -> int:
     """The 64-bit id of a term (see the module doc)."""
-    return int.from_bytes(hashlib.sha1(term.encode("utf-8")).digest()[:8], "little")
+    return _first_u64(_sha1(term.encode("utf-8")).digest())[0]
 
 
 class TermHasher:

@@ -268,8 +268,7 @@ class Detector:
 
         known = None
         if sentences is not None:  # the candidates' matches, so that the linkage does not redo them
-            both = np.concatenate([cands, cands[:, ::-1]])
-            known = sp.csr_matrix((np.tile(matches, 2) + 1.0, (both[:, 0], both[:, 1])), shape=(n, n))
+            known = PairValues(cands, matches, n)
 
         def similarity(groups: list[np.ndarray]) -> list[np.ndarray]:
             return member_scores(groups, matrix, sentences, w, known=known)
@@ -321,6 +320,26 @@ class Detector:
         return Result(pairs=pairs, clusters=clusters, summary=summary)
 
 
+class PairValues:
+    """A value for each of a set of article pairs, looked up in either order: a sorted array of
+    pair keys (16 bytes a pair with its float32 value) rather than a sparse ``n x n`` matrix."""
+
+    def __init__(self, pairs: np.ndarray, values: np.ndarray, n: int) -> None:
+        pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        keys = np.minimum(pairs[:, 0], pairs[:, 1]) * n + np.maximum(pairs[:, 0], pairs[:, 1])
+        order = np.argsort(keys)
+        self._keys, self._values, self._n = keys[order], np.asarray(values, dtype=np.float32)[order], n
+
+    def get(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Which of the pairs ``(a[k], b[k])`` have a value, and the values (0 where none)."""
+        keys = np.minimum(a, b).astype(np.int64) * self._n + np.maximum(a, b)
+        if len(self._keys) == 0:
+            return np.zeros(len(keys), dtype=bool), np.zeros(len(keys))
+        at = np.minimum(np.searchsorted(self._keys, keys), len(self._keys) - 1)
+        found = self._keys[at] == keys
+        return found, np.where(found, self._values[at], 0.0).astype(np.float64)
+
+
 def floored_match(sentences: SentenceMatrix, pairs: np.ndarray, cosines: np.ndarray) -> np.ndarray:
     """The sentence match of each pair, computed only where its cosine reaches ``MATCH_FLOOR``
     (below, the cosine stands for it)."""
@@ -336,14 +355,13 @@ def member_scores(
     sentences: SentenceMatrix | None,
     weight: float,
     *,
-    known: sp.csr_matrix | None = None,
+    known: PairValues | None = None,
 ) -> list[np.ndarray]:
     """The ``(m, m)`` scores among the members of each group (a component to re-cluster).
 
     ``(1 - weight) * cosine + weight * sentence match``; the sentence match of
     two members whose cosine is below ``MATCH_FLOOR`` is taken to be their cosine.
-    ``known`` holds sentence matches already computed, plus one (so that a match
-    of 0 is told apart from a missing one); the others are computed in one batch.
+    ``known`` holds sentence matches already computed; the others are computed in one batch.
     """
     cosines = []
     for members in groups:
@@ -356,9 +374,9 @@ def member_scores(
         match = cos.copy()
         i, j = np.triu_indices(len(members), 1)
         if known is not None:
-            got = known[members][:, members].toarray()
-            match = np.where(got > 0, got - 1.0, match)
-            i, j = i[got[i, j] == 0], j[got[i, j] == 0]
+            found, values = known.get(members[i], members[j])
+            match[i[found], j[found]] = match[j[found], i[found]] = values[found]
+            i, j = i[~found], j[~found]
         matches.append(match)
         wanted.append((i, j))
     pairs = np.concatenate([np.stack([m[i], m[j]], axis=1) for m, (i, j) in zip(groups, wanted, strict=True)])

@@ -34,6 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from dedup.hashing import TermHasher, TermIndex, counted, dense_ids
+from dedup.verify import weigh_rows
 
 # A sentence ends at . ! ? or … (with any closing quotes or brackets) followed by
 # white space, at a CJK full stop, exclamation or question mark, or at a line break.
@@ -102,6 +103,7 @@ class SentenceBuilder:
         self._indptr = array("q", [0])  # sentence k's terms are _terms[_indptr[k]:_indptr[k + 1]]
         self._ptr = array("q", [0])  # article i's sentences are _ptr[i] .. _ptr[i + 1] - 1
         self._df = np.zeros(0, dtype=np.int64)  # articles holding each term
+        self._done = False  # matrix() made: the counts are now weights
 
     def add(self, sentences: Sequence[Sequence[str]]) -> None:
         """Count the tokens of one article's sentences (a sentence with no token is skipped)."""
@@ -119,6 +121,8 @@ class SentenceBuilder:
         """Add one article given as its sentences' distinct term ids and counts, one sentence
         after the other, ``sizes[k]`` terms for sentence ``k`` (and, if known, the article's
         distinct terms, ``doc_terms``)."""
+        if self._done:
+            raise RuntimeError("SentenceBuilder.matrix() was already called: it takes no more articles")
         self._pending.frombytes(np.ascontiguousarray(terms, dtype=np.uint64).tobytes())
         self._counts.frombytes(np.ascontiguousarray(counts, dtype=np.float32).tobytes())
         ends = self._indptr[-1] + np.cumsum(np.asarray(sizes, dtype=np.int64))
@@ -141,19 +145,23 @@ class SentenceBuilder:
     def __len__(self) -> int:
         return len(self._ptr) - 1
 
-    def document_counts(self) -> sp.csr_matrix:
-        """Each article's term counts, the sum of its sentences' (an article's tokens are its
-        sentences' tokens): the document vectors, without storing them twice."""
+    def _count_matrix(self) -> sp.csr_matrix:
         self._number()
-        n_sentences = len(self._indptr) - 1
-        counts = sp.csr_matrix(
+        return sp.csr_matrix(
             (
                 np.frombuffer(self._counts, dtype=np.float32),
                 np.frombuffer(self._terms, dtype=np.int32),
                 np.frombuffer(self._indptr, dtype=np.int64),
             ),
-            shape=(n_sentences, max(len(self._index), 1)),
+            shape=(len(self._indptr) - 1, max(len(self._index), 1)),
+            copy=False,
         )
+
+    def document_counts(self) -> sp.csr_matrix:
+        """Each article's term counts, the sum of its sentences' (an article's tokens are its
+        sentences' tokens): the document vectors, without storing them twice."""
+        counts = self._count_matrix()
+        n_sentences = counts.shape[0]
         ptr = np.frombuffer(self._ptr, dtype=np.int64)
         owner = sp.csr_matrix(
             (np.ones(n_sentences, dtype=np.float32), np.arange(n_sentences), ptr),
@@ -162,22 +170,20 @@ class SentenceBuilder:
         return sp.csr_matrix(owner @ counts)
 
     def matrix(self) -> SentenceMatrix:
-        """Weight the counts by sublinear TF x smoothed IDF and normalise each sentence."""
-        self._number()
-        n_docs = len(self)
-        n_terms = max(len(self._index), 1)
-        idx = np.frombuffer(self._terms, dtype=np.int32)
-        df = np.zeros(n_terms, dtype=np.int64)
+        """Weight the counts by sublinear TF x smoothed IDF and normalise each sentence.
+
+        The builder's own arrays become the matrix, transformed in place (no copy of the
+        largest structure of a run): after this the builder takes no more articles.
+        """
+        if self._done:
+            raise RuntimeError("SentenceBuilder.matrix() was already called: its counts are now weights")
+        counts = self._count_matrix()
+        df = np.zeros(counts.shape[1], dtype=np.int64)
         df[: len(self._df)] = self._df
-        tf = np.frombuffer(self._counts, dtype=np.float32).copy()
-        indptr = np.frombuffer(self._indptr, dtype=np.int64)
-        idf = (np.log((1.0 + n_docs) / (1.0 + df)) + 1.0).astype(np.float32)  # scikit-learn's smooth idf
-        data = (1.0 + np.log(tf)) * idf[idx] if len(tf) else tf
-        rows = sp.csr_matrix((data, idx, indptr), shape=(len(indptr) - 1, n_terms))
-        norms = np.sqrt(np.asarray(rows.multiply(rows).sum(axis=1)).ravel()).astype(np.float32)
-        scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-        rows = sp.csr_matrix(sp.diags(scale) @ rows, dtype=np.float32)
-        return SentenceMatrix(rows, norms, np.frombuffer(self._ptr, dtype=np.int64).copy())
+        idf = (np.log((1.0 + len(self)) / (1.0 + df)) + 1.0).astype(np.float32)  # scikit-learn's smooth idf
+        self._done = True
+        weights = weigh_rows(counts, idf, sublinear_tf=True)
+        return SentenceMatrix(counts, weights, np.frombuffer(self._ptr, dtype=np.int64))
 
 
 def _rows_of(m: SentenceMatrix, docs: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:

@@ -78,8 +78,12 @@ class Signer:
 
         An empty set gets datasketch's empty signature (all ``2**32 - 1``).
         """
-        # A term's 64-bit id holds datasketch's sha1_hash32 in its low 32 bits.
-        return self.sign_hashes([self._hasher.ids(list(sset)).astype(np.uint32) for sset in shingle_sets])
+        # A term's 64-bit id holds datasketch's sha1_hash32 in its low 32 bits. All the sets'
+        # shingles are looked up at once, then cut back into sets.
+        sets = [s if isinstance(s, set | frozenset | list | tuple) else list(s) for s in shingle_sets]
+        hashes = self._hasher.ids([m for s in sets for m in s]).astype(np.uint32)
+        ends = np.cumsum([len(s) for s in sets])
+        return self.sign_hashes(np.split(hashes, ends[:-1]) if len(ends) else [])
 
     def sign_hashes(self, hash_sets: Sequence[np.ndarray]) -> np.ndarray:
         """Signatures of many sets given as arrays of their members' 32-bit hashes

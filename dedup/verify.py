@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from dedup.hashing import TermHasher, TermIndex, counted
 
@@ -109,12 +109,49 @@ class TfidfBuilder:
         return tfidf_rows(counts, sublinear_tf=self.sublinear_tf)
 
 
+_BLOCK = 4_000_000  # stored entries transformed at once (bounds the temporaries)
+
+
 def tfidf_rows(counts: sp.csr_matrix, *, sublinear_tf: bool = True) -> sp.csr_matrix:
-    """Term counts (documents x terms) weighted by TF-IDF and L2-normalised, as scikit-learn does."""
-    if counts.shape[0] == 0:
-        return sp.csr_matrix(counts, dtype=np.float32)
-    transformer = TfidfTransformer(sublinear_tf=sublinear_tf, norm="l2")
-    return transformer.fit_transform(counts).astype(np.float32).tocsr()
+    """Term counts (documents x terms) weighted by TF-IDF and L2-normalised, as scikit-learn's
+    ``TfidfTransformer`` (smooth IDF) does, in float32.
+
+    A float32 ``counts`` is transformed in place (its ``data`` becomes the weights), so that
+    the largest matrix of a run is never held twice.
+    """
+    counts = sp.csr_matrix(counts, dtype=np.float32, copy=False)
+    n_docs, n_terms = counts.shape
+    if n_docs == 0 or counts.nnz == 0:
+        return counts
+    df = np.bincount(counts.indices, minlength=n_terms)  # each document holds a term at most once
+    idf = (np.log((1.0 + n_docs) / (1.0 + df)) + 1.0).astype(np.float32)
+    weigh_rows(counts, idf, sublinear_tf=sublinear_tf)
+    return counts
+
+
+def weigh_rows(
+    matrix: sp.csr_matrix, idf: np.ndarray, *, sublinear_tf: bool = True, block: int = _BLOCK
+) -> np.ndarray:
+    """Turn the counts of a float32 CSR matrix into L2-normalised TF-IDF weights, in place,
+    a block of rows at a time; returns each row's norm before normalising (its TF-IDF mass)."""
+    norms = np.zeros(matrix.shape[0], dtype=np.float32)
+    indptr = matrix.indptr
+    lo = 0
+    while lo < matrix.shape[0]:
+        # rows lo..hi-1 hold about `block` entries (at least one row)
+        hi = max(int(np.searchsorted(indptr, indptr[lo] + block, side="right")) - 1, lo + 1)
+        a, b = indptr[lo], indptr[hi]
+        data = matrix.data[a:b]
+        if sublinear_tf:
+            np.log(data, out=data)
+            data += 1.0
+        data *= idf[matrix.indices[a:b]]
+        rows = np.repeat(np.arange(hi - lo), np.diff(indptr[lo : hi + 1]))
+        norm = np.sqrt(np.bincount(rows, weights=np.square(data, dtype=np.float64), minlength=hi - lo))
+        data *= np.divide(1.0, norm, out=np.zeros_like(norm), where=norm > 0).astype(np.float32)[rows]
+        norms[lo:hi] = norm
+        lo = hi
+    return norms
 
 
 def pair_cosines(matrix: sp.csr_matrix, pairs: np.ndarray, *, chunk: int = 50_000) -> np.ndarray:
