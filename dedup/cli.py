@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import inspect
 import json
@@ -215,6 +216,20 @@ def input_options(f):
     default=None,
     help="Processes that tokenise, hash and count (default: all cores). Results do not depend on it.",
 )
+@click.option(
+    "--spill-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the run's per-article term counts, written as articles are read and read back "
+    "through memory maps, so that memory holds little more than the signatures and candidate pairs "
+    "(default: a temporary folder in --out, removed at the end).",
+)
+@click.option(
+    "--in-memory",
+    is_flag=True,
+    help="Keep the per-article term counts in memory instead (a little faster; memory grows by a few "
+    "kB per article).",
+)
 @input_options
 @param_options
 def run(
@@ -222,6 +237,8 @@ def run(
     out_dir: Path,
     with_report: bool,
     workers: int | None,
+    spill_dir: Path | None,
+    in_memory: bool,
     input_format: str | None,
     id_field: str,
     text_field: str,
@@ -249,8 +266,12 @@ def run(
 
     started = time.perf_counter()
     try:
-        with Inputs(inputs, id_field=id_field, text_field=text_field, input_format=input_format) as source:
-            detector = Detector(params, progress=progress)
+        with (
+            Inputs(inputs, id_field=id_field, text_field=text_field, input_format=input_format) as source,
+            contextlib.ExitStack() as stack,
+        ):
+            detector = Detector(params, progress=progress, spill_dir=None if in_memory else spill_dir or out_dir)
+            stack.callback(detector.close)
             n_workers = workers or default_workers()
             with progress("read+sign", None) as bar:
 

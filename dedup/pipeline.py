@@ -8,6 +8,7 @@ stream a dump through it; :func:`find_duplicates` is the one-call form.
 from __future__ import annotations
 
 import contextlib
+import os
 import platform
 import time
 from collections import deque
@@ -24,6 +25,7 @@ from dedup.cluster import choose_representative, cluster_pairs
 from dedup.features import Features, Featurizer, featurize_many
 from dedup.params import Params
 from dedup.sentences import SentenceBuilder, SentenceMatrix, sentence_match
+from dedup.store import Store
 from dedup.sign import HASH_SCHEME, Signer, estimate_jaccard_pairs
 from dedup.verify import TfidfBuilder, pair_cosines, tfidf_rows
 
@@ -137,12 +139,20 @@ class Detector:
         [['a', 'b']]
     """
 
-    def __init__(self, params: Params | None = None, *, progress: Progress = no_progress) -> None:
+    def __init__(
+        self,
+        params: Params | None = None,
+        *,
+        progress: Progress = no_progress,
+        spill_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
         self.params = p = params or Params()
         self._progress = progress
         self._featurizer: Featurizer | None = None
         self._signer = Signer(num_perm=p.num_perm, seed=p.seed)
-        self._sentences = SentenceBuilder() if p.sentence_weight > 0 else None
+        self._store = Store(spill_dir)
+        self._result: Result | None = None
+        self._sentences = SentenceBuilder(store=self._store) if p.sentence_weight > 0 else None
         # Word 1-gram document vectors are the sums of the sentence vectors' counts: not stored twice.
         from_sentences = (
             self._sentences is not None and p.tfidf_analyzer == "word" and p.tfidf_ngrams == (1, 1)
@@ -165,6 +175,7 @@ class Detector:
 
     def add(self, article: Article) -> None:
         """Take one article into the run (its text is not kept)."""
+        self._check_open()
         if article.id in self._index:
             raise ValueError(f"duplicate id {article.id!r}")
         t0 = time.perf_counter()
@@ -179,6 +190,7 @@ class Detector:
         The result of the run does not depend on ``workers``. An id seen before
         raises ``ValueError`` before its features are kept.
         """
+        self._check_open()
         t0 = time.perf_counter()
         seen: set[str] = set()
 
@@ -224,8 +236,25 @@ class Detector:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def close(self) -> None:
+        """Remove spilled files (done by :meth:`finish`; call it when a run is abandoned)."""
+        self._store.close()
+
+    def _check_open(self) -> None:
+        if self._result is not None:
+            raise RuntimeError("this Detector has finished: it takes no more articles")
+
     def finish(self) -> Result:
-        """Find candidates, verify them, cluster, and summarise."""
+        """Find candidates, verify them, cluster, and summarise (once: a second call returns the
+        same result). Spilled files are removed when it returns."""
+        if self._result is None:
+            try:
+                self._result = self._finish()
+            finally:
+                self._store.close()
+        return self._result
+
+    def _finish(self) -> Result:
         p = self.params
         t0 = time.perf_counter()
         self._flush()
@@ -245,7 +274,9 @@ class Detector:
             matrix = self._tfidf.matrix()
         else:
             assert self._sentences is not None
-            matrix = tfidf_rows(self._sentences.document_counts(), sublinear_tf=p.sublinear_tf)
+            matrix = tfidf_rows(
+                self._sentences.document_counts(), sublinear_tf=p.sublinear_tf, release=self._store.release
+            )
         sentences = self._sentences.matrix() if self._sentences is not None else None
         w = p.sentence_weight
         with self._progress("verify", len(cands)) as bar:
@@ -257,6 +288,7 @@ class Detector:
                 cos = cosines[lo : lo + step] = pair_cosines(matrix, chunk)
                 if sentences is not None:
                     matches[lo : lo + step] = floored_match(sentences, chunk, cos)
+                self._store.release()
                 bar.update(len(chunk))
         scores = (1.0 - w) * cosines + w * matches
         keep = scores >= p.threshold
@@ -276,6 +308,7 @@ class Detector:
         groups = cluster_pairs(
             n, verified, similarity=similarity, threshold=p.threshold, linkage_method=p.linkage
         )
+        self._store.release()
         lengths = np.asarray(self._lengths)
         clusters = []
         for k, members in enumerate(groups):
@@ -316,6 +349,10 @@ class Detector:
             "minhash": {"num_perm": p.num_perm, "seed": p.seed, "hash_scheme": HASH_SCHEME},
             "versions": versions(),
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
+            "spill": {
+                "directory": None if self._store.directory is None else str(self._store.directory.parent),
+                "bytes": self._store.nbytes if self._store.spilled else 0,
+            },
         }
         return Result(pairs=pairs, clusters=clusters, summary=summary)
 
@@ -415,7 +452,13 @@ def as_article(item: ArticleLike, position: int) -> Article:
     return Article(str(art_id), text, fields, source="<api>", line=position)
 
 
-def find_duplicates(articles: Iterable[ArticleLike], *, workers: int = 1, **params: Any) -> Result:
+def find_duplicates(
+    articles: Iterable[ArticleLike],
+    *,
+    workers: int = 1,
+    spill_dir: str | os.PathLike[str] | None = None,
+    **params: Any,
+) -> Result:
     """Find rewrites and machine-translation variants among ``articles``.
 
     Args:
@@ -423,6 +466,8 @@ def find_duplicates(articles: Iterable[ArticleLike], *, workers: int = 1, **para
             :class:`~dedup.article.Article` objects; ids must be unique.
         workers: processes that tokenise, hash and count (the result does not
             depend on it; :func:`dedup.features.default_workers` is all cores).
+        spill_dir: a folder where the per-article term counts are kept (in a temporary
+            folder, removed at the end) instead of memory; see :mod:`dedup.store`.
         **params: any field of :class:`~dedup.params.Params` (validated
             before any article is read).
 
@@ -438,7 +483,7 @@ def find_duplicates(articles: Iterable[ArticleLike], *, workers: int = 1, **para
         >>> [c.members for c in result.clusters]
         [['a', 'b']]
     """
-    detector = Detector(Params.from_kwargs(**params))
+    detector = Detector(Params.from_kwargs(**params), spill_dir=spill_dir)
     seen: set[str] = set()
 
     def checked() -> Iterator[Article]:

@@ -34,6 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from dedup.hashing import TermHasher, TermIndex, counted, dense_ids
+from dedup.store import Store
 from dedup.verify import weigh_rows
 
 # A sentence ends at . ! ? or … (with any closing quotes or brackets) followed by
@@ -92,14 +93,15 @@ class SentenceBuilder:
     of ``batch`` entries.
     """
 
-    def __init__(self, *, batch: int = 2_000_000) -> None:
+    def __init__(self, *, batch: int = 2_000_000, store: Store | None = None) -> None:
+        self._store = store = store or Store()
         self._hasher = TermHasher()
         self._index = TermIndex()
         self._batch = batch
         self._pending = array("Q")  # terms not yet numbered
         self._pending_docs = array("Q")  # articles' distinct terms not yet counted in _df
-        self._terms = array("i")  # every sentence's distinct terms (numbered), one after the other
-        self._counts = array("f")
+        self._terms = store.column("sentence-terms", np.int32)  # every sentence's distinct terms
+        self._counts = store.column("sentence-counts", np.float32)  # (numbered), one after the other
         self._indptr = array("q", [0])  # sentence k's terms are _terms[_indptr[k]:_indptr[k + 1]]
         self._ptr = array("q", [0])  # article i's sentences are _ptr[i] .. _ptr[i + 1] - 1
         self._df = np.zeros(0, dtype=np.int64)  # articles holding each term
@@ -124,7 +126,7 @@ class SentenceBuilder:
         if self._done:
             raise RuntimeError("SentenceBuilder.matrix() was already called: it takes no more articles")
         self._pending.frombytes(np.ascontiguousarray(terms, dtype=np.uint64).tobytes())
-        self._counts.frombytes(np.ascontiguousarray(counts, dtype=np.float32).tobytes())
+        self._counts.extend(counts)
         ends = self._indptr[-1] + np.cumsum(np.asarray(sizes, dtype=np.int64))
         self._indptr.frombytes(ends.tobytes())
         self._ptr.append(len(self._indptr) - 1)
@@ -135,7 +137,7 @@ class SentenceBuilder:
 
     def _number(self) -> None:
         numbers = self._index.number(np.frombuffer(self._pending, dtype=np.uint64))
-        self._terms.frombytes(numbers.tobytes())
+        self._terms.extend(numbers)
         docs = self._index.number(np.frombuffer(self._pending_docs, dtype=np.uint64))
         df = np.bincount(docs, minlength=len(self._index))
         df[: len(self._df)] += self._df
@@ -148,26 +150,35 @@ class SentenceBuilder:
     def _count_matrix(self) -> sp.csr_matrix:
         self._number()
         return sp.csr_matrix(
-            (
-                np.frombuffer(self._counts, dtype=np.float32),
-                np.frombuffer(self._terms, dtype=np.int32),
-                np.frombuffer(self._indptr, dtype=np.int64),
-            ),
+            (self._counts.view(), self._terms.view(), np.frombuffer(self._indptr, dtype=np.int64)),
             shape=(len(self._indptr) - 1, max(len(self._index), 1)),
             copy=False,
         )
 
-    def document_counts(self) -> sp.csr_matrix:
+    def document_counts(self, *, block: int = 20_000) -> sp.csr_matrix:
         """Each article's term counts, the sum of its sentences' (an article's tokens are its
-        sentences' tokens): the document vectors, without storing them twice."""
+        sentences' tokens): the document vectors, without storing them twice. Made ``block``
+        articles at a time, into columns of the builder's store."""
         counts = self._count_matrix()
-        n_sentences = counts.shape[0]
         ptr = np.frombuffer(self._ptr, dtype=np.int64)
-        owner = sp.csr_matrix(
-            (np.ones(n_sentences, dtype=np.float32), np.arange(n_sentences), ptr),
-            shape=(len(self), n_sentences),
+        terms = self._store.column("document-terms", np.int32)
+        values = self._store.column("document-counts", np.float32)
+        indptr = [np.zeros(1, dtype=np.int64)]
+        for lo in range(0, len(self), block):
+            hi = min(lo + block, len(self))
+            rows = counts[ptr[lo] : ptr[hi]]
+            owner = sp.csr_matrix(
+                (np.ones(rows.shape[0], dtype=np.float32), np.arange(rows.shape[0]), ptr[lo : hi + 1] - ptr[lo]),
+                shape=(hi - lo, rows.shape[0]),
+            )
+            docs = sp.csr_matrix(owner @ rows)
+            terms.extend(docs.indices)
+            values.extend(docs.data)
+            indptr.append(docs.indptr[1:] + len(terms) - docs.nnz)
+            self._store.release()
+        return sp.csr_matrix(
+            (values.view(), terms.view(), np.concatenate(indptr)), shape=(len(self), counts.shape[1]), copy=False
         )
-        return sp.csr_matrix(owner @ counts)
 
     def matrix(self) -> SentenceMatrix:
         """Weight the counts by sublinear TF x smoothed IDF and normalise each sentence.
@@ -182,7 +193,7 @@ class SentenceBuilder:
         df[: len(self._df)] = self._df
         idf = (np.log((1.0 + len(self)) / (1.0 + df)) + 1.0).astype(np.float32)  # scikit-learn's smooth idf
         self._done = True
-        weights = weigh_rows(counts, idf, sublinear_tf=True)
+        weights = weigh_rows(counts, idf, sublinear_tf=True, release=self._store.release)
         return SentenceMatrix(counts, weights, np.frombuffer(self._ptr, dtype=np.int64))
 
 

@@ -112,28 +112,41 @@ class TfidfBuilder:
 _BLOCK = 4_000_000  # stored entries transformed at once (bounds the temporaries)
 
 
-def tfidf_rows(counts: sp.csr_matrix, *, sublinear_tf: bool = True) -> sp.csr_matrix:
+def tfidf_rows(
+    counts: sp.csr_matrix, *, sublinear_tf: bool = True, release: Callable[[], None] | None = None
+) -> sp.csr_matrix:
     """Term counts (documents x terms) weighted by TF-IDF and L2-normalised, as scikit-learn's
     ``TfidfTransformer`` (smooth IDF) does, in float32.
 
     A float32 ``counts`` is transformed in place (its ``data`` becomes the weights), so that
-    the largest matrix of a run is never held twice.
+    the largest matrix of a run is never held twice. ``release`` is called after each block of
+    rows (to hand the pages of a spilled matrix back, see :mod:`dedup.store`).
     """
     counts = sp.csr_matrix(counts, dtype=np.float32, copy=False)
     n_docs, n_terms = counts.shape
     if n_docs == 0 or counts.nnz == 0:
         return counts
-    df = np.bincount(counts.indices, minlength=n_terms)  # each document holds a term at most once
+    df = np.zeros(n_terms, dtype=np.int64)  # each document holds a term at most once
+    for lo in range(0, counts.nnz, _BLOCK):
+        df += np.bincount(counts.indices[lo : lo + _BLOCK], minlength=n_terms)
+        if release is not None:
+            release()
     idf = (np.log((1.0 + n_docs) / (1.0 + df)) + 1.0).astype(np.float32)
-    weigh_rows(counts, idf, sublinear_tf=sublinear_tf)
+    weigh_rows(counts, idf, sublinear_tf=sublinear_tf, release=release)
     return counts
 
 
 def weigh_rows(
-    matrix: sp.csr_matrix, idf: np.ndarray, *, sublinear_tf: bool = True, block: int = _BLOCK
+    matrix: sp.csr_matrix,
+    idf: np.ndarray,
+    *,
+    sublinear_tf: bool = True,
+    block: int = _BLOCK,
+    release: Callable[[], None] | None = None,
 ) -> np.ndarray:
     """Turn the counts of a float32 CSR matrix into L2-normalised TF-IDF weights, in place,
-    a block of rows at a time; returns each row's norm before normalising (its TF-IDF mass)."""
+    a block of rows at a time (``release`` is called after each); returns each row's norm
+    before normalising (its TF-IDF mass)."""
     norms = np.zeros(matrix.shape[0], dtype=np.float32)
     indptr = matrix.indptr
     lo = 0
@@ -151,6 +164,8 @@ def weigh_rows(
         data *= np.divide(1.0, norm, out=np.zeros_like(norm), where=norm > 0).astype(np.float32)[rows]
         norms[lo:hi] = norm
         lo = hi
+        if release is not None:
+            release()
     return norms
 
 

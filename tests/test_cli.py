@@ -52,6 +52,20 @@ def test_seeds_make_exactly_one_cluster_and_one_pair(tmp_path):
     assert "cluster 0: keep" in result.stderr
 
 
+@pytest.mark.parametrize("where", ["default", "--spill-dir", "--in-memory"])
+def test_spilling_changes_nothing_and_leaves_nothing_behind(tmp_path, where):
+    out, spill = tmp_path / "out", tmp_path / "spill"
+    extra = {"default": [], "--spill-dir": ["--spill-dir", str(spill)], "--in-memory": ["--in-memory"]}[where]
+    assert dedup_run(str(SEEDS), "--out", str(out), "--quiet", *extra).exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "clusters.jsonl", "deduplicated", "pairs.jsonl", "summary.json"
+    ]  # fmt: skip
+    assert not spill.exists()  # made for the run, removed after it
+    assert [p["a"] for p in read_jsonl(out / "pairs.jsonl")] == SEED_PAIR[:1]
+    spilled = json.loads((out / "summary.json").read_text())["spill"]
+    assert (spilled["bytes"] > 0) == (where != "--in-memory")
+
+
 def test_summary_accounts_for_every_article_and_records_the_parameters(tmp_path):
     out = tmp_path / "out"
     assert dedup_run(str(SEEDS), "--out", str(out), "--quiet").exit_code == 0

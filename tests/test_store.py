@@ -1,0 +1,90 @@
+"""Columns in memory or spilled to files give the same arrays, and spilled runs the same results."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dedup.pipeline import Detector, find_duplicates
+from dedup.store import Store
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+
+@pytest.fixture(params=["memory", "spilled"])
+def store(request, tmp_path):
+    s = Store(None if request.param == "memory" else tmp_path / "spill")
+    yield s
+    s.close()
+
+
+def test_a_column_reads_back_what_was_appended(store, monkeypatch):
+    monkeypatch.setattr("dedup.store._FLUSH_BYTES", 64)  # several writes to the file
+    col = store.column("numbers", np.int32)
+    parts = [np.arange(k, dtype=np.int64) for k in (0, 5, 100, 1, 37)]
+    for part in parts:
+        col.extend(part)
+    assert len(col) == sum(map(len, parts))
+    view = col.view()
+    assert view.dtype == np.int32
+    np.testing.assert_array_equal(view, np.concatenate(parts))
+
+
+def test_a_view_is_writable_and_survives_release(store):
+    col = store.column("weights", np.float32)
+    col.extend(np.ones(10_000))
+    view = col.view()
+    view *= 3.0
+    store.release()  # pages handed back are read again from the file
+    np.testing.assert_array_equal(col.view(), np.full(10_000, 3.0, dtype=np.float32))
+    with pytest.raises(RuntimeError, match="cannot grow"):
+        col.extend(np.ones(1))
+
+
+def test_an_empty_column_views_as_empty(store):
+    assert store.column("nothing", np.int64).view().shape == (0,)
+
+
+def test_the_spill_folder_is_made_when_needed_and_removed(tmp_path):
+    parent = tmp_path / "out"
+    s = Store(parent)
+    col = s.column("x", np.int64)
+    assert not parent.exists()  # nothing written yet
+    col.extend(np.arange(10))
+    col.view()
+    assert [p.name.startswith("dedup-spill-") for p in parent.iterdir()] == [True]
+    assert s.nbytes == 80
+    s.close()
+    assert not parent.exists()  # made by the store, left empty: removed
+
+
+def test_closing_keeps_a_folder_the_store_did_not_make(tmp_path):
+    s = Store(tmp_path)
+    s.column("x", np.int64).view()
+    s.close()
+    assert tmp_path.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_a_spilled_run_finds_what_an_in_memory_run_finds(tmp_path, monkeypatch):
+    from _data import WMT_DEV, load_wmt
+
+    if not WMT_DEV.exists():
+        pytest.skip(f"{WMT_DEV} is not here")
+    monkeypatch.setattr("dedup.store._FLUSH_BYTES", 4096)  # many writes to each file
+    articles = [(a["id"], a["text"]) for a in load_wmt("en")[:600]]
+    in_memory = find_duplicates(articles)
+    spilled = find_duplicates(articles, spill_dir=tmp_path)
+    assert in_memory.pairs and spilled.pairs == in_memory.pairs
+    assert spilled.clusters == in_memory.clusters
+    assert spilled.summary["spill"]["bytes"] > 0
+    assert list(tmp_path.iterdir()) == []  # the spill folder is gone
+
+
+def test_a_finished_detector_takes_no_more_articles(tmp_path):
+    det = Detector(spill_dir=tmp_path)
+    det.add_many([])
+    first = det.finish()
+    assert det.finish() is first
+    with pytest.raises(RuntimeError, match="finished"):
+        det.add_many([])
