@@ -270,7 +270,8 @@ def run(
             Inputs(inputs, id_field=id_field, text_field=text_field, input_format=input_format) as source,
             contextlib.ExitStack() as stack,
         ):
-            detector = Detector(params, progress=progress, spill_dir=None if in_memory else spill_dir or out_dir)
+            spill = None if in_memory else spill_dir or out_dir
+            detector = Detector(params, progress=progress, spill_dir=spill)
             stack.callback(detector.close)
             n_workers = workers or default_workers()
             with progress("read+sign", None) as bar:

@@ -25,8 +25,8 @@ from dedup.cluster import choose_representative, cluster_pairs
 from dedup.features import Features, Featurizer, featurize_many
 from dedup.params import Params
 from dedup.sentences import SentenceBuilder, SentenceMatrix, sentence_match
-from dedup.store import Store
 from dedup.sign import HASH_SCHEME, Signer, estimate_jaccard_pairs
+from dedup.store import Store
 from dedup.verify import TfidfBuilder, pair_cosines, tfidf_rows
 
 SIGN_BATCH = 1_000

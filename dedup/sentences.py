@@ -167,18 +167,18 @@ class SentenceBuilder:
         for lo in range(0, len(self), block):
             hi = min(lo + block, len(self))
             rows = counts[ptr[lo] : ptr[hi]]
+            n_rows = rows.shape[0]
             owner = sp.csr_matrix(
-                (np.ones(rows.shape[0], dtype=np.float32), np.arange(rows.shape[0]), ptr[lo : hi + 1] - ptr[lo]),
-                shape=(hi - lo, rows.shape[0]),
+                (np.ones(n_rows, dtype=np.float32), np.arange(n_rows), ptr[lo : hi + 1] - ptr[lo]),
+                shape=(hi - lo, n_rows),
             )
             docs = sp.csr_matrix(owner @ rows)
             terms.extend(docs.indices)
             values.extend(docs.data)
             indptr.append(docs.indptr[1:] + len(terms) - docs.nnz)
             self._store.release()
-        return sp.csr_matrix(
-            (values.view(), terms.view(), np.concatenate(indptr)), shape=(len(self), counts.shape[1]), copy=False
-        )
+        shape = (len(self), counts.shape[1])
+        return sp.csr_matrix((values.view(), terms.view(), np.concatenate(indptr)), shape=shape, copy=False)
 
     def matrix(self) -> SentenceMatrix:
         """Weight the counts by sublinear TF x smoothed IDF and normalise each sentence.

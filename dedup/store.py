@@ -91,10 +91,8 @@ class Column:
         """Drop the data; the column is unusable afterwards."""
         self._view = None
         if self._map is not None:
-            try:
-                self._map.close()
-            except BufferError:  # arrays made from the view are still alive: the map goes with them
-                pass
+            with contextlib.suppress(BufferError):  # arrays made from the view are still alive:
+                self._map.close()  # the map goes with the last of them
             self._map = None
         if self._file is not None:
             self._file.close()
