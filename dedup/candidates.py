@@ -67,7 +67,49 @@ class CandidateStats:
     oversized_examples: list[int] = field(default_factory=list)
 
 
-_COMPACT_AT = 5_000_000  # band hits held before duplicates are first removed
+_COMPACT_AT = 5_000_000  # band hits held (in one part) before duplicates are first removed
+_PARTS = 64  # ranges of pair codes deduplicated apart
+
+
+class _PairSet:
+    """The distinct pair codes (``i * n + j``) of many band hits, in memory that follows the
+    distinct pairs, not the hits: hits are dealt into ``_PARTS`` ranges of codes, and a range's
+    duplicates are removed when its hits have doubled since the last time (each removal sorts
+    one range, not all the pairs, and never at every band: that was quadratic)."""
+
+    def __init__(self, n: int) -> None:
+        self._stride = -(-n // _PARTS) * n  # codes per range
+        self._parts: list[list[np.ndarray]] = [[] for _ in range(_PARTS)]
+        self._held = np.zeros(_PARTS, dtype=np.int64)
+        self._compacted = np.zeros(_PARTS, dtype=np.int64)
+
+    def add(self, codes: np.ndarray) -> None:
+        if len(codes) == 0:
+            return
+        part = (codes // self._stride).astype(np.uint8)
+        order = np.argsort(part, kind="stable")  # a radix sort on 8-bit keys: linear
+        counts = np.bincount(part, minlength=_PARTS)
+        ends = np.cumsum(counts)
+        codes = codes[order]
+        for k in np.flatnonzero(counts).tolist():
+            self._parts[k].append(codes[ends[k] - counts[k] : ends[k]])
+            self._held[k] += counts[k]
+            if self._held[k] > max(_COMPACT_AT // _PARTS, 2 * self._compacted[k]):
+                self._compact(k)
+
+    def _compact(self, k: int) -> None:
+        self._parts[k] = [np.unique(np.concatenate(self._parts[k]))]
+        self._held[k] = self._compacted[k] = len(self._parts[k][0])
+
+    def distinct(self) -> np.ndarray:
+        """All distinct codes, sorted (the ranges are consumed one by one)."""
+        out = []
+        for k in range(_PARTS):
+            if self._parts[k]:
+                self._compact(k)
+                out.append(self._parts[k][0])
+                self._parts[k] = []
+        return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
 def _band_keys(band: np.ndarray) -> np.ndarray:
@@ -112,8 +154,7 @@ def candidate_pairs(
     if len(valid) < 2:
         return np.zeros((0, 2), dtype=np.int64), stats
     window = min(max_bucket, 8)
-    chunks: list[np.ndarray] = []
-    compacted = 0
+    hits = _PairSet(n)
     for b in range(bands):
         keys = _band_keys(signatures[valid, b * rows : (b + 1) * rows])
         order = np.argsort(keys, kind="stable")
@@ -132,7 +173,7 @@ def candidate_pairs(
             first = starts[normal & (sizes == size)]
             members = valid[order[first[:, None] + np.arange(size)]]
             i, j = np.triu_indices(size, 1)
-            chunks.append((members[:, i] * np.int64(n) + members[:, j]).ravel())
+            hits.add((members[:, i] * np.int64(n) + members[:, j]).ravel())
         for start, size in zip(
             starts[sizes > max_bucket].tolist(), sizes[sizes > max_bucket].tolist(), strict=True
         ):
@@ -143,16 +184,10 @@ def candidate_pairs(
             i = np.repeat(np.arange(size), window)
             j = i + np.tile(np.arange(1, window + 1), size)
             keep = j < size
-            chunks.append(members[i[keep]] * np.int64(n) + members[j[keep]])
-        # Deduplicate as we go so memory follows distinct pairs, not band hits; only when the
-        # hits since the last time reach its size again (not at every band: that was quadratic).
-        held = sum(len(c) for c in chunks)
-        if held > max(_COMPACT_AT, 2 * compacted):
-            chunks = [np.unique(np.concatenate(chunks))]
-            compacted = len(chunks[0])
-    if not chunks:
+            hits.add(members[i[keep]] * np.int64(n) + members[j[keep]])
+    codes = hits.distinct()
+    if len(codes) == 0:
         return np.zeros((0, 2), dtype=np.int64), stats
-    codes = np.unique(np.concatenate(chunks))
     pairs = np.stack([codes // n, codes % n], axis=1)
     stats.pairs = len(pairs)
     return pairs, stats

@@ -143,8 +143,10 @@ class TermIndex:
             if len(self._keys) + len(new) > np.iinfo(np.int32).max:
                 raise OverflowError("more than 2**31 - 1 distinct terms")
             fresh = np.arange(len(self), len(self) + len(new), dtype=np.int32)
-            keys = np.concatenate([self._keys, new])
-            order = np.argsort(keys, kind="stable")
-            self._keys, self._numbers = keys[order], np.concatenate([self._numbers, fresh])[order]
+            # Merge the (sorted) new keys in: linear in the keys held, where sorting them all
+            # again at every batch made a long run quadratic.
+            at = np.searchsorted(self._keys, new)
+            self._keys = np.insert(self._keys, at, new)
+            self._numbers = np.insert(self._numbers, at, fresh)
             pos = np.searchsorted(self._keys, distinct)
         return self._numbers[pos][inverse]
