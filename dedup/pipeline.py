@@ -279,20 +279,28 @@ class Detector:
             )
         sentences = self._sentences.matrix() if self._sentences is not None else None
         w = p.sentence_weight
+        # Every candidate's sentence match is kept (float32: the linkage reuses them); scores and
+        # cosines only for the verified pairs.
+        matches = np.zeros(len(cands), dtype=np.float32)
+        found: list[tuple[np.ndarray, ...]] = []
         with self._progress("verify", len(cands)) as bar:
-            cosines = np.zeros(len(cands))
-            matches = np.zeros(len(cands))
             step = 20_000
             for lo in range(0, len(cands), step):
                 chunk = cands[lo : lo + step]
-                cos = cosines[lo : lo + step] = pair_cosines(matrix, chunk)
-                if sentences is not None:
-                    matches[lo : lo + step] = floored_match(sentences, chunk, cos)
+                cos = pair_cosines(matrix, chunk)
+                match = floored_match(sentences, chunk, cos) if sentences is not None else np.zeros(len(cos))
+                matches[lo : lo + step] = match
+                score = (1.0 - w) * cos + w * match
+                keep = np.flatnonzero(score >= p.threshold)
+                found.append((lo + keep, cos[keep], match[keep], score[keep]))
                 self._store.release()
                 bar.update(len(chunk))
-        scores = (1.0 - w) * cosines + w * matches
-        keep = scores >= p.threshold
-        verified, vcos, vmatch, vscore = cands[keep], cosines[keep], matches[keep], scores[keep]
+        at, vcos, vmatch, vscore = (
+            (np.concatenate(col) for col in zip(*found, strict=True))
+            if found
+            else (np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), np.zeros(0))
+        )
+        verified = cands[at]
         vjac = estimate_jaccard_pairs(signatures, verified)
         self.timings["verify"] = time.perf_counter() - t0
 
