@@ -211,29 +211,35 @@ def _start_worker(params: Params) -> None:
     _worker = Featurizer(params)
 
 
-_FIELDS = ("shingles", "terms", "counts", "sentence_terms", "sentence_counts", "sentence_sizes", "tokens")
+FIELDS = ("shingles", "terms", "counts", "sentence_terms", "sentence_counts", "sentence_sizes", "tokens")
+"""The array fields of :class:`Features` (``featurize_many(..., fields=)`` picks among them)."""
 _Packed = tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]
+_EMPTY = {"shingles": np.zeros(0, dtype=np.uint32), "counts": _EMPTY_F32, "sentence_counts": _EMPTY_F32}
+_EMPTY.update(sentence_sizes=_EMPTY_I32, terms=_EMPTY_U64, sentence_terms=_EMPTY_U64, tokens=_EMPTY_U64)
 
 
-def _featurize_chunk(texts: list[str]) -> _Packed:
+def _featurize_chunk(texts: list[str], fields: tuple[str, ...]) -> _Packed:
     """A chunk's features packed into a few arrays: one pickle of a few large arrays costs far
-    less than many small ones, and the main process has the other workers' results to take in."""
+    less than many small ones, and the main process has the other workers' results to take in.
+    Only ``fields`` are sent."""
     assert _worker is not None
     features = _worker.batch(texts)
-    columns = [np.concatenate([getattr(f, name) for f in features]) for name in _FIELDS]
-    sizes = np.array([[len(getattr(f, name)) for name in _FIELDS] for f in features], dtype=np.int64)
+    columns = [np.concatenate([getattr(f, name) for f in features]) for name in fields]
+    sizes = np.array([[len(getattr(f, name)) for name in fields] for f in features], dtype=np.int64)
     signatures = np.stack([f.signature for f in features])
     lengths = np.array([f.length for f in features], dtype=np.int64)
     return columns, sizes, signatures, lengths
 
 
-def _unpack(packed: _Packed) -> list[Features]:
+def _unpack(packed: _Packed, fields: tuple[str, ...]) -> list[Features]:
     columns, sizes, signatures, lengths = packed
     ends = np.cumsum(sizes, axis=0).tolist()
-    starts = [[0] * len(_FIELDS), *ends[:-1]]
+    starts = [[0] * len(fields), *ends[:-1]]
+    left_out = {name: _EMPTY[name] for name in FIELDS if name not in fields}
     return [
         Features(
-            *(column[lo:hi] for column, lo, hi in zip(columns, start, end, strict=True)),
+            **{name: column[lo:hi] for name, column, lo, hi in zip(fields, columns, start, end, strict=True)},
+            **left_out,
             length=int(length),
             signature=signature,
         )  # fmt: skip
@@ -256,6 +262,7 @@ def featurize_many(
     workers: int = 1,
     chunksize: int = 64,
     in_process: int = 1_000,
+    fields: Iterable[str] = FIELDS,
 ) -> Iterator[Features]:
     """Features of each text, signatures included, in order, computed by ``workers`` processes
     (1: in this one).
@@ -264,8 +271,12 @@ def featurize_many(
     are featurised here, so a small input does not pay for starting worker
     processes; the rest go to the workers ``chunksize`` at a time, with at
     most two chunks per worker in flight, so memory stays bounded however
-    long the stream.
+    long the stream. Features made by the workers carry only the array ``fields`` asked for (the
+    others are empty): what a worker need not send, the main process need not take in.
     """
+    fields = tuple(fields)
+    if unknown := set(fields) - set(FIELDS):
+        raise ValueError(f"unknown Features fields {sorted(unknown)}; the fields are {', '.join(FIELDS)}")
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     featurizer = Featurizer(params)
@@ -285,11 +296,11 @@ def featurize_many(
     ) as pool:
         pending: deque[Future[_Packed]] = deque()
         for chunk in _chunks(itertools.chain([first], stream), chunksize):
-            pending.append(pool.submit(_featurize_chunk, chunk))
+            pending.append(pool.submit(_featurize_chunk, chunk, fields))
             if len(pending) >= 2 * workers:
-                yield from _unpack(pending.popleft().result())
+                yield from _unpack(pending.popleft().result(), fields)
         while pending:
-            yield from _unpack(pending.popleft().result())
+            yield from _unpack(pending.popleft().result(), fields)
 
 
 def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:

@@ -204,11 +204,18 @@ class Detector:
 
         order: deque[str] = deque()
         n = 0
-        for features in featurize_many(texts(), self.params, workers=workers):
+        for features in featurize_many(texts(), self.params, workers=workers, fields=self._fields()):
             self._accept(order.popleft(), features)
             n += 1
         self.timings["read_sign"] += time.perf_counter() - t0
         return n
+
+    def _fields(self) -> tuple[str, ...]:
+        """The arrays of :class:`Features` this run keeps (the signature and length always)."""
+        fields = ("terms", "counts") if self._tfidf is not None else ()
+        if self._sentences is not None:
+            fields += ("sentence_terms", "sentence_counts", "sentence_sizes", "tokens")
+        return fields
 
     def _accept(self, article_id: str, features: Features) -> None:
         if features.signature is None:

@@ -127,3 +127,17 @@ def test_numbering_in_small_batches_changes_no_similarity(batch):
         results.append((pair_cosines(docs.matrix(), pairs), sentence_match(sentences.matrix(), pairs)))
     assert results[0][0] == pytest.approx(results[1][0], abs=1e-6)
     assert results[0][1] == pytest.approx(results[1][1], abs=1e-6)
+
+
+def test_workers_send_only_the_fields_asked_for():
+    texts = TEXTS * 20
+    fields = ("sentence_terms", "sentence_counts", "sentence_sizes", "tokens")
+    full = list(featurize_many(texts, workers=1))
+    some = list(featurize_many(texts, workers=2, chunksize=7, in_process=0, fields=fields))
+    for a, b in zip(full, some, strict=True):
+        for field in fields:
+            assert np.array_equal(getattr(a, field), getattr(b, field)), field
+        assert len(b.shingles) == len(b.terms) == len(b.counts) == 0
+        assert np.array_equal(a.signature, b.signature) and a.length == b.length
+    with pytest.raises(ValueError, match="unknown Features fields"):
+        list(featurize_many(texts, fields=("words",)))
