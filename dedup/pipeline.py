@@ -214,7 +214,7 @@ class Detector:
         """The arrays of :class:`Features` this run keeps (the signature and length always)."""
         fields = ("terms", "counts") if self._tfidf is not None else ()
         if self._sentences is not None:
-            fields += ("sentence_terms", "sentence_counts", "sentence_sizes", "tokens")
+            fields += ("sentence_terms", "sentence_counts", "sentence_sizes")
         return fields
 
     def _accept(self, article_id: str, features: Features) -> None:
@@ -226,9 +226,8 @@ class Detector:
         if self._tfidf is not None:
             self._tfidf.add_counts(features.terms, features.counts)
         if self._sentences is not None:
-            self._sentences.add_counts(
-                features.sentence_terms, features.sentence_counts, features.sentence_sizes, features.tokens
-            )
+            f = features
+            self._sentences.add_counts(f.sentence_terms, f.sentence_counts, f.sentence_sizes)
         self._index[article_id] = len(self.ids)
         self.ids.append(article_id)
         self._lengths.append(features.length)
@@ -281,8 +280,12 @@ class Detector:
             matrix = self._tfidf.matrix()
         else:
             assert self._sentences is not None
+            counts = self._sentences.document_counts()
             matrix = tfidf_rows(
-                self._sentences.document_counts(), sublinear_tf=p.sublinear_tf, release=self._store.release
+                counts,
+                sublinear_tf=p.sublinear_tf,
+                df=self._sentences.document_frequencies(),
+                release=self._store.release,
             )
         sentences = self._sentences.matrix() if self._sentences is not None else None
         w = p.sentence_weight

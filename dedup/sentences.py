@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,12 +99,11 @@ class SentenceBuilder:
         self._index = TermIndex()
         self._batch = batch
         self._pending = array("Q")  # terms not yet numbered
-        self._pending_docs = array("Q")  # articles' distinct terms not yet counted in _df
         self._terms = store.column("sentence-terms", np.int32)  # every sentence's distinct terms
         self._counts = store.column("sentence-counts", np.float32)  # (numbered), one after the other
         self._indptr = array("q", [0])  # sentence k's terms are _terms[_indptr[k]:_indptr[k + 1]]
         self._ptr = array("q", [0])  # article i's sentences are _ptr[i] .. _ptr[i + 1] - 1
-        self._df = np.zeros(0, dtype=np.int64)  # articles holding each term
+        self._df: np.ndarray | None = None  # articles holding each term, counted at the end
         self._done = False  # matrix() made: the counts are now weights
 
     def add(self, sentences: Sequence[Sequence[str]]) -> None:
@@ -117,12 +116,9 @@ class SentenceBuilder:
             terms, counts = np.zeros(0, np.uint64), np.zeros(0, np.float32)
         self.add_counts(terms, counts, np.array([len(t) for t, _ in parts], dtype=np.int64))
 
-    def add_counts(
-        self, terms: np.ndarray, counts: np.ndarray, sizes: np.ndarray, doc_terms: np.ndarray | None = None
-    ) -> None:
+    def add_counts(self, terms: np.ndarray, counts: np.ndarray, sizes: np.ndarray) -> None:
         """Add one article given as its sentences' distinct term ids and counts, one sentence
-        after the other, ``sizes[k]`` terms for sentence ``k`` (and, if known, the article's
-        distinct terms, ``doc_terms``)."""
+        after the other, ``sizes[k]`` terms for sentence ``k``."""
         if self._done:
             raise RuntimeError("SentenceBuilder.matrix() was already called: it takes no more articles")
         self._pending.frombytes(np.ascontiguousarray(terms, dtype=np.uint64).tobytes())
@@ -130,19 +126,12 @@ class SentenceBuilder:
         ends = self._indptr[-1] + np.cumsum(np.asarray(sizes, dtype=np.int64))
         self._indptr.frombytes(ends.tobytes())
         self._ptr.append(len(self._indptr) - 1)
-        distinct = np.unique(np.asarray(terms, dtype=np.uint64)) if doc_terms is None else doc_terms
-        self._pending_docs.frombytes(np.ascontiguousarray(distinct, dtype=np.uint64).tobytes())
         if len(self._pending) >= self._batch:
             self._number()
 
     def _number(self) -> None:
-        numbers = self._index.number(np.frombuffer(self._pending, dtype=np.uint64))
-        self._terms.extend(numbers)
-        docs = self._index.number(np.frombuffer(self._pending_docs, dtype=np.uint64))
-        df = np.bincount(docs, minlength=len(self._index))
-        df[: len(self._df)] += self._df
-        self._df = df
-        self._pending, self._pending_docs = array("Q"), array("Q")
+        self._terms.extend(self._index.number(np.frombuffer(self._pending, dtype=np.uint64)))
+        self._pending = array("Q")
 
     def __len__(self) -> int:
         return len(self._ptr) - 1
@@ -155,15 +144,12 @@ class SentenceBuilder:
             copy=False,
         )
 
-    def document_counts(self, *, block: int = 20_000) -> sp.csr_matrix:
-        """Each article's term counts, the sum of its sentences' (an article's tokens are its
-        sentences' tokens): the document vectors, without storing them twice. Made ``block``
-        articles at a time, into columns of the builder's store."""
+    def _documents(self, block: int) -> Iterator[sp.csr_matrix]:
+        """Each article's term counts, ``block`` articles at a time; counts the document
+        frequencies (``_df``) on the way."""
         counts = self._count_matrix()
         ptr = np.frombuffer(self._ptr, dtype=np.int64)
-        terms = self._store.column("document-terms", np.int32)
-        values = self._store.column("document-counts", np.float32)
-        indptr = [np.zeros(1, dtype=np.int64)]
+        df = np.zeros(counts.shape[1], dtype=np.int64)
         for lo in range(0, len(self), block):
             hi = min(lo + block, len(self))
             rows = counts[ptr[lo] : ptr[hi]]
@@ -173,12 +159,32 @@ class SentenceBuilder:
                 shape=(hi - lo, n_rows),
             )
             docs = sp.csr_matrix(owner @ rows)
+            df += np.bincount(docs.indices, minlength=len(df))  # each row holds a term once
+            yield docs
+            self._store.release()
+        self._df = df
+
+    def document_counts(self, *, block: int = 20_000) -> sp.csr_matrix:
+        """Each article's term counts, the sum of its sentences' (an article's tokens are its
+        sentences' tokens): the document vectors, without storing them twice. Made ``block``
+        articles at a time, into columns of the builder's store."""
+        terms = self._store.column("document-terms", np.int32)
+        values = self._store.column("document-counts", np.float32)
+        indptr = [np.zeros(1, dtype=np.int64)]
+        for docs in self._documents(block):
             terms.extend(docs.indices)
             values.extend(docs.data)
             indptr.append(docs.indptr[1:] + len(terms) - docs.nnz)
-            self._store.release()
-        shape = (len(self), counts.shape[1])
+        shape = (len(self), max(len(self._index), 1))
         return sp.csr_matrix((values.view(), terms.view(), np.concatenate(indptr)), shape=shape, copy=False)
+
+    def document_frequencies(self) -> np.ndarray:
+        """How many articles hold each term (counted with the document vectors, or on its own)."""
+        if self._df is None:
+            for _ in self._documents(20_000):
+                pass
+        assert self._df is not None
+        return self._df
 
     def matrix(self) -> SentenceMatrix:
         """Weight the counts by sublinear TF x smoothed IDF and normalise each sentence.
@@ -188,9 +194,8 @@ class SentenceBuilder:
         """
         if self._done:
             raise RuntimeError("SentenceBuilder.matrix() was already called: its counts are now weights")
+        df = self.document_frequencies()
         counts = self._count_matrix()
-        df = np.zeros(counts.shape[1], dtype=np.int64)
-        df[: len(self._df)] = self._df
         idf = (np.log((1.0 + len(self)) / (1.0 + df)) + 1.0).astype(np.float32)  # scikit-learn's smooth idf
         self._done = True
         weights = weigh_rows(counts, idf, sublinear_tf=True, release=self._store.release)

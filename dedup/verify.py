@@ -113,24 +113,30 @@ _BLOCK = 4_000_000  # stored entries transformed at once (bounds the temporaries
 
 
 def tfidf_rows(
-    counts: sp.csr_matrix, *, sublinear_tf: bool = True, release: Callable[[], None] | None = None
+    counts: sp.csr_matrix,
+    *,
+    sublinear_tf: bool = True,
+    df: np.ndarray | None = None,
+    release: Callable[[], None] | None = None,
 ) -> sp.csr_matrix:
     """Term counts (documents x terms) weighted by TF-IDF and L2-normalised, as scikit-learn's
     ``TfidfTransformer`` (smooth IDF) does, in float32.
 
     A float32 ``counts`` is transformed in place (its ``data`` becomes the weights), so that
     the largest matrix of a run is never held twice. ``release`` is called after each block of
-    rows (to hand the pages of a spilled matrix back, see :mod:`dedup.store`).
+    rows (to hand the pages of a spilled matrix back, see :mod:`dedup.store`). ``df``, the
+    document frequency of each term, is counted from ``counts`` unless given.
     """
     counts = sp.csr_matrix(counts, dtype=np.float32, copy=False)
     n_docs, n_terms = counts.shape
     if n_docs == 0 or counts.nnz == 0:
         return counts
-    df = np.zeros(n_terms, dtype=np.int64)  # each document holds a term at most once
-    for lo in range(0, counts.nnz, _BLOCK):
-        df += np.bincount(counts.indices[lo : lo + _BLOCK], minlength=n_terms)
-        if release is not None:
-            release()
+    if df is None:
+        df = np.zeros(n_terms, dtype=np.int64)  # each document holds a term at most once
+        for lo in range(0, counts.nnz, _BLOCK):
+            df += np.bincount(counts.indices[lo : lo + _BLOCK], minlength=n_terms)
+            if release is not None:
+                release()
     idf = (np.log((1.0 + n_docs) / (1.0 + df)) + 1.0).astype(np.float32)
     weigh_rows(counts, idf, sublinear_tf=sublinear_tf, release=release)
     return counts
