@@ -19,6 +19,7 @@ Baselines run up to ``--baseline-max`` articles (the naive loop is slow).
 
     python benchmarks/speed.py --sizes 10000,100000      # table, results/speed.json, results/speed.png
     python benchmarks/speed.py --sizes 10000,100000,1000000
+    python benchmarks/speed.py --sizes 1000000 --only dedup   # re-measure one row, keep the others
 """
 
 from __future__ import annotations
@@ -152,6 +153,9 @@ def baseline(method: str, path: Path) -> dict:
     return {"seconds": time.perf_counter() - t0, "clusters": clusters}
 
 
+BASELINES = ("rensa pipeline", "datasketch LSH", "rensa signatures", "datasketch signatures")
+
+
 def _peak_mb() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -173,20 +177,34 @@ def measure(args: list[str]) -> dict:
 @click.option("--sizes", default="10000,100000", show_default=True, help="Corpus sizes, comma-separated.")
 @click.option("--workers", default=None, type=int, help="dedup's --workers (default: all cores).")
 @click.option("--baseline-max", default=100_000, show_default=True, help="Largest N the baselines run on.")
+@click.option(
+    "--only",
+    default=None,
+    help="Run only these methods (comma-separated, e.g. dedup) and keep the other rows of "
+    "results/speed.json as they are.",
+)
 @click.pass_context
-def main(ctx: click.Context, sizes: str, workers: int | None, baseline_max: int) -> None:
+def main(ctx: click.Context, sizes: str, workers: int | None, baseline_max: int, only: str | None) -> None:
     """Print the table, save results/speed.json and the log-log plot results/speed.png."""
     if ctx.invoked_subcommand is not None:
         return
-    ns = [int(s) for s in sizes.split(",")]
+    run_ns = [int(s) for s in sizes.split(",")]
+    methods = ["dedup", *BASELINES] if only is None else only.split(",")
+    if unknown := set(methods) - {"dedup", *BASELINES}:
+        raise click.BadParameter(f"unknown methods {sorted(unknown)}", param_hint="--only")
     rows = []
-    for n in ns:
+    if only is not None and (RESULTS / "speed.json").exists():  # keep the rows not re-measured
+        kept = json.loads((RESULTS / "speed.json").read_text())["rows"]
+        rows = [r for r in kept if not (r["method"] in methods and r["n"] in run_ns)]
+    for n in run_ns:
         path = corpus(n)
-        dedup = measure(["dedup", str(path), str(workers or 0)])
-        rows.append({"n": n, "method": "dedup", **dedup})
-        if n <= baseline_max:
-            for method in ("rensa pipeline", "datasketch LSH", "rensa signatures", "datasketch signatures"):
+        for method in methods:
+            if method == "dedup":
+                rows.append({"n": n, "method": "dedup", **measure(["dedup", str(path), str(workers or 0)])})
+            elif n <= baseline_max:
                 rows.append({"n": n, "method": method, **measure([method, str(path)])})
+    rows.sort(key=lambda r: (r["n"], ["dedup", *BASELINES].index(r["method"])))
+    ns = sorted({r["n"] for r in rows if r["method"] == "dedup"})
     by_n = {n: next(r for r in rows if r["n"] == n and r["method"] == "dedup") for n in ns}
     head = ("N", "method", "seconds", "art/s", "x dedup", "peak MB", "P", "R", "F1")
     click.echo("{:>9} {:22} {:>9} {:>9} {:>8} {:>8} {:>6} {:>6} {:>6}".format(*head))

@@ -188,6 +188,8 @@ def candidate_pairs(
     codes = hits.distinct()
     if len(codes) == 0:
         return np.zeros((0, 2), dtype=np.int64), stats
-    pairs = np.stack([codes // n, codes % n], axis=1)
+    pairs = np.empty((len(codes), 2), dtype=np.int64)
+    np.divmod(codes, n, out=(pairs[:, 0], pairs[:, 1]))  # (no temporaries the size of the pairs)
+    del codes
     stats.pairs = len(pairs)
     return pairs, stats

@@ -11,7 +11,7 @@ plain components.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +25,8 @@ REPRESENTATIVES = ("longest", "first")
 
 MAX_RECLUSTER = 5_000
 """Components larger than this keep single linkage (an all-pairs matrix would not fit)."""
+SIMILARITY_CELLS = 4_000_000
+"""Similarity values asked for at once (a batch of components to re-cluster)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,20 @@ def _split(members: np.ndarray, sim: np.ndarray, threshold: float, method: str) 
     return [members[labels == k] for k in np.unique(labels)]
 
 
+def _batches(groups: list[np.ndarray], cells: int) -> Iterator[list[np.ndarray]]:
+    """Consecutive runs of ``groups`` whose similarity matrices hold about ``cells`` values."""
+    batch: list[np.ndarray] = []
+    held = 0
+    for members in groups:
+        batch.append(members)
+        held += len(members) ** 2
+        if held >= cells:
+            yield batch
+            batch, held = [], 0
+    if batch:
+        yield batch
+
+
 def cluster_pairs(
     n: int,
     pairs: np.ndarray,
@@ -67,8 +83,9 @@ def cluster_pairs(
         n: number of nodes (articles).
         pairs: ``(k, 2)`` verified pairs.
         similarity: given the sorted member indices of each component to
-            re-cluster, their ``(m, m)`` similarity matrices (one call for all
-            components, so that the scores can be computed in batches).
+            re-cluster, their ``(m, m)`` similarity matrices (one call for many
+            components, about ``SIMILARITY_CELLS`` values at a time, so that the
+            scores are computed in batches and memory stays bounded).
         threshold: similarity at which the linkage still merges two groups.
         linkage_method: ``"single"`` (plain connected components),
             ``"average"`` or ``"complete"``.
@@ -88,8 +105,8 @@ def cluster_pairs(
             out.append(members)
         else:
             recluster.append(members)
-    if recluster:
-        for members, sim in zip(recluster, similarity(recluster), strict=True):
+    for batch in _batches(recluster, SIMILARITY_CELLS):
+        for members, sim in zip(batch, similarity(batch), strict=True):
             out.extend(part for part in _split(members, sim, threshold, linkage_method) if len(part) >= 2)
     out.sort(key=lambda m: int(m[0]))
     return out

@@ -321,7 +321,9 @@ class Detector:
             known = PairValues(cands, matches, n)
 
         def similarity(groups: list[np.ndarray]) -> list[np.ndarray]:
-            return member_scores(groups, matrix, sentences, w, known=known)
+            scores = member_scores(groups, matrix, sentences, w, known=known)
+            self._store.release()
+            return scores
 
         groups = cluster_pairs(
             n, verified, similarity=similarity, threshold=p.threshold, linkage_method=p.linkage
@@ -382,8 +384,11 @@ class PairValues:
     def __init__(self, pairs: np.ndarray, values: np.ndarray, n: int) -> None:
         pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
         keys = np.minimum(pairs[:, 0], pairs[:, 1]) * n + np.maximum(pairs[:, 0], pairs[:, 1])
-        order = np.argsort(keys)
-        self._keys, self._values, self._n = keys[order], np.asarray(values, dtype=np.float32)[order], n
+        values = np.asarray(values, dtype=np.float32)
+        if len(keys) > 1 and not np.all(keys[1:] >= keys[:-1]):  # candidate pairs come sorted
+            order = np.argsort(keys)
+            keys, values = keys[order], values[order]
+        self._keys, self._values, self._n = keys, values, n
 
     def get(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Which of the pairs ``(a[k], b[k])`` have a value, and the values (0 where none)."""

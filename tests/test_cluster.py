@@ -45,3 +45,21 @@ def test_representative(rule, expected):
 
 def test_longest_ties_go_to_the_first_seen():
     assert choose_representative(np.array([1, 4]), np.array([0, 50, 0, 0, 50]), "longest") == 1
+
+
+def test_similarities_are_asked_for_in_bounded_batches(monkeypatch):
+    # Four copies of the two joined stories: with room for one 6 x 6 matrix at a time, the
+    # similarity is asked for component by component, and the clusters are the same.
+    big = np.kron(np.eye(4), SIM)
+    pairs = np.concatenate([PAIRS + 6 * k for k in range(4)])
+    whole = cluster_pairs(24, pairs, similarity=similarity_from(big), threshold=0.4)
+    calls = []
+
+    def counted(groups):
+        calls.append(sum(len(g) ** 2 for g in groups))
+        return similarity_from(big)(groups)
+
+    monkeypatch.setattr("dedup.cluster.SIMILARITY_CELLS", 36)
+    batched = cluster_pairs(24, pairs, similarity=counted, threshold=0.4)
+    assert calls == [36] * 4
+    assert [g.tolist() for g in batched] == [g.tolist() for g in whole] and len(whole) == 8
