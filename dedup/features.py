@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dedup.hashing import TermHasher, counted
+from dedup.hashing import counted, term_ids
 from dedup.normalize import SENTENCE_ENDS, shingles, tokenize, tokenize_sentences
 from dedup.params import Params
 from dedup.sign import Signer
@@ -36,8 +36,8 @@ class Features:
     """What a run keeps of one article.
 
     Attributes:
-        shingles: uint32 MinHash inputs of its distinct shingles (datasketch's
-            ``sha1_hash32`` of each), sorted.
+        shingles: uint32 MinHash inputs of its distinct shingles
+            (:func:`dedup.hashing.hash32` of each), sorted.
         terms, counts: the distinct TF-IDF terms of the article (uint64 ids,
             sorted) and their counts.
         sentence_terms, sentence_counts: the same for each sentence with at
@@ -73,14 +73,13 @@ class Featurizer:
 
         self.params = p = params or Params()
         self._stopwords = frozenset(ENGLISH_STOP_WORDS) if p.stopwords == "english" else frozenset()
-        self._hasher = TermHasher()
         self._signer = Signer(num_perm=p.num_perm, seed=p.seed)
         self._sentences = p.sentence_weight > 0
         self._word_unigrams = p.tfidf_analyzer == "word" and p.tfidf_ngrams == (1, 1)
         self._simple_shingles = p.shingle_unit == "word" and p.shingle_size == 1
         self._needs_strings = not (self._word_unigrams and self._simple_shingles)
-        self._stop_ids = np.sort(self._hasher.ids(sorted(self._stopwords)))
-        self._end_ids = np.sort(self._hasher.ids(sorted(SENTENCE_ENDS)))
+        self._stop_ids = np.sort(term_ids(sorted(self._stopwords)))
+        self._end_ids = np.sort(term_ids(sorted(SENTENCE_ENDS)))
         self._char_analyze = None
         if p.tfidf_analyzer != "word":
             self._char_analyze = TfidfVectorizer(
@@ -90,37 +89,55 @@ class Featurizer:
     def tokenize(self, text: str) -> list[str]:
         return tokenize(text, transliterate=self.params.transliterate)
 
-    def __call__(self, text: str) -> Features:
-        p = self.params
-        ids = self._hasher.ids
+    def _items(self, text: str) -> list[str]:
+        """The strings of ``text`` the features start from: its tokens, with sentence ends."""
         if self._sentences:
-            items = tokenize_sentences(text, transliterate=p.transliterate)
-            item_ids = ids(items)
+            return tokenize_sentences(text, transliterate=self.params.transliterate)
+        return self.tokenize(text)
+
+    def __call__(self, text: str) -> Features:
+        items = self._items(text)
+        return self._features(text, items, term_ids(items))
+
+    def batch(self, texts: Sequence[str]) -> list[Features]:
+        """Features of each text, signatures included: the tokens of all the texts are hashed
+        together and the signatures made together, which is several times faster."""
+        items = [self._items(text) for text in texts]
+        ids = term_ids([item for its in items for item in its])
+        ends = np.cumsum([len(its) for its in items])
+        features = [
+            self._features(text, its, ids[end - len(its) : end])
+            for text, its, end in zip(texts, items, ends.tolist(), strict=True)
+        ]
+        signatures = self._signer.sign_hashes([f.shingles for f in features])
+        return [dataclasses.replace(f, signature=sig) for f, sig in zip(features, signatures, strict=True)]
+
+    def _features(self, text: str, items: list[str], item_ids: np.ndarray) -> Features:
+        p = self.params
+        if self._sentences:
             is_end = _member(item_ids, self._end_ids)
             token_ids = item_ids[~is_end]
             sentence_of = np.cumsum(is_end)[~is_end]  # tokens after the k-th end are in sentence k
             # token strings: read only by the paths other than word 1-gram shingles and terms
             tokens = (
                 [t for t, end in zip(items, is_end.tolist(), strict=True) if not end]
-                if (self._needs_strings)
+                if self._needs_strings
                 else []
             )
         else:
-            tokens = self.tokenize(text)
-            token_ids = ids(tokens)
-            sentence_of = None
+            tokens, token_ids, sentence_of = items, item_ids, None
 
         if self._word_unigrams:
             terms, inverse, counts = _counted_inverse(token_ids)
         else:
             if self._char_analyze is not None:
-                terms, counts = counted(ids(self._char_analyze(text)))
+                terms, counts = counted(term_ids(self._char_analyze(text)))
             else:
                 lo, hi = p.tfidf_ngrams
                 grams = [
                     " ".join(tokens[i : i + n]) for n in range(lo, hi + 1) for i in range(len(tokens) - n + 1)
                 ]
-                terms, counts = counted(ids(grams))
+                terms, counts = counted(term_ids(grams))
         # the article's distinct tokens: its terms already, with word 1-gram TF-IDF
         distinct = terms if self._word_unigrams else np.unique(token_ids)
 
@@ -128,7 +145,7 @@ class Featurizer:
             shingle_ids = _sorted_distinct(distinct[~_member(distinct, self._stop_ids)].astype(np.uint32))
         else:
             found = shingles(tokens, unit=p.shingle_unit, size=p.shingle_size, stopwords=self._stopwords)
-            shingle_ids = np.unique(ids(sorted(found)).astype(np.uint32))
+            shingle_ids = np.unique(term_ids(sorted(found)).astype(np.uint32))
 
         if sentence_of is not None and len(token_ids):
             if not self._word_unigrams:
@@ -146,12 +163,6 @@ class Featurizer:
             tokens=distinct,
             length=len(text),
         )
-
-    def batch(self, texts: Sequence[str]) -> list[Features]:
-        """Features of each text, signatures included (signed together, which is faster)."""
-        features = [self(text) for text in texts]
-        signatures = self._signer.sign_hashes([f.shingles for f in features])
-        return [dataclasses.replace(f, signature=sig) for f, sig in zip(features, signatures, strict=True)]
 
 
 def _counted_inverse(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -1,59 +1,116 @@
 """Terms named by a 64-bit hash instead of an index in a vocabulary.
 
-The id of a term is the first 8 bytes of the SHA-1 of its UTF-8 bytes, read
-little-endian. Its low 32 bits are datasketch's ``sha1_hash32`` of the term,
-so a token's id also gives its MinHash input. Counts made in different
-processes (or, later, stored on disk) can be put side by side without first
-agreeing on a vocabulary. Two distinct terms share an id with probability
-about n²/2⁶⁵ for n distinct terms (for ten million, one chance in 370,000).
+The id of a term is a hash of its UTF-8 bytes ``b[0] .. b[L-1]``: the
+polynomial ``sum((b[k] + 1) * P**k)`` modulo 2**64 (``P`` a fixed odd 64-bit
+constant), combined with ``L`` and passed through MurmurHash3's 64-bit
+finaliser so that every bit of the id depends on every byte. Unlike a
+cryptographic hash it can be computed for many terms at once with numpy
+(:func:`term_ids`: one join and one encode in Python, then a few passes over
+the bytes), which is what makes hashing every token of every article cheap.
+Its low 32 bits (:func:`hash32`) are the MinHash input, and can be given to
+datasketch as ``MinHash(hashfunc=dedup.hashing.hash32)`` to get the very
+signatures ``dedup`` computes.
+
+Counts made in different processes (or, later, stored on disk) can be put
+side by side without first agreeing on a vocabulary. Two distinct terms share
+an id with probability about n²/2⁶⁵ for n distinct terms (for ten million,
+one chance in 370,000); the polynomial cannot be made to collide for every
+``P`` by terms shorter than about 2,000 bytes.
 """
 
 from __future__ import annotations
 
-import hashlib
-import struct
 from collections.abc import Sequence
-from operator import itemgetter
 
 import numpy as np
 
 _EMPTY_U64 = np.zeros(0, dtype=np.uint64)
 _EMPTY_F32 = np.zeros(0, dtype=np.float32)
 
+_MASK = (1 << 64) - 1
+_P = 0x9E3779B97F4A7C15  # odd: invertible modulo 2**64
+_P_INV = pow(_P, -1, 1 << 64)
+_LENGTH = 0xD6E8FEB86659FD93  # mixes the length in before the finaliser
+_M1, _M2 = 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53  # MurmurHash3 fmix64
 
-_sha1 = hashlib.sha1
-_first_u64 = struct.Struct("<Q").unpack_from
+
+def _fmix64(k: int) -> int:
+    k ^= k >> 33
+    k = (k * _M1) & _MASK
+    k ^= k >> 33
+    k = (k * _M2) & _MASK
+    return k ^ (k >> 33)
+
+
+def hash_bytes(data: bytes) -> int:
+    """The 64-bit id of a term given as its UTF-8 bytes (one at a time; see :func:`term_ids`)."""
+    h = 0
+    for b in reversed(data):  # Horner: sum((b[k] + 1) * P**k)
+        h = (h * _P + b + 1) & _MASK
+    return _fmix64(h ^ ((len(data) * _LENGTH) & _MASK))
 
 
 def term_hash(term: str) -> int:
     """The 64-bit id of a term (see the module doc)."""
-    return _first_u64(_sha1(term.encode("utf-8")).digest())[0]
+    return hash_bytes(term.encode("utf-8"))
 
 
-class TermHasher:
-    """Maps terms to their 64-bit ids, remembering up to ``cache_size`` of them."""
+def hash32(data: bytes) -> int:
+    """The MinHash input of a shingle's UTF-8 bytes: the low 32 bits of its id. A datasketch
+    ``hashfunc``: ``MinHash(num_perm, seed, hashfunc=hash32)`` updated with the shingles' bytes
+    has the values of :class:`dedup.sign.Signer`."""
+    return hash_bytes(data) & 0xFFFFFFFF
 
-    def __init__(self, cache_size: int = 2_000_000) -> None:
-        self._cache: dict[str, int] = {}
-        self._cache_size = cache_size
 
-    def ids(self, terms: Sequence[str]) -> np.ndarray:
-        """The ids of ``terms``, in order, as a uint64 array."""
-        cache = self._cache
-        if len(terms) < 2:  # (itemgetter of one key returns the value, not a tuple)
-            return np.array([cache.get(t) or term_hash(t) for t in terms], dtype=np.uint64)
-        get = itemgetter(*terms)
-        try:
-            # One C-level lookup of every term; almost always all are known after the first articles.
-            found = get(cache)
-        except KeyError:
-            missing = set(terms).difference(cache)  # (a dict argument: looked up, not iterated)
-            if len(cache) + len(missing) > self._cache_size:
-                cache.clear()  # a full cache starts again: cheaper than tracking what is least used
-                missing = set(terms)
-            cache.update((term, term_hash(term)) for term in missing)
-            found = get(cache)
-        return np.array(found, dtype=np.uint64)
+class _Powers:
+    """``P**k`` and ``P**-k`` modulo 2**64 for k = 0, 1, ..., grown on demand."""
+
+    def __init__(self) -> None:
+        self.up = np.ones(1, dtype=np.uint64)
+        self.down = np.ones(1, dtype=np.uint64)
+
+    def upto(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        if len(self.up) < n:
+            size = max(n, 2 * len(self.up), 1 << 16)
+            self.up, self.down = (np.ones(size, dtype=np.uint64) for _ in range(2))
+            self.up[1:] = np.cumprod(np.full(size - 1, _P, dtype=np.uint64))  # wraps modulo 2**64
+            self.down[1:] = np.cumprod(np.full(size - 1, _P_INV, dtype=np.uint64))
+        return self.up, self.down
+
+
+_powers = _Powers()
+
+
+def term_ids(terms: Sequence[str]) -> np.ndarray:
+    """The ids of ``terms``, in order, as a uint64 array, computed together: the terms are
+    joined by NUL and encoded once, and each term's polynomial is a difference of prefix sums
+    over the bytes (the same values as :func:`term_hash`, term by term)."""
+    n = len(terms)
+    if n == 0:
+        return _EMPTY_U64.copy()
+    joined = "\x00".join(terms).encode("utf-8")
+    data = np.frombuffer(joined, dtype=np.uint8)
+    cuts = np.flatnonzero(data == 0)
+    if len(cuts) != n - 1:  # a term holds a NUL itself: find the boundaries from the lengths
+        encoded = [t.encode("utf-8") for t in terms]
+        data = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+        ends = np.cumsum([len(e) for e in encoded])
+        starts = ends - [len(e) for e in encoded]
+    else:
+        starts = np.concatenate(([0], cuts + 1))
+        ends = np.append(cuts, len(data))
+    up, down = _powers.upto(len(data) + 1)
+    with np.errstate(over="ignore"):
+        prefix = np.zeros(len(data) + 1, dtype=np.uint64)
+        np.cumsum((data.astype(np.uint64) + np.uint64(1)) * up[: len(data)], out=prefix[1:])
+        h = (prefix[ends] - prefix[starts]) * down[starts]
+        h ^= (ends - starts).astype(np.uint64) * np.uint64(_LENGTH)
+        h ^= h >> np.uint64(33)
+        h *= np.uint64(_M1)
+        h ^= h >> np.uint64(33)
+        h *= np.uint64(_M2)
+        h ^= h >> np.uint64(33)
+    return h
 
 
 def counted(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from dedup.hashing import TermHasher, TermIndex, counted, dense_ids
+from dedup.hashing import TermIndex, counted, dense_ids, term_ids
 from dedup.store import Store
 from dedup.verify import weigh_rows
 
@@ -95,7 +95,6 @@ class SentenceBuilder:
 
     def __init__(self, *, batch: int = 2_000_000, store: Store | None = None) -> None:
         self._store = store = store or Store()
-        self._hasher = TermHasher()
         self._index = TermIndex()
         self._batch = batch
         self._pending = array("Q")  # terms not yet numbered
@@ -108,7 +107,7 @@ class SentenceBuilder:
 
     def add(self, sentences: Sequence[Sequence[str]]) -> None:
         """Count the tokens of one article's sentences (a sentence with no token is skipped)."""
-        parts = [counted(self._hasher.ids(tokens)) for tokens in sentences if tokens]
+        parts = [counted(term_ids(tokens)) for tokens in sentences if tokens]
         if parts:
             terms = np.concatenate([t for t, _ in parts])
             counts = np.concatenate([c for _, c in parts])

@@ -5,13 +5,14 @@ fraction of positions where two signatures agree is an unbiased estimate of
 the Jaccard similarity of the two sets (standard error about
 ``sqrt(J (1 - J) / num_perm)``).
 
-The values are exactly those of ``datasketch.MinHash(num_perm, seed)`` (its
-default ``affine32`` scheme with the ``sha1_hash32`` hash function) updated
-with the UTF-8 bytes of every shingle, so a signature can be turned into a
-``datasketch.MinHash`` (:meth:`Signer.to_minhash`) and used with datasketch's
-own LSH indexes. What is faster here is the batching: each distinct shingle
-is hashed once per run (cached), and the permutations of a whole batch of
-documents are applied in one vectorised numpy step.
+The values are exactly those of ``datasketch.MinHash(num_perm, seed,
+hashfunc=dedup.hashing.hash32)`` (datasketch's default ``affine32`` scheme)
+updated with the UTF-8 bytes of every shingle, so a signature can be turned
+into a ``datasketch.MinHash`` (:meth:`Signer.to_minhash`) and used with
+datasketch's own LSH indexes. What is faster here: the shingles of a whole
+batch are hashed together (:func:`dedup.hashing.term_ids`), and the
+permutations of a whole batch of documents are applied in vectorised numpy
+steps.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from datasketch import MinHash
 
-from dedup.hashing import TermHasher
+from dedup.hashing import hash32, term_ids
 
-HASH_SCHEME = "datasketch-affine32/sha1_hash32/utf-8"
+HASH_SCHEME = "datasketch-affine32/dedup.hashing.hash32/utf-8"
 """What the signature values mean: recorded in every output."""
 
 # MurmurHash3's 32-bit finaliser, datasketch's pre-mix for the affine32 scheme.
@@ -50,7 +51,6 @@ class Signer:
             cost linear in ``num_perm``.
         seed: seed of the random permutations; two signatures are comparable
             only if made with the same ``num_perm`` and ``seed``.
-        cache_size: how many distinct shingle hashes to remember.
 
     Examples:
         >>> signer = Signer(num_perm=64)
@@ -59,7 +59,7 @@ class Signer:
         (64,)
     """
 
-    def __init__(self, num_perm: int = 128, seed: int = 1, cache_size: int = 2_000_000) -> None:
+    def __init__(self, num_perm: int = 128, seed: int = 1) -> None:
         if num_perm < 1:
             raise ValueError(f"num_perm must be a positive integer, got {num_perm!r}")
         self.num_perm = num_perm
@@ -67,7 +67,6 @@ class Signer:
         a, b = MinHash(num_perm=num_perm, seed=seed).permutations
         self._a = np.asarray(a, dtype=np.uint32)
         self._b = np.asarray(b, dtype=np.uint32)
-        self._hasher = TermHasher(cache_size)
 
     def sign(self, shingles: Iterable[str]) -> np.ndarray:
         """The signature (``num_perm`` uint32 values) of one shingle set."""
@@ -78,16 +77,16 @@ class Signer:
 
         An empty set gets datasketch's empty signature (all ``2**32 - 1``).
         """
-        # A term's 64-bit id holds datasketch's sha1_hash32 in its low 32 bits. All the sets'
-        # shingles are looked up at once, then cut back into sets.
+        # All the sets' shingles are hashed at once, then cut back into sets.
         sets = [s if isinstance(s, set | frozenset | list | tuple) else list(s) for s in shingle_sets]
-        hashes = self._hasher.ids([m for s in sets for m in s]).astype(np.uint32)
+        hashes = term_ids([m for s in sets for m in s]).astype(np.uint32)
         ends = np.cumsum([len(s) for s in sets])
         return self.sign_hashes(np.split(hashes, ends[:-1]) if len(ends) else [])
 
     def sign_hashes(self, hash_sets: Sequence[np.ndarray]) -> np.ndarray:
         """Signatures of many sets given as arrays of their members' 32-bit hashes
-        (``sha1_hash32`` of each shingle's UTF-8 bytes, as :mod:`dedup.features` makes them).
+        (:func:`dedup.hashing.hash32` of each shingle's UTF-8 bytes: the low 32 bits of its id,
+        as :mod:`dedup.features` makes them).
 
         The permuted hashes are laid out one permutation per row, documents side by side
         along the row, so that each document's minimum is a reduction over a contiguous run
@@ -122,7 +121,7 @@ class Signer:
 
     def to_minhash(self, signature: np.ndarray) -> MinHash:
         """Wrap a signature as a ``datasketch.MinHash`` (for datasketch's LSH classes)."""
-        return MinHash(seed=self.seed, hashvalues=signature, scheme="affine32")
+        return MinHash(seed=self.seed, hashvalues=signature, scheme="affine32", hashfunc=hash32)
 
 
 def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:

@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from dedup.hashing import TermHasher, TermIndex, counted
+from dedup.hashing import TermIndex, counted, term_ids
 
 
 class TfidfBuilder:
@@ -57,7 +57,6 @@ class TfidfBuilder:
         self._words = analyzer == "word"
         self.ngram_range = ngram_range
         self.sublinear_tf = sublinear_tf
-        self._hasher = TermHasher()
         self._index = TermIndex()
         self._batch = batch
         self._pending = array("Q")  # terms not yet numbered
@@ -77,7 +76,7 @@ class TfidfBuilder:
             terms = [" ".join(tokens[i : i + n]) for i, n in spans]
         else:
             terms = self._analyze(text)
-        self.add_counts(*counted(self._hasher.ids(terms)))
+        self.add_counts(*counted(term_ids(terms)))
 
     def add_counts(self, terms: np.ndarray, counts: np.ndarray) -> None:
         """Add one document given as its distinct term ids and their counts."""

@@ -74,7 +74,7 @@ def test_summary_accounts_for_every_article_and_records_the_parameters(tmp_path)
     assert a == {"read": 5, "kept": 4, "removed_as_duplicates": 1, "skipped_bad_input": 0}
     assert summary["minhash"]["num_perm"] == 128
     assert summary["minhash"]["seed"] == 1
-    assert "sha1" in summary["minhash"]["hash_scheme"]
+    assert "hash32" in summary["minhash"]["hash_scheme"]
     assert summary["params"]["threshold"] == 0.34
     assert summary["params"]["sentence_weight"] == 0.5
     assert {"bands", "rows"} <= set(summary["params"])

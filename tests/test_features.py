@@ -3,13 +3,12 @@
 import numpy as np
 import pytest
 from datasketch import MinHash
-from datasketch.hashfunc import sha1_hash32
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup import Params, find_duplicates
 from dedup.features import Featurizer, default_workers, featurize_many
-from dedup.hashing import TermHasher, TermIndex, counted, counted_groups, dense_ids, term_hash
+from dedup.hashing import TermIndex, counted, counted_groups, dense_ids, hash32, term_hash, term_ids
 
 TEXTS = [
     "Xi met Putin in Moscow on Monday. Xi's office said the talks went well.",
@@ -20,10 +19,25 @@ TEXTS = [
 ]
 
 
-def test_a_terms_id_holds_datasketchs_hash_in_its_low_32_bits():
+def test_a_terms_low_32_bits_are_its_minhash_input():
     for term in ["putin", "зеленский", "习近", ""]:
-        assert term_hash(term) & 0xFFFFFFFF == sha1_hash32(term.encode("utf-8"))
-    assert TermHasher().ids(["a", "b", "a"]).tolist() == [term_hash("a"), term_hash("b"), term_hash("a")]
+        assert term_hash(term) & 0xFFFFFFFF == hash32(term.encode("utf-8"))
+    assert term_ids(["a", "b", "a"]).tolist() == [term_hash("a"), term_hash("b"), term_hash("a")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=20), max_size=40))
+def test_terms_hashed_together_get_their_own_ids(terms):
+    # (terms may hold NUL, the separator of the joined bytes, or be empty)
+    assert term_ids(terms).tolist() == [term_hash(t) for t in terms]
+
+
+def test_ids_are_spread_over_all_64_bits():
+    ids = term_ids([f"w{i}" for i in range(100_000)] + [str(i) for i in range(100_000)])
+    assert len(set(ids.tolist())) == len(ids)
+    low = ids & np.uint64(0xFFFF)  # the low bits (the MinHash input) are uniform, too
+    counts = np.bincount(low.astype(np.int64), minlength=1 << 16)
+    assert counts.max() < 20 and (counts == 0).mean() < 0.06  # ~3 per bucket, Poisson
 
 
 @pytest.mark.parametrize("text", TEXTS)
@@ -33,7 +47,7 @@ def test_signatures_equal_datasketch_on_the_article_shingles(text):
     from dedup.normalize import shingles, tokenize
 
     features = Featurizer(Params(num_perm=64)).batch([text])[0]
-    m = MinHash(num_perm=64, seed=1)
+    m = MinHash(num_perm=64, seed=1, hashfunc=hash32)
     for shingle in shingles(tokenize(text), stopwords=frozenset(ENGLISH_STOP_WORDS)):
         m.update(shingle.encode("utf-8"))
     assert features.signature.tolist() == m.hashvalues.tolist()

@@ -7,11 +7,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dedup.sign as sign
+from dedup.hashing import hash32
 from dedup.sign import Signer, estimate_jaccard, estimate_jaccard_pairs
 
 
 def datasketch_signature(shingles, num_perm=128, seed=1):
-    m = MinHash(num_perm=num_perm, seed=seed)
+    m = MinHash(num_perm=num_perm, seed=seed, hashfunc=hash32)
     m.update_batch([s.encode("utf-8") for s in shingles])
     return m.hashvalues
 
