@@ -409,6 +409,26 @@ def floored_match(sentences: SentenceMatrix, pairs: np.ndarray, cosines: np.ndar
     return match
 
 
+def _cosines(matrix: sp.csr_matrix, members: np.ndarray, block: int = 1_000) -> np.ndarray:
+    """The ``(m, m)`` cosines among ``members`` (rows of an L2-normalised matrix), made a block
+    of columns at a time (the sparse product of a large group is nearly dense)."""
+    sub = matrix[members]
+    out = np.empty((len(members), len(members)))
+    for lo in range(0, len(members), block):
+        out[:, lo : lo + block] = (sub @ sub[lo : lo + block].T).toarray()
+    return out
+
+
+def _upper_pairs(m: int, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs ``(i, j)``, ``i < j < m``, of the rows ``lo <= i < hi`` of an ``m x m`` matrix."""
+    rows = np.arange(lo, hi)
+    sizes = m - 1 - rows
+    i = np.repeat(rows, sizes)
+    starts = np.cumsum(sizes) - sizes
+    j = np.arange(len(i)) - np.repeat(starts, sizes) + i + 1
+    return i, j
+
+
 def member_scores(
     groups: list[np.ndarray],
     matrix: sp.csr_matrix,
@@ -416,38 +436,55 @@ def member_scores(
     weight: float,
     *,
     known: PairValues | None = None,
+    chunk: int = 1_000_000,
 ) -> list[np.ndarray]:
     """The ``(m, m)`` scores among the members of each group (a component to re-cluster).
 
     ``(1 - weight) * cosine + weight * sentence match``; the sentence match of
     two members whose cosine is below ``MATCH_FLOOR`` is taken to be their cosine.
-    ``known`` holds sentence matches already computed; the others are computed in one batch.
+    ``known`` holds sentence matches already computed; the others are computed in
+    batches of about ``chunk`` pairs (many small groups together, a large one in parts),
+    so that the temporaries stay bounded whatever the size of a group.
     """
-    cosines = []
-    for members in groups:
-        sub = matrix[members]
-        cosines.append((sub @ sub.T).toarray())
+    cosines = [_cosines(matrix, members) for members in groups]
     if sentences is None or weight == 0:
         return cosines
-    matches, wanted = [], []
-    for members, cos in zip(groups, cosines, strict=True):
-        match = cos.copy()
-        i, j = np.triu_indices(len(members), 1)
-        if known is not None:
-            found, values = known.get(members[i], members[j])
-            match[i[found], j[found]] = match[j[found], i[found]] = values[found]
-            i, j = i[~found], j[~found]
-        matches.append(match)
-        wanted.append((i, j))
-    pairs = np.concatenate([np.stack([m[i], m[j]], axis=1) for m, (i, j) in zip(groups, wanted, strict=True)])
-    needed = np.concatenate([cos[i, j] for cos, (i, j) in zip(cosines, wanted, strict=True)])
-    computed = floored_match(sentences, pairs, needed)
-    out, at = [], 0
-    for match, cos, (i, j) in zip(matches, cosines, wanted, strict=True):
-        match[i, j] = match[j, i] = computed[at : at + len(i)]
-        at += len(i)
-        out.append((1.0 - weight) * cos + weight * match)
-    return out
+    matches = [cos.copy() for cos in cosines]
+    pending: list[tuple[int, np.ndarray, np.ndarray]] = []  # (group, i, j) still to compute
+    held = 0
+
+    def compute() -> None:
+        pairs = np.concatenate([np.stack([groups[g][i], groups[g][j]], axis=1) for g, i, j in pending])
+        needed = np.concatenate([cosines[g][i, j] for g, i, j in pending])
+        computed = floored_match(sentences, pairs, needed)
+        at = 0
+        for g, i, j in pending:
+            matches[g][i, j] = matches[g][j, i] = computed[at : at + len(i)]
+            at += len(i)
+        pending.clear()
+
+    for g, members in enumerate(groups):
+        m = len(members)
+        rows = max(1, chunk // max(m, 1))
+        for lo in range(0, m - 1, rows):
+            i, j = _upper_pairs(m, lo, min(lo + rows, m - 1))
+            if known is not None:
+                found, values = known.get(members[i], members[j])
+                matches[g][i[found], j[found]] = matches[g][j[found], i[found]] = values[found]
+                i, j = i[~found], j[~found]
+            if len(i):
+                pending.append((g, i, j))
+                held += len(i)
+            if held >= chunk:
+                compute()
+                held = 0
+    if pending:
+        compute()
+    for cos, match in zip(cosines, matches, strict=True):
+        cos *= 1.0 - weight  # the scores, in place of the cosines
+        match *= weight
+        cos += match
+    return cosines
 
 
 ArticleLike = Article | tuple[str, str] | Mapping[str, Any]

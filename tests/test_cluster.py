@@ -63,3 +63,31 @@ def test_similarities_are_asked_for_in_bounded_batches(monkeypatch):
     batched = cluster_pairs(24, pairs, similarity=counted, threshold=0.4)
     assert calls == [36] * 4
     assert [g.tolist() for g in batched] == [g.tolist() for g in whole] and len(whole) == 8
+
+
+@pytest.mark.parametrize("known", [False, True])
+def test_member_scores_do_not_depend_on_the_batch_size(known):
+    from dedup.normalize import tokenize
+    from dedup.pipeline import PairValues, member_scores
+    from dedup.sentences import SentenceBuilder, split_sentences
+    from dedup.verify import tfidf_rows
+
+    texts = [
+        "Xi met Putin in Moscow. They talked about Ukraine. Trade grew.",
+        "Putin met Xi in Moscow. Ukraine was discussed. Trade grew again.",
+        "Snow closed the Alpine passes. Drivers waited for hours.",
+        "Xi arrived in Moscow on Monday. Putin greeted him. They talked.",
+        "Alpine passes closed by snow. Hours of waiting for drivers.",
+    ] * 3
+    builder = SentenceBuilder()
+    for text in texts:
+        builder.add([tokenize(s) for s in split_sentences(text)])
+    matrix = tfidf_rows(builder.document_counts())
+    sentences = builder.matrix()
+    groups = [np.arange(0, 15, 2), np.arange(1, 15, 2), np.array([3, 4])]
+    seen = PairValues(np.array([[0, 2], [1, 3], [3, 4]]), np.array([0.9, 0.1, 0.5]), 15) if known else None
+    whole = member_scores(groups, matrix, sentences, 0.5, known=seen)
+    parts = member_scores(groups, matrix, sentences, 0.5, known=seen, chunk=3)
+    for a, b in zip(whole, parts, strict=True):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, a.T)
