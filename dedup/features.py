@@ -271,7 +271,7 @@ def featurize_many(
     params: Params | None = None,
     *,
     workers: int = 1,
-    chunksize: int = 64,
+    chunksize: int = 512,
     in_process: int = 1_000,
     fields: Iterable[str] = FIELDS,
 ) -> Iterator[Features]:
@@ -302,6 +302,8 @@ def featurize_many(
     if first is None:
         return
     context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
+    if os.name == "posix":  # the server imports dedup once; each worker is a fork of it, ready
+        context.set_forkserver_preload(["dedup.features"])
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_start_worker, initargs=(featurizer.params,)
     ) as pool:
