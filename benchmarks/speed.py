@@ -7,7 +7,8 @@ of its own (peak RSS is that process tree's largest, from ``getrusage``):
     dedup                 ``dedup run --workers W``: end to end, with per-stage seconds
     rensa pipeline        dedup's shingles -> rensa RMinHash (120 perm) -> RMinHashLSH
                           (40 bands of 3) -> pairs whose MinHash Jaccard estimate is >= 0.3
-                          -> connected components
+                          -> connected components -> clusters and the kept articles written
+                          (JSONL, gzip level 3), as dedup writes them
     datasketch LSH        word 5-gram shingles -> datasketch MinHash (update per shingle)
                           -> MinHashLSH with its defaults (threshold 0.9, 128 perm) ->
                           connected components
@@ -95,6 +96,17 @@ def _word_shingles(text: str) -> list[str]:
     return list(shingles(tokenize(text), stopwords=frozenset(ENGLISH_STOP_WORDS)))
 
 
+def _write_kept(articles: list[tuple[str, str]], clusters: list[list[str]]) -> None:
+    """Write the clusters and the deduplicated articles (first of each cluster kept), gzipped
+    at dedup's level, to a temporary folder: the output a pipeline has to produce."""
+    dropped = {m for c in clusters for m in c[1:]}
+    with tempfile.TemporaryDirectory() as out:
+        with open(Path(out, "clusters.jsonl"), "w", encoding="utf-8") as f:
+            f.writelines(json.dumps({"members": c}) + "\n" for c in clusters)
+        with gzip.open(Path(out, "deduplicated.jsonl.gz"), "wt", encoding="utf-8", compresslevel=3) as f:
+            f.writelines(json.dumps({"id": i, "text": t}) + "\n" for i, t in articles if i not in dropped)
+
+
 def baseline(method: str, path: Path) -> dict:
     """Run one baseline on a corpus (in this process) and return its timing (reading the corpus
     included, as it is in dedup's) and clusters."""
@@ -133,6 +145,7 @@ def baseline(method: str, path: Path) -> dict:
             if j > k and m.jaccard(hashes[j]) >= 0.3
         ]
         clusters = [[articles[i][0] for i in g] for g in _components(len(articles), pairs)]
+        _write_kept(articles, clusters)  # and writes what dedup writes: clusters, the kept articles
     elif method == "datasketch LSH":
         from datasketch import MinHash, MinHashLSH
 
