@@ -288,6 +288,7 @@ def run_one(method: str, path: Path, workers: int | None) -> None:
             "stages": {k: v for k, v in summary["timings_s"].items() if k != "total"},
             "candidates": summary["candidates"]["pairs"],
             "verified": summary["candidates"]["verified_pairs"],
+            "spill_bytes": summary.get("spill", {}).get("bytes"),
             "quality": quality(truth, clusters),
         }
     else:

@@ -125,11 +125,12 @@ def versions() -> dict[str, str]:
 class Detector:
     """Streams articles through signing and term counting, then finds duplicates.
 
-    Memory holds one MinHash signature (``4 * num_perm`` bytes) and one sparse
+    It keeps one MinHash signature (``4 * num_perm`` bytes) and one sparse
     term-count row per sentence (8 bytes a distinct term) for each article, never
     the texts; with word 1-gram TF-IDF (the default) the document rows are summed
-    from the sentence rows when needed, otherwise one more row per article.
-    :meth:`add_many` spreads the featurising over worker processes.
+    from the sentence rows at the end, otherwise one more row per article. With
+    ``spill_dir`` the rows go to files there (:mod:`dedup.store`) and memory holds
+    the signatures. :meth:`add_many` spreads the featurising over worker processes.
 
     Examples:
         >>> det = Detector(Params())
