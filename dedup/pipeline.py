@@ -322,7 +322,7 @@ class Detector:
             known = PairValues(cands, matches, n)
 
         def similarity(groups: list[np.ndarray]) -> list[np.ndarray]:
-            scores = member_scores(groups, matrix, sentences, w, known=known)
+            scores = member_scores(groups, matrix, sentences, w, known=known, release=self._store.release)
             self._store.release()
             return scores
 
@@ -437,7 +437,8 @@ def member_scores(
     weight: float,
     *,
     known: PairValues | None = None,
-    chunk: int = 1_000_000,
+    chunk: int = 200_000,
+    release: Callable[[], None] | None = None,
 ) -> list[np.ndarray]:
     """The ``(m, m)`` scores among the members of each group (a component to re-cluster).
 
@@ -445,9 +446,14 @@ def member_scores(
     two members whose cosine is below ``MATCH_FLOOR`` is taken to be their cosine.
     ``known`` holds sentence matches already computed; the others are computed in
     batches of about ``chunk`` pairs (many small groups together, a large one in parts),
-    so that the temporaries stay bounded whatever the size of a group.
+    so that the temporaries stay bounded whatever the size of a group. ``release`` is called
+    after each batch (to hand back the pages of spilled matrices, see :mod:`dedup.store`).
     """
-    cosines = [_cosines(matrix, members) for members in groups]
+    cosines = []
+    for k, members in enumerate(groups, start=1):
+        cosines.append(_cosines(matrix, members))
+        if release is not None and k % 10_000 == 0:
+            release()
     if sentences is None or weight == 0:
         return cosines
     matches = [cos.copy() for cos in cosines]
@@ -463,6 +469,8 @@ def member_scores(
             matches[g][i, j] = matches[g][j, i] = computed[at : at + len(i)]
             at += len(i)
         pending.clear()
+        if release is not None:
+            release()
 
     for g, members in enumerate(groups):
         m = len(members)
