@@ -290,36 +290,40 @@ class Detector:
             )
         sentences = self._sentences.matrix() if self._sentences is not None else None
         w = p.sentence_weight
-        # Every candidate's sentence match is kept (float32: the linkage reuses them); scores and
-        # cosines only for the verified pairs.
-        matches = np.zeros(len(cands), dtype=np.float32)
+        # Every candidate's cosine and sentence match are kept (float32: the linkage reuses them);
+        # scores only for the verified pairs. Pairs are visited block pair by block pair.
+        measured = np.zeros((len(cands), 2), dtype=np.float32)
         found: list[tuple[np.ndarray, ...]] = []
+        order = local_order(cands, n) if self._store.spilled else np.arange(len(cands))
         with self._progress("verify", len(cands)) as bar:
             step = 20_000
             for lo in range(0, len(cands), step):
-                chunk = cands[lo : lo + step]
+                idx = order[lo : lo + step]
+                chunk = cands[idx]
                 cos = pair_cosines(matrix, chunk)
                 match = floored_match(sentences, chunk, cos) if sentences is not None else np.zeros(len(cos))
-                matches[lo : lo + step] = match
+                measured[idx, 0], measured[idx, 1] = cos, match
                 score = (1.0 - w) * cos + w * match
                 keep = np.flatnonzero(score >= p.threshold)
-                found.append((lo + keep, cos[keep], match[keep], score[keep]))
+                found.append((idx[keep], cos[keep], match[keep], score[keep]))
                 self._store.release()
                 bar.update(len(chunk))
+        del order
         at, vcos, vmatch, vscore = (
             (np.concatenate(col) for col in zip(*found, strict=True))
             if found
             else (np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), np.zeros(0))
         )
+        back = np.argsort(at)  # the verified pairs in the order of the candidates
+        at, vcos, vmatch, vscore = at[back], vcos[back], vmatch[back], vscore[back]
         verified = cands[at]
         vjac = estimate_jaccard_pairs(signatures, verified)
         self.timings["verify"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
 
-        known = None
-        if sentences is not None:  # the candidates' matches, so that the linkage does not redo them
-            known = PairValues(cands, matches, n)
+        known = PairValues(cands, measured, n)  # so that the linkage does not measure them again
+        del measured
 
         def similarity(groups: list[np.ndarray]) -> list[np.ndarray]:
             scores = member_scores(groups, matrix, sentences, w, known=known, release=self._store.release)
@@ -379,8 +383,9 @@ class Detector:
 
 
 class PairValues:
-    """A value for each of a set of article pairs, looked up in either order: a sorted array of
-    pair keys (16 bytes a pair with its float32 value) rather than a sparse ``n x n`` matrix."""
+    """Values (one or a row of several) for each of a set of article pairs, looked up in either
+    order: a sorted array of pair keys (8 bytes a pair, plus its float32 values) rather than a
+    sparse ``n x n`` matrix."""
 
     def __init__(self, pairs: np.ndarray, values: np.ndarray, n: int) -> None:
         pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
@@ -392,13 +397,27 @@ class PairValues:
         self._keys, self._values, self._n = keys, values, n
 
     def get(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Which of the pairs ``(a[k], b[k])`` have a value, and the values (0 where none)."""
+        """Which of the pairs ``(a[k], b[k])`` have values, and the values (0 where none)."""
         keys = np.minimum(a, b).astype(np.int64) * self._n + np.maximum(a, b)
+        shape = (len(keys), *self._values.shape[1:])
         if len(self._keys) == 0:
-            return np.zeros(len(keys), dtype=bool), np.zeros(len(keys))
+            return np.zeros(len(keys), dtype=bool), np.zeros(shape)
         at = np.minimum(np.searchsorted(self._keys, keys), len(self._keys) - 1)
         found = self._keys[at] == keys
-        return found, np.where(found, self._values[at], 0.0).astype(np.float64)
+        values = np.zeros(shape)
+        values[found] = self._values[at[found]]
+        return found, values
+
+
+def local_order(pairs: np.ndarray, n: int, blocks: int = 16) -> np.ndarray:
+    """An order of ``pairs`` that visits them block pair by block pair (articles cut into
+    ``blocks`` ranges), so that the rows a stretch of pairs reads lie in two ranges of a spilled
+    matrix rather than all over it (memory maps bring in a large page per row touched)."""
+    if len(pairs) == 0:
+        return np.zeros(0, dtype=np.int64)
+    size = -(-n // blocks)
+    key = (pairs[:, 0] // size) * blocks + pairs[:, 1] // size
+    return np.argsort(key, kind="stable")
 
 
 def floored_match(sentences: SentenceMatrix, pairs: np.ndarray, cosines: np.ndarray) -> np.ndarray:
@@ -408,16 +427,6 @@ def floored_match(sentences: SentenceMatrix, pairs: np.ndarray, cosines: np.ndar
     near = match >= MATCH_FLOOR
     match[near] = sentence_match(sentences, pairs[near])
     return match
-
-
-def _cosines(matrix: sp.csr_matrix, members: np.ndarray, block: int = 1_000) -> np.ndarray:
-    """The ``(m, m)`` cosines among ``members`` (rows of an L2-normalised matrix), made a block
-    of columns at a time (the sparse product of a large group is nearly dense)."""
-    sub = matrix[members]
-    out = np.empty((len(members), len(members)))
-    for lo in range(0, len(members), block):
-        out[:, lo : lo + block] = (sub @ sub[lo : lo + block].T).toarray()
-    return out
 
 
 def _upper_pairs(m: int, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
@@ -444,29 +453,25 @@ def member_scores(
 
     ``(1 - weight) * cosine + weight * sentence match``; the sentence match of
     two members whose cosine is below ``MATCH_FLOOR`` is taken to be their cosine.
-    ``known`` holds sentence matches already computed; the others are computed in
-    batches of about ``chunk`` pairs (many small groups together, a large one in parts),
-    so that the temporaries stay bounded whatever the size of a group. ``release`` is called
-    after each batch (to hand back the pages of spilled matrices, see :mod:`dedup.store`).
+    ``known`` holds the (cosine, sentence match) of pairs already measured (the
+    candidates); the others are measured in batches of about ``chunk`` pairs (many small
+    groups together, a large one in parts), so that the temporaries stay bounded whatever
+    the size of a group. ``release`` is called after each batch (to hand back the pages of
+    spilled matrices, see :mod:`dedup.store`).
     """
-    cosines = []
-    for k, members in enumerate(groups, start=1):
-        cosines.append(_cosines(matrix, members))
-        if release is not None and k % 10_000 == 0:
-            release()
-    if sentences is None or weight == 0:
-        return cosines
-    matches = [cos.copy() for cos in cosines]
-    pending: list[tuple[int, np.ndarray, np.ndarray]] = []  # (group, i, j) still to compute
+    cosines = [np.eye(len(members)) for members in groups]
+    matches = [np.eye(len(members)) for members in groups]
+    pending: list[tuple[int, np.ndarray, np.ndarray]] = []  # (group, i, j) still to measure
     held = 0
 
-    def compute() -> None:
+    def measure() -> None:
         pairs = np.concatenate([np.stack([groups[g][i], groups[g][j]], axis=1) for g, i, j in pending])
-        needed = np.concatenate([cosines[g][i, j] for g, i, j in pending])
-        computed = floored_match(sentences, pairs, needed)
+        cos = pair_cosines(matrix, pairs)
+        match = floored_match(sentences, pairs, cos) if sentences is not None and weight else cos
         at = 0
         for g, i, j in pending:
-            matches[g][i, j] = matches[g][j, i] = computed[at : at + len(i)]
+            cosines[g][i, j] = cosines[g][j, i] = cos[at : at + len(i)]
+            matches[g][i, j] = matches[g][j, i] = match[at : at + len(i)]
             at += len(i)
         pending.clear()
         if release is not None:
@@ -479,16 +484,20 @@ def member_scores(
             i, j = _upper_pairs(m, lo, min(lo + rows, m - 1))
             if known is not None:
                 found, values = known.get(members[i], members[j])
-                matches[g][i[found], j[found]] = matches[g][j[found], i[found]] = values[found]
+                fi, fj = i[found], j[found]
+                cosines[g][fi, fj] = cosines[g][fj, fi] = values[found, 0]
+                matches[g][fi, fj] = matches[g][fj, fi] = values[found, 1]
                 i, j = i[~found], j[~found]
             if len(i):
                 pending.append((g, i, j))
                 held += len(i)
             if held >= chunk:
-                compute()
+                measure()
                 held = 0
     if pending:
-        compute()
+        measure()
+    if sentences is None or weight == 0:
+        return cosines
     for cos, match in zip(cosines, matches, strict=True):
         cos *= 1.0 - weight  # the scores, in place of the cosines
         match *= weight

@@ -85,7 +85,8 @@ def test_member_scores_do_not_depend_on_the_batch_size(known):
     matrix = tfidf_rows(builder.document_counts())
     sentences = builder.matrix()
     groups = [np.arange(0, 15, 2), np.arange(1, 15, 2), np.array([3, 4])]
-    seen = PairValues(np.array([[0, 2], [1, 3], [3, 4]]), np.array([0.9, 0.1, 0.5]), 15) if known else None
+    measured = np.array([[0.8, 0.9], [0.2, 0.1], [0.6, 0.5]])  # (cosine, sentence match)
+    seen = PairValues(np.array([[0, 2], [1, 3], [3, 4]]), measured, 15) if known else None
     whole = member_scores(groups, matrix, sentences, 0.5, known=seen)
     parts = member_scores(groups, matrix, sentences, 0.5, known=seen, chunk=3)
     for a, b in zip(whole, parts, strict=True):
