@@ -294,11 +294,14 @@ class Detector:
         # scores only for the verified pairs. Pairs are visited block pair by block pair.
         measured = np.zeros((len(cands), 2), dtype=np.float32)
         found: list[tuple[np.ndarray, ...]] = []
-        order = local_order(cands, n) if self._store.spilled else np.arange(len(cands))
+        step = 20_000
+        stretches = (
+            local_stretches(cands, n, step)
+            if self._store.spilled
+            else (np.arange(lo, min(lo + step, len(cands))) for lo in range(0, len(cands), step))
+        )
         with self._progress("verify", len(cands)) as bar:
-            step = 20_000
-            for lo in range(0, len(cands), step):
-                idx = order[lo : lo + step]
+            for idx in stretches:
                 chunk = cands[idx]
                 cos = pair_cosines(matrix, chunk)
                 match = floored_match(sentences, chunk, cos) if sentences is not None else np.zeros(len(cos))
@@ -308,7 +311,6 @@ class Detector:
                 found.append((idx[keep], cos[keep], match[keep], score[keep]))
                 self._store.release()
                 bar.update(len(chunk))
-        del order
         at, vcos, vmatch, vscore = (
             (np.concatenate(col) for col in zip(*found, strict=True))
             if found
@@ -409,15 +411,23 @@ class PairValues:
         return found, values
 
 
-def local_order(pairs: np.ndarray, n: int, blocks: int = 16) -> np.ndarray:
-    """An order of ``pairs`` that visits them block pair by block pair (articles cut into
-    ``blocks`` ranges), so that the rows a stretch of pairs reads lie in two ranges of a spilled
-    matrix rather than all over it (memory maps bring in a large page per row touched)."""
+def local_stretches(pairs: np.ndarray, n: int, step: int, *, blocks: int = 16) -> Iterator[np.ndarray]:
+    """The positions of ``pairs`` in stretches of at most ``step``, visiting them block pair by
+    block pair (articles cut into ``blocks`` ranges; a stretch never spans two block pairs), so
+    that the rows a stretch reads lie in two ranges of a spilled matrix rather than all over it
+    (a memory map brings in a large page for each row touched)."""
     if len(pairs) == 0:
-        return np.zeros(0, dtype=np.int64)
+        return
     size = -(-n // blocks)
     key = (pairs[:, 0] // size) * blocks + pairs[:, 1] // size
-    return np.argsort(key, kind="stable")
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    cuts = np.flatnonzero(key[1:] != key[:-1]) + 1
+    for lo, hi in zip(
+        np.concatenate(([0], cuts)).tolist(), np.append(cuts, len(order)).tolist(), strict=True
+    ):
+        for at in range(lo, hi, step):
+            yield order[at : min(at + step, hi)]
 
 
 def floored_match(sentences: SentenceMatrix, pairs: np.ndarray, cosines: np.ndarray) -> np.ndarray:
@@ -446,7 +456,7 @@ def member_scores(
     weight: float,
     *,
     known: PairValues | None = None,
-    chunk: int = 200_000,
+    chunk: int = 2_000_000,
     release: Callable[[], None] | None = None,
 ) -> list[np.ndarray]:
     """The ``(m, m)`` scores among the members of each group (a component to re-cluster).
@@ -466,16 +476,28 @@ def member_scores(
 
     def measure() -> None:
         pairs = np.concatenate([np.stack([groups[g][i], groups[g][j]], axis=1) for g, i, j in pending])
-        cos = pair_cosines(matrix, pairs)
-        match = floored_match(sentences, pairs, cos) if sentences is not None and weight else cos
+        cos, match = np.zeros(len(pairs)), np.zeros(len(pairs))
+        # block pair by block pair, handing pages back after each stretch (see local_stretches)
+        stretches = (
+            local_stretches(pairs, matrix.shape[0], 20_000)
+            if release is not None
+            else (np.arange(lo, min(lo + 20_000, len(pairs))) for lo in range(0, len(pairs), 20_000))
+        )
+        for idx in stretches:
+            cos[idx] = pair_cosines(matrix, pairs[idx])
+            match[idx] = (
+                floored_match(sentences, pairs[idx], cos[idx])
+                if sentences is not None and weight
+                else cos[idx]
+            )
+            if release is not None:
+                release()
         at = 0
         for g, i, j in pending:
             cosines[g][i, j] = cosines[g][j, i] = cos[at : at + len(i)]
             matches[g][i, j] = matches[g][j, i] = match[at : at + len(i)]
             at += len(i)
         pending.clear()
-        if release is not None:
-            release()
 
     for g, members in enumerate(groups):
         m = len(members)

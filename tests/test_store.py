@@ -88,3 +88,20 @@ def test_a_finished_detector_takes_no_more_articles(tmp_path):
     assert det.finish() is first
     with pytest.raises(RuntimeError, match="finished"):
         det.add_many([])
+
+
+@pytest.mark.parametrize("step", [1, 3, 1000])
+def test_local_stretches_visit_every_pair_once_within_one_block_pair(step):
+    from dedup.pipeline import local_stretches
+
+    rng = np.random.default_rng(3)
+    n = 100
+    pairs = np.sort(rng.integers(0, n, size=(500, 2)), axis=1)
+    stretches = list(local_stretches(pairs, n, step, blocks=4))
+    seen = np.concatenate(stretches)
+    assert sorted(seen.tolist()) == list(range(len(pairs)))
+    for idx in stretches:
+        assert 1 <= len(idx) <= step
+        cells = {(i // 25, j // 25) for i, j in pairs[idx].tolist()}
+        assert len(cells) == 1
+    assert list(local_stretches(np.zeros((0, 2), dtype=np.int64), n, step)) == []
