@@ -274,16 +274,22 @@ def featurize_many(
     chunksize: int = 512,
     in_process: int = 1_000,
     fields: Iterable[str] = FIELDS,
+    while_starting: bool = True,
 ) -> Iterator[Features]:
     """Features of each text, signatures included, in order, computed by ``workers`` processes
     (1: in this one).
 
     The results do not depend on ``workers``. The first ``in_process`` texts
     are featurised here, so a small input does not pay for starting worker
-    processes; the rest go to the workers ``chunksize`` at a time, with at
-    most two chunks per worker in flight, so memory stays bounded however
-    long the stream. Features made by the workers carry only the array ``fields`` asked for (the
-    others are empty): what a worker need not send, the main process need not take in.
+    processes; if there are more, the workers start, and this process goes on
+    featurising until they are ready (about a second: they import numpy,
+    scipy and scikit-learn), then hands them the rest ``chunksize`` at a time,
+    with at most two chunks per worker in flight, so memory stays bounded
+    however long the stream. The features carry only the array ``fields``
+    asked for (the others are empty): what a worker need not send, the main
+    process need not take in. ``while_starting=False`` waits for the workers
+    instead of featurising while they start (so that they get all but the
+    first ``in_process`` texts).
     """
     fields = tuple(fields)
     if unknown := set(fields) - set(FIELDS):
@@ -291,29 +297,52 @@ def featurize_many(
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     featurizer = Featurizer(params)
+    left_out = {name: _EMPTY[name] for name in FIELDS if name not in fields}
+
+    def here(chunk: list[str]) -> list[Features]:
+        features = featurizer.batch(chunk)
+        return [dataclasses.replace(f, **left_out) for f in features] if left_out else features
+
     stream = iter(texts)
     if workers == 1:
         for chunk in _chunks(stream, chunksize):
-            yield from featurizer.batch(chunk)
+            yield from here(chunk)
         return
-    for chunk in _chunks(itertools.islice(stream, in_process), chunksize):
-        yield from featurizer.batch(chunk)
+    for chunk in _chunks(itertools.islice(stream, in_process), _WARM_CHUNK):
+        yield from here(chunk)
     first = next(stream, None)
     if first is None:
         return
+    stream = itertools.chain([first], stream)
     context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
     if os.name == "posix":  # the server imports dedup once; each worker is a fork of it, ready
         context.set_forkserver_preload(["dedup.features"])
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_start_worker, initargs=(featurizer.params,)
     ) as pool:
+        ready = [pool.submit(_ready) for _ in range(workers)]
+        # While the workers start, this process goes on with the stream.
+        while while_starting and not all(f.done() for f in ready):
+            chunk = list(itertools.islice(stream, _WARM_CHUNK))
+            if not chunk:
+                break
+            yield from here(chunk)
+        for f in ready:
+            f.result()  # a worker that could not start raises here
         pending: deque[Future[_Packed]] = deque()
-        for chunk in _chunks(itertools.chain([first], stream), chunksize):
+        for chunk in _chunks(stream, chunksize):
             pending.append(pool.submit(_featurize_chunk, chunk, fields))
             if len(pending) >= 2 * workers:
                 yield from _unpack(pending.popleft().result(), fields)
         while pending:
             yield from _unpack(pending.popleft().result(), fields)
+
+
+_WARM_CHUNK = 64  # texts featurised here between two looks at whether the workers are ready
+
+
+def _ready() -> bool:
+    return _worker is not None
 
 
 def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:

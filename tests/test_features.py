@@ -64,7 +64,7 @@ def test_signatures_equal_datasketch_on_the_article_shingles(text):
 def test_worker_processes_give_the_same_features(params):
     texts = TEXTS * 20
     alone = list(featurize_many(texts, params, workers=1, chunksize=7))
-    shared = list(featurize_many(texts, params, workers=2, chunksize=7, in_process=10))
+    shared = list(featurize_many(texts, params, workers=2, chunksize=7, in_process=10, while_starting=False))
     assert len(alone) == len(shared) == len(texts)
     for a, b in zip(alone, shared, strict=True):
         for field in ("shingles", "terms", "counts", "sentence_terms", "sentence_counts", "sentence_sizes"):
@@ -72,7 +72,7 @@ def test_worker_processes_give_the_same_features(params):
         assert np.array_equal(a.signature, b.signature) and a.length == b.length
 
 
-def test_the_run_does_not_depend_on_the_number_of_workers():
+def test_the_run_does_not_depend_on_the_number_of_workers(monkeypatch):
     import sys
     from pathlib import Path
 
@@ -82,6 +82,12 @@ def test_the_run_does_not_depend_on_the_number_of_workers():
     if not (WMT_DEV / "articles.jsonl.gz").exists():
         pytest.skip(f"dev data not found at {WMT_DEV}")
     articles = load_wmt("en")[:1_300]  # more than the 1,000 featurised before the workers start
+    import dedup.pipeline
+
+    def waiting(*args, **kwargs):  # the workers, once started, get the 300 others
+        return featurize_many(*args, **kwargs, while_starting=False)
+
+    monkeypatch.setattr(dedup.pipeline, "featurize_many", waiting)
     one = find_duplicates(articles)
     two = find_duplicates(articles, workers=2)
     assert one.pairs == two.pairs
@@ -147,7 +153,9 @@ def test_workers_send_only_the_fields_asked_for():
     texts = TEXTS * 20
     fields = ("sentence_terms", "sentence_counts", "sentence_sizes", "tokens")
     full = list(featurize_many(texts, workers=1))
-    some = list(featurize_many(texts, workers=2, chunksize=7, in_process=0, fields=fields))
+    some = list(
+        featurize_many(texts, workers=2, chunksize=7, in_process=0, fields=fields, while_starting=False)
+    )
     for a, b in zip(full, some, strict=True):
         for field in fields:
             assert np.array_equal(getattr(a, field), getattr(b, field)), field
@@ -155,3 +163,15 @@ def test_workers_send_only_the_fields_asked_for():
         assert np.array_equal(a.signature, b.signature) and a.length == b.length
     with pytest.raises(ValueError, match="unknown Features fields"):
         list(featurize_many(texts, fields=("words",)))
+
+
+def test_while_the_workers_start_this_process_goes_on():
+    # Whatever share the main process takes while the pool starts, the features are the same,
+    # and fields left out are empty in both.
+    texts = TEXTS * 300
+    fields = ("sentence_terms", "sentence_counts", "sentence_sizes")
+    alone = list(featurize_many(texts, fields=fields))
+    started = list(featurize_many(texts, workers=2, in_process=5, chunksize=50, fields=fields))
+    for a, b in zip(alone, started, strict=True):
+        assert np.array_equal(a.sentence_terms, b.sentence_terms) and np.array_equal(a.signature, b.signature)
+        assert len(a.shingles) == len(b.shingles) == 0
