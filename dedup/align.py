@@ -47,11 +47,11 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from dedup.boilerplate import Boilerplate
 from dedup.normalize import tokenize
 from dedup.paragraphs import paragraph_sentences, split_paragraphs
+from dedup.stopwords import ENGLISH
 
 UNITS = ("sentence", "paragraph")
 SIMILARITIES = ("tfidf", "fuzz", "mix")
@@ -228,7 +228,7 @@ def align(
         k = max(1, math.ceil(math.sqrt(len(content_a) * len(content_b) / MAX_CELLS)))
         units_a, units_b = _runs(content_a, k), _runs(content_b, k)
 
-    stop = ENGLISH_STOP_WORDS if stopwords == "english" else frozenset()
+    stop = ENGLISH if stopwords == "english" else frozenset()
     features = _Features([t for _, t in units_a], [t for _, t in units_b], stop, similarity)
     unit_links = features.align(threshold, attach, move)
 
@@ -280,6 +280,8 @@ class _Features:
         self.similarity = similarity
         tokens = [[t for t in tokenize(u) if t not in stop] for u in units_a + units_b]
         if any(tokens):
+            from sklearn.feature_extraction.text import TfidfVectorizer  # (imported when first needed)
+
             vectorizer = TfidfVectorizer(analyzer=lambda toks: toks, sublinear_tf=True, norm=None)
             weighted = sp.csr_matrix(vectorizer.fit_transform(tokens), dtype=np.float64)
         else:

@@ -25,6 +25,7 @@ from dedup.hashing import counted, term_ids
 from dedup.normalize import SENTENCE_ENDS, shingles, tokenize, tokenize_sentences
 from dedup.params import Params
 from dedup.sign import Signer
+from dedup.stopwords import ENGLISH
 
 _EMPTY_U64 = np.zeros(0, dtype=np.uint64)
 _EMPTY_F32 = np.zeros(0, dtype=np.float32)
@@ -69,10 +70,8 @@ class Featurizer:
     """
 
     def __init__(self, params: Params | None = None) -> None:
-        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
-
         self.params = p = params or Params()
-        self._stopwords = frozenset(ENGLISH_STOP_WORDS) if p.stopwords == "english" else frozenset()
+        self._stopwords = ENGLISH if p.stopwords == "english" else frozenset()
         self._signer = Signer(num_perm=p.num_perm, seed=p.seed)
         self._sentences = p.sentence_weight > 0
         self._word_unigrams = p.tfidf_analyzer == "word" and p.tfidf_ngrams == (1, 1)
@@ -82,6 +81,8 @@ class Featurizer:
         self._end_ids = np.sort(term_ids(sorted(SENTENCE_ENDS)))
         self._char_analyze = None
         if p.tfidf_analyzer != "word":
+            from sklearn.feature_extraction.text import TfidfVectorizer  # (imported when needed)
+
             self._char_analyze = TfidfVectorizer(
                 analyzer=p.tfidf_analyzer, ngram_range=p.tfidf_ngrams, lowercase=True
             ).build_analyzer()

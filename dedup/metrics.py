@@ -11,8 +11,6 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 
-from sklearn.metrics import adjusted_rand_score
-
 
 @dataclass(frozen=True)
 class PairScores:
@@ -54,6 +52,8 @@ def pair_scores(predicted: Sequence[Hashable], gold: Sequence[Hashable]) -> Pair
     recall = correct / true_pairs if true_pairs else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     codes: dict[Hashable, int] = {}
+    from sklearn.metrics import adjusted_rand_score  # (imported when needed)
+
     ari = adjusted_rand_score(
         [codes.setdefault(("g", g), len(codes)) for g in gold],
         [codes.setdefault(("p", p), len(codes)) for p in predicted],

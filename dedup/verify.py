@@ -14,7 +14,6 @@ from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from dedup.hashing import TermIndex, counted, term_ids
 
@@ -46,6 +45,8 @@ class TfidfBuilder:
         tokenizer: Callable[[str], list[str]] | None = None,
         batch: int = 2_000_000,
     ) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer  # (imported when needed)
+
         vectorizer = TfidfVectorizer(
             analyzer=analyzer,
             ngram_range=ngram_range,

@@ -92,3 +92,11 @@ def test_one_pass_finds_the_sentences_of_split_sentences(text):
 )
 def test_one_pass_examples(text):
     assert _sentences_in_one_pass(text) == _sentences_one_by_one(text)
+
+
+def test_the_stop_word_copy_equals_scikit_learns():
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    from dedup.stopwords import ENGLISH
+
+    assert ENGLISH == ENGLISH_STOP_WORDS
