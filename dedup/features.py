@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dedup.hashing import counted, term_ids
+from dedup.hashing import counted, counted_inverse, grouped_counts, sorted_distinct, term_ids
 from dedup.normalize import SENTENCE_ENDS, shingles, tokenize, tokenize_sentences
 from dedup.params import Params
 from dedup.sign import Signer
@@ -129,7 +129,7 @@ class Featurizer:
             tokens, token_ids, sentence_of = items, item_ids, None
 
         if self._word_unigrams:
-            terms, inverse, counts = _counted_inverse(token_ids)
+            terms, inverse, counts = counted_inverse(token_ids)
         else:
             if self._char_analyze is not None:
                 terms, counts = counted(term_ids(self._char_analyze(text)))
@@ -143,15 +143,19 @@ class Featurizer:
         distinct = terms if self._word_unigrams else np.unique(token_ids)
 
         if self._simple_shingles:  # word 1-grams: the distinct tokens that are not stop words
-            shingle_ids = _sorted_distinct(distinct[~_member(distinct, self._stop_ids)].astype(np.uint32))
+            shingle_ids = sorted_distinct(distinct[~_member(distinct, self._stop_ids)].astype(np.uint32))
         else:
             found = shingles(tokens, unit=p.shingle_unit, size=p.shingle_size, stopwords=self._stopwords)
             shingle_ids = np.unique(term_ids(sorted(found)).astype(np.uint32))
 
         if sentence_of is not None and len(token_ids):
             if not self._word_unigrams:
-                _, inverse, _ = _counted_inverse(token_ids)
-            sentence_terms, sentence_counts, sentence_sizes = _sentence_counts(distinct, inverse, sentence_of)
+                _, inverse, _ = counted_inverse(token_ids)
+            n_sentences = int(sentence_of[-1]) + 1
+            sentence_terms, sentence_counts, sizes = grouped_counts(
+                distinct, inverse, sentence_of, n_sentences
+            )
+            sentence_sizes = sizes[sizes > 0].astype(np.int32)  # (sentences without a token are left out)
         else:
             sentence_terms, sentence_counts, sentence_sizes = _EMPTY_U64, _EMPTY_F32, _EMPTY_I32
         return Features(
@@ -166,53 +170,12 @@ class Featurizer:
         )
 
 
-def _counted_inverse(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct ids (sorted), the position of each id among them, and their counts (float32).
-
-    (``np.unique(ids, return_inverse=True, return_counts=True)`` made of a sort, a search and a
-    count, which is several times faster on the few hundred ids of one article.)
-    """
-    if len(ids) == 0:
-        return _EMPTY_U64, np.zeros(0, dtype=np.int64), _EMPTY_F32
-    distinct = _sorted_distinct(ids)
-    inverse = np.searchsorted(distinct, ids)
-    return distinct, inverse, np.bincount(inverse, minlength=len(distinct)).astype(np.float32)
-
-
-def _sorted_distinct(values: np.ndarray) -> np.ndarray:
-    ordered = np.sort(values)
-    if len(ordered) < 2:
-        return ordered
-    new = np.empty(len(ordered), dtype=bool)
-    new[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
-    return ordered[new]
-
-
 def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     """Which of ``values`` are in ``sorted_set`` (a small ``np.isin``, without its set-up cost)."""
     if len(sorted_set) == 0:
         return np.zeros(len(values), dtype=bool)
     at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
     return sorted_set[at] == values
-
-
-def _sentence_counts(
-    distinct: np.ndarray, inverse: np.ndarray, sentence_of: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each non-empty sentence's distinct terms (sorted) and counts, one sentence after the other,
-    and how many distinct terms each has; tokens given as positions in ``distinct``, with the
-    (non-decreasing) number of the sentence each is in."""
-    width = len(distinct)
-    keys = np.sort(sentence_of * width + inverse)  # by sentence, then term
-    new = np.empty(len(keys), dtype=bool)
-    new[0] = True
-    np.not_equal(keys[1:], keys[:-1], out=new[1:])
-    starts = np.flatnonzero(new)
-    counts = np.diff(starts, append=len(keys)).astype(np.float32)
-    sentence, term = np.divmod(keys[starts], width)
-    sizes = np.bincount(sentence)
-    return distinct[term], counts, sizes[sizes > 0].astype(np.int32)
 
 
 _worker: Featurizer | None = None

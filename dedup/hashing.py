@@ -94,8 +94,9 @@ def term_ids(terms: Sequence[str]) -> np.ndarray:
     if len(cuts) != n - 1:  # a term holds a NUL itself: find the boundaries from the lengths
         encoded = [t.encode("utf-8") for t in terms]
         data = np.frombuffer(b"".join(encoded), dtype=np.uint8)
-        ends = np.cumsum([len(e) for e in encoded])
-        starts = ends - [len(e) for e in encoded]
+        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=n)
+        ends = np.cumsum(lengths)
+        starts = ends - lengths
     else:
         starts = np.concatenate(([0], cuts + 1))
         ends = np.append(cuts, len(data))
@@ -113,12 +114,52 @@ def term_ids(terms: Sequence[str]) -> np.ndarray:
     return h
 
 
+def sorted_distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted (``np.unique`` without its overhead on small arrays)."""
+    ordered = np.sort(values)
+    if len(ordered) < 2:
+        return ordered
+    new = np.empty(len(ordered), dtype=bool)
+    new[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    return ordered[new]
+
+
+def counted_inverse(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct ids (sorted), the position of each id among them, and their counts (float32).
+
+    (``np.unique(ids, return_inverse=True, return_counts=True)`` made of a sort, a search and a
+    count, which is several times faster on the few hundred ids of one article.)
+    """
+    if len(ids) == 0:
+        return _EMPTY_U64, np.zeros(0, dtype=np.int64), _EMPTY_F32
+    distinct = sorted_distinct(ids)
+    inverse = np.searchsorted(distinct, ids)
+    return distinct, inverse, np.bincount(inverse, minlength=len(distinct)).astype(np.float32)
+
+
 def counted(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct ids (sorted) and how often each occurs, as (uint64, float32) arrays."""
-    if len(ids) == 0:
-        return _EMPTY_U64, _EMPTY_F32
-    uniq, counts = np.unique(ids, return_counts=True)
-    return uniq, counts.astype(np.float32)
+    distinct, _, counts = counted_inverse(ids)
+    return distinct, counts
+
+
+def grouped_counts(
+    distinct: np.ndarray, inverse: np.ndarray, group: np.ndarray, n_groups: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`counted` for groups of ids at once, the ids given as positions ``inverse`` in
+    ``distinct`` with the (non-decreasing) number of the group each is in. Returns each group's
+    distinct ids (sorted) and counts, one group after the other, and how many each group has
+    (``n_groups`` sizes, 0 for a group without ids)."""
+    width = len(distinct)
+    keys = np.sort(group * width + inverse)  # by group, then id
+    new = np.empty(len(keys), dtype=bool)
+    new[:1] = True
+    np.not_equal(keys[1:], keys[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    counts = np.diff(starts, append=len(keys)).astype(np.float32)
+    numbers, term = np.divmod(keys[starts], width)
+    return distinct[term], counts, np.bincount(numbers, minlength=n_groups)
 
 
 def counted_groups(ids: np.ndarray, sizes: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -128,14 +169,8 @@ def counted_groups(ids: np.ndarray, sizes: Sequence[int]) -> tuple[np.ndarray, n
     sizes = np.asarray(sizes, dtype=np.int64)
     if len(ids) == 0:
         return _EMPTY_U64, _EMPTY_F32, np.zeros(len(sizes), dtype=np.int64)
-    group = np.repeat(np.arange(len(sizes)), sizes)
-    order = np.lexsort((ids, group))
-    ids, group = ids[order], group[order]
-    first = np.ones(len(ids), dtype=bool)
-    first[1:] = (ids[1:] != ids[:-1]) | (group[1:] != group[:-1])
-    starts = np.flatnonzero(first)
-    counts = np.diff(np.append(starts, len(ids))).astype(np.float32)
-    return ids[starts], counts, np.bincount(group[starts], minlength=len(sizes))
+    distinct, inverse, _ = counted_inverse(ids)
+    return grouped_counts(distinct, inverse, np.repeat(np.arange(len(sizes)), sizes), len(sizes))
 
 
 def dense_ids(keys: np.ndarray) -> tuple[np.ndarray, int]:
