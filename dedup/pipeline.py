@@ -291,26 +291,18 @@ class Detector:
         sentences = self._sentences.matrix() if self._sentences is not None else None
         w = p.sentence_weight
         # Every candidate's cosine and sentence match are kept (float32: the linkage reuses them);
-        # scores only for the verified pairs. Pairs are visited block pair by block pair.
+        # scores only for the verified pairs. A spilled run visits them block pair by block pair.
         measured = np.zeros((len(cands), 2), dtype=np.float32)
         found: list[tuple[np.ndarray, ...]] = []
-        step = 20_000
-        stretches = (
-            local_stretches(cands, n, step)
-            if self._store.spilled
-            else (np.arange(lo, min(lo + step, len(cands))) for lo in range(0, len(cands), step))
-        )
         with self._progress("verify", len(cands)) as bar:
-            for idx in stretches:
-                chunk = cands[idx]
-                cos = pair_cosines(matrix, chunk)
-                match = floored_match(sentences, chunk, cos) if sentences is not None else np.zeros(len(cos))
+            for idx, cos, match in measure_pairs(
+                cands, matrix, sentences, by_block=self._store.spilled, release=self._store.release
+            ):
                 measured[idx, 0], measured[idx, 1] = cos, match
                 score = (1.0 - w) * cos + w * match
                 keep = np.flatnonzero(score >= p.threshold)
                 found.append((idx[keep], cos[keep], match[keep], score[keep]))
-                self._store.release()
-                bar.update(len(chunk))
+                bar.update(len(idx))
         at, vcos, vmatch, vscore = (
             (np.concatenate(col) for col in zip(*found, strict=True))
             if found
@@ -411,11 +403,17 @@ class PairValues:
         return found, values
 
 
-def local_stretches(pairs: np.ndarray, n: int, step: int, *, blocks: int = 16) -> Iterator[np.ndarray]:
+def local_stretches(
+    pairs: np.ndarray, n: int, step: int, *, blocks: int = 16, by_block: bool = True
+) -> Iterator[np.ndarray]:
     """The positions of ``pairs`` in stretches of at most ``step``, visiting them block pair by
     block pair (articles cut into ``blocks`` ranges; a stretch never spans two block pairs), so
     that the rows a stretch reads lie in two ranges of a spilled matrix rather than all over it
-    (a memory map brings in a large page for each row touched)."""
+    (a memory map brings in a large page for each row touched). ``by_block=False``: in order."""
+    if not by_block:
+        for lo in range(0, len(pairs), step):
+            yield np.arange(lo, min(lo + step, len(pairs)))
+        return
     if len(pairs) == 0:
         return
     size = -(-n // blocks)
@@ -428,6 +426,26 @@ def local_stretches(pairs: np.ndarray, n: int, step: int, *, blocks: int = 16) -
     ):
         for at in range(lo, hi, step):
             yield order[at : min(at + step, hi)]
+
+
+def measure_pairs(
+    pairs: np.ndarray,
+    matrix: sp.csr_matrix,
+    sentences: SentenceMatrix | None,
+    *,
+    by_block: bool = False,
+    release: Callable[[], None] | None = None,
+    step: int = 20_000,
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The cosine and sentence match (0 without ``sentences``) of ``pairs``, a stretch of
+    ``step`` at a time, as (positions in ``pairs``, cosines, matches); block pair by block pair
+    when ``by_block`` (see :func:`local_stretches`), calling ``release`` after each stretch."""
+    for idx in local_stretches(pairs, matrix.shape[0], step, by_block=by_block):
+        chunk = pairs[idx]
+        cos = pair_cosines(matrix, chunk)
+        yield idx, cos, floored_match(sentences, chunk, cos) if sentences is not None else np.zeros(len(cos))
+        if release is not None:
+            release()
 
 
 def floored_match(sentences: SentenceMatrix, pairs: np.ndarray, cosines: np.ndarray) -> np.ndarray:
@@ -477,21 +495,11 @@ def member_scores(
     def measure() -> None:
         pairs = np.concatenate([np.stack([groups[g][i], groups[g][j]], axis=1) for g, i, j in pending])
         cos, match = np.zeros(len(pairs)), np.zeros(len(pairs))
-        # block pair by block pair, handing pages back after each stretch (see local_stretches)
-        stretches = (
-            local_stretches(pairs, matrix.shape[0], 20_000)
-            if release is not None
-            else (np.arange(lo, min(lo + 20_000, len(pairs))) for lo in range(0, len(pairs), 20_000))
+        measured = measure_pairs(
+            pairs, matrix, sentences if weight else None, by_block=release is not None, release=release
         )
-        for idx in stretches:
-            cos[idx] = pair_cosines(matrix, pairs[idx])
-            match[idx] = (
-                floored_match(sentences, pairs[idx], cos[idx])
-                if sentences is not None and weight
-                else cos[idx]
-            )
-            if release is not None:
-                release()
+        for idx, c, m in measured:
+            cos[idx], match[idx] = c, m
         at = 0
         for g, i, j in pending:
             cosines[g][i, j] = cosines[g][j, i] = cos[at : at + len(i)]

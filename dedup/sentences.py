@@ -35,7 +35,7 @@ import scipy.sparse as sp
 
 from dedup.hashing import TermIndex, counted, dense_ids, term_ids
 from dedup.store import Store
-from dedup.verify import weigh_rows
+from dedup.verify import smooth_idf, weigh_rows
 
 # A sentence ends at . ! ? or … (with any closing quotes or brackets) followed by
 # white space, at a CJK full stop, exclamation or question mark, or at a line break.
@@ -195,9 +195,10 @@ class SentenceBuilder:
             raise RuntimeError("SentenceBuilder.matrix() was already called: its counts are now weights")
         df = self.document_frequencies()
         counts = self._count_matrix()
-        idf = (np.log((1.0 + len(self)) / (1.0 + df)) + 1.0).astype(np.float32)  # scikit-learn's smooth idf
         self._done = True
-        weights = weigh_rows(counts, idf, sublinear_tf=True, release=self._store.release)
+        weights = weigh_rows(
+            counts, smooth_idf(len(self), df), sublinear_tf=True, release=self._store.release
+        )
         return SentenceMatrix(counts, weights, np.frombuffer(self._ptr, dtype=np.int64))
 
 

@@ -137,9 +137,13 @@ def tfidf_rows(
             df += np.bincount(counts.indices[lo : lo + _BLOCK], minlength=n_terms)
             if release is not None:
                 release()
-    idf = (np.log((1.0 + n_docs) / (1.0 + df)) + 1.0).astype(np.float32)
-    weigh_rows(counts, idf, sublinear_tf=sublinear_tf, release=release)
+    weigh_rows(counts, smooth_idf(n_docs, df), sublinear_tf=sublinear_tf, release=release)
     return counts
+
+
+def smooth_idf(n_docs: int, df: np.ndarray) -> np.ndarray:
+    """scikit-learn's smooth IDF, ``ln((1 + n) / (1 + df)) + 1``, in float32."""
+    return (np.log((1.0 + n_docs) / (1.0 + df)) + 1.0).astype(np.float32)
 
 
 def weigh_rows(
