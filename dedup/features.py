@@ -189,8 +189,15 @@ def _start_worker(params: Params) -> None:
 FIELDS = ("shingles", "terms", "counts", "sentence_terms", "sentence_counts", "sentence_sizes", "tokens")
 """The array fields of :class:`Features` (``featurize_many(..., fields=)`` picks among them)."""
 _Packed = tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]
-_EMPTY = {"shingles": np.zeros(0, dtype=np.uint32), "counts": _EMPTY_F32, "sentence_counts": _EMPTY_F32}
-_EMPTY.update(sentence_sizes=_EMPTY_I32, terms=_EMPTY_U64, sentence_terms=_EMPTY_U64, tokens=_EMPTY_U64)
+_EMPTY = {
+    "shingles": np.zeros(0, dtype=np.uint32),
+    "terms": _EMPTY_U64,
+    "counts": _EMPTY_F32,
+    "sentence_terms": _EMPTY_U64,
+    "sentence_counts": _EMPTY_F32,
+    "sentence_sizes": _EMPTY_I32,
+    "tokens": _EMPTY_U64,
+}
 
 
 def _featurize_chunk(texts: list[str], fields: tuple[str, ...]) -> _Packed:
@@ -206,11 +213,10 @@ def _featurize_chunk(texts: list[str], fields: tuple[str, ...]) -> _Packed:
     return columns, sizes, signatures, lengths
 
 
-def _unpack(packed: _Packed, fields: tuple[str, ...]) -> list[Features]:
+def _unpack(packed: _Packed, fields: tuple[str, ...], left_out: dict[str, np.ndarray]) -> list[Features]:
     columns, sizes, signatures, lengths = packed
     ends = np.cumsum(sizes, axis=0).tolist()
     starts = [[0] * len(fields), *ends[:-1]]
-    left_out = {name: _EMPTY[name] for name in FIELDS if name not in fields}
     return [
         Features(
             **{name: column[lo:hi] for name, column, lo, hi in zip(fields, columns, start, end, strict=True)},
@@ -246,8 +252,8 @@ def featurize_many(
     The results do not depend on ``workers``. The first ``in_process`` texts
     are featurised here, so a small input does not pay for starting worker
     processes; if there are more, the workers start, and this process goes on
-    featurising until they are ready (about a second: they import numpy,
-    scipy and scikit-learn), then hands them the rest ``chunksize`` at a time,
+    featurising until they are ready (a fraction of a second: they import
+    numpy and scipy), then hands them the rest ``chunksize`` at a time,
     with at most two chunks per worker in flight, so memory stays bounded
     however long the stream. The features carry only the array ``fields``
     asked for (the others are empty): what a worker need not send, the main
@@ -297,9 +303,9 @@ def featurize_many(
         for chunk in _chunks(stream, chunksize):
             pending.append(pool.submit(_featurize_chunk, chunk, fields))
             if len(pending) >= 2 * workers:
-                yield from _unpack(pending.popleft().result(), fields)
+                yield from _unpack(pending.popleft().result(), fields, left_out)
         while pending:
-            yield from _unpack(pending.popleft().result(), fields)
+            yield from _unpack(pending.popleft().result(), fields, left_out)
 
 
 _WARM_CHUNK = 64  # texts featurised here between two looks at whether the workers are ready
