@@ -24,10 +24,16 @@ _SPACE = re.compile(r"\s+")
 # Word tokens and sentence ends in one pass over a normalised text: a sentence ends at . ! ? or
 # … (with a closing quote or bracket) before white space, at 。 (and at ! or ?, the NFKC forms of
 # ！ and ？, in text with CJK characters), or at a line break (see dedup.sentences).
-_CLOSERS = "\"'»”’)]"
-_ITEM = re.compile(r"\w+|[.!?…][\"'»”’)\]]?(?=\s)|。|\n")
-_ITEM_CJK = re.compile(r"\w+|[.!?…][\"'»”’)\]]?(?=\s)|[。!?]|\n")
-SENTENCE_ENDS: frozenset[str] = frozenset([p + c for p in ".!?…" for c in ["", *_CLOSERS]] + ["。", "\n"])
+SENTENCE_STOPS = ".!?…"
+"""Marks that end a sentence when white space follows (after one of :data:`SENTENCE_CLOSERS`)."""
+SENTENCE_CLOSERS = "\"'»”’)]"
+"""Closing quotes and brackets that may stand between a sentence's stop and the white space."""
+_STOP = f"[{re.escape(SENTENCE_STOPS)}][{re.escape(SENTENCE_CLOSERS)}]?(?=\\s)"
+_ITEM = re.compile(rf"\w+|{_STOP}|。|\n")
+_ITEM_CJK = re.compile(rf"\w+|{_STOP}|[。!?]|\n")
+SENTENCE_ENDS: frozenset[str] = frozenset(
+    [p + c for p in SENTENCE_STOPS for c in ["", *SENTENCE_CLOSERS]] + ["。", "\n"]
+)
 """Every item of :func:`tokenize_sentences` that ends a sentence rather than being a token."""
 
 

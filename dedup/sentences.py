@@ -34,6 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from dedup.hashing import TermIndex, counted, dense_ids, term_ids
+from dedup.normalize import SENTENCE_CLOSERS, SENTENCE_STOPS
 from dedup.store import Store
 from dedup.verify import smooth_idf, weigh_rows
 
@@ -41,7 +42,9 @@ from dedup.verify import smooth_idf, weigh_rows
 # white space, at a CJK full stop, exclamation or question mark, or at a line break.
 # Abbreviations split a sentence in two at worst, which both articles do alike.
 # (Matched forwards, not with look-behinds at every position: four times faster.)
-_SENTENCE_END = re.compile(r"[.!?…][\"'»”’)\]]?(?=\s)|[。！？]|\n")
+_SENTENCE_END = re.compile(
+    rf"[{re.escape(SENTENCE_STOPS)}][{re.escape(SENTENCE_CLOSERS)}]?(?=\s)|[。！？]|\n"
+)
 
 
 def split_sentences(text: str) -> list[str]:
