@@ -14,6 +14,7 @@ import dataclasses
 import itertools
 import multiprocessing
 import os
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -188,7 +189,6 @@ def _start_worker(params: Params) -> None:
 
 FIELDS = ("shingles", "terms", "counts", "sentence_terms", "sentence_counts", "sentence_sizes", "tokens")
 """The array fields of :class:`Features` (``featurize_many(..., fields=)`` picks among them)."""
-_Packed = tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]
 _EMPTY = {
     "shingles": np.zeros(0, dtype=np.uint32),
     "terms": _EMPTY_U64,
@@ -200,32 +200,67 @@ _EMPTY = {
 }
 
 
-def _featurize_chunk(texts: list[str], fields: tuple[str, ...]) -> _Packed:
-    """A chunk's features packed into a few arrays: one pickle of a few large arrays costs far
-    less than many small ones, and the main process has the other workers' results to take in.
-    Only ``fields`` are sent."""
+@dataclass(frozen=True, slots=True)
+class FeatureBatch:
+    """The features of consecutive texts, packed: each field of all of them in one array.
+
+    A few large arrays cost far less to send between processes, and to take
+    in, than many small ones; :meth:`features` unpacks them per text.
+
+    Attributes:
+        columns: for each field kept, the texts' arrays one after the other.
+        sizes: ``(texts, fields)``: how many entries of each column each text has.
+        signatures: ``(texts, num_perm)`` MinHash signatures.
+        lengths: each text's length in characters.
+    """
+
+    columns: dict[str, np.ndarray]
+    sizes: np.ndarray
+    signatures: np.ndarray
+    lengths: np.ndarray
+
+    @classmethod
+    def pack(cls, features: Sequence[Features], fields: Sequence[str]) -> FeatureBatch:
+        """``features`` (made by :meth:`Featurizer.batch`, with signatures) packed, keeping ``fields``."""
+        return cls(
+            columns={name: np.concatenate([getattr(f, name) for f in features]) for name in fields},
+            sizes=np.array([[len(getattr(f, name)) for name in fields] for f in features], dtype=np.int64),
+            signatures=np.stack([f.signature for f in features]),
+            lengths=np.array([f.length for f in features], dtype=np.int64),
+        )
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def sizes_of(self, field: str) -> np.ndarray:
+        """How many entries of ``field``'s column each text has."""
+        return self.sizes[:, list(self.columns).index(field)]
+
+    def features(self) -> list[Features]:
+        """One :class:`Features` per text (the fields not kept are empty)."""
+        left_out = {name: _EMPTY[name] for name in FIELDS if name not in self.columns}
+        ends = np.cumsum(self.sizes, axis=0).tolist()
+        starts = [[0] * len(self.columns), *ends[:-1]]
+        return [
+            Features(
+                **{
+                    name: column[lo:hi]
+                    for (name, column), lo, hi in zip(self.columns.items(), start, end, strict=True)
+                },
+                **left_out,
+                length=int(length),
+                signature=signature,
+            )  # fmt: skip
+            for start, end, signature, length in zip(
+                starts, ends, self.signatures, self.lengths.tolist(), strict=True
+            )
+        ]
+
+
+def _featurize_chunk(texts: list[str], fields: tuple[str, ...]) -> FeatureBatch:
+    """A worker's job: a chunk's features, packed, with only ``fields``."""
     assert _worker is not None
-    features = _worker.batch(texts)
-    columns = [np.concatenate([getattr(f, name) for f in features]) for name in fields]
-    sizes = np.array([[len(getattr(f, name)) for name in fields] for f in features], dtype=np.int64)
-    signatures = np.stack([f.signature for f in features])
-    lengths = np.array([f.length for f in features], dtype=np.int64)
-    return columns, sizes, signatures, lengths
-
-
-def _unpack(packed: _Packed, fields: tuple[str, ...], left_out: dict[str, np.ndarray]) -> list[Features]:
-    columns, sizes, signatures, lengths = packed
-    ends = np.cumsum(sizes, axis=0).tolist()
-    starts = [[0] * len(fields), *ends[:-1]]
-    return [
-        Features(
-            **{name: column[lo:hi] for name, column, lo, hi in zip(fields, columns, start, end, strict=True)},
-            **left_out,
-            length=int(length),
-            signature=signature,
-        )  # fmt: skip
-        for start, end, signature, length in zip(starts, ends, signatures, lengths.tolist(), strict=True)
-    ]
+    return FeatureBatch.pack(_worker.batch(texts), fields)
 
 
 def default_workers() -> int:
@@ -247,19 +282,44 @@ def featurize_many(
     while_starting: bool = True,
 ) -> Iterator[Features]:
     """Features of each text, signatures included, in order, computed by ``workers`` processes
-    (1: in this one).
+    (1: in this one). The features carry only the array ``fields`` asked for (the others are
+    empty). See :func:`featurize_batches`, which this unpacks, for the other arguments."""
+    for batch in featurize_batches(
+        texts,
+        params,
+        workers=workers,
+        chunksize=chunksize,
+        in_process=in_process,
+        fields=fields,
+        while_starting=while_starting,
+    ):
+        yield from batch.features()
+
+
+def featurize_batches(
+    texts: Iterable[str],
+    params: Params | None = None,
+    *,
+    workers: int = 1,
+    chunksize: int = 512,
+    in_process: int = 1_000,
+    fields: Iterable[str] = FIELDS,
+    while_starting: bool = True,
+) -> Iterator[FeatureBatch]:
+    """The features of ``texts``, in order, as packed :class:`FeatureBatch` es computed by
+    ``workers`` processes (1: in this one).
 
     The results do not depend on ``workers``. The first ``in_process`` texts
     are featurised here, so a small input does not pay for starting worker
-    processes; if there are more, the workers start, and this process goes on
-    featurising until they are ready (a fraction of a second: they import
-    numpy and scipy), then hands them the rest ``chunksize`` at a time,
-    with at most two chunks per worker in flight, so memory stays bounded
-    however long the stream. The features carry only the array ``fields``
-    asked for (the others are empty): what a worker need not send, the main
-    process need not take in. ``while_starting=False`` waits for the workers
-    instead of featurising while they start (so that they get all but the
-    first ``in_process`` texts).
+    processes; if there are more, the workers start (in a thread of this
+    process: launching them waits for the fork server to import numpy), and
+    this process goes on featurising until they are ready (a fraction of a
+    second), then hands them the rest ``chunksize`` at a time, with at most
+    four chunks per worker in flight, so memory stays bounded however long the
+    stream. Only the array ``fields`` asked for are kept: what a worker need
+    not send, this process need not take in. ``while_starting=False`` waits
+    for the workers instead of featurising while they start (so that they get
+    all but the first ``in_process`` texts).
     """
     fields = tuple(fields)
     if unknown := set(fields) - set(FIELDS):
@@ -267,19 +327,17 @@ def featurize_many(
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     featurizer = Featurizer(params)
-    left_out = {name: _EMPTY[name] for name in FIELDS if name not in fields}
 
-    def here(chunk: list[str]) -> list[Features]:
-        features = featurizer.batch(chunk)
-        return [dataclasses.replace(f, **left_out) for f in features] if left_out else features
+    def here(chunk: list[str]) -> FeatureBatch:
+        return FeatureBatch.pack(featurizer.batch(chunk), fields)
 
     stream = iter(texts)
     if workers == 1:
         for chunk in _chunks(stream, chunksize):
-            yield from here(chunk)
+            yield here(chunk)
         return
-    for chunk in _chunks(itertools.islice(stream, in_process), _WARM_CHUNK):
-        yield from here(chunk)
+    for chunk in _chunks(itertools.islice(stream, in_process), chunksize):
+        yield here(chunk)
     first = next(stream, None)
     if first is None:
         return
@@ -290,25 +348,39 @@ def featurize_many(
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_start_worker, initargs=(featurizer.params,)
     ) as pool:
-        ready = [pool.submit(_ready) for _ in range(workers)]
+        ready: list[Future[bool]] = []
+        failed: list[BaseException] = []
+
+        def start() -> None:
+            try:
+                ready.extend(pool.submit(_ready) for _ in range(workers))
+            except BaseException as error:  # raised in this thread below
+                failed.append(error)
+
+        starter = threading.Thread(target=start, name="dedup-start-workers", daemon=True)
+        starter.start()
         # While the workers start, this process goes on with the stream.
-        while while_starting and not all(f.done() for f in ready):
+        while while_starting and (starter.is_alive() or not all(f.done() for f in ready)):
             chunk = list(itertools.islice(stream, _WARM_CHUNK))
             if not chunk:
                 break
-            yield from here(chunk)
+            yield here(chunk)
+        starter.join()
+        if failed:
+            raise failed[0]
         for f in ready:
             f.result()  # a worker that could not start raises here
-        pending: deque[Future[_Packed]] = deque()
+        pending: deque[Future[FeatureBatch]] = deque()
         for chunk in _chunks(stream, chunksize):
             pending.append(pool.submit(_featurize_chunk, chunk, fields))
-            if len(pending) >= 2 * workers:
-                yield from _unpack(pending.popleft().result(), fields, left_out)
+            if len(pending) >= _IN_FLIGHT * workers:
+                yield pending.popleft().result()
         while pending:
-            yield from _unpack(pending.popleft().result(), fields, left_out)
+            yield pending.popleft().result()
 
 
 _WARM_CHUNK = 64  # texts featurised here between two looks at whether the workers are ready
+_IN_FLIGHT = 4  # chunks per worker sent ahead (fewer left a worker idle behind a slow chunk)
 
 
 def _ready() -> bool:

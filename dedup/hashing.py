@@ -178,20 +178,26 @@ def dense_ids(keys: np.ndarray) -> tuple[np.ndarray, int]:
     number and how many there are (what ``np.unique(keys, return_inverse=True)`` returns, several
     times faster).
 
-    When the keys are non-negative and small enough, each is packed with its position into one
-    64-bit value and the values are sorted (numpy's sort of plain integers is far faster than
-    an argsort); otherwise an argsort orders them.
+    When the keys are non-negative, each is packed with its position into one 64-bit value and
+    the values are sorted (numpy's sort of plain integers is far faster than an argsort). Keys
+    too wide for that (64-bit hashes) are packed without their lowest bits, which keeps their
+    order; if two different keys then look alike (rare for hashes: about n² / 2^(64 - log2 n)),
+    an argsort orders them instead.
     """
     n = len(keys)
     if n == 0:
         return np.zeros(0, dtype=np.int64), 0
     position_bits = max(int(n - 1).bit_length(), 1)
-    top = int(keys.max())
-    if int(keys.min()) >= 0 and top.bit_length() + position_bits <= 63:
-        packed = np.sort((keys.astype(np.int64) << position_bits) | np.arange(n, dtype=np.int64))
+    order = None
+    if int(keys.min()) >= 0:
+        shift = max(int(keys.max()).bit_length() + position_bits - 63, 0)
+        short = keys >> shift if shift else keys
+        packed = np.sort((short.astype(np.int64) << position_bits) | np.arange(n, dtype=np.int64))
         order = packed & ((1 << position_bits) - 1)
-        ordered = packed >> position_bits
-    else:
+        ordered = keys[order] if shift else packed >> position_bits
+        if shift and np.any(ordered[1:] < ordered[:-1]):  # two keys alike once shortened
+            order = None
+    if order is None:
         order = np.argsort(keys)
         ordered = keys[order]
     new = np.empty(n, dtype=bool)

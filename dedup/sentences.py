@@ -121,13 +121,21 @@ class SentenceBuilder:
     def add_counts(self, terms: np.ndarray, counts: np.ndarray, sizes: np.ndarray) -> None:
         """Add one article given as its sentences' distinct term ids and counts, one sentence
         after the other, ``sizes[k]`` terms for sentence ``k``."""
+        self.add_many(terms, counts, sizes, np.array([len(sizes)]))
+
+    def add_many(
+        self, terms: np.ndarray, counts: np.ndarray, sizes: np.ndarray, sentences: np.ndarray
+    ) -> None:
+        """Add consecutive articles at once: :meth:`add_counts` of each, concatenated, with
+        ``sentences[i]`` sentences (entries of ``sizes``) for article ``i``."""
         if self._done:
             raise RuntimeError("SentenceBuilder.matrix() was already called: it takes no more articles")
         self._pending.frombytes(np.ascontiguousarray(terms, dtype=np.uint64).tobytes())
         self._counts.extend(counts)
         ends = self._indptr[-1] + np.cumsum(np.asarray(sizes, dtype=np.int64))
         self._indptr.frombytes(ends.tobytes())
-        self._ptr.append(len(self._indptr) - 1)
+        starts = self._ptr[-1] + np.cumsum(np.asarray(sentences, dtype=np.int64))
+        self._ptr.frombytes(starts.tobytes())
         if len(self._pending) >= self._batch:
             self._number()
 

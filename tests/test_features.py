@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup import Params, find_duplicates
-from dedup.features import Featurizer, default_workers, featurize_many
+from dedup.features import Featurizer, default_workers, featurize_batches, featurize_many
 from dedup.hashing import TermIndex, counted, counted_groups, dense_ids, hash32, term_hash, term_ids
 
 TEXTS = [
@@ -85,9 +85,9 @@ def test_the_run_does_not_depend_on_the_number_of_workers(monkeypatch):
     import dedup.pipeline
 
     def waiting(*args, **kwargs):  # the workers, once started, get the 300 others
-        return featurize_many(*args, **kwargs, while_starting=False)
+        return featurize_batches(*args, **kwargs, while_starting=False)
 
-    monkeypatch.setattr(dedup.pipeline, "featurize_many", waiting)
+    monkeypatch.setattr(dedup.pipeline, "featurize_batches", waiting)
     one = find_duplicates(articles)
     two = find_duplicates(articles, workers=2)
     assert one.pairs == two.pairs
@@ -121,6 +121,17 @@ def test_dense_ids_number_keys_as_numpy_unique_does(values):
     uniq, inverse = np.unique(keys, return_inverse=True)
     assert numbers.tolist() == inverse.tolist() and count == len(uniq)
     assert dense_ids(keys.astype(np.uint64))[0].tolist() == inverse.tolist() or keys.min(initial=0) < 0
+
+
+@given(st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=60), st.integers(0, 60))
+def test_dense_ids_number_64_bit_hashes_as_numpy_unique_does(values, near):
+    # Wide keys are sorted on their top bits; keys that differ only in their low bits (``near``
+    # of them above the first, in descending order) look alike there, and the result must still
+    # be exact.
+    keys = np.array(values + [min(values[0] + k, 2**64 - 1) for k in range(near, 0, -1)], dtype=np.uint64)
+    numbers, count = dense_ids(keys)
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    assert numbers.tolist() == inverse.tolist() and count == len(uniq)
 
 
 def test_term_index_numbers_each_term_once_in_batches():
