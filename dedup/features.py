@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dedup.hashing import counted, counted_inverse, grouped_counts, sorted_distinct, term_ids
+from dedup.hashing import counted, counted_inverse, dense_ids, grouped_counts, sorted_distinct, term_ids
 from dedup.normalize import SENTENCE_ENDS, shingles, tokenize, tokenize_sentences
 from dedup.params import Params
 from dedup.sign import Signer
@@ -200,33 +200,55 @@ _EMPTY = {
 }
 
 
+TERM_FIELDS = ("terms", "sentence_terms", "tokens")
+"""The fields of :class:`Features` that hold 64-bit term ids."""
+
+
 @dataclass(frozen=True, slots=True)
 class FeatureBatch:
     """The features of consecutive texts, packed: each field of all of them in one array.
 
     A few large arrays cost far less to send between processes, and to take
-    in, than many small ones; :meth:`features` unpacks them per text.
+    in, than many small ones; :meth:`features` unpacks them per text. The term
+    fields hold positions in ``vocabulary``, the batch's distinct term ids: a
+    few thousand terms make up most of a chunk's hundred thousand entries, so
+    that halves what a worker sends, and the main process numbers each distinct
+    term of a batch once instead of each entry.
 
     Attributes:
-        columns: for each field kept, the texts' arrays one after the other.
+        columns: for each field kept, the texts' arrays one after the other (for
+            :data:`TERM_FIELDS`, int32 positions in ``vocabulary``).
         sizes: ``(texts, fields)``: how many entries of each column each text has.
         signatures: ``(texts, num_perm)`` MinHash signatures.
         lengths: each text's length in characters.
+        vocabulary: the distinct term ids of the term fields kept, ascending (uint64).
     """
 
     columns: dict[str, np.ndarray]
     sizes: np.ndarray
     signatures: np.ndarray
     lengths: np.ndarray
+    vocabulary: np.ndarray
 
     @classmethod
     def pack(cls, features: Sequence[Features], fields: Sequence[str]) -> FeatureBatch:
         """``features`` (made by :meth:`Featurizer.batch`, with signatures) packed, keeping ``fields``."""
+        columns = {name: np.concatenate([getattr(f, name) for f in features]) for name in fields}
+        vocabulary = _EMPTY_U64
+        if term_fields := [name for name in fields if name in TERM_FIELDS]:
+            ids = np.concatenate([columns[name] for name in term_fields])
+            positions, count = dense_ids(ids)
+            vocabulary = np.empty(count, dtype=np.uint64)
+            vocabulary[positions] = ids
+            ends = np.cumsum([len(columns[name]) for name in term_fields])
+            for name, part in zip(term_fields, np.split(positions.astype(np.int32), ends[:-1]), strict=True):
+                columns[name] = part
         return cls(
-            columns={name: np.concatenate([getattr(f, name) for f in features]) for name in fields},
+            columns=columns,
             sizes=np.array([[len(getattr(f, name)) for name in fields] for f in features], dtype=np.int64),
             signatures=np.stack([f.signature for f in features]),
             lengths=np.array([f.length for f in features], dtype=np.int64),
+            vocabulary=vocabulary,
         )
 
     def __len__(self) -> int:
@@ -236,16 +258,22 @@ class FeatureBatch:
         """How many entries of ``field``'s column each text has."""
         return self.sizes[:, list(self.columns).index(field)]
 
+    def column(self, field: str) -> np.ndarray:
+        """``field`` of all the texts, one after the other (term ids for the term fields)."""
+        values = self.columns[field]
+        return self.vocabulary[values] if field in TERM_FIELDS else values
+
     def features(self) -> list[Features]:
         """One :class:`Features` per text (the fields not kept are empty)."""
         left_out = {name: _EMPTY[name] for name in FIELDS if name not in self.columns}
+        columns = {name: self.column(name) for name in self.columns}
         ends = np.cumsum(self.sizes, axis=0).tolist()
-        starts = [[0] * len(self.columns), *ends[:-1]]
+        starts = [[0] * len(columns), *ends[:-1]]
         return [
             Features(
                 **{
                     name: column[lo:hi]
-                    for (name, column), lo, hi in zip(self.columns.items(), start, end, strict=True)
+                    for (name, column), lo, hi in zip(columns.items(), start, end, strict=True)
                 },
                 **left_out,
                 length=int(length),

@@ -224,6 +224,13 @@ class TermIndex:
     def __len__(self) -> int:
         return len(self._keys)
 
+    def ranks(self) -> np.ndarray:
+        """Each number's rank among the terms held, by ascending id (int32): renumbering by it
+        makes the numbers independent of the batches the terms came in."""
+        rank = np.empty(len(self._keys), dtype=np.int32)
+        rank[self._numbers] = np.arange(len(self._keys), dtype=np.int32)
+        return rank
+
     def number(self, terms: np.ndarray) -> np.ndarray:
         """The numbers of ``terms`` (int32), numbering the new ones."""
         terms = np.asarray(terms, dtype=np.uint64)

@@ -250,6 +250,7 @@ class Detector:
                 c["sentence_counts"],
                 c["sentence_sizes"],
                 batch.sizes_of("sentence_sizes"),
+                vocabulary=batch.vocabulary,
             )
         start = len(self.ids)
         self._index.update(zip(article_ids, range(start, start + len(article_ids)), strict=True))

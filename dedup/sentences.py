@@ -93,19 +93,24 @@ class SentenceBuilder:
     Terms are named by their 64-bit hash (:mod:`dedup.hashing`), so counts made
     in other processes can be added with :meth:`add_counts`; they are stored
     numbered by a :class:`~dedup.hashing.TermIndex` (4 bytes a term), in batches
-    of ``batch`` entries.
+    of about ``batch`` entries. When the counts are first read, the numbers are
+    made the terms' ranks by id, so the matrix (and each float sum over its
+    rows) does not depend on how the articles were batched.
     """
 
     def __init__(self, *, batch: int = 2_000_000, store: Store | None = None) -> None:
         self._store = store = store or Store()
         self._index = TermIndex()
         self._batch = batch
-        self._pending = array("Q")  # terms not yet numbered
+        # terms not yet numbered: (vocabulary, positions in it) of each add_many
+        self._pending: list[tuple[np.ndarray, np.ndarray]] = []
+        self._pending_entries = 0
         self._terms = store.column("sentence-terms", np.int32)  # every sentence's distinct terms
         self._counts = store.column("sentence-counts", np.float32)  # (numbered), one after the other
         self._indptr = array("q", [0])  # sentence k's terms are _terms[_indptr[k]:_indptr[k + 1]]
         self._ptr = array("q", [0])  # article i's sentences are _ptr[i] .. _ptr[i + 1] - 1
         self._df: np.ndarray | None = None  # articles holding each term, counted at the end
+        self._ranked = False  # the stored numbers are the terms' ranks: the counts have been read
         self._done = False  # matrix() made: the counts are now weights
 
     def add(self, sentences: Sequence[Sequence[str]]) -> None:
@@ -124,30 +129,61 @@ class SentenceBuilder:
         self.add_many(terms, counts, sizes, np.array([len(sizes)]))
 
     def add_many(
-        self, terms: np.ndarray, counts: np.ndarray, sizes: np.ndarray, sentences: np.ndarray
+        self,
+        terms: np.ndarray,
+        counts: np.ndarray,
+        sizes: np.ndarray,
+        sentences: np.ndarray,
+        *,
+        vocabulary: np.ndarray | None = None,
     ) -> None:
         """Add consecutive articles at once: :meth:`add_counts` of each, concatenated, with
-        ``sentences[i]`` sentences (entries of ``sizes``) for article ``i``."""
-        if self._done:
-            raise RuntimeError("SentenceBuilder.matrix() was already called: it takes no more articles")
-        self._pending.frombytes(np.ascontiguousarray(terms, dtype=np.uint64).tobytes())
+        ``sentences[i]`` sentences (entries of ``sizes``) for article ``i``. With
+        ``vocabulary``, ``terms`` are positions in it (a :class:`~dedup.features.FeatureBatch`'s
+        term columns), and each distinct term is numbered once."""
+        if self._ranked:
+            raise RuntimeError("SentenceBuilder's counts were read: it takes no more articles")
+        if vocabulary is None:
+            vocabulary = np.asarray(terms, dtype=np.uint64)
+            terms = np.arange(len(vocabulary), dtype=np.int64)
+        self._pending.append((vocabulary, terms))
+        self._pending_entries += len(terms)
         self._counts.extend(counts)
         ends = self._indptr[-1] + np.cumsum(np.asarray(sizes, dtype=np.int64))
         self._indptr.frombytes(ends.tobytes())
         starts = self._ptr[-1] + np.cumsum(np.asarray(sentences, dtype=np.int64))
         self._ptr.frombytes(starts.tobytes())
-        if len(self._pending) >= self._batch:
+        if self._pending_entries >= self._batch:
             self._number()
 
     def _number(self) -> None:
-        self._terms.extend(self._index.number(np.frombuffer(self._pending, dtype=np.uint64)))
-        self._pending = array("Q")
+        if not self._pending:
+            return
+        numbers = self._index.number(np.concatenate([vocabulary for vocabulary, _ in self._pending]))
+        offset = 0
+        for vocabulary, positions in self._pending:
+            self._terms.extend(numbers[offset:][positions])
+            offset += len(vocabulary)
+        self._pending, self._pending_entries = [], 0
+
+    def _rank(self, *, block: int = 1 << 24) -> None:
+        """Renumber the stored terms by rank of their ids (once, when the counts are first read),
+        ``block`` entries at a time."""
+        if self._ranked:
+            return
+        self._number()
+        self._ranked = True
+        rank = self._index.ranks()
+        terms = self._terms.view()
+        for lo in range(0, len(terms), block):
+            terms[lo : lo + block] = rank[terms[lo : lo + block]]
+            self._store.release()
 
     def __len__(self) -> int:
         return len(self._ptr) - 1
 
     def _count_matrix(self) -> sp.csr_matrix:
-        self._number()
+        self._rank()
         return sp.csr_matrix(
             (self._counts.view(), self._terms.view(), np.frombuffer(self._indptr, dtype=np.int64)),
             shape=(len(self._indptr) - 1, max(len(self._index), 1)),
