@@ -18,6 +18,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 import numpy as np
@@ -394,10 +395,16 @@ def featurize_batches(
                 break
             yield here(chunk)
         starter.join()
-        if failed:
-            raise failed[0]
-        for f in ready:
-            f.result()  # a worker that could not start raises here
+        try:
+            if failed:
+                raise failed[0]
+            for f in ready:
+                f.result()  # a worker that could not start raises here
+        except BrokenProcessPool as error:
+            raise RuntimeError(
+                "dedup's worker processes could not start: a script that asks for workers must "
+                "call dedup under `if __name__ == '__main__':` (they import it again), or pass workers=1"
+            ) from error
         pending: deque[Future[FeatureBatch]] = deque()
         for chunk in _chunks(stream, chunksize):
             pending.append(pool.submit(_featurize_chunk, chunk, fields))

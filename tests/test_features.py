@@ -212,3 +212,18 @@ def test_while_the_workers_start_this_process_goes_on():
     for a, b in zip(alone, started, strict=True):
         assert np.array_equal(a.sentence_terms, b.sentence_terms) and np.array_equal(a.signature, b.signature)
         assert len(a.shingles) == len(b.shingles) == 0
+
+
+def test_a_script_without_a_main_guard_gets_a_clear_error(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "no_guard.py"
+    script.write_text(
+        "from dedup.features import featurize_many\n"
+        "list(featurize_many(['Xi met Putin.'] * 20, workers=2, in_process=0))\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "RuntimeError: dedup's worker processes could not start" in done.stderr
+    assert "if __name__ == '__main__':" in done.stderr
