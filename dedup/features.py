@@ -14,6 +14,7 @@ import dataclasses
 import itertools
 import multiprocessing
 import os
+import sys
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
@@ -340,10 +341,10 @@ def featurize_batches(
 
     The results do not depend on ``workers``. The first ``in_process`` texts
     are featurised here, so a small input does not pay for starting worker
-    processes; if there are more, the workers start (in a thread of this
-    process: launching them waits for the fork server to import numpy), and
-    this process goes on featurising until they are ready (a fraction of a
-    second), then hands them the rest ``chunksize`` at a time, with at most
+    processes; if there are more, the workers start (see :func:`_worker_context`;
+    a fork server is launched from a thread of this process, as that waits for
+    the server's imports), and this process goes on featurising until they are
+    ready (a fraction of a second at most), then hands them the rest ``chunksize`` at a time, with at most
     four chunks per worker in flight, so memory stays bounded however long the
     stream. Only the array ``fields`` asked for are kept: what a worker need
     not send, this process need not take in. ``while_starting=False`` waits
@@ -371,9 +372,7 @@ def featurize_batches(
     if first is None:
         return
     stream = itertools.chain([first], stream)
-    context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
-    if os.name == "posix":  # the server imports dedup once; each worker is a fork of it, ready
-        context.set_forkserver_preload(["dedup.features"])
+    context = _worker_context()
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_start_worker, initargs=(featurizer.params,)
     ) as pool:
@@ -386,15 +385,21 @@ def featurize_batches(
             except BaseException as error:  # raised in this thread below
                 failed.append(error)
 
+        # Forking is immediate (and must happen while this process has no other thread); a
+        # fork server is launched from a thread, as that waits for the server's imports.
         starter = threading.Thread(target=start, name="dedup-start-workers", daemon=True)
-        starter.start()
+        if context.get_start_method() == "fork":
+            start()
+        else:
+            starter.start()
         # While the workers start, this process goes on with the stream.
         while while_starting and (starter.is_alive() or not all(f.done() for f in ready)):
             chunk = list(itertools.islice(stream, _WARM_CHUNK))
             if not chunk:
                 break
             yield here(chunk)
-        starter.join()
+        if starter.is_alive():
+            starter.join()
         try:
             if failed:
                 raise failed[0]
@@ -416,6 +421,20 @@ def featurize_batches(
 
 _WARM_CHUNK = 64  # texts featurised here between two looks at whether the workers are ready
 _IN_FLIGHT = 4  # chunks per worker sent ahead (fewer left a worker idle behind a slow chunk)
+
+
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """How worker processes start: forked from this process on Linux when it runs no other
+    thread (immediate, and the workers have dedup imported already); otherwise from a fork
+    server that imports dedup once (forking a process whose other threads may hold locks is
+    unsafe), or spawned where there is no fork. The results are the same either way."""
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if os.name == "posix":
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["dedup.features"])
+        return context
+    return multiprocessing.get_context("spawn")
 
 
 def _ready() -> bool:

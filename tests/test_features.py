@@ -202,6 +202,32 @@ def test_workers_send_only_the_fields_asked_for():
         list(featurize_many(texts, fields=("words",)))
 
 
+def test_workers_fork_from_a_single_threaded_process_and_use_a_fork_server_otherwise():
+    import os
+    import sys
+    import threading
+
+    from dedup.features import _worker_context
+
+    if os.name != "posix":
+        pytest.skip("workers are spawned where there is no fork")
+    expected = "fork" if sys.platform == "linux" and threading.active_count() == 1 else "forkserver"
+    assert _worker_context().get_start_method() == expected
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert _worker_context().get_start_method() == "forkserver"
+        # the same features either way
+        texts = TEXTS * 40
+        assert [f.signature.tolist() for f in featurize_many(texts, workers=2, in_process=0)] == [
+            f.signature.tolist() for f in featurize_many(texts)
+        ]
+    finally:
+        stop.set()
+        other.join()
+
+
 def test_while_the_workers_start_this_process_goes_on():
     # Whatever share the main process takes while the pool starts, the features are the same,
     # and fields left out are empty in both.
@@ -219,8 +245,12 @@ def test_a_script_without_a_main_guard_gets_a_clear_error(tmp_path):
     import sys
 
     script = tmp_path / "no_guard.py"
+    # (a process running another thread starts its workers from a fork server, which imports
+    # the script again; a single-threaded one on Linux forks them and needs no guard)
     script.write_text(
+        "import threading, time\n"
         "from dedup.features import featurize_many\n"
+        "threading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n"
         "list(featurize_many(['Xi met Putin.'] * 20, workers=2, in_process=0))\n"
     )
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
