@@ -1,0 +1,202 @@
+"""The persistent index: verdicts like a batch run's, parameters kept, safe under concurrency
+and crashes."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from dedup import find_duplicates
+from dedup.index import FORMAT_VERSION, Index, IndexFileError, Match
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+@pytest.fixture
+def seeds() -> dict[str, str]:
+    return {p.name[:3]: p.read_text() for p in sorted(SEEDS.glob("*.txt"))}
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "news.db"
+
+
+def test_the_seed_translations_match_and_the_same_event_articles_do_not(path, seeds):
+    with Index.open(path) as idx:
+        found = {key: idx.add(key, text) for key, text in seeds.items()}
+        assert len(idx) == 5 and "004" in idx and "005" not in idx
+    assert [m.id for m in found["004"]] == ["000"]
+    assert all(found[k] == [] for k in ("000", "001", "002", "003"))
+    (m,) = found["004"]
+    assert isinstance(m, Match) and 0.34 <= m.score <= 1 and 0 < m.jaccard < 1
+
+
+def test_a_query_stores_nothing_and_a_held_text_matches_itself(path, seeds):
+    with Index.open(path) as idx:
+        idx.add("000", seeds["000"])
+        assert idx.query(seeds["004"])[0].id == "000"
+        assert len(idx) == 1
+        same = idx.query(seeds["000"])[0]
+        assert same.id == "000" and same.score == pytest.approx(1.0) and same.jaccard == 1.0
+        assert idx.query("") == [] and idx.query("Nothing like the others at all.") == []
+
+
+def test_the_index_persists_across_openings(path, seeds):
+    with Index.open(path) as idx:
+        idx.add_many([("000", seeds["000"]), ("001", seeds["001"])])
+    with Index.open(path) as idx:
+        assert len(idx) == 2 and "001" in idx
+        assert [m.id for m in idx.add("004", seeds["004"])] == ["000"]
+
+
+def test_a_held_id_is_refused_and_a_failed_batch_stores_nothing(path, seeds):
+    with Index.open(path) as idx:
+        idx.add("000", seeds["000"])
+        with pytest.raises(ValueError, match="already in the index"):
+            idx.add("000", seeds["004"])
+        with pytest.raises(ValueError, match="'001' is already"):
+            idx.add_many([("002", seeds["002"]), ("001", seeds["001"]), ("001", seeds["003"])])
+        assert len(idx) == 1 and "002" not in idx
+
+
+def test_removing_an_article_forgets_it_and_its_counts(path, seeds):
+    with Index.open(path) as idx:
+        idx.add("000", seeds["000"])
+        idx.add("001", seeds["001"])
+        idx.remove("000")
+        assert "000" not in idx and len(idx) == 1
+        assert "000" not in [m.id for m in idx.query(seeds["004"])]
+        with pytest.raises(KeyError):
+            idx.remove("000")
+        idx.check()
+        idx.add("000", seeds["000"])  # and it can come back
+        assert idx.query(seeds["004"])[0].id == "000"
+    with sqlite3.connect(path) as db:  # no document frequency left at zero
+        assert db.execute("SELECT count(*) FROM df WHERE n <= 0").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("given", "ok"),
+    [
+        ({"threshold": 0.5}, True),  # verification settings may change from one opening to the next
+        ({"max_bucket": 50}, True),
+        ({"num_perm": 128}, True),  # the value it was made with
+        ({"num_perm": 64}, False),
+        ({"shingle_size": 2}, False),
+        ({"sentence_weight": 0.0}, False),
+        ({"lsh_threshold": 0.5}, False),
+    ],
+)
+def test_an_index_keeps_the_parameters_it_was_made_with(path, given, ok):
+    Index.open(path).close()
+    if ok:
+        with Index.open(path, **given) as idx:
+            for name, value in given.items():
+                assert getattr(idx.params, name) == value
+    else:
+        (name,) = given
+        with pytest.raises(IndexFileError, match=rf"{path}: the index was made with {name}="):
+            Index.open(path, **given)
+
+
+def test_the_file_records_its_parameters_and_format(path):
+    Index.open(path, threshold=0.4).close()
+    with sqlite3.connect(path) as db:
+        meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+    assert meta["format_version"] == str(FORMAT_VERSION)
+    assert json.loads(meta["params"])["num_perm"] == 128
+    assert meta["hash_scheme"].startswith("datasketch-affine32/")
+
+
+def test_a_newer_foreign_or_corrupt_file_is_a_clear_error(tmp_path, path):
+    Index.open(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = ? WHERE key = 'format_version'", (str(FORMAT_VERSION + 1),))
+    with pytest.raises(IndexFileError, match=rf"{path}: index format {FORMAT_VERSION + 1} is newer"):
+        Index.open(path)
+
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database at all " * 100)
+    with pytest.raises(IndexFileError, match=rf"{text}: not a dedup index"):
+        Index.open(text)
+
+    other = tmp_path / "other.sqlite"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE t (x)")
+    with pytest.raises(IndexFileError, match=rf"{other}: an SQLite file, but not a dedup index"):
+        Index.open(other)
+
+    with pytest.raises(IndexFileError, match="is a folder"):
+        Index.open(tmp_path)
+
+
+def test_adding_the_dev_set_one_by_one_finds_the_pairs_a_batch_run_finds(tmp_path):
+    # The figure reached in issue 5 (2,780 English dev articles): 15,865 pairs in common, 3 found
+    # only by the batch run and 17 only by the index (its IDF counts the articles held so far).
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from _data import WMT_DEV, load_wmt
+
+    if not (WMT_DEV / "articles.jsonl.gz").exists():
+        pytest.skip(f"dev data not found at {WMT_DEV}")
+    articles = load_wmt("en")
+    batch = {(p.a, p.b) for p in find_duplicates(articles).pairs}
+    found = set()
+    with Index.open(tmp_path / "dev.db") as idx:
+        for a in articles:
+            found.update(tuple(sorted((a["id"], m.id))) for m in idx.add(a["id"], a["text"]))
+    assert len(batch & found) >= 15_865
+    assert len(batch - found) <= 3 and len(found - batch) <= 17
+
+
+def _add_range(path: str, texts: list[tuple[str, str]]) -> None:
+    with Index.open(path) as idx:
+        for article_id, text in texts:
+            idx.add(article_id, text)
+
+
+def test_four_processes_adding_at_once_lose_nothing(path, seeds):
+    texts = list(seeds.values())
+    jobs = [[(f"w{w}-{k}", texts[(w + k) % 5] + f" Copy {k}.") for k in range(15)] for w in range(4)]
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_add_range, args=(str(path), job)) for job in jobs]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(120)
+        assert w.exitcode == 0
+    with Index.open(path) as idx:
+        idx.check()
+        assert len(idx) == 60 and all(article_id in idx for job in jobs for article_id, _ in job)
+
+
+def test_an_index_killed_mid_stream_keeps_every_acknowledged_article(path, seeds):
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from dedup.index import Index
+        texts = {list(seeds.values())!r}
+        with Index.open({str(path)!r}) as idx:
+            for k in range(100_000):
+                idx.add(f"a{{k}}", texts[k % 5] + f" Edition {{k}}.")
+                print(f"a{{k}}", flush=True)  # acknowledged: the add has returned
+        """
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    acknowledged = [child.stdout.readline().strip() for _ in range(40)]
+    child.send_signal(signal.SIGKILL)
+    acknowledged += [line.strip() for line in child.stdout]  # any printed before it died
+    child.wait()
+    with Index.open(path) as idx:
+        idx.check()
+        assert all(article_id in idx for article_id in acknowledged if article_id)
+        assert len(idx) >= len(acknowledged)
