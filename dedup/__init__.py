@@ -2,11 +2,13 @@
 
 Library first: :func:`find_duplicates` for a batch of articles,
 :class:`Detector` to stream articles through, :class:`Params` for settings;
+:class:`Index` to check new articles against those seen before, kept on disk;
 :func:`align` to show which paragraphs of two variants match.
 """
 
 from dedup.align import Alignment, Link, align
 from dedup.article import Article, InputError
+from dedup.index import Index, IndexFileError, Match
 from dedup.params import Params
 from dedup.pipeline import Cluster, Detector, Pair, Result, find_duplicates
 
@@ -15,8 +17,11 @@ __all__ = [
     "Article",
     "Cluster",
     "Detector",
+    "Index",
+    "IndexFileError",
     "InputError",
     "Link",
+    "Match",
     "Pair",
     "Params",
     "Result",

@@ -588,3 +588,168 @@ def report_command(
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+def _given_params(ctx: click.Context, options: dict[str, Any]) -> dict[str, Any]:
+    """The detection options given on the command line (not their defaults): an existing index
+    keeps its own, and only a value that contradicts them is an error."""
+    given = {}
+    for name in _PARAM_NAMES:
+        value = options.pop(name)
+        if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE:
+            given[name] = value
+    return given
+
+
+def _open_index(location: str, params: dict[str, Any]) -> Any:
+    from dedup.index import Index, IndexFileError
+
+    try:
+        return Index.open(location, **params)
+    except IndexFileError as err:
+        raise click.ClickException(str(err)) from None
+    except (ValueError, TypeError) as err:
+        raise click.UsageError(str(err)) from None
+
+
+@main.group("index")
+def index_group() -> None:
+    """A persistent index (one SQLite file) that new articles are checked against.
+
+    The index is made, with the detection options given, by the first `dedup index add`;
+    afterwards it keeps those options (verification ones, such as --threshold, may change).
+    """
+
+
+def _index_articles(
+    ctx: click.Context,
+    index_path: str,
+    inputs: tuple[str, ...],
+    out: Path | None,
+    store: bool,
+    input_format: str | None,
+    id_field: str,
+    text_field: str,
+    skip_bad: bool,
+    quiet: bool,
+    options: dict[str, Any],
+) -> None:
+    """Read INPUTS and add (or query) each article; write the matches to ``out`` (JSONL)."""
+    from dedup.read import Inputs
+    from dedup.write import write_jsonl
+
+    params = _given_params(ctx, options)
+    progress = terminal_progress if wants_progress(quiet) else no_progress
+    label = "add" if store else "query"
+    rows: list[dict[str, Any]] = []
+    counts = {"articles": 0, "matched": 0, "skipped": 0}
+
+    def on_bad(err: InputError) -> None:
+        counts["skipped"] += 1
+        if not quiet:
+            click.echo(f"warning: skipped {err}", err=True)
+
+    try:
+        with (
+            Inputs(inputs, id_field=id_field, text_field=text_field, input_format=input_format) as source,
+            _open_index(index_path, params) as idx,
+            progress(label, None) as bar,
+        ):
+            batch: list[Article] = []
+
+            def flush() -> None:
+                if store:
+                    try:
+                        found = idx.add_many([(a.id, a.text) for a in batch])
+                    except ValueError as err:  # an id held already
+                        where = next(a for a in batch if repr(a.id) in str(err))
+                        raise InputError(where.source, where.line, str(err)) from None
+                else:
+                    found = [idx.query(a.text) for a in batch]
+                for article, matches in zip(batch, found, strict=True):
+                    counts["articles"] += 1
+                    counts["matched"] += bool(matches)
+                    rows.append({"id": article.id, "matches": [dataclasses.asdict(m) for m in matches]})
+                bar.update(len(batch))
+                batch.clear()
+
+            for article in source.articles(on_bad if skip_bad else None):
+                batch.append(article)
+                if len(batch) == 100:
+                    flush()
+            flush()
+            held = len(idx)
+    except InputError as err:
+        done = "the articles before it were added" if store else "nothing written"
+        raise click.ClickException(f"{err} ({done})") from None
+    if out is not None:
+        write_jsonl(out, rows)
+    elif not store:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+    if not quiet:
+        verb = "added" if store else "checked"
+        skipped = f", {counts['skipped']:,} skipped" if counts["skipped"] else ""
+        click.echo(
+            f"{verb} {counts['articles']:,} articles ({counts['matched']:,} duplicate held ones{skipped}); "
+            f"{index_path} holds {held:,}",
+            err=True,
+        )
+
+
+_INDEX_OUT = click.option(
+    "-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Write each article's matches here, one JSON line per article ({id, matches: [...]}).",
+)  # fmt: skip
+
+
+@index_group.command("add")
+@click.argument("index_path", metavar="INDEX")
+@click.argument("inputs", nargs=-1, required=True)
+@_INDEX_OUT
+@input_options
+@param_options
+@click.pass_context
+def index_add(
+    ctx: click.Context, index_path: str, inputs: tuple[str, ...], out: Path | None, **options: Any
+) -> None:
+    """Add the articles of INPUTS to INDEX (made if missing), each checked against those before it.
+
+    INPUTS are read as by `dedup run`. Each batch of 100 articles is committed before the next is
+    read; an id already held stops the command (the articles before it stay added).
+    """
+    io = {k: options.pop(k) for k in ("input_format", "id_field", "text_field", "skip_bad", "quiet")}
+    _index_articles(ctx, index_path, inputs, out, True, **io, options=options)
+
+
+@index_group.command("query")
+@click.argument("index_path", metavar="INDEX")
+@click.argument("inputs", nargs=-1, required=True)
+@_INDEX_OUT
+@input_options
+@param_options
+@click.pass_context
+def index_query(
+    ctx: click.Context, index_path: str, inputs: tuple[str, ...], out: Path | None, **options: Any
+) -> None:
+    """Check the articles of INPUTS against INDEX without adding them; print (or --out) their
+    matches as JSON lines."""
+    from dedup.index import IndexFileError
+
+    if not Path(index_path).is_file():
+        raise click.ClickException(f"{index_path}: no such index (dedup index add makes one)")
+    io = {k: options.pop(k) for k in ("input_format", "id_field", "text_field", "skip_bad", "quiet")}
+    try:
+        _index_articles(ctx, index_path, inputs, out, False, **io, options=options)
+    except IndexFileError as err:
+        raise click.ClickException(str(err)) from None
+
+
+@index_group.command("stats")
+@click.argument("index_path", metavar="INDEX")
+def index_stats(index_path: str) -> None:
+    """Print what INDEX holds and the parameters it was made with (JSON)."""
+    if not Path(index_path).is_file():
+        raise click.ClickException(f"{index_path}: no such index")
+    with _open_index(index_path, {}) as idx:
+        click.echo(json.dumps(idx.stats(), indent=2))

@@ -205,6 +205,10 @@ class Index:
                 raise KeyError(article_id)
             w.delete(held[0], self._keys(held[0].signature))
 
+    def stats(self) -> dict[str, Any]:
+        """What the index holds, its size on disk and the parameters it was made with."""
+        return {"location": str(self._store.path), **self._store.stats(), "params": self.params.to_dict()}
+
     def check(self) -> None:
         """Check the file's integrity and the index's own counts; raise :class:`IndexFileError`
         if anything is wrong."""
@@ -516,6 +520,18 @@ class _SqliteStore:
 
     def has(self, article_id: str) -> bool:
         return _Reader(self.db).has(article_id)
+
+    def stats(self) -> dict[str, Any]:
+        meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+        files = [self.path, self.path.with_name(self.path.name + "-wal")]
+        size = sum(f.stat().st_size for f in files if f.exists())
+        return {
+            "articles": int(meta["articles"]),
+            "terms": self.db.execute("SELECT count(*) FROM df").fetchone()[0],
+            "bytes": size,
+            "format_version": int(meta["format_version"]),
+            "hash_scheme": meta["hash_scheme"],
+        }
 
     def check(self) -> None:
         problems = [r[0] for r in self.db.execute("PRAGMA integrity_check")]

@@ -1,0 +1,69 @@
+"""`dedup index add | query | stats`: the index from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dedup import cli
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def dedup(*args: str) -> object:
+    return CliRunner().invoke(cli.main, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> Path:
+    path = tmp_path / "news.db"
+    added = tmp_path / "added.jsonl"
+    result = dedup("index", "add", str(path), str(SEEDS), "--out", str(added), "-q")
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in added.read_text().splitlines()]
+    assert [r["id"][:3] for r in rows] == ["000", "001", "002", "003", "004"]
+    assert [m["id"][:3] for m in rows[4]["matches"]] == ["000"]
+    return path
+
+
+def test_add_then_query_prints_each_articles_matches(index, tmp_path):
+    result = dedup("index", "query", str(index), str(SEEDS / "004_89cc63446ebde389.txt"), "-q")
+    assert result.exit_code == 0
+    (row,) = [json.loads(line) for line in result.output.splitlines()]
+    assert [m["id"][:3] for m in row["matches"]] == ["004", "000"]
+    assert set(row["matches"][1]) == {"id", "jaccard", "cosine", "match", "score"}
+
+
+def test_stats_tells_what_the_index_holds(index):
+    result = dedup("index", "stats", str(index))
+    stats = json.loads(result.output)
+    assert stats["articles"] == 5 and stats["params"]["num_perm"] == 128 and stats["bytes"] > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["index", "add", "{index}", str(SEEDS)], "is already in the index"),
+        (["index", "add", "{index}", str(SEEDS), "--num-perm", "64"], "the index was made with num_perm=128"),
+        (["index", "query", "{missing}", str(SEEDS)], "no such index"),
+        (["index", "stats", "{junk}"], "not a dedup index"),
+    ],
+)
+def test_bad_indexes_get_one_clear_line(index, tmp_path, args, message):
+    junk = tmp_path / "junk.db"
+    junk.write_text("not a database")
+    paths = {"index": str(index), "missing": str(tmp_path / "none.db"), "junk": str(junk)}
+    result = dedup(*[a.format(**paths) for a in args])
+    assert result.exit_code == 1
+    (line,) = [x for x in result.output.splitlines() if x]
+    assert line.startswith("Error: ") and message in line
+
+
+def test_verification_options_may_change_between_runs(index):
+    loose = dedup("index", "query", str(index), str(SEEDS), "--threshold", "0.2", "-q")
+    strict = dedup("index", "query", str(index), str(SEEDS), "--threshold", "0.9", "-q")
+    count = [sum(len(json.loads(x)["matches"]) for x in r.output.splitlines()) for r in (loose, strict)]
+    assert count[0] > count[1] == 5  # with 0.9, each article matches only itself
