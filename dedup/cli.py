@@ -697,19 +697,23 @@ def _index_articles(
         )
 
 
-_INDEX_OUT = click.option(
-    "-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="Write each article's matches here, one JSON line per article ({id, matches: [...]}).",
-)  # fmt: skip
+def index_input_options(f):
+    """What `index add` and `index query` share: INDEX, INPUTS, --out, and the input and
+    detection options."""
+    out = click.option(
+        "-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+        help="Write each article's matches here, one JSON line per article ({id, matches: [...]}).",
+    )  # fmt: skip
+    index = click.argument("index_path", metavar="INDEX")
+    inputs = click.argument("inputs", nargs=-1, required=True)
+    return _with_options(f, [index, inputs, out, input_options, param_options, click.pass_context])
+
+
+_IO_OPTIONS = ("input_format", "id_field", "text_field", "skip_bad", "quiet")
 
 
 @index_group.command("add")
-@click.argument("index_path", metavar="INDEX")
-@click.argument("inputs", nargs=-1, required=True)
-@_INDEX_OUT
-@input_options
-@param_options
-@click.pass_context
+@index_input_options
 def index_add(
     ctx: click.Context, index_path: str, inputs: tuple[str, ...], out: Path | None, **options: Any
 ) -> None:
@@ -718,31 +722,21 @@ def index_add(
     INPUTS are read as by `dedup run`. Each batch of 100 articles is committed before the next is
     read; an id already held stops the command (the articles before it stay added).
     """
-    io = {k: options.pop(k) for k in ("input_format", "id_field", "text_field", "skip_bad", "quiet")}
+    io = {k: options.pop(k) for k in _IO_OPTIONS}
     _index_articles(ctx, index_path, inputs, out, True, **io, options=options)
 
 
 @index_group.command("query")
-@click.argument("index_path", metavar="INDEX")
-@click.argument("inputs", nargs=-1, required=True)
-@_INDEX_OUT
-@input_options
-@param_options
-@click.pass_context
+@index_input_options
 def index_query(
     ctx: click.Context, index_path: str, inputs: tuple[str, ...], out: Path | None, **options: Any
 ) -> None:
     """Check the articles of INPUTS against INDEX without adding them; print (or --out) their
     matches as JSON lines."""
-    from dedup.index import IndexFileError
-
     if not Path(index_path).is_file():
         raise click.ClickException(f"{index_path}: no such index (dedup index add makes one)")
-    io = {k: options.pop(k) for k in ("input_format", "id_field", "text_field", "skip_bad", "quiet")}
-    try:
-        _index_articles(ctx, index_path, inputs, out, False, **io, options=options)
-    except IndexFileError as err:
-        raise click.ClickException(str(err)) from None
+    io = {k: options.pop(k) for k in _IO_OPTIONS}
+    _index_articles(ctx, index_path, inputs, out, False, **io, options=options)
 
 
 @index_group.command("stats")

@@ -21,15 +21,18 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
-from dedup.hashing import counted, counted_inverse, dense_ids, grouped_counts, sorted_distinct, term_ids
+from dedup.hashing import counted, counted_inverse, grouped_counts, sorted_distinct, term_ids
+from dedup.hashing import vocabulary as term_vocabulary
 from dedup.normalize import SENTENCE_ENDS, shingles, tokenize, tokenize_sentences
 from dedup.params import Params
 from dedup.sign import Signer
 from dedup.stopwords import ENGLISH
 
+T = TypeVar("T")
 _EMPTY_U64 = np.zeros(0, dtype=np.uint64)
 _EMPTY_F32 = np.zeros(0, dtype=np.float32)
 _EMPTY_I32 = np.zeros(0, dtype=np.int32)
@@ -238,10 +241,7 @@ class FeatureBatch:
         columns = {name: np.concatenate([getattr(f, name) for f in features]) for name in fields}
         vocabulary = _EMPTY_U64
         if term_fields := [name for name in fields if name in TERM_FIELDS]:
-            ids = np.concatenate([columns[name] for name in term_fields])
-            positions, count = dense_ids(ids)
-            vocabulary = np.empty(count, dtype=np.uint64)
-            vocabulary[positions] = ids
+            vocabulary, positions = term_vocabulary(np.concatenate([columns[name] for name in term_fields]))
             ends = np.cumsum([len(columns[name]) for name in term_fields])
             for name, part in zip(term_fields, np.split(positions.astype(np.int32), ends[:-1]), strict=True):
                 columns[name] = part
@@ -441,8 +441,9 @@ def _ready() -> bool:
     return _worker is not None
 
 
-def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
-    chunk: list[str] = []
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``items`` in lists of ``size`` (the last one shorter)."""
+    chunk: list[T] = []
     for item in items:
         chunk.append(item)
         if len(chunk) == size:

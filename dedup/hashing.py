@@ -209,6 +209,15 @@ def dense_ids(keys: np.ndarray) -> tuple[np.ndarray, int]:
     return out, int(numbers[-1]) + 1
 
 
+def vocabulary(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of ``ids``, ascending, and each entry's position among them
+    (``vocabulary[positions] == ids``)."""
+    positions, count = dense_ids(ids)
+    distinct = np.empty(count, dtype=ids.dtype)
+    distinct[positions] = ids
+    return distinct, positions
+
+
 class TermIndex:
     """Numbers 64-bit term ids 0, 1, 2, ... so that stored counts take 4 bytes a term, not 8.
 

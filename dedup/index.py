@@ -25,7 +25,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -34,13 +34,14 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from dedup.candidates import _band_keys
-from dedup.features import Features, Featurizer
-from dedup.hashing import dense_ids
+from dedup.candidates import _EMPTY, _band_keys
+from dedup.features import Features, Featurizer, _chunks
+from dedup.hashing import sorted_distinct
+from dedup.hashing import vocabulary as term_vocabulary
 from dedup.params import Params
 from dedup.pipeline import floored_match
-from dedup.sentences import SentenceMatrix
-from dedup.sign import HASH_SCHEME
+from dedup.sentences import SentenceMatrix, sum_rows
+from dedup.sign import HASH_SCHEME, estimate_jaccard_pairs
 from dedup.verify import pair_cosines, smooth_idf, weigh_rows
 
 FORMAT_VERSION = 1
@@ -104,7 +105,7 @@ class _Held:
 
     def document_terms(self) -> np.ndarray:
         """The article's distinct terms (what its document frequencies count)."""
-        return np.unique(self.terms)
+        return sorted_distinct(self.terms)
 
 
 class Index:
@@ -226,7 +227,7 @@ class Index:
 
     def _keys(self, signature: np.ndarray) -> list[tuple[int, int]]:
         """The (band, key) of each band, none for an empty signature (no shingles)."""
-        if np.all(signature == np.iinfo(np.uint32).max):
+        if np.all(signature == _EMPTY):
             return []
         r = self._rows
         bands = signature[: self._bands * r].reshape(self._bands, r)
@@ -241,7 +242,9 @@ class Index:
         cos, match = _measure(new, held, reader, self.params)
         w = self.params.sentence_weight
         score = (1.0 - w) * cos + w * match
-        jac = np.array([(h.signature == new.signature).mean() for h in held])
+        jac = estimate_jaccard_pairs(
+            np.stack([new.signature, *(h.signature for h in held)]), _against_first(len(held))
+        )
         out = [
             Match(
                 h.id,
@@ -260,7 +263,7 @@ def _measure(new: _Held, held: list[_Held], reader: _Reader, p: Params) -> tuple
     """Cosine and sentence match of ``new`` with each of ``held``, with the IDF of the articles
     held plus ``new`` (as if it were added)."""
     articles = [new, *held]
-    vocabulary, columns = _vocabulary([a.terms for a in articles])
+    vocabulary, columns = term_vocabulary(np.concatenate([a.terms for a in articles]))
     df = reader.document_frequencies(vocabulary)
     df[np.searchsorted(vocabulary, new.document_terms())] += 1
     idf = smooth_idf(reader.count() + 1, df)
@@ -274,14 +277,10 @@ def _measure(new: _Held, held: list[_Held], reader: _Reader, p: Params) -> tuple
         shape=(sum(len(a.sizes) for a in articles), len(vocabulary)),
     )
     ptr = np.concatenate(([0], np.cumsum([len(a.sizes) for a in articles])))
-    owner = sp.csr_matrix(
-        (np.ones(sentence_counts.shape[0], dtype=np.float32), np.arange(sentence_counts.shape[0]), ptr),
-        shape=(len(articles), sentence_counts.shape[0]),
-    )
-    documents = sp.csr_matrix(owner @ sentence_counts, dtype=np.float32)
+    documents = sp.csr_matrix(sum_rows(sentence_counts, ptr), dtype=np.float32)
     documents.sort_indices()
     weigh_rows(documents, idf, sublinear_tf=p.sublinear_tf)
-    pairs = np.column_stack([np.zeros(len(held), dtype=np.int64), np.arange(1, len(articles))])
+    pairs = _against_first(len(held))
     cos = pair_cosines(documents, pairs)
     if p.sentence_weight == 0:
         return cos, np.zeros(len(held))
@@ -290,13 +289,9 @@ def _measure(new: _Held, held: list[_Held], reader: _Reader, p: Params) -> tuple
     return cos, floored_match(SentenceMatrix(sentence_counts, weights, ptr), pairs, cos)
 
 
-def _vocabulary(term_lists: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct terms of all the lists, ascending, and each entry's column in it."""
-    terms = np.concatenate(term_lists) if term_lists else np.zeros(0, dtype=np.uint64)
-    columns, count = dense_ids(terms)
-    vocabulary = np.empty(count, dtype=np.uint64)
-    vocabulary[columns] = terms
-    return vocabulary, columns
+def _against_first(n: int) -> np.ndarray:
+    """The pairs (0, 1), (0, 2), ..., (0, n): the new article (row 0) with each held one."""
+    return np.column_stack([np.zeros(n, dtype=np.int64), np.arange(1, n + 1)])
 
 
 def _reconcile(location: str | os.PathLike[str], stored: dict[str, Any], given: dict[str, Any]) -> Params:
@@ -313,17 +308,6 @@ def _reconcile(location: str | os.PathLike[str], stored: dict[str, Any], given: 
         merged[name] = value
     merged["tfidf_ngrams"] = tuple(merged["tfidf_ngrams"])
     return Params.from_kwargs(**merged)
-
-
-def _chunks(items: Iterable[tuple[str, str]], size: int) -> Iterator[list[tuple[str, str]]]:
-    chunk: list[tuple[str, str]] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 # -- SQLite -----------------------------------------------------------------------------------

@@ -198,13 +198,7 @@ class SentenceBuilder:
         df = np.zeros(counts.shape[1], dtype=np.int64)
         for lo in range(0, len(self), block):
             hi = min(lo + block, len(self))
-            rows = counts[ptr[lo] : ptr[hi]]
-            n_rows = rows.shape[0]
-            owner = sp.csr_matrix(
-                (np.ones(n_rows, dtype=np.float32), np.arange(n_rows), ptr[lo : hi + 1] - ptr[lo]),
-                shape=(hi - lo, n_rows),
-            )
-            docs = sp.csr_matrix(owner @ rows)
+            docs = sum_rows(counts[ptr[lo] : ptr[hi]], ptr[lo : hi + 1] - ptr[lo])
             df += np.bincount(docs.indices, minlength=len(df))  # each row holds a term once
             yield docs
             self._store.release()
@@ -247,6 +241,16 @@ class SentenceBuilder:
             counts, smooth_idf(len(self), df), sublinear_tf=True, release=self._store.release
         )
         return SentenceMatrix(counts, weights, np.frombuffer(self._ptr, dtype=np.int64))
+
+
+def sum_rows(rows: sp.csr_matrix, ptr: np.ndarray) -> sp.csr_matrix:
+    """Each group's rows summed into one: group ``k`` is ``rows[ptr[k]:ptr[k + 1]]`` (an
+    article's document counts are its sentences' counts summed)."""
+    n_rows = rows.shape[0]
+    owner = sp.csr_matrix(
+        (np.ones(n_rows, dtype=np.float32), np.arange(n_rows), ptr), shape=(len(ptr) - 1, n_rows)
+    )
+    return sp.csr_matrix(owner @ rows)
 
 
 def _rows_of(m: SentenceMatrix, docs: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
