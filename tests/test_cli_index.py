@@ -18,10 +18,11 @@ def dedup(*args: str) -> object:
 
 
 @pytest.fixture
-def index(tmp_path: Path) -> Path:
-    path = tmp_path / "news.db"
+def index(location: str, tmp_path: Path) -> str:
+    """An index holding the seeds: an SQLite file, or keys on a Redis server."""
+    path = location
     added = tmp_path / "added.jsonl"
-    result = dedup("index", "add", str(path), str(SEEDS), "--out", str(added), "-q")
+    result = dedup("index", "add", path, str(SEEDS), "--out", str(added), "-q")
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in added.read_text().splitlines()]
     assert [r["id"][:3] for r in rows] == ["000", "001", "002", "003", "004"]
@@ -67,3 +68,11 @@ def test_verification_options_may_change_between_runs(index):
     strict = dedup("index", "query", str(index), str(SEEDS), "--threshold", "0.9", "-q")
     count = [sum(len(json.loads(x)["matches"]) for x in r.output.splitlines()) for r in (loose, strict)]
     assert count[0] > count[1] == 5  # with 0.9, each article matches only itself
+
+
+def test_a_redis_prefix_holding_no_index_is_not_made_by_a_query(redis_server):
+    url = redis_server.url("nothing-here:")
+    for args in (["index", "stats", url], ["index", "query", url, str(SEEDS)]):
+        result = dedup(*args)
+        assert result.exit_code == 1 and f"{url}: no such index" in result.output
+    assert "no such index" in dedup("index", "stats", url).output  # still none

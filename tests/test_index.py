@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import re
 import signal
 import sqlite3
 import subprocess
@@ -30,8 +31,8 @@ def path(tmp_path: Path) -> Path:
     return tmp_path / "news.db"
 
 
-def test_the_seed_translations_match_and_the_same_event_articles_do_not(path, seeds):
-    with Index.open(path) as idx:
+def test_the_seed_translations_match_and_the_same_event_articles_do_not(location, seeds):
+    with Index.open(location) as idx:
         found = {key: idx.add(key, text) for key, text in seeds.items()}
         assert len(idx) == 5 and "004" in idx and "005" not in idx
     assert [m.id for m in found["004"]] == ["000"]
@@ -40,8 +41,8 @@ def test_the_seed_translations_match_and_the_same_event_articles_do_not(path, se
     assert isinstance(m, Match) and 0.34 <= m.score <= 1 and 0 < m.jaccard < 1
 
 
-def test_a_query_stores_nothing_and_a_held_text_matches_itself(path, seeds):
-    with Index.open(path) as idx:
+def test_a_query_stores_nothing_and_a_held_text_matches_itself(location, seeds):
+    with Index.open(location) as idx:
         idx.add("000", seeds["000"])
         assert idx.query(seeds["004"])[0].id == "000"
         assert len(idx) == 1
@@ -50,16 +51,16 @@ def test_a_query_stores_nothing_and_a_held_text_matches_itself(path, seeds):
         assert idx.query("") == [] and idx.query("Nothing like the others at all.") == []
 
 
-def test_the_index_persists_across_openings(path, seeds):
-    with Index.open(path) as idx:
+def test_the_index_persists_across_openings(location, seeds):
+    with Index.open(location) as idx:
         idx.add_many([("000", seeds["000"]), ("001", seeds["001"])])
-    with Index.open(path) as idx:
+    with Index.open(location) as idx:
         assert len(idx) == 2 and "001" in idx
         assert [m.id for m in idx.add("004", seeds["004"])] == ["000"]
 
 
-def test_a_held_id_is_refused_and_a_failed_batch_stores_nothing(path, seeds):
-    with Index.open(path) as idx:
+def test_a_held_id_is_refused_and_a_failed_batch_stores_nothing(location, seeds):
+    with Index.open(location) as idx:
         idx.add("000", seeds["000"])
         with pytest.raises(ValueError, match="already in the index"):
             idx.add("000", seeds["004"])
@@ -68,8 +69,8 @@ def test_a_held_id_is_refused_and_a_failed_batch_stores_nothing(path, seeds):
         assert len(idx) == 1 and "002" not in idx
 
 
-def test_removing_an_article_forgets_it_and_its_counts(path, seeds):
-    with Index.open(path) as idx:
+def test_removing_an_article_forgets_it_and_its_counts(location, seeds):
+    with Index.open(location) as idx:
         idx.add("000", seeds["000"])
         idx.add("001", seeds["001"])
         idx.remove("000")
@@ -80,8 +81,8 @@ def test_removing_an_article_forgets_it_and_its_counts(path, seeds):
         idx.check()
         idx.add("000", seeds["000"])  # and it can come back
         assert idx.query(seeds["004"])[0].id == "000"
-    with sqlite3.connect(path) as db:  # no document frequency left at zero
-        assert db.execute("SELECT count(*) FROM df WHERE n <= 0").fetchone()[0] == 0
+        idx.remove("001")
+        idx.check()  # no document frequency left at zero, no bucket entry naming no article
 
 
 @pytest.mark.parametrize(
@@ -96,16 +97,16 @@ def test_removing_an_article_forgets_it_and_its_counts(path, seeds):
         ({"lsh_threshold": 0.5}, False),
     ],
 )
-def test_an_index_keeps_the_parameters_it_was_made_with(path, given, ok):
-    Index.open(path).close()
+def test_an_index_keeps_the_parameters_it_was_made_with(location, given, ok):
+    Index.open(location).close()
     if ok:
-        with Index.open(path, **given) as idx:
+        with Index.open(location, **given) as idx:
             for name, value in given.items():
                 assert getattr(idx.params, name) == value
     else:
         (name,) = given
-        with pytest.raises(IndexFileError, match=rf"{path}: the index was made with {name}="):
-            Index.open(path, **given)
+        with pytest.raises(IndexFileError, match=rf"{re.escape(location)}: the index was made with {name}="):
+            Index.open(location, **given)
 
 
 def test_the_file_records_its_parameters_and_format(path):
@@ -163,28 +164,28 @@ def _add_range(path: str, texts: list[tuple[str, str]]) -> None:
             idx.add(article_id, text)
 
 
-def test_four_processes_adding_at_once_lose_nothing(path, seeds):
+def test_four_processes_adding_at_once_lose_nothing(location, seeds):
     texts = list(seeds.values())
     jobs = [[(f"w{w}-{k}", texts[(w + k) % 5] + f" Copy {k}.") for k in range(15)] for w in range(4)]
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_add_range, args=(str(path), job)) for job in jobs]
+    workers = [context.Process(target=_add_range, args=(str(location), job)) for job in jobs]
     for w in workers:
         w.start()
     for w in workers:
         w.join(120)
         assert w.exitcode == 0
-    with Index.open(path) as idx:
+    with Index.open(location) as idx:
         idx.check()
         assert len(idx) == 60 and all(article_id in idx for job in jobs for article_id, _ in job)
 
 
-def test_an_index_killed_mid_stream_keeps_every_acknowledged_article(path, seeds):
+def test_an_index_killed_mid_stream_keeps_every_acknowledged_article(location, seeds):
     script = textwrap.dedent(
         f"""
         import sys
         from dedup.index import Index
         texts = {list(seeds.values())!r}
-        with Index.open({str(path)!r}) as idx:
+        with Index.open({str(location)!r}) as idx:
             for k in range(100_000):
                 idx.add(f"a{{k}}", texts[k % 5] + f" Edition {{k}}.")
                 print(f"a{{k}}", flush=True)  # acknowledged: the add has returned
@@ -196,7 +197,7 @@ def test_an_index_killed_mid_stream_keeps_every_acknowledged_article(path, seeds
     child.send_signal(signal.SIGKILL)
     acknowledged += [line.strip() for line in child.stdout]  # any printed before it died
     child.wait()
-    with Index.open(path) as idx:
+    with Index.open(location) as idx:
         idx.check()
         assert all(article_id in idx for article_id in acknowledged if article_id)
         assert len(idx) >= len(acknowledged)

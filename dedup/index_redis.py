@@ -1,0 +1,357 @@
+"""An index store on a Redis server, shared by many processes on many machines.
+
+``pip install 'dedup[redis]'``; open with ``Index.open("redis://host:6379/0")``. All keys
+start with a prefix (``dedup:`` unless the URL says ``?prefix=...``):
+
+- ``meta`` (hash): ``application``, ``format_version``, ``hash_scheme``, ``params``;
+- ``articles`` (the count), ``version`` (bumped by every write), ``seq`` (the last sequence number);
+- ``ids`` (hash): article id -> sequence number; ``art`` (hash): sequence number -> the packed
+  :class:`~dedup.index_store.Held` record;
+- ``df`` (hash): term (8 bytes) -> number of articles holding it;
+- ``b:{band}:{shard}`` (hashes): band key (8 bytes) -> the sequence numbers in that bucket
+  (int64, ascending). The keys of a band are spread over 4,096 small hashes, which Redis
+  stores compactly (listpack) while each holds at most ``hash-max-listpack-entries`` (128)
+  buckets, that is up to about 500k articles.
+
+Writes are optimistic transactions: a writer WATCHes ``version``, reads what it needs (its own
+pending writes overlay what it reads), then applies everything in one MULTI/EXEC that also bumps
+``version``. If another writer committed meanwhile, EXEC fails and the add is computed again, so
+adds are serialisable and never half-applied. A read takes ``version`` before and after and
+tries again if it moved, so it sees one consistent state.
+
+An add is acknowledged once Redis has applied it. It survives a crash of the client process;
+it survives a crash of the Redis server only if the server persists every write
+(``appendonly yes`` with ``appendfsync always``; with ``everysec``, up to a second may be lost).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import numpy as np
+
+from dedup.index_store import Held, IndexFileError, meta_record, params_from_meta
+
+T = TypeVar("T")
+
+SHARDS = 4096
+"""Hashes each band's keys are spread over."""
+
+_APPLICATION = "dedup index"
+
+
+def _split_url(url: str) -> tuple[str, str, str]:
+    """(the URL for redis-py without ``prefix=``, the key prefix, the URL shown in messages,
+    without a password)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    prefix = next((v for k, v in query if k == "prefix"), "dedup:")
+    rest = urlencode([(k, v) for k, v in query if k != "prefix"])
+    plain = urlunsplit(parts._replace(query=rest))
+    shown = url
+    if parts.password:
+        shown = url.replace(f":{parts.password}@", ":***@", 1)
+    return plain, prefix, shown
+
+
+def _as_fields(values: np.ndarray) -> list[bytes]:
+    """Each uint64/int64 value as 8 little-endian bytes (a hash field)."""
+    raw = values.astype("<u8").tobytes()
+    return [raw[i : i + 8] for i in range(0, len(raw), 8)]
+
+
+class _Keys:
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.meta, self.count, self.version, self.seq = (
+            prefix + k for k in ("meta", "articles", "version", "seq")
+        )
+        self.ids, self.art, self.df = prefix + "ids", prefix + "art", prefix + "df"
+
+    def bucket(self, band: int, key: int) -> tuple[str, bytes]:
+        """The hash and field of a band key."""
+        return f"{self.prefix}b:{band}:{key % SHARDS}", int(key).to_bytes(8, "little", signed=True)
+
+
+class _RedisReader:
+    """Reads of the index; :meth:`RedisStore.read` makes them one consistent snapshot."""
+
+    def __init__(self, client: Any, keys: _Keys) -> None:
+        self.client, self.keys = client, keys
+
+    def count(self) -> int:
+        return int(self.client.get(self.keys.count) or 0)
+
+    def has(self, article_id: str) -> bool:
+        return bool(self.client.hexists(self.keys.ids, article_id))
+
+    def _buckets(self, keys: list[tuple[int, int]]) -> list[np.ndarray]:
+        pipe = self.client.pipeline(transaction=False)
+        for band, key in keys:
+            pipe.hget(*self.keys.bucket(band, key))
+        return [np.frombuffer(v or b"", dtype="<i8") for v in pipe.execute()]
+
+    def candidates(self, keys: list[tuple[int, int]], max_bucket: int, window: int) -> list[int]:
+        found: set[int] = set()
+        for seqs in self._buckets(keys):
+            found.update((seqs if len(seqs) <= max_bucket else seqs[-window:]).tolist())
+        return sorted(found)
+
+    def load_seqs(self, seqs: list[int]) -> list[Held]:
+        if not seqs:
+            return []
+        blobs = self.client.hmget(self.keys.art, [str(s) for s in sorted(seqs)])
+        return [Held.unpack(b) for b in blobs if b is not None]
+
+    def _seqs_of(self, ids: list[str]) -> list[int]:
+        if not ids:
+            return []
+        return [int(s) for s in self.client.hmget(self.keys.ids, ids) if s is not None]
+
+    def load_ids(self, ids: list[str]) -> list[Held]:
+        return self.load_seqs(self._seqs_of(ids))
+
+    def document_frequencies(self, terms: np.ndarray) -> np.ndarray:
+        if len(terms) == 0:
+            return np.zeros(0, dtype=np.int64)
+        found = self.client.hmget(self.keys.df, _as_fields(terms))
+        return np.array([int(n) if n is not None else 0 for n in found], dtype=np.int64)
+
+
+class _RedisWriter(_RedisReader):
+    """Reads overlaid with this transaction's pending writes, applied by :meth:`commit`."""
+
+    def __init__(self, client: Any, keys: _Keys) -> None:
+        super().__init__(client, keys)
+        self.articles: dict[int, Held] = {}  # added
+        self.dropped: dict[int, str] = {}  # removed: seq -> id
+        self.ids: dict[str, int] = {}
+        self.buckets: dict[tuple[str, bytes], np.ndarray] = {}  # read or changed, whole
+        self.df: dict[bytes, int] = {}  # pending change per term
+        self.delta = 0
+
+    def count(self) -> int:
+        return super().count() + self.delta
+
+    def has(self, article_id: str) -> bool:
+        if article_id in self.ids:
+            return True
+        if article_id in self.dropped.values():
+            return False
+        return super().has(article_id)
+
+    def _buckets(self, keys: list[tuple[int, int]]) -> list[np.ndarray]:
+        where = [self.keys.bucket(band, key) for band, key in keys]
+        missing = [w for w in dict.fromkeys(where) if w not in self.buckets]
+        if missing:
+            pipe = self.client.pipeline(transaction=False)
+            for name, field in missing:
+                pipe.hget(name, field)
+            for w, v in zip(missing, pipe.execute(), strict=True):
+                self.buckets[w] = np.frombuffer(v or b"", dtype="<i8")
+        return [self.buckets[w] for w in where]
+
+    def load_seqs(self, seqs: list[int]) -> list[Held]:
+        stored = super().load_seqs([s for s in seqs if s not in self.articles and s not in self.dropped])
+        pending = [self.articles[s] for s in sorted(seqs) if s in self.articles]
+        return stored + pending  # pending articles have the newest sequence numbers
+
+    def _seqs_of(self, ids: list[str]) -> list[int]:
+        gone = set(self.dropped.values())
+        mine = [self.ids[i] for i in ids if i in self.ids]
+        return mine + [s for s in super()._seqs_of([i for i in ids if i not in self.ids and i not in gone])]
+
+    def document_frequencies(self, terms: np.ndarray) -> np.ndarray:
+        out = super().document_frequencies(terms)
+        if self.df:
+            for at, field in enumerate(_as_fields(terms)):
+                out[at] += self.df.get(field, 0)
+        return out
+
+    def _count_terms(self, held: Held, step: int) -> None:
+        for field in _as_fields(held.document_terms()):
+            self.df[field] = self.df.get(field, 0) + step
+
+    def insert(self, held: Held, keys: list[tuple[int, int]]) -> None:
+        seq = int(self.client.incr(self.keys.seq))  # a number taken by a failed attempt is skipped
+        self.articles[seq] = held
+        self.ids[held.id] = seq
+        for where, seqs in zip((self.keys.bucket(b, k) for b, k in keys), self._buckets(keys), strict=True):
+            self.buckets[where] = np.append(seqs, np.int64(seq)).astype("<i8")
+        self._count_terms(held, +1)
+        self.delta += 1
+
+    def delete(self, held: Held, keys: list[tuple[int, int]]) -> None:
+        if held.id in self.ids:  # added by this transaction
+            seq = self.ids.pop(held.id)
+            del self.articles[seq]
+        else:
+            (seq,) = super()._seqs_of([held.id])
+            self.dropped[seq] = held.id
+        for where, seqs in zip((self.keys.bucket(b, k) for b, k in keys), self._buckets(keys), strict=True):
+            self.buckets[where] = seqs[seqs != seq]
+        self._count_terms(held, -1)
+        self.delta -= 1
+
+    def commit(self, pipe: Any) -> None:
+        """Apply the pending writes in one MULTI/EXEC (``WatchError`` if another writer won)."""
+        k = self.keys
+        lowered = [f for f, d in self.df.items() if d < 0]
+        now = dict(zip(lowered, self.client.hmget(k.df, lowered), strict=True)) if lowered else {}
+        pipe.multi()
+        if self.articles:
+            pipe.hset(k.art, mapping={str(s): h.pack() for s, h in self.articles.items()})
+            pipe.hset(k.ids, mapping={h.id: str(s) for s, h in self.articles.items()})
+        if self.dropped:
+            pipe.hdel(k.art, *[str(s) for s in self.dropped])
+            pipe.hdel(k.ids, *self.dropped.values())
+        for (name, field), seqs in self.buckets.items():
+            if len(seqs):
+                pipe.hset(name, field, seqs.astype("<i8").tobytes())
+            else:
+                pipe.hdel(name, field)
+        for field, d in self.df.items():
+            if d > 0:
+                pipe.hincrby(k.df, field, d)
+            elif d < 0 and int(now.get(field) or 0) + d <= 0:
+                pipe.hdel(k.df, field)
+            elif d < 0:
+                pipe.hincrby(k.df, field, d)
+        if self.delta:
+            pipe.incrby(k.count, self.delta)
+        pipe.incr(k.version)
+        pipe.execute()
+
+
+class RedisStore:
+    """An index on a Redis server (see the module's docstring for its keys and transactions)."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            import redis
+        except ImportError:
+            raise IndexFileError(
+                f"{url}: a Redis index needs the redis package: pip install 'dedup[redis]'"
+            ) from None
+        plain, prefix, self.location = _split_url(url)
+        self._errors = redis.exceptions
+        self.keys = _Keys(prefix)
+        try:
+            self.client = redis.Redis.from_url(plain)
+            self.client.ping()
+        except (ValueError, redis.exceptions.RedisError) as error:
+            raise IndexFileError(f"{self.location}: cannot use this Redis server ({error})") from None
+
+    def params(self) -> dict[str, Any] | None:
+        try:
+            raw = self.client.hgetall(self.keys.meta)
+        except self._errors.ResponseError as error:  # WRONGTYPE: the key is not a hash
+            raise IndexFileError(
+                f"{self.location}: {self.keys.meta} is not a dedup index ({error})"
+            ) from None
+        if not raw:
+            return None
+        meta = {k.decode(): v.decode() for k, v in raw.items()}
+        if meta.get("application") != _APPLICATION or "params" not in meta:
+            raise IndexFileError(
+                f"{self.location}: {self.keys.meta} holds something that is not a dedup index"
+            )
+        return params_from_meta(self.location, meta)
+
+    def create(self, params: dict[str, Any]) -> None:
+        with self.client.pipeline() as pipe:
+            try:
+                pipe.watch(self.keys.meta)
+                if pipe.exists(self.keys.meta):
+                    return  # made by another process meanwhile
+                pipe.multi()
+                pipe.hset(self.keys.meta, mapping={"application": _APPLICATION, **meta_record(params)})
+                pipe.execute()
+            except self._errors.WatchError:
+                return  # made by another process meanwhile
+
+    def read(self, fn: Callable[[_RedisReader], T]) -> T:
+        """``fn`` on one consistent state: run again if a write was committed meanwhile."""
+        while True:
+            before = self.client.get(self.keys.version)
+            result = fn(_RedisReader(self.client, self.keys))
+            if self.client.get(self.keys.version) == before:
+                return result
+
+    def write(self, fn: Callable[[_RedisWriter], T]) -> T:
+        """``fn`` as one optimistic transaction, computed again if another writer committed
+        first; nothing is applied if ``fn`` raises."""
+        tries = 0
+        while True:
+            with self.client.pipeline() as pipe:
+                pipe.watch(self.keys.version)
+                writer = _RedisWriter(self.client, self.keys)
+                result = fn(writer)
+                try:
+                    writer.commit(pipe)
+                    return result
+                except self._errors.WatchError:
+                    tries += 1
+                    time.sleep(random.uniform(0, min(0.001 * 2**tries, 0.1)))  # back off, at random
+
+    def count(self) -> int:
+        return _RedisReader(self.client, self.keys).count()
+
+    def has(self, article_id: str) -> bool:
+        return _RedisReader(self.client, self.keys).has(article_id)
+
+    def _own_keys(self) -> list[bytes]:
+        pattern = "".join(f"[{c}]" if c in "*?[]\\" else c for c in self.keys.prefix) + "*"
+        return list(self.client.scan_iter(match=pattern, count=10_000))
+
+    def stats(self) -> dict[str, Any]:
+        """Counts, and the memory the index's keys take in Redis (``MEMORY USAGE``, every key)."""
+        keys = self._own_keys()
+        used = 0
+        for start in range(0, len(keys), 10_000):
+            pipe = self.client.pipeline(transaction=False)
+            for key in keys[start : start + 10_000]:
+                pipe.memory_usage(key, samples=0)
+            used += sum(n or 0 for n in pipe.execute())
+        meta = {k.decode(): v.decode() for k, v in self.client.hgetall(self.keys.meta).items()}
+        return {
+            "location": self.location,
+            "store": "redis",
+            "articles": self.count(),
+            "terms": int(self.client.hlen(self.keys.df)),
+            "bytes": used,
+            "keys": len(keys),
+            "format_version": int(meta["format_version"]),
+            "hash_scheme": meta["hash_scheme"],
+        }
+
+    def check(self) -> None:
+        """The counts agree, every id has its record, every bucket entry and document frequency
+        is sound."""
+        k = self.keys
+        count = self.count()
+        ids = {int(s) for s in self.client.hvals(k.ids)}
+        held = {int(s) for s in self.client.hkeys(k.art)}
+        problems = []
+        if not count == len(ids) == len(held):
+            problems.append(f"counts {count} articles, {len(ids)} ids, {len(held)} records")
+        if ids != held:
+            problems.append(f"{len(ids ^ held)} ids and records do not correspond")
+        if any(int(n) <= 0 for n in self.client.hvals(k.df)):
+            problems.append("a document frequency is not positive")
+        stray = 0
+        known = np.array(sorted(held), dtype=np.int64)
+        for name in self.client.scan_iter(match=f"{k.prefix}b:*", count=10_000):
+            for value in self.client.hvals(name):
+                stray += int(np.count_nonzero(~np.isin(np.frombuffer(value, dtype="<i8"), known)))
+        if stray:
+            problems.append(f"{stray} bucket entries name no article")
+        if problems:
+            raise IndexFileError(f"{self.location}: inconsistent: {'; '.join(problems)}")
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,0 +1,251 @@
+"""The default index store: one SQLite file in WAL mode.
+
+Readers never block and never see a half-made add (each read is one transaction); adds are
+serialised by SQLite's write lock, taken at the start (``BEGIN IMMEDIATE``) so that what an
+add reads is what it writes on; each is committed with ``synchronous=FULL`` before it
+returns, so an acknowledged add survives a crash of the process or the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import numpy as np
+
+from dedup.index_store import Held, IndexFileError, meta_record, params_from_meta
+
+T = TypeVar("T")
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE articles (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    signature BLOB NOT NULL,
+    terms BLOB NOT NULL,
+    counts BLOB NOT NULL,
+    sizes BLOB NOT NULL,
+    added REAL NOT NULL
+);
+CREATE TABLE bands (band INTEGER NOT NULL, key INTEGER NOT NULL, seq INTEGER NOT NULL,
+                    PRIMARY KEY (band, key, seq)) WITHOUT ROWID;
+CREATE TABLE df (term INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+"""
+_APPLICATION_ID = 0x64656475  # "dedu": marks the file as a dedup index (PRAGMA application_id)
+
+
+class _Reader:
+    """Reads of the index, inside one transaction (a consistent snapshot)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def count(self) -> int:
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'articles'").fetchone()
+        return int(row[0])
+
+    def has(self, article_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is not None
+
+    def candidates(self, keys: list[tuple[int, int]], max_bucket: int, window: int) -> list[int]:
+        """The held articles sharing a band key; of a bucket holding more than ``max_bucket``,
+        the latest ``window``."""
+        found: set[int] = set()
+        for band, key in keys:
+            seqs = [
+                s
+                for (s,) in self.db.execute(
+                    "SELECT seq FROM bands WHERE band = ? AND key = ? ORDER BY seq DESC LIMIT ?",
+                    (band, key, max_bucket + 1),
+                )
+            ]
+            found.update(seqs if len(seqs) <= max_bucket else seqs[:window])
+        return sorted(found)
+
+    def _rows(self, where: str, values: list[Any]) -> list[Held]:
+        rows = self.db.execute(
+            f"SELECT id, signature, terms, counts, sizes FROM articles WHERE {where} "
+            "IN (SELECT value FROM json_each(?)) ORDER BY seq",
+            (json.dumps(values),),
+        )
+        return [
+            Held(
+                i,
+                np.frombuffer(sig, dtype=np.uint32),
+                np.frombuffer(t, dtype=np.uint64),
+                np.frombuffer(c, dtype=np.float32),
+                np.frombuffer(z, dtype=np.int32),
+            )
+            for i, sig, t, c, z in rows
+        ]
+
+    def load_seqs(self, seqs: list[int]) -> list[Held]:
+        return self._rows("seq", seqs)
+
+    def load_ids(self, ids: list[str]) -> list[Held]:
+        return self._rows("id", ids)
+
+    def document_frequencies(self, terms: np.ndarray) -> np.ndarray:
+        """How many held articles have each of ``terms`` (sorted uint64)."""
+        out = np.zeros(len(terms), dtype=np.int64)
+        signed = terms.view(np.int64)
+        found = self.db.execute(
+            "SELECT term, n FROM df WHERE term IN (SELECT value FROM json_each(?))",
+            (json.dumps(signed.tolist()),),
+        ).fetchall()
+        if found:
+            got = np.array(found, dtype=np.int64)
+            at = np.searchsorted(terms, got[:, 0].view(np.uint64))
+            out[at] = got[:, 1]
+        return out
+
+
+class _Writer(_Reader):
+    """Reads and writes inside one write transaction."""
+
+    def insert(self, held: Held, keys: list[tuple[int, int]]) -> None:
+        cur = self.db.execute(
+            "INSERT INTO articles (id, signature, terms, counts, sizes, added) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                held.id,
+                held.signature.astype(np.uint32).tobytes(),
+                held.terms.astype(np.uint64).tobytes(),
+                held.counts.astype(np.float32).tobytes(),
+                held.sizes.astype(np.int32).tobytes(),
+                time.time(),
+            ),
+        )
+        seq = cur.lastrowid
+        self.db.executemany(
+            "INSERT INTO bands (band, key, seq) VALUES (?, ?, ?)", [(b, k, seq) for b, k in keys]
+        )
+        terms = held.document_terms().view(np.int64).tolist()
+        self.db.executemany(
+            "INSERT INTO df (term, n) VALUES (?, 1) ON CONFLICT (term) DO UPDATE SET n = n + 1",
+            [(t,) for t in terms],
+        )
+        self.db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'articles'")
+
+    def delete(self, held: Held, keys: list[tuple[int, int]]) -> None:
+        (seq,) = self.db.execute("SELECT seq FROM articles WHERE id = ?", (held.id,)).fetchone()
+        self.db.execute("DELETE FROM articles WHERE seq = ?", (seq,))
+        self.db.executemany(
+            "DELETE FROM bands WHERE band = ? AND key = ? AND seq = ?", [(b, k, seq) for b, k in keys]
+        )
+        terms = [(t,) for t in held.document_terms().view(np.int64).tolist()]
+        self.db.executemany("UPDATE df SET n = n - 1 WHERE term = ?", terms)
+        self.db.executemany("DELETE FROM df WHERE term = ? AND n <= 0", terms)
+        self.db.execute("UPDATE meta SET value = CAST(value AS INTEGER) - 1 WHERE key = 'articles'")
+
+
+class SqliteStore:
+    """One SQLite file in WAL mode."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.location = str(path)
+        if path.exists() and path.is_dir():
+            raise IndexFileError(f"{path}: is a folder, not an index file")
+        try:
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=60.0, check_same_thread=False)
+            self.db.execute("PRAGMA busy_timeout = 60000")
+            self._journal = self.db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            self.db.execute("PRAGMA synchronous = FULL")
+        except sqlite3.DatabaseError as error:
+            raise IndexFileError(f"{path}: not a dedup index ({error})") from None
+
+    def params(self) -> dict[str, Any] | None:
+        """The stored parameters, or None for a new (empty) file."""
+        try:
+            tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            app = self.db.execute("PRAGMA application_id").fetchone()[0]
+        except sqlite3.DatabaseError as error:
+            raise IndexFileError(f"{self.path}: not a dedup index ({error})") from None
+        if not tables and app == 0:
+            return None
+        if app != _APPLICATION_ID or "meta" not in tables:
+            raise IndexFileError(f"{self.path}: an SQLite file, but not a dedup index")
+        meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+        return params_from_meta(self.location, meta)
+
+    def create(self, params: dict[str, Any]) -> None:
+        with _Snapshot(self.db, "BEGIN IMMEDIATE", _Writer):
+            if self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                return  # made by another process meanwhile
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self.db.execute(statement)
+            self.db.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
+            self.db.executemany(
+                "INSERT INTO meta (key, value) VALUES (?, ?)",
+                [*meta_record(params).items(), ("articles", "0")],
+            )
+
+    def read(self, fn: Callable[[_Reader], T]) -> T:
+        """``fn`` on one read transaction (a consistent snapshot)."""
+        with _Snapshot(self.db, "BEGIN", _Reader) as r:
+            return fn(r)
+
+    def write(self, fn: Callable[[_Writer], T]) -> T:
+        """``fn`` in one write transaction, committed if it returns, rolled back if it raises."""
+        # BEGIN IMMEDIATE takes the write lock now: what is read is what is written on
+        with _Snapshot(self.db, "BEGIN IMMEDIATE", _Writer) as w:
+            return fn(w)
+
+    def count(self) -> int:
+        return _Reader(self.db).count()
+
+    def has(self, article_id: str) -> bool:
+        return _Reader(self.db).has(article_id)
+
+    def stats(self) -> dict[str, Any]:
+        meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+        files = [self.path, self.path.with_name(self.path.name + "-wal")]
+        size = sum(f.stat().st_size for f in files if f.exists())
+        return {
+            "location": self.location,
+            "store": "sqlite",
+            "articles": int(meta["articles"]),
+            "terms": self.db.execute("SELECT count(*) FROM df").fetchone()[0],
+            "bytes": size,
+            "format_version": int(meta["format_version"]),
+            "hash_scheme": meta["hash_scheme"],
+        }
+
+    def check(self) -> None:
+        problems = [r[0] for r in self.db.execute("PRAGMA integrity_check")]
+        if problems != ["ok"]:
+            raise IndexFileError(f"{self.path}: corrupt: {'; '.join(problems[:5])}")
+        held = self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
+        if held != self.count():
+            raise IndexFileError(f"{self.path}: holds {held} articles but counts {self.count()}")
+        stray = self.db.execute("SELECT count(*) FROM bands WHERE seq NOT IN (SELECT seq FROM articles)")
+        if n := stray.fetchone()[0]:
+            raise IndexFileError(f"{self.path}: inconsistent: {n} bucket entries name no article")
+        if self.db.execute("SELECT count(*) FROM df WHERE n <= 0").fetchone()[0]:
+            raise IndexFileError(f"{self.path}: inconsistent: a document frequency is not positive")
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class _Snapshot:
+    """A transaction: ``begin`` on entry, committed on a clean exit, rolled back otherwise."""
+
+    def __init__(self, db: sqlite3.Connection, begin: str, kind: type[_Reader]) -> None:
+        self.db, self._begin, self._kind = db, begin, kind
+
+    def __enter__(self) -> Any:
+        self.db.execute(self._begin)
+        return self._kind(self.db)
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.db.execute("COMMIT" if kind is None else "ROLLBACK")

@@ -1,0 +1,161 @@
+"""What an index store keeps and the interface both stores (SQLite, Redis) give the index.
+
+A store holds, for every article, a :class:`Held` record, its LSH band keys, and the
+document frequency of every term over the articles held. :class:`dedup.index.Index`
+does all the featurising and scoring; a store only reads and writes, inside
+transactions: :meth:`Store.read` runs a function on a consistent snapshot, and
+:meth:`Store.write` runs one with the writes serialised against every other writer (a
+function may run more than once if the store is optimistic, so it must not have effects
+outside the writer it is given).
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+import numpy as np
+
+from dedup.hashing import sorted_distinct
+from dedup.sign import HASH_SCHEME
+
+FORMAT_VERSION = 1
+"""The index format this version writes and reads (a newer index is refused)."""
+
+T = TypeVar("T")
+
+
+class IndexFileError(ValueError):
+    """The index cannot be used: not an index, corrupt, newer, made with other parameters, or
+    (Redis) not reachable. ``str(err)`` names the file or server."""
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """What the index keeps of one article: its signature and sentence (or document) counts."""
+
+    id: str
+    signature: np.ndarray  # uint32, num_perm
+    terms: np.ndarray  # uint64, sentence by sentence (or the document's, with sentence_weight 0)
+    counts: np.ndarray  # float32, one per entry of terms
+    sizes: np.ndarray  # int32 terms per sentence (one entry for the document)
+
+    def document_terms(self) -> np.ndarray:
+        """The article's distinct terms (what its document frequencies count)."""
+        return sorted_distinct(self.terms)
+
+    _HEADER = struct.Struct("<IIII")  # id bytes, signature, terms, sizes
+
+    def pack(self) -> bytes:
+        """One blob: a header of lengths, the id (UTF-8), then the arrays."""
+        name = self.id.encode()
+        return b"".join(
+            (
+                self._HEADER.pack(len(name), len(self.signature), len(self.terms), len(self.sizes)),
+                name,
+                self.signature.astype(np.uint32).tobytes(),
+                self.terms.astype(np.uint64).tobytes(),
+                self.counts.astype(np.float32).tobytes(),
+                self.sizes.astype(np.int32).tobytes(),
+            )
+        )
+
+    @classmethod
+    def unpack(cls, blob: bytes) -> Held:
+        """The inverse of :meth:`pack` (arrays are read-only views of ``blob``)."""
+        n_id, n_sig, n_terms, n_sizes = cls._HEADER.unpack_from(blob)
+        at = cls._HEADER.size
+        article_id = blob[at : at + n_id].decode()
+        at += n_id
+        parts = []
+        layout = ((np.uint32, n_sig), (np.uint64, n_terms), (np.float32, n_terms), (np.int32, n_sizes))
+        for dtype, n in layout:
+            parts.append(np.frombuffer(blob, dtype=dtype, count=n, offset=at))
+            at += n * np.dtype(dtype).itemsize
+        return cls(article_id, *parts)
+
+
+class Reader(Protocol):
+    """Reads of the index inside one snapshot."""
+
+    def count(self) -> int:
+        """Articles held."""
+        ...
+
+    def has(self, article_id: str) -> bool: ...
+
+    def candidates(self, keys: list[tuple[int, int]], max_bucket: int, window: int) -> list[int]:
+        """The sequence numbers of the held articles sharing a ``(band, key)``; of a bucket holding
+        more than ``max_bucket``, the latest ``window``."""
+        ...
+
+    def load_seqs(self, seqs: list[int]) -> list[Held]:
+        """The articles with these sequence numbers, in sequence order."""
+        ...
+
+    def load_ids(self, ids: list[str]) -> list[Held]:
+        """The held articles among ``ids``, in sequence order."""
+        ...
+
+    def document_frequencies(self, terms: np.ndarray) -> np.ndarray:
+        """How many held articles have each of ``terms`` (sorted uint64), as int64."""
+        ...
+
+
+class Writer(Reader, Protocol):
+    """Reads and writes inside one write transaction; reads see the transaction's own writes."""
+
+    def insert(self, held: Held, keys: list[tuple[int, int]]) -> None: ...
+
+    def delete(self, held: Held, keys: list[tuple[int, int]]) -> None: ...
+
+
+class Store(Protocol):
+    """Where an index lives."""
+
+    location: str
+
+    def params(self) -> dict[str, Any] | None:
+        """The stored parameters, or None for a new, empty index."""
+        ...
+
+    def create(self, params: dict[str, Any]) -> None:
+        """Record the format and parameters of a new index (unless another process just did)."""
+        ...
+
+    def read(self, fn: Callable[[Reader], T]) -> T: ...
+
+    def write(self, fn: Callable[[Writer], T]) -> T: ...
+
+    def count(self) -> int: ...
+
+    def has(self, article_id: str) -> bool: ...
+
+    def stats(self) -> dict[str, Any]: ...
+
+    def check(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def meta_record(params: dict[str, Any]) -> dict[str, str]:
+    """What a new index records about itself."""
+    return {"format_version": str(FORMAT_VERSION), "hash_scheme": HASH_SCHEME, "params": json.dumps(params)}
+
+
+def params_from_meta(location: str, meta: dict[str, str]) -> dict[str, Any]:
+    """The parameters an index records, once its format and hash scheme are checked."""
+    version = int(meta.get("format_version", "0"))
+    if version > FORMAT_VERSION:
+        raise IndexFileError(
+            f"{location}: index format {version} is newer than this dedup reads ({FORMAT_VERSION}): "
+            "upgrade dedup"
+        )
+    if meta.get("hash_scheme") != HASH_SCHEME:
+        raise IndexFileError(
+            f"{location}: made with hash scheme {meta.get('hash_scheme')!r}, this dedup uses {HASH_SCHEME!r}"
+        )
+    return json.loads(meta["params"])

@@ -1,0 +1,129 @@
+"""The Redis store: the same verdicts as the SQLite file, its own keys, clear errors, and what a
+server crash keeps. (The behaviour both stores share is tested in test_index.py, on both.)"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import uuid
+from pathlib import Path
+
+import pytest
+
+from dedup.index import FORMAT_VERSION, Index, IndexFileError
+
+redis = pytest.importorskip("redis", reason="the redis package is not installed (pip install 'dedup[redis]')")
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+@pytest.fixture
+def url(redis_server) -> str:
+    return redis_server.url(f"t{uuid.uuid4().hex[:12]}:")
+
+
+@pytest.fixture
+def client(redis_server):
+    with redis.Redis(port=redis_server.port) as c:
+        yield c
+
+
+def _dev_sample(n: int) -> list[dict]:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from _data import WMT_DEV, load_wmt
+
+    if not (WMT_DEV / "articles.jsonl.gz").exists():
+        pytest.skip(f"dev data not found at {WMT_DEV}")
+    return load_wmt("en")[:n]
+
+
+def test_redis_and_sqlite_give_the_same_matches(url, tmp_path):
+    articles = [(a["id"], a["text"]) for a in _dev_sample(300)]
+    with Index.open(url) as r, Index.open(tmp_path / "news.db") as s:
+        from_redis = r.add_many(articles[:200], batch=37) + [r.add(i, t) for i, t in articles[200:]]
+        from_sqlite = s.add_many(articles)
+        assert sum(map(len, from_sqlite)) > 100  # the sample has duplicates to find
+        assert from_redis == from_sqlite
+        queries = [t for _, t in articles[::7]]
+        assert r.query_many(queries) == s.query_many(queries)
+        assert len(r) == len(s) == 300
+        r.check()
+
+
+def test_prefixes_keep_indexes_apart_in_one_database(redis_server):
+    news, wires = redis_server.url("news:"), redis_server.url("wires:")
+    text = sorted(SEEDS.glob("*.txt"))[0].read_text()
+    with Index.open(news) as a, Index.open(wires, num_perm=64) as b:
+        a.add("x", text)
+        assert len(a) == 1 and len(b) == 0 and b.query(text) == []
+        assert b.params.num_perm == 64 and a.params.num_perm == 128
+        assert a.stats()["store"] == "redis" and a.stats()["bytes"] > 0
+
+
+def test_the_server_records_the_format_and_parameters(url, client):
+    Index.open(url, threshold=0.4).close()
+    prefix = url.split("prefix=")[1]
+    meta = {k.decode(): v.decode() for k, v in client.hgetall(prefix + "meta").items()}
+    assert meta["application"] == "dedup index" and meta["format_version"] == str(FORMAT_VERSION)
+    assert json.loads(meta["params"])["num_perm"] == 128
+
+
+def test_a_newer_or_foreign_index_or_no_server_is_a_clear_error(url, client, redis_server):
+    prefix = url.split("prefix=")[1]
+    Index.open(url).close()
+    client.hset(prefix + "meta", "format_version", str(FORMAT_VERSION + 1))
+    with pytest.raises(IndexFileError, match=rf"prefix={prefix}: index format {FORMAT_VERSION + 1} is newer"):
+        Index.open(url)
+
+    client.set("other:meta", "a string someone else keeps")
+    with pytest.raises(IndexFileError, match="other:meta is not a dedup index"):
+        Index.open(redis_server.url("other:"))
+    client.hset("else:meta", mapping={"owner": "another program"})
+    with pytest.raises(IndexFileError, match="else:meta holds something that is not a dedup index"):
+        Index.open(redis_server.url("else:"))
+
+    with pytest.raises(IndexFileError, match=r"redis://127.0.0.1:1/0: cannot use this Redis server"):
+        Index.open("redis://127.0.0.1:1/0")
+    with pytest.raises(IndexFileError, match=r"redis://u:\*\*\*@127.0.0.1:1/0: cannot use"):
+        Index.open("redis://u:secret@127.0.0.1:1/0")  # the password is not shown
+
+
+def test_without_the_redis_package_the_error_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "redis", None)
+    with pytest.raises(IndexFileError, match=r"pip install 'dedup\[redis\]'"):
+        Index.open("redis://localhost:6379/0")
+
+
+def test_a_server_killed_mid_stream_keeps_every_acknowledged_article(tmp_path):
+    from conftest import RedisServer
+
+    server = RedisServer(tmp_path)  # its own server: appendonly yes, appendfsync always
+    server.start()
+    url = server.url("crash:")
+    texts = [p.read_text() for p in sorted(SEEDS.glob("*.txt"))]
+    script = textwrap.dedent(
+        f"""
+        from dedup.index import Index
+        texts = {texts!r}
+        with Index.open({url!r}) as idx:
+            for k in range(100_000):
+                idx.add(f"a{{k}}", texts[k % 5] + f" Edition {{k}}.")
+                print(f"a{{k}}", flush=True)  # acknowledged: the add has returned
+        """
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    acknowledged = [child.stdout.readline().strip() for _ in range(30)]
+    server.kill()  # the server dies under the writer
+    acknowledged += [line.strip() for line in child.stdout]
+    assert child.wait(60) != 0  # the writer sees the failure: it does not carry on silently
+    server.start()  # the same folder: the append-only file is replayed
+    try:
+        with Index.open(url) as idx:
+            idx.check()
+            assert all(article_id in idx for article_id in acknowledged if article_id)
+            assert len(idx) >= len([a for a in acknowledged if a])
+    finally:
+        server.kill()
