@@ -230,15 +230,28 @@ def input_options(f):
     help="Keep the per-article term counts in memory instead (a little faster; memory grows by a few "
     "kB per article).",
 )
+@click.option(
+    "--index",
+    "index_location",
+    metavar="INDEX",
+    default=None,
+    help="Also deduplicate against every article held in INDEX (a file, or redis://host:port/db), "
+    "then add this run's articles to it. The run uses the index's detection options.",
+)
+@click.option("--no-add", is_flag=True, help="With --index: check against the index without adding to it.")
 @input_options
 @param_options
+@click.pass_context
 def run(
+    ctx: click.Context,
     inputs: tuple[str, ...],
     out_dir: Path,
     with_report: bool,
     workers: int | None,
     spill_dir: Path | None,
     in_memory: bool,
+    index_location: str | None,
+    no_add: bool,
     input_format: str | None,
     id_field: str,
     text_field: str,
@@ -249,12 +262,19 @@ def run(
     """Find duplicate articles in INPUTS and write the results to --out.
 
     INPUTS are folders of .txt files (id = file name), .jsonl or .csv files
-    (optionally .gz), or - for JSONL on stdin.
+    (optionally .gz), or - for JSONL on stdin. With --index, clusters also join the
+    articles already held that they duplicate, and those clusters' articles are all dropped.
     """
+    from dedup.index_run import HeldError, IndexCheck, merge_with_index
     from dedup.read import STDIN, Inputs
     from dedup.write import atomic_write, write_deduplicated, write_json, write_jsonl
 
-    params = params_from(options)
+    if no_add and index_location is None:
+        raise click.UsageError("--no-add goes with --index")
+    if index_location is not None and not no_add and STDIN in inputs:
+        raise click.UsageError("--index reads the inputs twice (to add them): give files, not -, or --no-add")
+    given = _given_params(ctx, options) if index_location is not None else {}
+    params = params_from(options) if index_location is None else None
     show = wants_progress(quiet)
     progress = terminal_progress if show else no_progress
     warnings: list[str] = []
@@ -270,6 +290,12 @@ def run(
             Inputs(inputs, id_field=id_field, text_field=text_field, input_format=input_format) as source,
             contextlib.ExitStack() as stack,
         ):
+            check = None
+            if index_location is not None:
+                idx = stack.enter_context(_open_index(index_location, given, create=not no_add))
+                params = idx.params
+                check = IndexCheck(idx)
+            assert params is not None
             spill = None if in_memory else spill_dir or out_dir
             detector = Detector(params, progress=progress, spill_dir=spill)
             stack.callback(detector.close)
@@ -281,11 +307,15 @@ def run(
                         bar.update(1)
                         yield article
 
-                detector.add_many(articles(), workers=n_workers)
+                detector.add_many(
+                    articles() if check is None else check.through(articles()), workers=n_workers
+                )
             detector.skipped = len(warnings)
             if len(detector) == 0:
                 raise click.ClickException("no article could be read from the inputs")
             result = detector.finish()
+            if check is not None:
+                result = merge_with_index(result, detector.ids, check)
             t0 = time.perf_counter()
             out_dir.mkdir(parents=True, exist_ok=True)
             write_jsonl(out_dir / "pairs.jsonl", (p.to_dict() for p in result.pairs))
@@ -306,6 +336,20 @@ def run(
                     f.write(page)
                 outputs["report"] = "report.html"
                 result.summary["timings_s"]["report"] = round(time.perf_counter() - t0, 3)
+            if check is not None and not no_add:
+                t0 = time.perf_counter()
+                with progress("index add", len(detector.ids)) as bar:
+
+                    def to_add() -> Iterator[tuple[str, str]]:
+                        for article in source.articles(lambda e: None):  # (warned about already)
+                            bar.update(1)
+                            yield article.id, article.text
+
+                    result.summary["index"]["added"] = check.index.load(to_add())
+                result.summary["timings_s"]["index_add"] = round(time.perf_counter() - t0, 3)
+            if check is not None:
+                result.summary["index"]["held_after"] = len(check.index)
+                result.summary["timings_s"]["index_query"] = round(check.seconds, 3)
             result.summary["timings_s"]["total"] = round(time.perf_counter() - started, 3)
             result.summary["inputs"] = list(inputs)
             result.summary["workers"] = n_workers
@@ -320,6 +364,8 @@ def run(
             result.summary["warnings"] = warnings[:1000]
             result.summary["outputs"] = outputs
             write_json(out_dir / "summary.json", result.summary)
+    except HeldError as err:
+        raise click.ClickException(f"{err}: nothing written or added") from None
     except InputError as err:
         raise click.ClickException(f"{err} (nothing written; --skip-bad skips bad records)") from None
     except OSError as err:  # the output side: a full disk, a read-only folder
@@ -339,6 +385,15 @@ def print_summary(result: Result, out_dir: Path, limit: int = 20) -> None:
         f"{a['removed_as_duplicates']:,}, skipped as bad input {a['skipped_bad_input']:,}",
         err=True,
     )
+    if "index" in s:
+        i = s["index"]
+        added = f"; added {i['added']:,}" if "added" in i else " (nothing added: --no-add)"
+        echo(
+            f"index {i['location']}: held {i['held_before']:,}; {i['articles_matching_held']:,} of these "
+            f"articles duplicate held ones, in {i['clusters_with_held']:,} clusters{added}; "
+            f"now holds {i['held_after']:,}",
+            err=True,
+        )
     c = s["candidates"]
     echo(
         f"{s['clusters']:,} cluster{'' if s['clusters'] == 1 else 's'} from {c['verified_pairs']:,} verified"

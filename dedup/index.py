@@ -144,6 +144,11 @@ class Index:
             raise
         return cls(store, chosen)
 
+    @property
+    def location(self) -> str:
+        """The file, or the Redis URL (without its password)."""
+        return self._store.location
+
     def close(self) -> None:
         """Close the file or connection (what was added is already committed)."""
         self._store.close()
@@ -191,6 +196,25 @@ class Index:
             out.extend(self._store.write(lambda w, held=held: self._add(held, w)))
         return out
 
+    def load(self, articles: Iterable[tuple[str, str]], *, batch: int = 1000) -> int:
+        """Store each ``(id, text)`` without matching it: a bulk load of articles whose
+        duplicates are known already (a deduplicated archive, or a run's own articles once
+        ``dedup run --index`` has matched them). ``batch`` articles per transaction; returns
+        how many were stored. An id already held raises ``ValueError`` (its batch is not stored).
+        """
+        stored = 0
+        for chunk in _chunks(articles, batch):
+            features = self._featurizer.batch([text for _, text in chunk])
+            held = [self._hold(article_id, f) for (article_id, _), f in zip(chunk, features, strict=True)]
+            self._store.write(lambda w, held=held: self._insert(held, w))
+            stored += len(held)
+        return stored
+
+    def holding(self, ids: Iterable[str]) -> set[str]:
+        """Those of ``ids`` the index holds (one lookup for them all)."""
+        wanted = list(dict.fromkeys(ids))
+        return self._store.read(lambda r: r.present(wanted)) if wanted else set()
+
     def remove(self, article_id: str) -> None:
         """Forget an article (``KeyError`` if it is not held)."""
 
@@ -214,13 +238,23 @@ class Index:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _add(self, held: list[Held], w: Writer) -> list[list[Match]]:
-        """Match and insert ``held`` in order, inside one write transaction."""
+    @staticmethod
+    def _refuse_held(held: list[Held], w: Writer) -> None:
+        """Checked before anything is written: a batch is stored whole or not at all."""
         seen: set[str] = set()
-        for h in held:  # checked first: a batch is stored whole or not at all
+        for h in held:
             if h.id in seen or w.has(h.id):
                 raise ValueError(f"{h.id!r} is already in the index")
             seen.add(h.id)
+
+    def _insert(self, held: list[Held], w: Writer) -> None:
+        self._refuse_held(held, w)
+        for h in held:
+            w.insert(h, self._keys(h.signature))
+
+    def _add(self, held: list[Held], w: Writer) -> list[list[Match]]:
+        """Match and insert ``held`` in order, inside one write transaction."""
+        self._refuse_held(held, w)
         out = []
         for h in held:
             out.append(self._matches(h, w))

@@ -89,6 +89,9 @@ class _RedisReader:
     def has(self, article_id: str) -> bool:
         return bool(self.client.hexists(self.keys.ids, article_id))
 
+    def present(self, ids: list[str]) -> set[str]:
+        return {i for i, s in zip(ids, self.client.hmget(self.keys.ids, ids), strict=True) if s is not None}
+
     def _buckets(self, keys: list[tuple[int, int]]) -> list[np.ndarray]:
         pipe = self.client.pipeline(transaction=False)
         for band, key in keys:

@@ -53,6 +53,12 @@ class _Reader:
     def has(self, article_id: str) -> bool:
         return self.db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is not None
 
+    def present(self, ids: list[str]) -> set[str]:
+        rows = self.db.execute(
+            "SELECT id FROM articles WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(ids),)
+        )
+        return {i for (i,) in rows}
+
     def candidates(self, keys: list[tuple[int, int]], max_bucket: int, window: int) -> list[int]:
         """The held articles sharing a band key; of a bucket holding more than ``max_bucket``,
         the latest ``window``."""

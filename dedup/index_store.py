@@ -87,6 +87,10 @@ class Reader(Protocol):
 
     def has(self, article_id: str) -> bool: ...
 
+    def present(self, ids: list[str]) -> set[str]:
+        """Those of ``ids`` held (as committed: a writer's pending adds are not seen)."""
+        ...
+
     def candidates(self, keys: list[tuple[int, int]], max_bucket: int, window: int) -> list[int]:
         """The sequence numbers of the held articles sharing a ``(band, key)``; of a bucket holding
         more than ``max_bucket``, the latest ``window``."""

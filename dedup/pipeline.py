@@ -14,7 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -28,6 +28,9 @@ from dedup.sentences import SentenceBuilder, SentenceMatrix, sentence_match
 from dedup.sign import HASH_SCHEME, Signer, estimate_jaccard_pairs
 from dedup.store import Store
 from dedup.verify import TfidfBuilder, pair_cosines, tfidf_rows
+
+if TYPE_CHECKING:
+    from dedup.index import Index
 
 SIGN_BATCH = 1_000
 # The sentence match of two articles whose cosine is below this is not computed: it is
@@ -73,19 +76,32 @@ class Pair:
 
 @dataclass(frozen=True, slots=True)
 class Cluster:
-    """A group of articles that are the same story; ``members`` include the representative."""
+    """A group of articles that are the same story; ``members`` include the representative.
+
+    In a run against an index (``dedup run --index``), ``held`` lists the members the index
+    already held; the representative is then one of them, and every member of the run is a
+    duplicate."""
 
     cluster: int
     representative: str
     members: list[str]
+    held: list[str] = field(default_factory=list)
 
     @property
     def duplicates(self) -> list[str]:
-        """The members other than the representative (dropped from the deduplicated output)."""
-        return [m for m in self.members if m != self.representative]
+        """The run's members other than the representative (dropped from the deduplicated output)."""
+        held = set(self.held)
+        return [m for m in self.members if m != self.representative and m not in held]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"cluster": self.cluster, "representative": self.representative, "members": list(self.members)}
+        out: dict[str, Any] = {
+            "cluster": self.cluster,
+            "representative": self.representative,
+            "members": list(self.members),
+        }
+        if self.held:
+            out["held"] = list(self.held)
+        return out
 
 
 @dataclass
@@ -587,6 +603,8 @@ def find_duplicates(
     *,
     workers: int = 1,
     spill_dir: str | os.PathLike[str] | None = None,
+    index: str | os.PathLike[str] | Index | None = None,
+    add_to_index: bool = True,
     **params: Any,
 ) -> Result:
     """Find rewrites and machine-translation variants among ``articles``.
@@ -598,8 +616,13 @@ def find_duplicates(
             depend on it; :func:`dedup.features.default_workers` is all cores).
         spill_dir: a folder where the per-article term counts are kept (in a temporary
             folder, removed at the end) instead of memory; see :mod:`dedup.store`.
+        index: an :class:`~dedup.index.Index` (or where to open one) to deduplicate
+            ``articles`` against as well: clusters then join the held articles they
+            duplicate (see :mod:`dedup.index_run`), and the run uses the index's parameters.
+        add_to_index: store ``articles`` in ``index`` once the run is done (they are then
+            read twice, so an iterator is first made a list).
         **params: any field of :class:`~dedup.params.Params` (validated
-            before any article is read).
+            before any article is read); with ``index``, those an existing index was made with.
 
     Returns:
         A :class:`Result` with ``.pairs``, ``.clusters`` and ``.summary``.
@@ -613,16 +636,38 @@ def find_duplicates(
         >>> [c.members for c in result.clusters]
         [['a', 'b']]
     """
-    detector = Detector(Params.from_kwargs(**params), spill_dir=spill_dir)
-    seen: set[str] = set()
 
-    def checked() -> Iterator[Article]:
-        for position, item in enumerate(articles, start=1):
+    def checked(items: Iterable[ArticleLike]) -> Iterator[Article]:
+        seen: set[str] = set()
+        for position, item in enumerate(items, start=1):
             article = as_article(item, position)
             if article.id in seen:
                 raise ValueError(f"article #{position}: duplicate id {article.id!r}")
             seen.add(article.id)
             yield article
 
-    detector.add_many(checked(), workers=workers)
-    return detector.finish()
+    if index is None:
+        detector = Detector(Params.from_kwargs(**params), spill_dir=spill_dir)
+        detector.add_many(checked(articles), workers=workers)
+        return detector.finish()
+
+    from dedup.index import Index
+    from dedup.index_run import IndexCheck, merge_with_index
+
+    if isinstance(index, Index) and params:
+        raise ValueError("give the parameters to Index.open, not with an Index already open")
+    idx = index if isinstance(index, Index) else Index.open(index, create=add_to_index, **params)
+    try:
+        items = list(articles) if add_to_index else articles
+        detector = Detector(idx.params, spill_dir=spill_dir)
+        check = IndexCheck(idx)
+        detector.add_many(check.through(checked(items)), workers=workers)
+        result = merge_with_index(detector.finish(), detector.ids, check)
+        if add_to_index:
+            result.summary["index"]["added"] = idx.load((a.id, a.text) for a in checked(items))
+        result.summary["index"]["held_after"] = len(idx)
+        result.summary["timings_s"]["index_query"] = round(check.seconds, 3)
+    finally:
+        if idx is not index:
+            idx.close()
+    return result

@@ -138,7 +138,8 @@ def load_run(run_dir: str | os.PathLike) -> Run:
         for n, obj in _jsonl(clusters_path):
             try:
                 members = [str(m) for m in obj["members"]]
-                clusters.append(Cluster(int(obj["cluster"]), str(obj["representative"]), members))
+                held = [str(m) for m in obj.get("held", [])]
+                clusters.append(Cluster(int(obj["cluster"]), str(obj["representative"]), members, held))
             except (KeyError, TypeError, ValueError):
                 raise ReportError(
                     f"{clusters_path}:{n}: expected cluster, representative and members"
@@ -169,6 +170,17 @@ def load_run(run_dir: str | os.PathLike) -> Run:
 ArticleText = Article | tuple[str, str]
 
 
+def _run_members(c: Cluster) -> Cluster | None:
+    """A cluster as the report can show it: in a run against an index, the held members'
+    texts are not at hand (an index keeps no texts), so a cluster with held members shows the
+    run's own members, aligned against the first of them (None if it has only one)."""
+    if not c.held:
+        return c
+    held = set(c.held)
+    mine = [m for m in c.members if m not in held]
+    return Cluster(c.cluster, mine[0], mine) if len(mine) >= 2 else None
+
+
 def build_report(
     clusters: Sequence[Cluster],
     articles: Iterable[ArticleText],
@@ -197,6 +209,9 @@ def build_report(
         progress: a progress factory (see :mod:`dedup.progress`).
         **align_options: keywords of :func:`dedup.align.align` (``threshold``, ``unit``, ...).
 
+    A cluster that holds articles of an index (``dedup run --index``) shows the run's own
+    members only, since the index keeps no texts.
+
     Raises:
         ValueError: a bad limit or align option (before anything is read).
         ReportError: a member of a cluster shown is not among ``articles``.
@@ -208,6 +223,7 @@ def build_report(
     if boilerplate_min_docs < 2:
         raise ValueError(f"boilerplate_min_docs must be >= 2, got {boilerplate_min_docs}")
     align("x", "x", boilerplate=None, **align_options)  # the options are checked here, not after reading
+    clusters = [c for c in map(_run_members, clusters) if c is not None]
     shown = list(clusters[:max_clusters])
     story: dict[str, Hashable] = {m: ("cluster", c.cluster) for c in clusters for m in c.members}
     wanted = {m for c in shown for m in (c.representative, *c.duplicates[:max_duplicates])}

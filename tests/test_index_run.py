@@ -1,0 +1,128 @@
+"""A batch run against an index (`dedup run --index`, `find_duplicates(index=...)`): new dumps
+are deduplicated against every article already held."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dedup import Index, cli, find_duplicates
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+@pytest.fixture
+def seeds() -> dict[str, str]:
+    return {p.name[:3]: p.read_text() for p in sorted(SEEDS.glob("*.txt"))}
+
+
+@pytest.fixture
+def dumps(tmp_path: Path) -> tuple[Path, Path]:
+    """Monday's dump (000, 001) and Tuesday's (002, 003, and 004: a translation of 000)."""
+    monday, tuesday = tmp_path / "monday", tmp_path / "tuesday"
+    for folder, keys in ((monday, "01"), (tuesday, "234")):
+        folder.mkdir()
+        for p in SEEDS.glob("*.txt"):
+            if p.name[2] in keys:
+                shutil.copy(p, folder / f"{p.name[:3]}.txt")
+    return monday, tuesday
+
+
+def dedup(*args: str):
+    return CliRunner().invoke(cli.main, list(args), catch_exceptions=False)
+
+
+def test_a_second_dump_joins_the_held_story_it_translates(location, seeds):
+    first = find_duplicates([(k, seeds[k]) for k in ("000", "001")], index=location)
+    assert first.clusters == [] and first.summary["index"]["added"] == 2
+    second = find_duplicates([(k, seeds[k]) for k in ("002", "003", "004")], index=location)
+    (cluster,) = second.clusters
+    assert cluster.held == ["000"] and cluster.representative == "000"
+    assert cluster.members == ["000", "004"] and cluster.duplicates == ["004"]
+    assert second.duplicates == {"004"}
+    assert [(p.a, p.b) for p in second.pairs] == [("000", "004")]
+    assert second.summary["articles"]["kept"] == 2
+    assert second.summary["index"] | {"location": None} == {
+        "location": None, "held_before": 2, "articles_matching_held": 1, "pairs_with_held": 1,
+        "clusters_with_held": 1, "added": 3, "held_after": 5,
+    }  # fmt: skip
+
+
+def test_without_adding_the_index_is_unchanged_and_a_held_id_is_refused(tmp_path, seeds):
+    path = tmp_path / "news.db"
+    find_duplicates([("000", seeds["000"])], index=path)
+    checked = find_duplicates([("x", seeds["004"]), ("y", seeds["004"])], index=path, add_to_index=False)
+    (cluster,) = checked.clusters
+    assert cluster.members == ["000", "x", "y"] and cluster.held == ["000"]
+    assert checked.duplicates == {"x", "y"}  # both: the story is held already
+    with Index.open(path) as idx:
+        assert len(idx) == 1
+        with pytest.raises(ValueError, match=r"<api>:2: '000' is already in the index"):
+            find_duplicates([("z", seeds["001"]), ("000", seeds["000"])], index=idx)
+        assert len(idx) == 1  # nothing added
+    with pytest.raises(ValueError, match="no such index"):
+        find_duplicates([("a", seeds["000"])], index=tmp_path / "none.db", add_to_index=False)
+
+
+def test_a_dev_set_in_two_interleaved_runs_finds_what_one_batch_run_finds(tmp_path):
+    # Measured in issue 5 (2,780 English dev articles, every other one in each run): 15,867 of
+    # the batch run's 15,868 pairs, and 4 more (borderline pairs whose IDF differs); 228 kept
+    # against 226 (links to held articles join clusters without the batch run's average linkage).
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from _data import WMT_DEV, load_wmt
+
+    if not (WMT_DEV / "articles.jsonl.gz").exists():
+        pytest.skip(f"dev data not found at {WMT_DEV}")
+    articles = load_wmt("en")
+    batch = {(p.a, p.b) for p in find_duplicates(articles).pairs}
+    runs = [find_duplicates(articles[k::2], index=tmp_path / "dev.db") for k in (0, 1)]
+    found = {(p.a, p.b) for r in runs for p in r.pairs}
+    assert runs[1].summary["index"]["pairs_with_held"] > 8_000  # most pairs cross the two runs
+    assert len(batch & found) >= 15_867 and len(batch - found) <= 1 and len(found - batch) <= 4
+    kept = sum(r.summary["articles"]["kept"] for r in runs)
+    assert kept <= 228
+
+
+def test_run_index_from_the_command_line(location, dumps, tmp_path):
+    monday, tuesday = dumps
+    assert dedup("run", str(monday), "--index", location, "-o", str(tmp_path / "mon"), "-q").exit_code == 0
+    out = tmp_path / "tue"
+    result = dedup("run", str(tuesday), "--index", location, "-o", str(out), "--report")
+    assert result.exit_code == 0, result.output
+    assert "1 of these articles duplicate held ones" in result.output and "now holds 5" in result.output
+    clusters = [json.loads(line) for line in (out / "clusters.jsonl").read_text().splitlines()]
+    assert clusters == [{"cluster": 0, "representative": "000", "members": ["000", "004"], "held": ["000"]}]
+    assert sorted(p.name for p in (out / "deduplicated").iterdir()) == ["002.txt", "003.txt"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["index"]["added"] == 3 and summary["index"]["held_after"] == 5
+    assert "index_query" in summary["timings_s"] and "index_add" in summary["timings_s"]
+    assert (out / "report.html").stat().st_size > 0
+
+    again = dedup("run", str(tuesday), "--index", location, "--no-add", "-o", str(tmp_path / "again"))
+    assert again.exit_code == 1
+    assert f"'002' is already in the index {location}" in again.output and "tuesday" in again.output
+    assert not (tmp_path / "again").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--no-add"], "--no-add goes with --index"),
+        (["--index", "{db}", "-"], "--index reads the inputs twice"),
+        (["--index", "{missing}", "--no-add"], "no such index"),
+        (["--index", "{db}", "--num-perm", "64"], "the index was made with num_perm=128"),
+    ],
+)
+def test_run_index_mistakes_get_one_clear_line(dumps, tmp_path, args, message):
+    monday, _ = dumps
+    db = tmp_path / "news.db"
+    find_duplicates([("x", "Some text that is here to make an index.")], index=db)
+    paths = {"db": str(db), "missing": str(tmp_path / "none.db")}
+    result = dedup("run", str(monday), "-o", str(tmp_path / "out"), *[a.format(**paths) for a in args])
+    assert result.exit_code != 0 and message in result.output
+    assert "Traceback" not in result.output
