@@ -4,7 +4,8 @@
 start with a prefix (``dedup:`` unless the URL says ``?prefix=...``):
 
 - ``meta`` (hash): ``application``, ``format_version``, ``hash_scheme``, ``params``;
-- ``articles`` (the count), ``version`` (bumped by every write), ``seq`` (the last sequence number);
+- ``articles`` (the count), ``version`` (bumped by every write), ``seq`` (the last sequence number),
+  ``writer`` (the writers' advisory lock);
 - ``ids`` (hash): article id -> sequence number; ``art`` (hash): sequence number -> the packed
   :class:`~dedup.index_store.Held` record;
 - ``df`` (hash): term (8 bytes) -> number of articles holding it;
@@ -16,8 +17,12 @@ start with a prefix (``dedup:`` unless the URL says ``?prefix=...``):
 Writes are optimistic transactions: a writer WATCHes ``version``, reads what it needs (its own
 pending writes overlay what it reads), then applies everything in one MULTI/EXEC that also bumps
 ``version``. If another writer committed meanwhile, EXEC fails and the add is computed again, so
-adds are serialisable and never half-applied. A read takes ``version`` before and after and
-tries again if it moved, so it sees one consistent state.
+adds are serialisable and never half-applied. So that writers do not keep undoing each other's
+work (a batch of 100 adds takes a while to compute), they also take turns on an advisory lock
+(``writer``, which expires after ``LOCK_SECONDS`` if its holder dies); correctness does not
+rest on it. A read takes ``version`` before and after and tries again if it moved, up to
+``READ_TRIES`` times; under a constant stream of adds a query may then count, in its IDF, an
+article or two added while it ran (the SQLite store reads from a snapshot).
 
 An add is acknowledged once Redis has applied it. It survives a crash of the client process;
 it survives a crash of the Redis server only if the server persists every write
@@ -40,6 +45,12 @@ T = TypeVar("T")
 
 SHARDS = 4096
 """Hashes each band's keys are spread over."""
+
+LOCK_SECONDS = 30.0
+"""How long a writer's advisory lock lasts if its holder does not release it (a crashed writer)."""
+
+READ_TRIES = 3
+"""Attempts at a read that no write interleaves with, before the last answer is taken."""
 
 _APPLICATION = "dedup index"
 
@@ -71,6 +82,7 @@ class _Keys:
             prefix + k for k in ("meta", "articles", "version", "seq")
         )
         self.ids, self.art, self.df = prefix + "ids", prefix + "art", prefix + "df"
+        self.lock = prefix + "writer"
 
     def bucket(self, band: int, key: int) -> tuple[str, bytes]:
         """The hash and field of a band key."""
@@ -278,28 +290,31 @@ class RedisStore:
                 return  # made by another process meanwhile
 
     def read(self, fn: Callable[[_RedisReader], T]) -> T:
-        """``fn`` on one consistent state: run again if a write was committed meanwhile."""
-        while True:
+        """``fn`` on one consistent state: run again if a write was committed meanwhile (at most
+        ``READ_TRIES`` times in all)."""
+        for _ in range(READ_TRIES):
             before = self.client.get(self.keys.version)
             result = fn(_RedisReader(self.client, self.keys))
             if self.client.get(self.keys.version) == before:
-                return result
+                break
+        return result
 
     def write(self, fn: Callable[[_RedisWriter], T]) -> T:
         """``fn`` as one optimistic transaction, computed again if another writer committed
         first; nothing is applied if ``fn`` raises."""
         tries = 0
-        while True:
-            with self.client.pipeline() as pipe:
-                pipe.watch(self.keys.version)
-                writer = _RedisWriter(self.client, self.keys)
-                result = fn(writer)
-                try:
-                    writer.commit(pipe)
-                    return result
-                except self._errors.WatchError:
-                    tries += 1
-                    time.sleep(random.uniform(0, min(0.001 * 2**tries, 0.1)))  # back off, at random
+        with self.client.lock(self.keys.lock, timeout=LOCK_SECONDS, sleep=0.002, thread_local=False):
+            while True:
+                with self.client.pipeline() as pipe:
+                    pipe.watch(self.keys.version)
+                    writer = _RedisWriter(self.client, self.keys)
+                    result = fn(writer)
+                    try:
+                        writer.commit(pipe)
+                        return result
+                    except self._errors.WatchError:  # a writer whose lock had expired committed
+                        tries += 1
+                        time.sleep(random.uniform(0, min(0.001 * 2**tries, 0.1)))
 
     def count(self) -> int:
         return _RedisReader(self.client, self.keys).count()

@@ -158,17 +158,22 @@ def test_adding_the_dev_set_one_by_one_finds_the_pairs_a_batch_run_finds(tmp_pat
     assert len(batch - found) <= 3 and len(found - batch) <= 17
 
 
-def _add_range(path: str, texts: list[tuple[str, str]]) -> None:
+def _add_range(path: str, texts: list[tuple[str, str]], one_by_one: bool) -> None:
     with Index.open(path) as idx:
-        for article_id, text in texts:
-            idx.add(article_id, text)
+        if one_by_one:
+            for article_id, text in texts:
+                idx.add(article_id, text)
+        else:
+            idx.add_many(texts, batch=4)
 
 
 def test_four_processes_adding_at_once_lose_nothing(location, seeds):
     texts = list(seeds.values())
     jobs = [[(f"w{w}-{k}", texts[(w + k) % 5] + f" Copy {k}.") for k in range(15)] for w in range(4)]
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_add_range, args=(str(location), job)) for job in jobs]
+    workers = [
+        context.Process(target=_add_range, args=(location, job, w % 2 == 0)) for w, job in enumerate(jobs)
+    ]  # two add one by one, two in batches
     for w in workers:
         w.start()
     for w in workers:
