@@ -793,6 +793,39 @@ def index_query(
     _index_articles(ctx, index_path, inputs, out, False, **io, options=options)
 
 
+@index_group.command("check")
+@click.argument("index_path", metavar="INDEX")
+def index_check(index_path: str) -> None:
+    """Check INDEX's integrity and its own counts (exit status 1 and one line if anything is wrong)."""
+    from dedup.index import IndexFileError
+
+    with _open_index(index_path, {}, create=False) as idx:
+        try:
+            idx.check()
+        except IndexFileError as err:
+            raise click.ClickException(str(err)) from None
+        click.echo(f"{idx.location}: ok, {len(idx):,} articles", err=True)
+
+
+@index_group.command("remove")
+@click.argument("index_path", metavar="INDEX")
+@click.argument("ids", nargs=-1, required=True)
+def index_remove(index_path: str, ids: tuple[str, ...]) -> None:
+    """Forget the articles IDS (a takedown, a retraction); an id not held is an error, after the
+    others are removed."""
+    missing = []
+    with _open_index(index_path, {}, create=False) as idx:
+        for article_id in ids:
+            try:
+                idx.remove(article_id)
+            except KeyError:
+                missing.append(article_id)
+        held = len(idx)
+    click.echo(f"removed {len(ids) - len(missing):,}; {index_path} holds {held:,}", err=True)
+    if missing:
+        raise click.ClickException(f"{index_path}: not held: {', '.join(missing[:20])}")
+
+
 @index_group.command("stats")
 @click.argument("index_path", metavar="INDEX")
 def index_stats(index_path: str) -> None:

@@ -76,3 +76,11 @@ def test_a_redis_prefix_holding_no_index_is_not_made_by_a_query(redis_server):
         result = dedup(*args)
         assert result.exit_code == 1 and f"{url}: no such index" in result.output
     assert "no such index" in dedup("index", "stats", url).output  # still none
+
+
+def test_check_and_remove(index):
+    assert dedup("index", "check", index).exit_code == 0
+    result = dedup("index", "remove", index, "004_89cc63446ebde389", "nope")
+    assert result.exit_code == 1 and "removed 1;" in result.output and "not held: nope" in result.output
+    assert json.loads(dedup("index", "stats", index).output)["articles"] == 4
+    assert "ok, 4 articles" in dedup("index", "check", index).output

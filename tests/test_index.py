@@ -206,3 +206,12 @@ def test_an_index_killed_mid_stream_keeps_every_acknowledged_article(location, s
         idx.check()
         assert all(article_id in idx for article_id in acknowledged if article_id)
         assert len(idx) >= len(acknowledged)
+
+
+def test_check_finds_a_file_tampered_with(path, seeds):
+    with Index.open(path) as idx:
+        idx.add_many(list(seeds.items()))
+        with sqlite3.connect(path) as db:
+            db.execute("DELETE FROM articles WHERE id = '001'")
+        with pytest.raises(IndexFileError, match="holds 4 articles but counts 5"):
+            idx.check()

@@ -127,3 +127,13 @@ def test_a_server_killed_mid_stream_keeps_every_acknowledged_article(tmp_path):
             assert len(idx) >= len([a for a in acknowledged if a])
     finally:
         server.kill()
+
+
+def test_check_finds_an_index_tampered_with(url, client):
+    with Index.open(url) as idx:
+        idx.add_many([(p.name[:3], p.read_text()) for p in sorted(SEEDS.glob("*.txt"))])
+        idx.check()
+        prefix = url.split("prefix=")[1]
+        client.hdel(prefix + "art", "2")  # a record lost
+        with pytest.raises(IndexFileError, match=r"inconsistent: counts 5 articles, 5 ids, 4 records"):
+            idx.check()
