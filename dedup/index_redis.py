@@ -11,8 +11,8 @@ start with a prefix (``dedup:`` unless the URL says ``?prefix=...``):
 - ``df`` (hash): term (8 bytes) -> number of articles holding it;
 - ``b:{band}:{shard}`` (hashes): band key (8 bytes) -> the sequence numbers in that bucket
   (int64, ascending). The keys of a band are spread over 4,096 small hashes, which Redis
-  stores compactly (listpack) while each holds at most ``hash-max-listpack-entries`` (128)
-  buckets, that is up to about 500k articles.
+  stores compactly (listpack) while each holds at most ``hash-max-listpack-entries`` buckets
+  (128 or 512 by default, depending on the build: up to 0.5M or 2M articles).
 
 Writes are optimistic transactions: a writer WATCHes ``version``, reads what it needs (its own
 pending writes overlay what it reads), then applies everything in one MULTI/EXEC that also bumps
@@ -53,6 +53,40 @@ READ_TRIES = 3
 """Attempts at a read that no write interleaves with, before the last answer is taken."""
 
 _APPLICATION = "dedup index"
+
+# Scripts take and give packed arrays, one argument each: what costs in the client is arguments.
+_LOOK_UP_TERMS = """
+local terms, out = ARGV[1], {}
+for i = 1, #terms, 8 do
+    local n = redis.call('HGET', KEYS[1], string.sub(terms, i, i + 7))
+    out[#out + 1] = struct.pack('<i8', tonumber(n) or 0)
+end
+return table.concat(out)
+"""  # KEYS[1]: the df hash; ARGV[1]: terms (8 bytes each) -> their counts (int64 each, 0 if absent)
+
+_CANDIDATES = """
+local fields, limit, window, out = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), {}
+for b = 1, #KEYS do
+    local seqs = redis.call('HGET', KEYS[b], string.sub(fields, 8 * b - 7, 8 * b))
+    if seqs then
+        if #seqs > 8 * limit then seqs = string.sub(seqs, #seqs - 8 * window + 1) end
+        out[#out + 1] = seqs
+    end
+end
+return table.concat(out)
+"""  # KEYS: the bands' hashes; ARGV[1]: the band keys (8 bytes each), max_bucket, window
+
+_COUNT_TERMS = """
+local terms, changes = ARGV[1], ARGV[2]
+for i = 1, #terms / 8 do
+    local term = string.sub(terms, 8 * i - 7, 8 * i)
+    local change = struct.unpack('<i4', changes, 4 * i - 3)  -- (the first of its two values)
+    if redis.call('HINCRBY', KEYS[1], term, change) <= 0 then
+        redis.call('HDEL', KEYS[1], term)
+    end
+end
+return 0
+"""  # ARGV[1]: terms (8 bytes each), ARGV[2]: their changes (int32 each); a term counted by none goes
 
 
 def _split_url(url: str) -> tuple[str, str, str]:
@@ -104,17 +138,13 @@ class _RedisReader:
     def present(self, ids: list[str]) -> set[str]:
         return {i for i, s in zip(ids, self.client.hmget(self.keys.ids, ids), strict=True) if s is not None}
 
-    def _buckets(self, keys: list[tuple[int, int]]) -> list[np.ndarray]:
-        pipe = self.client.pipeline(transaction=False)
-        for band, key in keys:
-            pipe.hget(*self.keys.bucket(band, key))
-        return [np.frombuffer(v or b"", dtype="<i8") for v in pipe.execute()]
-
     def candidates(self, keys: list[tuple[int, int]], max_bucket: int, window: int) -> list[int]:
-        found: set[int] = set()
-        for seqs in self._buckets(keys):
-            found.update((seqs if len(seqs) <= max_bucket else seqs[-window:]).tolist())
-        return sorted(found)
+        if not keys:
+            return []
+        where = [self.keys.bucket(band, key) for band, key in keys]
+        names, fields = [n for n, _ in where], b"".join(f for _, f in where)
+        found = self.client.eval(_CANDIDATES, len(names), *names, fields, max_bucket, window)
+        return np.unique(np.frombuffer(found, dtype="<i8")).tolist()
 
     def load_seqs(self, seqs: list[int]) -> list[Held]:
         if not seqs:
@@ -133,8 +163,8 @@ class _RedisReader:
     def document_frequencies(self, terms: np.ndarray) -> np.ndarray:
         if len(terms) == 0:
             return np.zeros(0, dtype=np.int64)
-        found = self.client.hmget(self.keys.df, _as_fields(terms))
-        return np.array([int(n) if n is not None else 0 for n in found], dtype=np.int64)
+        found = self.client.eval(_LOOK_UP_TERMS, 1, self.keys.df, terms.astype("<u8").tobytes())
+        return np.frombuffer(found, dtype="<i8").astype(np.int64)
 
 
 class _RedisWriter(_RedisReader):
@@ -158,6 +188,12 @@ class _RedisWriter(_RedisReader):
         if article_id in self.dropped.values():
             return False
         return super().has(article_id)
+
+    def candidates(self, keys: list[tuple[int, int]], max_bucket: int, window: int) -> list[int]:
+        found: set[int] = set()  # from the whole buckets, which an add then writes back
+        for seqs in self._buckets(keys):
+            found.update((seqs if len(seqs) <= max_bucket else seqs[-window:]).tolist())
+        return sorted(found)
 
     def _buckets(self, keys: list[tuple[int, int]]) -> list[np.ndarray]:
         where = [self.keys.bucket(band, key) for band, key in keys]
@@ -215,8 +251,6 @@ class _RedisWriter(_RedisReader):
     def commit(self, pipe: Any) -> None:
         """Apply the pending writes in one MULTI/EXEC (``WatchError`` if another writer won)."""
         k = self.keys
-        lowered = [f for f, d in self.df.items() if d < 0]
-        now = dict(zip(lowered, self.client.hmget(k.df, lowered), strict=True)) if lowered else {}
         pipe.multi()
         if self.articles:
             pipe.hset(k.art, mapping={str(s): h.pack() for s, h in self.articles.items()})
@@ -229,13 +263,10 @@ class _RedisWriter(_RedisReader):
                 pipe.hset(name, field, seqs.astype("<i8").tobytes())
             else:
                 pipe.hdel(name, field)
-        for field, d in self.df.items():
-            if d > 0:
-                pipe.hincrby(k.df, field, d)
-            elif d < 0 and int(now.get(field) or 0) + d <= 0:
-                pipe.hdel(k.df, field)
-            elif d < 0:
-                pipe.hincrby(k.df, field, d)
+        changed = {field: d for field, d in self.df.items() if d}
+        if changed:
+            deltas = np.fromiter(changed.values(), dtype="<i4", count=len(changed)).tobytes()
+            pipe.eval(_COUNT_TERMS, 1, k.df, b"".join(changed), deltas)
         if self.delta:
             pipe.incrby(k.count, self.delta)
         pipe.incr(k.version)
@@ -361,11 +392,15 @@ class RedisStore:
             problems.append(f"{len(ids ^ held)} ids and records do not correspond")
         if any(int(n) <= 0 for n in self.client.hvals(k.df)):
             problems.append("a document frequency is not positive")
-        stray = 0
-        known = np.array(sorted(held), dtype=np.int64)
-        for name in self.client.scan_iter(match=f"{k.prefix}b:*", count=10_000):
-            for value in self.client.hvals(name):
-                stray += int(np.count_nonzero(~np.isin(np.frombuffer(value, dtype="<i8"), known)))
+        names = list(self.client.scan_iter(match=f"{k.prefix}b:*", count=10_000))
+        entries = []
+        for start in range(0, len(names), 1_000):
+            pipe = self.client.pipeline(transaction=False)
+            for name in names[start : start + 1_000]:
+                pipe.hvals(name)
+            entries.extend(np.frombuffer(v, dtype="<i8") for values in pipe.execute() for v in values)
+        seqs = np.concatenate(entries) if entries else np.zeros(0, dtype=np.int64)
+        stray = int(np.count_nonzero(~np.isin(seqs, np.fromiter(held, dtype=np.int64, count=len(held)))))
         if stray:
             problems.append(f"{stray} bucket entries name no article")
         if problems:
