@@ -4,6 +4,8 @@ import gzip
 import shutil
 import socket
 import subprocess
+import sys
+import textwrap
 import time
 import uuid
 from pathlib import Path
@@ -97,3 +99,30 @@ def location(request, tmp_path) -> str:
         return str(tmp_path / "news.db")
     server = request.getfixturevalue("redis_server")
     return server.url(f"t{uuid.uuid4().hex[:12]}:")
+
+
+@pytest.fixture(scope="session")
+def dev_english() -> list[dict]:
+    """The English members of ../shared/data/wmt-variants-dev/ (skipped if the data is absent)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from _data import WMT_DEV, load_wmt
+
+    if not (WMT_DEV / "articles.jsonl.gz").exists():
+        pytest.skip(f"dev data not found at {WMT_DEV}")
+    return load_wmt("en")
+
+
+def start_writer(location: str, texts: list[str]) -> subprocess.Popen[str]:
+    """A process adding articles to the index at ``location`` without end, printing each id once its
+    add has returned (acknowledged)."""
+    script = textwrap.dedent(
+        f"""
+        from dedup.index import Index
+        texts = {texts!r}
+        with Index.open({location!r}) as idx:
+            for k in range(100_000):
+                idx.add(f"a{{k}}", texts[k % len(texts)] + f" Edition {{k}}.")
+                print(f"a{{k}}", flush=True)  # acknowledged: the add has returned
+        """
+    )
+    return subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)

@@ -8,12 +8,10 @@ import multiprocessing
 import re
 import signal
 import sqlite3
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import start_writer
 
 from dedup import find_duplicates
 from dedup.index import FORMAT_VERSION, Index, IndexFileError, Match
@@ -140,15 +138,10 @@ def test_a_newer_foreign_or_corrupt_file_is_a_clear_error(tmp_path, path):
         Index.open(tmp_path)
 
 
-def test_adding_the_dev_set_one_by_one_finds_the_pairs_a_batch_run_finds(tmp_path):
+def test_adding_the_dev_set_one_by_one_finds_the_pairs_a_batch_run_finds(tmp_path, dev_english):
     # The figure reached in issue 5 (2,780 English dev articles): 15,865 pairs in common, 3 found
     # only by the batch run and 17 only by the index (its IDF counts the articles held so far).
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-    from _data import WMT_DEV, load_wmt
-
-    if not (WMT_DEV / "articles.jsonl.gz").exists():
-        pytest.skip(f"dev data not found at {WMT_DEV}")
-    articles = load_wmt("en")
+    articles = dev_english
     batch = {(p.a, p.b) for p in find_duplicates(articles).pairs}
     found = set()
     with Index.open(tmp_path / "dev.db") as idx:
@@ -185,18 +178,7 @@ def test_four_processes_adding_at_once_lose_nothing(location, seeds):
 
 
 def test_an_index_killed_mid_stream_keeps_every_acknowledged_article(location, seeds):
-    script = textwrap.dedent(
-        f"""
-        import sys
-        from dedup.index import Index
-        texts = {list(seeds.values())!r}
-        with Index.open({str(location)!r}) as idx:
-            for k in range(100_000):
-                idx.add(f"a{{k}}", texts[k % 5] + f" Edition {{k}}.")
-                print(f"a{{k}}", flush=True)  # acknowledged: the add has returned
-        """
-    )
-    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    child = start_writer(location, list(seeds.values()))
     assert child.stdout is not None
     acknowledged = [child.stdout.readline().strip() for _ in range(40)]
     child.send_signal(signal.SIGKILL)

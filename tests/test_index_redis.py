@@ -4,13 +4,12 @@ server crash keeps. (The behaviour both stores share is tested in test_index.py,
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
-import textwrap
 import uuid
 from pathlib import Path
 
 import pytest
+from conftest import RedisServer, start_writer
 
 from dedup.index import FORMAT_VERSION, Index, IndexFileError
 
@@ -30,17 +29,8 @@ def client(redis_server):
         yield c
 
 
-def _dev_sample(n: int) -> list[dict]:
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-    from _data import WMT_DEV, load_wmt
-
-    if not (WMT_DEV / "articles.jsonl.gz").exists():
-        pytest.skip(f"dev data not found at {WMT_DEV}")
-    return load_wmt("en")[:n]
-
-
-def test_redis_and_sqlite_give_the_same_matches(url, tmp_path):
-    articles = [(a["id"], a["text"]) for a in _dev_sample(300)]
+def test_redis_and_sqlite_give_the_same_matches(url, tmp_path, dev_english):
+    articles = [(a["id"], a["text"]) for a in dev_english[:300]]
     with Index.open(url) as r, Index.open(tmp_path / "news.db") as s:
         from_redis = r.add_many(articles[:200], batch=37) + [r.add(i, t) for i, t in articles[200:]]
         from_sqlite = s.add_many(articles)
@@ -97,23 +87,12 @@ def test_without_the_redis_package_the_error_says_what_to_install(monkeypatch):
 
 
 def test_a_server_killed_mid_stream_keeps_every_acknowledged_article(tmp_path):
-    from conftest import RedisServer
 
     server = RedisServer(tmp_path)  # its own server: appendonly yes, appendfsync always
     server.start()
     url = server.url("crash:")
     texts = [p.read_text() for p in sorted(SEEDS.glob("*.txt"))]
-    script = textwrap.dedent(
-        f"""
-        from dedup.index import Index
-        texts = {texts!r}
-        with Index.open({url!r}) as idx:
-            for k in range(100_000):
-                idx.add(f"a{{k}}", texts[k % 5] + f" Edition {{k}}.")
-                print(f"a{{k}}", flush=True)  # acknowledged: the add has returned
-        """
-    )
-    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    child = start_writer(url, texts)
     assert child.stdout is not None
     acknowledged = [child.stdout.readline().strip() for _ in range(30)]
     server.kill()  # the server dies under the writer

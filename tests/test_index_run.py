@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -69,16 +68,11 @@ def test_without_adding_the_index_is_unchanged_and_a_held_id_is_refused(tmp_path
         find_duplicates([("a", seeds["000"])], index=tmp_path / "none.db", add_to_index=False)
 
 
-def test_a_dev_set_in_two_interleaved_runs_finds_what_one_batch_run_finds(tmp_path):
+def test_a_dev_set_in_two_interleaved_runs_finds_what_one_batch_run_finds(tmp_path, dev_english):
     # Measured in issue 5 (2,780 English dev articles, every other one in each run): 15,867 of
     # the batch run's 15,868 pairs, and 4 more (borderline pairs whose IDF differs); 228 kept
     # against 226 (links to held articles join clusters without the batch run's average linkage).
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-    from _data import WMT_DEV, load_wmt
-
-    if not (WMT_DEV / "articles.jsonl.gz").exists():
-        pytest.skip(f"dev data not found at {WMT_DEV}")
-    articles = load_wmt("en")
+    articles = dev_english
     batch = {(p.a, p.b) for p in find_duplicates(articles).pairs}
     runs = [find_duplicates(articles[k::2], index=tmp_path / "dev.db") for k in (0, 1)]
     found = {(p.a, p.b) for r in runs for p in r.pairs}
