@@ -1,0 +1,93 @@
+"""The Spark engine (issue 8, first part): Spark in local[2] reads, signs and bands the articles,
+and must propose exactly the candidate pairs of the local engine."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dedup.article import Article
+from dedup.candidates import candidate_pairs
+from dedup.params import Params
+from dedup.pipeline import Detector
+
+pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'dedup[spark]')")
+if shutil.which("java") is None:
+    pytest.skip(
+        "no Java runtime for Spark (apt-get install openjdk-17-jre-headless)", allow_module_level=True
+    )
+
+from dedup.spark_engine import SparkInputError, spark_candidates, spark_session  # noqa: E402
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+@pytest.fixture(scope="module")
+def spark():
+    session = spark_session(master="local[2]")
+    session.sparkContext.setLogLevel("OFF")  # a bad record's failing task is expected below
+    yield session
+    session.stop()
+
+
+def write_jsonl(path: Path, articles: list[dict]) -> str:
+    path.write_text("".join(json.dumps({"id": a["id"], "text": a["text"]}) + "\n" for a in articles))
+    return str(path)
+
+
+def local_candidates(articles: list[dict], **params) -> np.ndarray:
+    """What the local engine proposes: its own signatures, then candidate_pairs."""
+    p = Params.from_kwargs(**params)
+    detector = Detector(p)
+    detector.add_many(Article(a["id"], a["text"], {}, "<test>", k) for k, a in enumerate(articles))
+    detector._flush()
+    bands, rows = p.bands_rows
+    pairs, _ = candidate_pairs(
+        np.concatenate(detector._signatures), bands=bands, rows=rows, max_bucket=p.max_bucket
+    )
+    return pairs
+
+
+@pytest.fixture
+def seeds() -> list[dict]:
+    return [{"id": p.name[:3], "text": p.read_text()} for p in sorted(SEEDS.glob("*.txt"))]
+
+
+def test_the_seeds_get_the_local_candidates(spark, seeds, tmp_path):
+    got = spark_candidates(spark, [write_jsonl(tmp_path / "seeds.jsonl", seeds)])
+    assert got.tolist() == local_candidates(seeds).tolist()
+    assert [0, 4] in got.tolist()  # the two translations meet
+
+
+def test_files_are_numbered_in_the_order_given(spark, seeds, tmp_path):
+    first = write_jsonl(tmp_path / "b.jsonl", seeds[3:])  # names that sort the other way
+    second = write_jsonl(tmp_path / "a.jsonl", seeds[:3])
+    got = spark_candidates(spark, [first, second])
+    assert got.tolist() == local_candidates(seeds[3:] + seeds[:3]).tolist()
+
+
+@pytest.mark.parametrize("max_bucket", [200, 3])  # 3: buckets chained, not expanded
+def test_the_dev_set_gets_exactly_the_local_candidates(spark, dev_english, tmp_path, max_bucket):
+    path = write_jsonl(tmp_path / "dev.jsonl", dev_english)
+    got = spark_candidates(spark, [path], max_bucket=max_bucket)
+    expected = local_candidates(dev_english, max_bucket=max_bucket)
+    assert len(got) > 10_000 and np.array_equal(got, expected)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"id": "b", "text": 3}', "3: text field 'text' must be a string, not a number"),
+        ('{"id": "b", "text": "cut', "3: malformed JSON at column"),
+        ('{"text": "no id"}', "3: missing id field 'id'"),
+    ],
+)
+def test_a_bad_record_fails_the_job_naming_its_file_and_line(spark, tmp_path, line, message):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"id": "a", "text": "Fine text here."}\n\n' + line + "\n")
+    with pytest.raises(SparkInputError, match=f"^{path}:{message}"):
+        spark_candidates(spark, [str(path)])
