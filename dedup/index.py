@@ -303,14 +303,18 @@ class Index:
         return sorted(out, key=lambda m: (-m.score, m.id))
 
 
-def _measure(new: Held, held: list[Held], reader: Reader, p: Params) -> tuple[np.ndarray, np.ndarray]:
+def _measure(
+    new: Held, held: list[Held], reader: Reader, p: Params, *, counted: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Cosine and sentence match of ``new`` with each of ``held``, with the IDF of the articles
-    held plus ``new`` (as if it were added)."""
+    held plus ``new`` (as if it were added), or, if ``counted``, of the articles ``reader``
+    counts (which include ``new``): a batch run's scores, given its document frequencies."""
     articles = [new, *held]
     vocabulary, columns = term_vocabulary(np.concatenate([a.terms for a in articles]))
     df = reader.document_frequencies(vocabulary)
-    df[np.searchsorted(vocabulary, new.document_terms())] += 1
-    idf = smooth_idf(reader.count() + 1, df)
+    if not counted:
+        df[np.searchsorted(vocabulary, new.document_terms())] += 1
+    idf = smooth_idf(reader.count() + (0 if counted else 1), df)
     # sentence rows (or one document row each), then each article's document row as their sum
     sentence_counts = sp.csr_matrix(
         (

@@ -14,8 +14,12 @@ so that it finds the same candidates (and, stage by stage, the same pairs and cl
               all with all, or, in a bucket of more than ``max_bucket``, each with the next
               ``min(max_bucket, 8)`` (as :func:`dedup.candidates.candidate_pairs` does)
 
-Not built yet: verification (TF-IDF with document frequencies aggregated by Spark), connected
-components, re-clustering, writing, and ``dedup run --engine spark``.
+    verify    document frequencies counted by a Spark aggregation (``reduceByKey``) and broadcast;
+              each article's candidates grouped with it, and scored in the task by the function
+              the index scores with (:func:`dedup.index._measure`), given those frequencies: the
+              batch run's TF-IDF cosine and sentence match
+
+Not built yet: connected components, re-clustering, writing, and ``dedup run --engine spark``.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import numpy as np
 from dedup.article import InputError
 from dedup.candidates import _EMPTY, _band_keys
 from dedup.features import Featurizer, _chunks
+from dedup.index_store import Held
 from dedup.params import Params
 
 if TYPE_CHECKING:
@@ -127,17 +132,102 @@ def band_keys(signature: np.ndarray, bands: int, rows: int) -> list[tuple[int, i
 
 
 def _sign(articles: Iterable[tuple[int, str, str]], params: Params) -> Iterator[tuple[int, str, bytes]]:
+    for pos, held, _ in _featurize(articles, params):
+        yield pos, held.id, held.signature.astype(np.uint32).tobytes()
+
+
+def _featurize(articles: Iterable[tuple[int, str, str]], params: Params) -> Iterator[tuple[int, Held, int]]:
+    """``(position, what the index would keep of it, its length)`` of each article."""
+    from dedup.index import Index
+
     featurizer = Featurizer(params)
+    holder = Index.__new__(Index)  # (only its _hold, which reads params)
+    holder.params = params
     for chunk in _chunks(articles, _SIGN_BATCH):
         for (pos, article_id, _), f in zip(chunk, featurizer.batch([t for _, _, t in chunk]), strict=True):
-            assert f.signature is not None
-            yield pos, article_id, f.signature.astype(np.uint32).tobytes()
+            yield pos, holder._hold(article_id, f), f.length
 
 
 def sign(articles: RDD, params: Params) -> RDD:
     """``(position, id, signature)`` of each article (the signature as uint32 bytes), made in
     each partition with the local engine's featuriser."""
     return articles.mapPartitions(lambda it: _sign(it, params))
+
+
+def featurize(articles: RDD, params: Params) -> RDD:
+    """``(position, (packed Held record, length))`` of each article: its id, signature and
+    sentence term counts (:class:`dedup.index_store.Held`), made in each partition."""
+    return articles.mapPartitions(
+        lambda it: ((pos, (held.pack(), length)) for pos, held, length in _featurize(it, params))
+    )
+
+
+def document_frequencies(features: RDD) -> tuple[np.ndarray, np.ndarray]:
+    """Every term (sorted uint64) and the number of articles holding it: a Spark aggregation,
+    collected (what verification needs of the whole corpus)."""
+    counted = (
+        features.flatMap(lambda kv: Held.unpack(kv[1][0]).document_terms().view(np.int64).tolist())
+        .map(lambda t: (t, 1))
+        .reduceByKey(lambda a, b: a + b)
+        .collect()
+    )
+    if not counted:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    table = np.array(counted, dtype=np.int64)
+    terms = table[:, 0].view(np.uint64)
+    order = np.argsort(terms)
+    return terms[order], table[order, 1]
+
+
+class _Frequencies:
+    """A reader of :func:`dedup.index._measure` backed by the corpus's document frequencies."""
+
+    def __init__(self, terms: np.ndarray, counts: np.ndarray, n: int) -> None:
+        self.terms, self.counts, self.n = terms, counts, n
+
+    def count(self) -> int:
+        return self.n
+
+    def document_frequencies(self, terms: np.ndarray) -> np.ndarray:
+        at = np.searchsorted(self.terms, terms)
+        return self.counts[np.minimum(at, len(self.counts) - 1)].astype(np.int64)
+
+
+def _score_groups(
+    groups: Iterable[tuple[int, tuple[Iterable[tuple[int, bytes]], tuple[bytes, int]]]],
+    frequencies: Any,
+    params: Params,
+) -> Iterator[tuple[int, int, str, str, float, float, float, float]]:
+    """For each article with its candidates (all of higher position): ``(i, j, id_i, id_j,
+    jaccard, cosine, match, score)`` of every candidate pair."""
+    from dedup.index import _against_first, _measure
+    from dedup.sign import estimate_jaccard_pairs
+
+    table = _Frequencies(*frequencies.value)
+    w = params.sentence_weight
+    for i, (others, (blob, _)) in groups:
+        new = Held.unpack(blob)
+        ordered = sorted(others)
+        held = [Held.unpack(b) for _, b in ordered]
+        cos, match = _measure(new, held, table, params, counted=True)
+        score = (1.0 - w) * cos + w * match
+        jac = estimate_jaccard_pairs(
+            np.stack([new.signature, *(h.signature for h in held)]), _against_first(len(held))
+        )
+        for (j, _), h, a, c, m, s in zip(ordered, held, jac, cos, match, score, strict=True):
+            yield i, j, new.id, h.id, float(a), float(c), float(m), float(s)
+
+
+def measure(candidate_pairs: RDD, features: RDD, params: Params) -> RDD:
+    """``(i, j, id_i, id_j, jaccard, cosine, match, score)`` of every candidate pair, scored as
+    the local engine scores it (with the corpus's document frequencies, broadcast)."""
+    sc = features.context
+    terms, counts = document_frequencies(features)
+    frequencies = sc.broadcast((terms, counts, features.count()))
+    # each candidate's record goes to the article it is paired with (the lower position)
+    others = candidate_pairs.map(lambda ij: (ij[1], ij[0])).join(features)
+    groups = others.map(lambda kv: (kv[1][0], (kv[0], kv[1][1][0]))).groupByKey().join(features)
+    return groups.mapPartitions(lambda it: _score_groups(it, frequencies, params))
 
 
 def _bucket_pairs(members: Iterable[int], max_bucket: int) -> Iterator[tuple[int, int]]:
@@ -183,3 +273,29 @@ def spark_candidates(
         articles = read_jsonl(session, paths, id_field=id_field, text_field=text_field)
         found = np.array(sorted(candidates(sign(articles, p), p).collect()), dtype=np.int64)
     return found.reshape(-1, 2)
+
+
+def spark_pairs(
+    spark: SparkSession | None,
+    paths: Sequence[str],
+    *,
+    id_field: str = "id",
+    text_field: str = "text",
+    **params: Any,
+) -> list[tuple[str, str, float, float, float, float]]:
+    """The verified pairs of JSONL ``paths``, computed on Spark: ``(a, b, jaccard, cosine,
+    sentence_match, score)`` with ``a < b``, sorted, rounded as :class:`dedup.pipeline.Pair`."""
+    p = Params.from_kwargs(**params)
+    session = spark_session(spark)
+    with bad_records_surface():
+        articles = read_jsonl(session, paths, id_field=id_field, text_field=text_field)
+        features = featurize(articles, p).persist()
+        signed = features.map(lambda kv: (kv[0], "", Held.unpack(kv[1][0]).signature.tobytes()))
+        found = candidates(signed, p)
+        measured = measure(found, features, p).filter(lambda r: r[7] >= p.threshold).collect()
+        features.unpersist()
+    out = []
+    for _, _, a, b, jac, cos, match, score in measured:
+        a, b = (a, b) if a < b else (b, a)
+        out.append((a, b, round(jac, 4), round(min(cos, 1.0), 4), round(match, 4), round(min(score, 1.0), 4)))
+    return sorted(out)
