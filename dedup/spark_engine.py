@@ -19,7 +19,14 @@ so that it finds the same candidates (and, stage by stage, the same pairs and cl
               the index scores with (:func:`dedup.index._measure`), given those frequencies: the
               batch run's TF-IDF cosine and sentence match
 
-Not built yet: connected components, re-clustering, writing, and ``dedup run --engine spark``.
+    cluster   connected components of the verified pairs by large-star / small-star (Kiveris et
+              al., 2014: rounds of two RDD steps, each a shuffle, until no edge changes); each
+              component to re-cluster is one task, scoring its members with the candidates'
+              measured values (rounded as the local engine keeps them, float32) and measuring
+              the other pairs, then cut by :func:`dedup.cluster._split`; representatives by
+              :func:`dedup.cluster.choose_representative`
+
+Not built yet: writing, and ``dedup run --engine spark``.
 """
 
 from __future__ import annotations
@@ -299,3 +306,133 @@ def spark_pairs(
         a, b = (a, b) if a < b else (b, a)
         out.append((a, b, round(jac, 4), round(min(cos, 1.0), 4), round(match, 4), round(min(score, 1.0), 4)))
     return sorted(out)
+
+
+def _large_star(edges: RDD) -> RDD:
+    """Each node links its larger neighbours to the smallest of its neighbourhood (itself included)."""
+
+    def step(kv: tuple[int, Iterable[int]]) -> Iterator[tuple[int, int]]:
+        u, near = kv
+        near = set(near)
+        m = min(near | {u})
+        return ((v, m) for v in near if v > u)
+
+    return edges.flatMap(lambda e: ((e[0], e[1]), (e[1], e[0]))).groupByKey().flatMap(step).distinct()
+
+
+def _small_star(edges: RDD) -> RDD:
+    """Each node links itself and its smaller neighbours to the smallest of them."""
+
+    def step(kv: tuple[int, Iterable[int]]) -> Iterator[tuple[int, int]]:
+        u, near = kv
+        group = set(near) | {u}
+        m = min(group)
+        return ((v, m) for v in group if v != m)
+
+    oriented = edges.map(lambda e: (max(e), min(e)))  # (node, a smaller neighbour)
+    return oriented.groupByKey().flatMap(step).distinct()
+
+
+def components(pairs: RDD, *, max_rounds: int = 100) -> RDD:
+    """``(node, component)`` of every node of ``pairs`` (edges ``(i, j)``): the component is its
+    smallest node. Large-star and small-star alternate until a round changes no edge."""
+    edges = pairs.map(lambda e: (max(e), min(e))).distinct().persist()
+    for _ in range(max_rounds):
+        moved = _small_star(_large_star(edges)).persist()
+        if moved.subtract(edges).isEmpty() and edges.subtract(moved).isEmpty():
+            edges.unpersist()
+            edges = moved
+            break
+        edges.unpersist()
+        edges = moved
+    else:
+        raise RuntimeError(f"connected components did not converge in {max_rounds} rounds")
+    labels = edges.map(lambda e: (e[0], e[1]))  # a star: every node but the centre points to it
+    centres = edges.map(lambda e: (e[1], e[1])).distinct()
+    return labels.union(centres).distinct()
+
+
+def _recluster(
+    group: tuple[int, tuple[Iterable[tuple[int, bytes, int]], Iterable[tuple[int, int, float, float]]]],
+    frequencies: Any,
+    params: Params,
+) -> list[tuple[int, list[int]]]:
+    """The clusters (representative, members) of one component, as the local engine makes them."""
+    from dedup.cluster import MAX_RECLUSTER, _split, choose_representative
+    from dedup.index import _measure
+
+    _, (members_in, known_in) = group
+    members = sorted(members_in)
+    positions = np.array([m[0] for m in members], dtype=np.int64)
+    lengths = {m[0]: m[2] for m in members}
+    size = len(members)
+    if params.linkage == "single" or size == 2 or size > MAX_RECLUSTER:
+        parts = [positions]
+    else:
+        table = _Frequencies(*frequencies.value)
+        held = [Held.unpack(m[1]) for m in members]
+        w = params.sentence_weight
+        cos, match = np.eye(size), np.eye(size)
+        for a in range(size - 1):
+            c, t = _measure(held[a], held[a + 1 :], table, params, counted=True)
+            cos[a, a + 1 :] = cos[a + 1 :, a] = c
+            match[a, a + 1 :] = match[a + 1 :, a] = t
+        at = {int(p): k for k, p in enumerate(positions)}
+        for i, j, c, t in known_in:  # the candidates' values, as the local engine keeps them
+            a, b = at[i], at[j]
+            cos[a, b] = cos[b, a] = float(np.float32(c))
+            match[a, b] = match[b, a] = float(np.float32(t))
+        sim = cos if w == 0 else (1.0 - w) * cos + w * match
+        parts = [part for part in _split(positions, sim, params.threshold, params.linkage) if len(part) >= 2]
+    out = []
+    for part in parts:
+        part_lengths = np.zeros(int(part.max()) + 1, dtype=np.int64)
+        part_lengths[part] = [lengths[int(p)] for p in part]
+        out.append((choose_representative(part, part_lengths, params.representative), part.tolist()))
+    return out
+
+
+def clusters(measured: RDD, features: RDD, params: Params) -> list[tuple[int, list[int]]]:
+    """The clusters, ``(representative, members)`` as positions, members in input order, sorted
+    by their first member (the local engine's order)."""
+    sc = features.context
+    verified = measured.filter(lambda r: r[7] >= params.threshold).map(lambda r: (r[0], r[1]))
+    label = components(verified).persist()
+    frequencies = sc.broadcast(document_frequencies(features) + (features.count(),))
+    members = label.join(features).map(lambda kv: (kv[1][0], (kv[0], kv[1][1][0], kv[1][1][1])))
+    # every candidate pair inside a component: the values re-clustering reuses
+    known = (
+        measured.map(lambda r: (r[0], (r[1], r[5], r[6])))
+        .join(label)
+        .map(lambda kv: (kv[1][0][0], (kv[0], kv[1][0], kv[1][1])))
+        .join(label)
+        .filter(lambda kv: kv[1][0][2] == kv[1][1])
+        .map(lambda kv: (kv[1][1], (kv[1][0][0], kv[0], kv[1][0][1][1], kv[1][0][1][2])))
+    )
+    found = members.cogroup(known).flatMap(lambda g: _recluster(g, frequencies, params)).collect()
+    label.unpersist()
+    return sorted(((rep, sorted(m)) for rep, m in found), key=lambda c: c[1][0])
+
+
+def spark_clusters(
+    spark: SparkSession | None,
+    paths: Sequence[str],
+    *,
+    id_field: str = "id",
+    text_field: str = "text",
+    **params: Any,
+) -> list[tuple[str, list[str]]]:
+    """The clusters of JSONL ``paths``, computed on Spark: ``(representative, members)`` ids, in
+    the local engine's order (as :class:`dedup.pipeline.Cluster` numbers them)."""
+    p = Params.from_kwargs(**params)
+    session = spark_session(spark)
+    with bad_records_surface():
+        articles = read_jsonl(session, paths, id_field=id_field, text_field=text_field)
+        features = featurize(articles, p).persist()
+        signed = features.map(lambda kv: (kv[0], "", Held.unpack(kv[1][0]).signature.tobytes()))
+        measured = measure(candidates(signed, p), features, p).persist()
+        found = clusters(measured, features, p)
+        ids = dict(articles.map(lambda a: (a[0], a[1])).collect())
+        measured.unpersist()
+        features.unpersist()
+    return [(ids[rep], [ids[m] for m in members]) for rep, members in found]

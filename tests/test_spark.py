@@ -22,7 +22,14 @@ if shutil.which("java") is None:
         "no Java runtime for Spark (apt-get install openjdk-17-jre-headless)", allow_module_level=True
     )
 
-from dedup.spark_engine import SparkInputError, spark_candidates, spark_pairs, spark_session  # noqa: E402
+from dedup.spark_engine import (  # noqa: E402
+    SparkInputError,
+    components,
+    spark_candidates,
+    spark_clusters,
+    spark_pairs,
+    spark_session,
+)
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -113,3 +120,30 @@ def test_the_dev_set_gets_exactly_the_local_pairs(spark, dev_english, tmp_path):
     values = np.array([g[2:] for g in got]) - np.array([e[2:] for e in expected])
     assert np.abs(values).max() <= 0.0001 + 1e-9
     assert np.count_nonzero(np.abs(values).max(axis=1)) <= 20
+
+
+def test_the_dev_set_gets_exactly_the_local_clusters(spark, dev_english, tmp_path):
+    got = spark_clusters(spark, [write_jsonl(tmp_path / "dev.jsonl", dev_english)])
+    local = find_duplicates([(a["id"], a["text"]) for a in dev_english]).clusters
+    assert got == [(c.representative, c.members) for c in local] and len(got) > 200
+
+
+@pytest.mark.parametrize(
+    "edges",
+    [
+        [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5)],  # a path: several rounds
+        [(5, 4), (4, 3), (3, 2), (2, 1), (1, 0), (7, 9), (8, 9)],  # reversed, and a second tree
+        [(0, 9), (1, 9), (2, 9), (3, 8), (8, 9), (10, 11)],  # stars
+    ],
+)
+def test_large_star_small_star_labels_each_node_with_its_components_smallest(spark, edges):
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    got = dict(components(spark.sparkContext.parallelize(edges, 3)).collect())
+    n = max(max(e) for e in edges) + 1
+    graph = sp.coo_matrix((np.ones(len(edges)), tuple(np.array(edges).T)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    nodes = {v for e in edges for v in e}
+    smallest = {k: min(v for v in nodes if labels[v] == k) for k in set(labels[list(nodes)])}
+    assert got == {v: smallest[labels[v]] for v in nodes}
