@@ -239,6 +239,14 @@ def input_options(f):
     "then add this run's articles to it. The run uses the index's detection options.",
 )
 @click.option("--no-add", is_flag=True, help="With --index: check against the index without adding to it.")
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "spark"]),
+    default="local",
+    show_default=True,
+    help="spark: run on Apache Spark (pip install 'dedup[spark]'; JSONL inputs, any path Spark reads; "
+    "the active session's master, else local[*]), with the same pairs and clusters.",
+)
 @input_options
 @param_options
 @click.pass_context
@@ -252,6 +260,7 @@ def run(
     in_memory: bool,
     index_location: str | None,
     no_add: bool,
+    engine: str,
     input_format: str | None,
     id_field: str,
     text_field: str,
@@ -271,6 +280,12 @@ def run(
 
     if no_add and index_location is None:
         raise click.UsageError("--no-add goes with --index")
+    if engine == "spark":
+        for name, value in (("--index", index_location), ("--report", with_report), ("--skip-bad", skip_bad)):
+            if value:
+                raise click.UsageError(f"{name} is not available with --engine spark")
+        _run_on_spark(inputs, out_dir, params_from(options), input_format, id_field, text_field, quiet)
+        return
     if index_location is not None and not no_add and STDIN in inputs:
         raise click.UsageError("--index reads the inputs twice (to add them): give files, not -, or --no-add")
     given = _given_params(ctx, options) if index_location is not None else {}
@@ -371,6 +386,59 @@ def run(
     except OSError as err:  # the output side: a full disk, a read-only folder
         where = err.filename or out_dir
         raise click.ClickException(f"{where}: cannot write: {err.strerror or err}") from None
+    if not quiet:
+        print_summary(result, out_dir)
+
+
+def _run_on_spark(
+    inputs: tuple[str, ...],
+    out_dir: Path,
+    params: Params,
+    input_format: str | None,
+    id_field: str,
+    text_field: str,
+    quiet: bool,
+) -> None:
+    """`dedup run --engine spark`: Spark reads the JSONL inputs, runs the pipeline and writes the
+    kept lines into DIR/deduplicated/ (part files); pairs, clusters and the summary come back
+    to this process and are written as a local run writes them."""
+    from dedup.write import write_json, write_jsonl
+
+    if input_format not in (None, "jsonl") or "-" in inputs:
+        raise click.UsageError("--engine spark reads JSONL files (not stdin, CSV or text folders)")
+    try:
+        from dedup.spark_engine import SparkInputError, read_jsonl, run, spark_session, write_deduplicated
+    except ImportError as err:
+        raise click.ClickException(str(err)) from None
+    started = time.perf_counter()
+    try:
+        session = spark_session(progress=wants_progress(quiet))
+    except ImportError as err:
+        raise click.ClickException(str(err)) from None
+    if quiet:
+        session.sparkContext.setLogLevel("ERROR")
+    try:
+        articles = read_jsonl(session, inputs, id_field=id_field, text_field=text_field)
+        result = run(session, articles, params)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_jsonl(out_dir / "pairs.jsonl", (p.to_dict() for p in result.pairs))
+        write_jsonl(out_dir / "clusters.jsonl", (c.to_dict() for c in result.clusters))
+        position = {article_id: k for k, article_id in enumerate(articles.map(lambda a: a[1]).collect())}
+        target = out_dir / "deduplicated"
+        if target.exists():
+            import shutil
+
+            shutil.rmtree(target)
+        write_deduplicated(session, inputs, {position[d] for d in result.duplicates}, str(target))
+    except SparkInputError as err:
+        raise click.ClickException(f"{err} (the Spark job stopped; nothing written)") from None
+    result.summary["timings_s"]["total"] = round(time.perf_counter() - started, 3)
+    result.summary["inputs"] = list(inputs)
+    result.summary["outputs"] = {
+        "pairs": "pairs.jsonl", "clusters": "clusters.jsonl",
+        "deduplicated": "deduplicated/", "summary": "summary.json",
+    }  # fmt: skip
+    write_json(out_dir / "summary.json", result.summary)
     if not quiet:
         print_summary(result, out_dir)
 

@@ -605,6 +605,8 @@ def find_duplicates(
     spill_dir: str | os.PathLike[str] | None = None,
     index: str | os.PathLike[str] | Index | None = None,
     add_to_index: bool = True,
+    engine: str = "local",
+    spark: Any = None,
     **params: Any,
 ) -> Result:
     """Find rewrites and machine-translation variants among ``articles``.
@@ -621,6 +623,10 @@ def find_duplicates(
             duplicate (see :mod:`dedup.index_run`), and the run uses the index's parameters.
         add_to_index: store ``articles`` in ``index`` once the run is done (they are then
             read twice, so an iterator is first made a list).
+        engine: ``"local"``, or ``"spark"`` to run the same pipeline on Apache Spark
+            (``pip install 'dedup[spark]'``; :mod:`dedup.spark_engine`), with the same pairs and
+            clusters; ``spark`` is the SparkSession to use (default: the active one, or a new
+            ``local[*]`` one).
         **params: any field of :class:`~dedup.params.Params` (validated
             before any article is read); with ``index``, those an existing index was made with.
 
@@ -646,6 +652,18 @@ def find_duplicates(
             seen.add(article.id)
             yield article
 
+    if engine not in ("local", "spark"):
+        raise ValueError(f"engine must be 'local' or 'spark', got {engine!r}")
+    if engine == "spark":
+        if index is not None:
+            raise ValueError("index= is not available with engine='spark'")
+        from dedup.spark_engine import run as run_on_spark
+        from dedup.spark_engine import spark_session
+
+        p = Params.from_kwargs(**params)
+        rows = [(k, a.id, a.text, f"<api>:{k + 1}") for k, a in enumerate(checked(articles))]
+        session = spark_session(spark)
+        return run_on_spark(session, session.sparkContext.parallelize(rows), p)
     if index is None:
         detector = Detector(Params.from_kwargs(**params), spill_dir=spill_dir)
         detector.add_many(checked(articles), workers=workers)

@@ -26,7 +26,11 @@ so that it finds the same candidates (and, stage by stage, the same pairs and cl
               the other pairs, then cut by :func:`dedup.cluster._split`; representatives by
               :func:`dedup.cluster.choose_representative`
 
-Not built yet: writing, and ``dedup run --engine spark``.
+    write     pairs and clusters collected by the driver; the deduplicated dump by Spark, the
+              input lines of the kept articles as they were read (``deduplicated/``, part files)
+
+:func:`run` is the whole of it (what ``find_duplicates(..., engine="spark")`` and ``dedup run
+--engine spark`` call). Not built yet: Parquet, and outputs written elsewhere than a local folder.
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ from dedup.params import Params
 if TYPE_CHECKING:
     from pyspark import RDD
     from pyspark.sql import SparkSession
+
+    from dedup.pipeline import Result
 
 _BOM = b"\xef\xbb\xbf"
 _SIGN_BATCH = 500  # articles featurised together in a task
@@ -76,8 +82,11 @@ def bad_records_surface() -> Iterator[None]:
         raise
 
 
-def spark_session(spark: SparkSession | None = None, *, master: str = "local[*]") -> SparkSession:
-    """``spark`` if given (a job's own session), else the active one, else a new ``master`` one."""
+def spark_session(
+    spark: SparkSession | None = None, *, master: str = "local[*]", progress: bool = True
+) -> SparkSession:
+    """``spark`` if given (a job's own session), else the active one, else a new ``master`` one
+    (with Spark's console progress bars if ``progress``)."""
     if spark is not None:
         return spark
     try:
@@ -92,6 +101,7 @@ def spark_session(spark: SparkSession | None = None, *, master: str = "local[*]"
         SparkSession.builder.master(master)
         .appName("dedup")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "true" if progress else "false")
         .config("spark.sql.shuffle.partitions", str(max(2, (os.cpu_count() or 2) * 2)))
         .getOrCreate()
     )
@@ -99,7 +109,7 @@ def spark_session(spark: SparkSession | None = None, *, master: str = "local[*]"
 
 def _records(
     lines: Iterable[tuple[bytes, int]], source: str, id_field: str, text_field: str
-) -> Iterator[tuple[str, str]]:
+) -> Iterator[tuple[str, str, str]]:
     """The ``(id, text)`` of each non-blank line (numbered from 0), checked as the local reader
     checks them; a bad one raises :class:`SparkInputError`."""
     from dedup.read import _jsonl_record
@@ -112,21 +122,22 @@ def _records(
         record = _jsonl_record(line, source, k + 1, id_field, text_field)
         if isinstance(record, InputError):
             raise SparkInputError(str(record))
-        yield record.article.id, record.article.text
+        yield record.article.id, record.article.text, f"{source}:{k + 1}"
 
 
 def read_jsonl(
     spark: SparkSession, paths: Sequence[str], *, id_field: str = "id", text_field: str = "text"
 ) -> RDD:
-    """The articles of JSONL files as an RDD of ``(position, id, text)``: positions number the
-    articles in input order (the files in the order given, each line by line)."""
+    """The articles of JSONL files as an RDD of ``(position, id, text, "file:line")``: positions
+    number the articles in input order (the files in the order given, each line by line)."""
     sc = spark.sparkContext
     parts = []
     for path in paths:
         lines = sc.textFile(str(path), use_unicode=False).zipWithIndex()
         parts.append(lines.mapPartitions(lambda it, p=str(path): _records(it, p, id_field, text_field)))
     articles = parts[0] if len(parts) == 1 else sc.union(parts)
-    return articles.zipWithIndex().map(lambda t: (t[1], t[0][0], t[0][1]))
+    with bad_records_surface():  # zipWithIndex runs a job now, reading every file
+        return articles.zipWithIndex().map(lambda t: (t[1], *t[0]))
 
 
 def band_keys(signature: np.ndarray, bands: int, rows: int) -> list[tuple[int, int]]:
@@ -138,21 +149,22 @@ def band_keys(signature: np.ndarray, bands: int, rows: int) -> list[tuple[int, i
     return list(enumerate(keys))
 
 
-def _sign(articles: Iterable[tuple[int, str, str]], params: Params) -> Iterator[tuple[int, str, bytes]]:
+def _sign(articles: Iterable[tuple[Any, ...]], params: Params) -> Iterator[tuple[int, str, bytes]]:
     for pos, held, _ in _featurize(articles, params):
         yield pos, held.id, held.signature.astype(np.uint32).tobytes()
 
 
-def _featurize(articles: Iterable[tuple[int, str, str]], params: Params) -> Iterator[tuple[int, Held, int]]:
-    """``(position, what the index would keep of it, its length)`` of each article."""
+def _featurize(articles: Iterable[tuple[Any, ...]], params: Params) -> Iterator[tuple[int, Held, int]]:
+    """``(position, what the index would keep of it, its length)`` of each ``(position, id, text,
+    ...)``."""
     from dedup.index import Index
 
     featurizer = Featurizer(params)
     holder = Index.__new__(Index)  # (only its _hold, which reads params)
     holder.params = params
     for chunk in _chunks(articles, _SIGN_BATCH):
-        for (pos, article_id, _), f in zip(chunk, featurizer.batch([t for _, _, t in chunk]), strict=True):
-            yield pos, holder._hold(article_id, f), f.length
+        for a, f in zip(chunk, featurizer.batch([a[2] for a in chunk]), strict=True):
+            yield a[0], holder._hold(a[1], f), f.length
 
 
 def sign(articles: RDD, params: Params) -> RDD:
@@ -317,7 +329,9 @@ def _large_star(edges: RDD) -> RDD:
         m = min(near | {u})
         return ((v, m) for v in near if v > u)
 
-    return edges.flatMap(lambda e: ((e[0], e[1]), (e[1], e[0]))).groupByKey().flatMap(step).distinct()
+    parts = edges.getNumPartitions()
+    both = edges.flatMap(lambda e: ((e[0], e[1]), (e[1], e[0])))
+    return both.groupByKey(parts).flatMap(step).distinct(parts)
 
 
 def _small_star(edges: RDD) -> RDD:
@@ -329,17 +343,19 @@ def _small_star(edges: RDD) -> RDD:
         m = min(group)
         return ((v, m) for v in group if v != m)
 
+    parts = edges.getNumPartitions()
     oriented = edges.map(lambda e: (max(e), min(e)))  # (node, a smaller neighbour)
-    return oriented.groupByKey().flatMap(step).distinct()
+    return oriented.groupByKey(parts).flatMap(step).distinct(parts)
 
 
 def components(pairs: RDD, *, max_rounds: int = 100) -> RDD:
     """``(node, component)`` of every node of ``pairs`` (edges ``(i, j)``): the component is its
     smallest node. Large-star and small-star alternate until a round changes no edge."""
-    edges = pairs.map(lambda e: (max(e), min(e))).distinct().persist()
+    parts = max(2, pairs.context.defaultParallelism)  # (each round's shuffles keep this many)
+    edges = pairs.map(lambda e: (max(e), min(e))).distinct(parts).persist()
     for _ in range(max_rounds):
         moved = _small_star(_large_star(edges)).persist()
-        if moved.subtract(edges).isEmpty() and edges.subtract(moved).isEmpty():
+        if moved.subtract(edges, parts).isEmpty() and edges.subtract(moved, parts).isEmpty():
             edges.unpersist()
             edges = moved
             break
@@ -349,7 +365,7 @@ def components(pairs: RDD, *, max_rounds: int = 100) -> RDD:
         raise RuntimeError(f"connected components did not converge in {max_rounds} rounds")
     labels = edges.map(lambda e: (e[0], e[1]))  # a star: every node but the centre points to it
     centres = edges.map(lambda e: (e[1], e[1])).distinct()
-    return labels.union(centres).distinct()
+    return labels.union(centres).distinct(parts)
 
 
 def _recluster(
@@ -436,3 +452,92 @@ def spark_clusters(
         measured.unpersist()
         features.unpersist()
     return [(ids[rep], [ids[m] for m in members]) for rep, members in found]
+
+
+def check_unique_ids(articles: RDD) -> None:
+    """Raise :class:`SparkInputError` for an id held by two articles, naming where both are."""
+    twice = (
+        articles.map(lambda a: (a[1], (a[0], a[3]))).groupByKey().filter(lambda kv: len(kv[1]) > 1).take(1)
+    )
+    if twice:
+        article_id, places = twice[0]
+        (_, first), (_, second) = sorted(places)[:2]
+        raise SparkInputError(f"{second}: duplicate id {article_id!r} (first seen at {first})")
+
+
+def run(spark: SparkSession, articles: RDD, params: Params) -> Result:
+    """The pipeline on Spark over ``(position, id, text, "file:line")`` articles: the
+    :class:`~dedup.pipeline.Result` the local engine gives (its pairs and clusters)."""
+    import time
+
+    from dedup.pipeline import Cluster, Pair, Result, versions
+    from dedup.sign import HASH_SCHEME
+
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    with bad_records_surface():
+        articles = articles.persist()
+        n = articles.count()
+        check_unique_ids(articles)
+        features = featurize(articles, params).persist()
+        signed = features.map(lambda kv: (kv[0], "", Held.unpack(kv[1][0]).signature.tobytes()))
+        found = candidates(signed, params).persist()
+        n_candidates = found.count()
+        timings["read_sign_candidates"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        measured = measure(found, features, params).persist()
+        rows = measured.filter(lambda r: r[7] >= params.threshold).collect()
+        timings["verify"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        groups = clusters(measured, features, params)
+        ids = dict(articles.map(lambda a: (a[0], a[1])).collect())
+        timings["cluster"] = time.perf_counter() - t0
+        for rdd in (measured, found, features, articles):
+            rdd.unpersist()
+    pairs = []
+    for _, _, a, b, jac, cos, match, score in rows:
+        a, b = (a, b) if a < b else (b, a)
+        pairs.append(
+            Pair(a, b, round(jac, 4), round(min(cos, 1.0), 4), round(match, 4), round(min(score, 1.0), 4))
+        )
+    pairs.sort(key=lambda q: (q.a, q.b))
+    out = [Cluster(k, ids[rep], [ids[m] for m in members]) for k, (rep, members) in enumerate(groups)]
+    removed = sum(len(c.members) - 1 for c in out)
+    bands, rows_per_band = params.bands_rows
+    summary = {
+        "engine": "spark",
+        "spark": {"master": spark.sparkContext.master, "version": spark.version},
+        "articles": {
+            "read": n,
+            "kept": n - removed,
+            "removed_as_duplicates": removed,
+            "skipped_bad_input": 0,
+        },
+        "candidates": {
+            "pairs": n_candidates,
+            "verified_pairs": len(pairs),
+            "bands": bands,
+            "rows": rows_per_band,
+        },
+        "clusters": len(out),
+        "params": params.to_dict(),
+        "minhash": {"num_perm": params.num_perm, "seed": params.seed, "hash_scheme": HASH_SCHEME},
+        "versions": versions(),
+        "timings_s": {k: round(v, 3) for k, v in timings.items()},
+    }
+    return Result(pairs=pairs, clusters=out, summary=summary)
+
+
+def write_deduplicated(spark: SparkSession, paths: Sequence[str], drop: set[int], out: str) -> None:
+    """The input lines of the articles not in ``drop`` (positions), as they were read, in input
+    order, into the Spark output folder ``out`` (part files; gzipped when every input is)."""
+    sc = spark.sparkContext
+    dropped = sc.broadcast(frozenset(drop))
+    parts = []
+    for path in paths:
+        lines = sc.textFile(str(path), use_unicode=False).zipWithIndex()
+        parts.append(lines.filter(lambda t: t[0].strip()).map(lambda t: t[0]))
+    kept = (parts[0] if len(parts) == 1 else sc.union(parts)).zipWithIndex()
+    kept = kept.filter(lambda t: t[1] not in dropped.value).map(lambda t: t[0].decode("utf-8"))
+    codec = "org.apache.hadoop.io.compress.GzipCodec" if all(str(p).endswith(".gz") for p in paths) else None
+    kept.saveAsTextFile(out, compressionCodecClass=codec)

@@ -147,3 +147,83 @@ def test_large_star_small_star_labels_each_node_with_its_components_smallest(spa
     nodes = {v for e in edges for v in e}
     smallest = {k: min(v for v in nodes if labels[v] == k) for k in set(labels[list(nodes)])}
     assert got == {v: smallest[labels[v]] for v in nodes}
+
+
+def test_find_duplicates_on_spark_gives_the_local_result(spark, seeds):
+    articles = [(a["id"], a["text"]) for a in seeds]
+    on_spark, local = find_duplicates(articles, engine="spark", spark=spark), find_duplicates(articles)
+    assert on_spark.pairs == local.pairs and on_spark.clusters == local.clusters
+    assert on_spark.summary["engine"] == "spark" and on_spark.summary["articles"]["kept"] == 4
+    with pytest.raises(ValueError, match="engine must be 'local' or 'spark'"):
+        find_duplicates(articles, engine="dask")
+
+
+def test_dedup_run_on_spark_writes_what_a_local_run_writes(spark, dev_english, tmp_path):
+    import gzip
+
+    from click.testing import CliRunner
+
+    from dedup import cli
+
+    path = tmp_path / "dev.jsonl.gz"
+    with gzip.open(path, "wt") as f:
+        f.writelines(
+            json.dumps({"id": a["id"], "text": a["text"], "n": k}) + "\n" for k, a in enumerate(dev_english)
+        )
+    runner = CliRunner()
+    local = runner.invoke(cli.main, ["run", str(path), "-o", str(tmp_path / "local"), "-q"])
+    result = runner.invoke(
+        cli.main, ["run", "--engine", "spark", str(path), "-o", str(tmp_path / "spark"), "-q"]
+    )
+    assert local.exit_code == 0 and result.exit_code == 0, result.output
+    for name in ("clusters.jsonl", "pairs.jsonl"):
+        mine, theirs = (tmp_path / "spark" / name).read_text(), (tmp_path / "local" / name).read_text()
+        if name == "clusters.jsonl":
+            assert mine == theirs
+        else:  # the same pairs (values may differ in the fourth decimal, see above)
+            assert [json.loads(x)["a"] + json.loads(x)["b"] for x in mine.splitlines()] == [
+                json.loads(x)["a"] + json.loads(x)["b"] for x in theirs.splitlines()
+            ]
+    parts = sorted((tmp_path / "spark" / "deduplicated").glob("part-*.gz"))
+    kept = []
+    for part in parts:
+        with gzip.open(part, "rt") as f:
+            kept.extend(json.loads(line) for line in f)
+    with gzip.open(tmp_path / "local" / "deduplicated.jsonl.gz", "rt") as f:
+        assert kept == [json.loads(line) for line in f]
+    assert json.loads((tmp_path / "spark" / "summary.json").read_text())["engine"] == "spark"
+
+
+@pytest.mark.parametrize(
+    ("lines", "args", "message"),
+    [
+        (
+            ['{"id": "a", "text": "x y"}', '{"id": "b"}'],
+            [],
+            ":2: missing text field 'text' (the Spark job stopped",
+        ),
+        (
+            ['{"id": "a", "text": "x y"}', '{"id": "a", "text": "z"}'],
+            [],
+            ":2: duplicate id 'a' (first seen at",
+        ),
+        (
+            ['{"id": "a", "text": "x y"}'],
+            ["--index", "news.db"],
+            "--index is not available with --engine spark",
+        ),
+    ],
+)
+def test_dedup_run_on_spark_mistakes_get_one_clear_line(spark, tmp_path, lines, args, message):
+    from click.testing import CliRunner
+
+    from dedup import cli
+
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        cli.main, ["run", "--engine", "spark", str(path), "-o", str(out), "-q", *args]
+    )
+    assert result.exit_code != 0 and message in result.output and "Traceback" not in result.output
+    assert not out.exists()
