@@ -175,9 +175,10 @@ def input_options(f):
         click.option(
             "--format",
             "input_format",
-            type=click.Choice(["jsonl", "csv", "txt"]),
+            type=click.Choice(["jsonl", "csv", "txt", "parquet"]),
             default=None,
-            help="Input format (default: from each file's extension; a folder is .txt files).",
+            help="Input format (default: from each file's extension; a folder is .txt files; parquet "
+            "with --engine spark only).",
         ),
         click.option("--id-field", default="id", show_default=True, help="JSONL/CSV field holding the id."),
         click.option(
@@ -280,6 +281,8 @@ def run(
 
     if no_add and index_location is None:
         raise click.UsageError("--no-add goes with --index")
+    if input_format == "parquet" and engine != "spark":
+        raise click.UsageError("--format parquet needs --engine spark")
     if engine == "spark":
         for name, value in (("--index", index_location), ("--report", with_report), ("--skip-bad", skip_bad)):
             if value:
@@ -404,10 +407,21 @@ def _run_on_spark(
     to this process and are written as a local run writes them."""
     from dedup.write import write_json, write_jsonl
 
-    if input_format not in (None, "jsonl") or "-" in inputs:
-        raise click.UsageError("--engine spark reads JSONL files (not stdin, CSV or text folders)")
+    parquet = input_format == "parquet" or (
+        input_format is None and all(p.rstrip("/").endswith(".parquet") for p in inputs)
+    )
+    if input_format not in (None, "jsonl", "parquet") or "-" in inputs:
+        raise click.UsageError("--engine spark reads JSONL or Parquet files (not stdin, CSV or text folders)")
     try:
-        from dedup.spark_engine import SparkInputError, read_jsonl, run, spark_session, write_deduplicated
+        from dedup.spark_engine import (
+            SparkInputError,
+            read_jsonl,
+            read_parquet,
+            run,
+            spark_session,
+            write_deduplicated,
+            write_parquet_kept,
+        )
     except ImportError as err:
         raise click.ClickException(str(err)) from None
     started = time.perf_counter()
@@ -418,7 +432,11 @@ def _run_on_spark(
     if quiet:
         session.sparkContext.setLogLevel("ERROR")
     try:
-        articles = read_jsonl(session, inputs, id_field=id_field, text_field=text_field)
+        frame = None
+        if parquet:
+            articles, frame = read_parquet(session, inputs, id_field=id_field, text_field=text_field)
+        else:
+            articles = read_jsonl(session, inputs, id_field=id_field, text_field=text_field)
         result = run(session, articles, params)
         out_dir.mkdir(parents=True, exist_ok=True)
         write_jsonl(out_dir / "pairs.jsonl", (p.to_dict() for p in result.pairs))
@@ -429,7 +447,11 @@ def _run_on_spark(
             import shutil
 
             shutil.rmtree(target)
-        write_deduplicated(session, inputs, {position[d] for d in result.duplicates}, str(target))
+        drop = {position[d] for d in result.duplicates}
+        if frame is not None:
+            write_parquet_kept(session, frame, drop, str(target))
+        else:
+            write_deduplicated(session, inputs, drop, str(target))
     except SparkInputError as err:
         raise click.ClickException(f"{err} (the Spark job stopped; nothing written)") from None
     result.summary["timings_s"]["total"] = round(time.perf_counter() - started, 3)
@@ -759,6 +781,8 @@ def _index_articles(
     options: dict[str, Any],
 ) -> None:
     """Read INPUTS and add (or query) each article; write the matches to ``out`` (JSONL)."""
+    if input_format == "parquet":
+        raise click.UsageError("--format parquet needs dedup run --engine spark")
     from dedup.read import Inputs
     from dedup.write import write_jsonl
 

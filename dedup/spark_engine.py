@@ -140,6 +140,53 @@ def read_jsonl(
         return articles.zipWithIndex().map(lambda t: (t[1], *t[0]))
 
 
+def _checked_rows(
+    rows: Iterable[tuple[Any, int]], id_field: str, text_field: str
+) -> Iterator[tuple[str, str, str]]:
+    """``(id, text, "file: record N")`` of Parquet rows, checked as JSONL records are."""
+    for row, k in rows:
+        where = f"{row['_dedup_file']}: record {k + 1}"
+        article_id, text = row[id_field], row[text_field]
+        if isinstance(article_id, (int, float)) and not isinstance(article_id, bool):
+            article_id = str(article_id)
+        if not isinstance(article_id, str) or not article_id:
+            raise SparkInputError(
+                f"{where}: the id field {id_field!r} must be a non-empty string or a number"
+            )
+        if not isinstance(text, str) or not text.strip():
+            raise SparkInputError(f"{where}: empty or missing text (field {text_field!r})")
+        yield article_id, text, where
+
+
+def read_parquet(
+    spark: SparkSession, paths: Sequence[str], *, id_field: str = "id", text_field: str = "text"
+) -> tuple[RDD, Any]:
+    """The articles of Parquet files or folders, as :func:`read_jsonl` gives them (records
+    numbered in the order Spark reads them), and the DataFrame read (for writing the kept rows
+    with all their columns)."""
+    from pyspark.sql import functions as F
+
+    frame = spark.read.parquet(*[str(p) for p in paths])
+    for name in (id_field, text_field):
+        if name not in frame.columns:
+            raise SparkInputError(
+                f"{', '.join(map(str, paths))}: no column {name!r} (columns: {frame.columns})"
+            )
+    tagged = frame.withColumn("_dedup_file", F.input_file_name())
+    with bad_records_surface():
+        rows = tagged.rdd.zipWithIndex()
+        articles = rows.mapPartitions(lambda it: _checked_rows(it, id_field, text_field))
+        return articles.zipWithIndex().map(lambda t: (t[1], *t[0])), frame
+
+
+def write_parquet_kept(spark: SparkSession, frame: Any, drop: set[int], out: str) -> None:
+    """The rows of ``frame`` (as :func:`read_parquet` numbered them) not in ``drop``, all
+    columns, as Parquet in the folder ``out``."""
+    dropped = spark.sparkContext.broadcast(frozenset(drop))
+    kept = frame.rdd.zipWithIndex().filter(lambda t: t[1] not in dropped.value).map(lambda t: t[0])
+    spark.createDataFrame(kept, schema=frame.schema).write.mode("error").parquet(out)
+
+
 def band_keys(signature: np.ndarray, bands: int, rows: int) -> list[tuple[int, int]]:
     """The ``(band, key)`` of each band of a signature (none if it is empty: no shingles), the keys
     :func:`dedup.candidates.candidate_pairs` groups by."""

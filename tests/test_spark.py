@@ -227,3 +227,42 @@ def test_dedup_run_on_spark_mistakes_get_one_clear_line(spark, tmp_path, lines, 
     )
     assert result.exit_code != 0 and message in result.output and "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_parquet_in_and_out(spark, seeds, tmp_path):
+    from click.testing import CliRunner
+
+    from dedup import cli
+
+    source = tmp_path / "seeds.parquet"
+    rows = [(a["id"], a["text"], k) for k, a in enumerate(seeds)]
+    spark.createDataFrame(rows, ["id", "text", "n"]).coalesce(1).write.parquet(str(source))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli.main, ["run", "--engine", "spark", str(source), "-o", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    clusters = [json.loads(line) for line in (out / "clusters.jsonl").read_text().splitlines()]
+    assert [c["members"] for c in clusters] == [c.members for c in find_duplicates(rows_of(seeds)).clusters]
+    kept = spark.read.parquet(str(out / "deduplicated"))
+    assert kept.columns == ["id", "text", "n"] and sorted(r.id for r in kept.collect()) == [
+        "001",
+        "002",
+        "003",
+        "004",
+    ]
+
+    bad = tmp_path / "bad.parquet"
+    spark.createDataFrame([("a", "text"), ("", "more")], ["id", "text"]).coalesce(1).write.parquet(str(bad))
+    result = CliRunner().invoke(
+        cli.main, ["run", "--engine", "spark", str(bad), "-o", str(tmp_path / "o2"), "-q"]
+    )
+    assert (
+        result.exit_code == 1 and ": record 2: the id field 'id' must be a non-empty string" in result.output
+    )
+    local = CliRunner().invoke(
+        cli.main, ["run", str(source), "--format", "parquet", "-o", str(tmp_path / "o3")]
+    )
+    assert local.exit_code == 2 and "--format parquet needs --engine spark" in local.output
+
+
+def rows_of(articles: list[dict]) -> list[tuple[str, str]]:
+    return [(a["id"], a["text"]) for a in articles]
