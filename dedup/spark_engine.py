@@ -210,7 +210,17 @@ def _featurize(articles: Iterable[tuple[Any, ...]], params: Params) -> Iterator[
     holder = Index.__new__(Index)  # (only its _hold, which reads params)
     holder.params = params
     for chunk in _chunks(articles, _SIGN_BATCH):
-        for a, f in zip(chunk, featurizer.batch([a[2] for a in chunk]), strict=True):
+        try:
+            features = featurizer.batch([a[2] for a in chunk])
+        except Exception as err:  # find the article, so that the job's error names it
+            for a in chunk:
+                try:
+                    featurizer.batch([a[2]])
+                except Exception as one:
+                    where = f"{a[3]}: " if len(a) > 3 else ""
+                    raise SparkInputError(f"{where}article {a[1]!r} failed: {one!r}") from one
+            raise err
+        for a, f in zip(chunk, features, strict=True):
             yield a[0], holder._hold(a[1], f), f.length
 
 

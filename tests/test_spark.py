@@ -266,3 +266,20 @@ def test_parquet_in_and_out(spark, seeds, tmp_path):
 
 def rows_of(articles: list[dict]) -> list[tuple[str, str]]:
     return [(a["id"], a["text"]) for a in articles]
+
+
+def test_an_article_that_fails_in_a_task_is_named(monkeypatch):
+    from dedup.features import Featurizer
+    from dedup.spark_engine import _featurize
+
+    real = Featurizer.batch
+
+    def fussy(self, texts):
+        if any("poison" in t for t in texts):
+            raise RuntimeError("cannot featurise this")
+        return real(self, texts)
+
+    monkeypatch.setattr(Featurizer, "batch", fussy)
+    articles = [(0, "a", "Fine text.", "in.jsonl:1"), (1, "b", "A poison text.", "in.jsonl:2")]
+    with pytest.raises(SparkInputError, match=r"^in.jsonl:2: article 'b' failed: RuntimeError"):
+        list(_featurize(articles, Params()))
