@@ -230,6 +230,12 @@ def sign(articles: RDD, params: Params) -> RDD:
     return articles.mapPartitions(lambda it: _sign(it, params))
 
 
+def signatures(features: RDD) -> RDD:
+    """``(position, "", signature)`` from :func:`featurize`'s records, as :func:`candidates` takes
+    them (the articles are not featurised twice)."""
+    return features.map(lambda kv: (kv[0], "", Held.unpack(kv[1][0]).signature.tobytes()))
+
+
 def featurize(articles: RDD, params: Params) -> RDD:
     """``(position, (packed Held record, length))`` of each article: its id, signature and
     sentence term counts (:class:`dedup.index_store.Held`), made in each partition."""
@@ -351,32 +357,6 @@ def spark_candidates(
     return found.reshape(-1, 2)
 
 
-def spark_pairs(
-    spark: SparkSession | None,
-    paths: Sequence[str],
-    *,
-    id_field: str = "id",
-    text_field: str = "text",
-    **params: Any,
-) -> list[tuple[str, str, float, float, float, float]]:
-    """The verified pairs of JSONL ``paths``, computed on Spark: ``(a, b, jaccard, cosine,
-    sentence_match, score)`` with ``a < b``, sorted, rounded as :class:`dedup.pipeline.Pair`."""
-    p = Params.from_kwargs(**params)
-    session = spark_session(spark)
-    with bad_records_surface():
-        articles = read_jsonl(session, paths, id_field=id_field, text_field=text_field)
-        features = featurize(articles, p).persist()
-        signed = features.map(lambda kv: (kv[0], "", Held.unpack(kv[1][0]).signature.tobytes()))
-        found = candidates(signed, p)
-        measured = measure(found, features, p).filter(lambda r: r[7] >= p.threshold).collect()
-        features.unpersist()
-    out = []
-    for _, _, a, b, jac, cos, match, score in measured:
-        a, b = (a, b) if a < b else (b, a)
-        out.append((a, b, round(jac, 4), round(min(cos, 1.0), 4), round(match, 4), round(min(score, 1.0), 4)))
-    return sorted(out)
-
-
 def _large_star(edges: RDD) -> RDD:
     """Each node links its larger neighbours to the smallest of its neighbourhood (itself included)."""
 
@@ -487,30 +467,6 @@ def clusters(measured: RDD, features: RDD, params: Params) -> list[tuple[int, li
     return sorted(((rep, sorted(m)) for rep, m in found), key=lambda c: c[1][0])
 
 
-def spark_clusters(
-    spark: SparkSession | None,
-    paths: Sequence[str],
-    *,
-    id_field: str = "id",
-    text_field: str = "text",
-    **params: Any,
-) -> list[tuple[str, list[str]]]:
-    """The clusters of JSONL ``paths``, computed on Spark: ``(representative, members)`` ids, in
-    the local engine's order (as :class:`dedup.pipeline.Cluster` numbers them)."""
-    p = Params.from_kwargs(**params)
-    session = spark_session(spark)
-    with bad_records_surface():
-        articles = read_jsonl(session, paths, id_field=id_field, text_field=text_field)
-        features = featurize(articles, p).persist()
-        signed = features.map(lambda kv: (kv[0], "", Held.unpack(kv[1][0]).signature.tobytes()))
-        measured = measure(candidates(signed, p), features, p).persist()
-        found = clusters(measured, features, p)
-        ids = dict(articles.map(lambda a: (a[0], a[1])).collect())
-        measured.unpersist()
-        features.unpersist()
-    return [(ids[rep], [ids[m] for m in members]) for rep, members in found]
-
-
 def check_unique_ids(articles: RDD) -> None:
     """Raise :class:`SparkInputError` for an id held by two articles, naming where both are."""
     twice = (
@@ -537,8 +493,7 @@ def run(spark: SparkSession, articles: RDD, params: Params) -> Result:
         n = articles.count()
         check_unique_ids(articles)
         features = featurize(articles, params).persist()
-        signed = features.map(lambda kv: (kv[0], "", Held.unpack(kv[1][0]).signature.tobytes()))
-        found = candidates(signed, params).persist()
+        found = candidates(signatures(features), params).persist()
         n_candidates = found.count()
         timings["read_sign_candidates"] = time.perf_counter() - t0
         t0 = time.perf_counter()

@@ -25,9 +25,9 @@ if shutil.which("java") is None:
 from dedup.spark_engine import (  # noqa: E402
     SparkInputError,
     components,
+    read_jsonl,
+    run,
     spark_candidates,
-    spark_clusters,
-    spark_pairs,
     spark_session,
 )
 
@@ -101,9 +101,20 @@ def test_a_bad_record_fails_the_job_naming_its_file_and_line(spark, tmp_path, li
         spark_candidates(spark, [str(path)])
 
 
+def as_rows(pairs) -> list[tuple]:
+    return sorted((q.a, q.b, q.jaccard, q.cosine, q.sentence_match, q.score) for q in pairs)
+
+
 def local_pairs(articles: list[dict]) -> list[tuple]:
-    found = find_duplicates([(a["id"], a["text"]) for a in articles]).pairs
-    return sorted((q.a, q.b, q.jaccard, q.cosine, q.sentence_match, q.score) for q in found)
+    return as_rows(find_duplicates([(a["id"], a["text"]) for a in articles]).pairs)
+
+
+def spark_pairs(spark, paths: list[str]) -> list[tuple]:
+    return as_rows(run(spark, read_jsonl(spark, paths), Params()).pairs)
+
+
+def spark_clusters(spark, paths: list[str]) -> list[tuple[str, list[str]]]:
+    return [(c.representative, c.members) for c in run(spark, read_jsonl(spark, paths), Params()).clusters]
 
 
 def test_the_seeds_get_the_local_pairs(spark, seeds, tmp_path):
