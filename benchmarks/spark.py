@@ -112,10 +112,10 @@ PHASES = ("session", "read", *RUN_STAGES, "write")
 WHAT = {  # what each phase of the Spark driver does
     "session": "JVM and SparkSession start",
     "read": "read_jsonl (numbering: a job only with more than one partition)",
-    "read_sign_candidates": "read + unique ids + featurize (mapPartitions) + band keys grouped",
-    "verify": "document frequencies (reduceByKey, broadcast) + candidates grouped and scored",
-    "cluster": "large-star/small-star rounds + components re-clustered + ids collected",
-    "write": "pairs/clusters written, positions collected, kept lines saved by Spark",
+    "read_sign_candidates": "read + unique ids + spread by position + featurize + band keys sharded",
+    "verify": "document frequencies (reduceByKey, broadcast) + lower records sent, pairs scored",
+    "cluster": "large-star/small-star rounds + components re-clustered",
+    "write": "pairs/clusters written, kept lines saved by Spark",
 }
 
 
@@ -1014,7 +1014,7 @@ def _java_version() -> str | None:
 @click.option("--master", required=True)
 def session_run(master: str) -> None:
     """Start a session and stop it; prints one JSON line."""
-    from dedup.spark_engine import spark_session
+    from dedup.spark_io import spark_session
 
     t0 = time.perf_counter()
     session = spark_session(master=master, progress=False)
@@ -1035,7 +1035,8 @@ def spark_run(paths: tuple[str, ...], out: Path, master: str, marks: Path) -> No
     parameters), on ``master``, each part timed; each phase's start appended to ``marks`` as it
     begins (a killed run's too). Prints one JSON line."""
     from dedup.params import Params
-    from dedup.spark_engine import read_jsonl, run, spark_session, write_deduplicated
+    from dedup.spark_engine import run
+    from dedup.spark_io import read_jsonl, spark_session, write_deduplicated
     from dedup.write import write_json, write_jsonl
 
     def mark(phase: str) -> float:
@@ -1054,8 +1055,7 @@ def spark_run(paths: tuple[str, ...], out: Path, master: str, marks: Path) -> No
     out.mkdir(parents=True, exist_ok=True)
     write_jsonl(out / "pairs.jsonl", (p.to_dict() for p in result.pairs))
     write_jsonl(out / "clusters.jsonl", (c.to_dict() for c in result.clusters))
-    position = {article_id: k for k, article_id in enumerate(articles.map(lambda a: a[1]).collect())}
-    write_deduplicated(session, paths, {position[d] for d in result.duplicates}, str(out / "deduplicated"))
+    write_deduplicated(session, paths, result.duplicate_positions, str(out / "deduplicated"))
     t4 = mark("end")
     result.summary["timings_s"]["total"] = round(t4 - started, 3)
     result.summary["inputs"] = list(paths)

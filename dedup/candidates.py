@@ -13,6 +13,7 @@ grouped) rather than Python sets, and oversized buckets are capped.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -123,6 +124,31 @@ def _band_keys(band: np.ndarray) -> np.ndarray:
     return key
 
 
+def bucket_pair_codes(
+    members: np.ndarray, starts: np.ndarray, sizes: np.ndarray, max_bucket: int, n: int
+) -> Iterator[np.ndarray]:
+    """The codes ``i * n + j`` of the pairs each bucket proposes: bucket ``k`` is
+    ``members[starts[k] : starts[k] + sizes[k]]``, in input order (so ``i < j``). A bucket of at
+    most ``max_bucket`` gives all its pairs, a larger one each member with the next
+    ``min(max_bucket, 8)``; buckets of one member give none. (The rule of :func:`candidate_pairs`,
+    shared with the Spark engine.)"""
+    window = min(max_bucket, 8)
+    normal = (sizes >= 2) & (sizes <= max_bucket)
+    for size in np.unique(sizes[normal]).tolist():  # buckets of one size as one (buckets, size) array
+        first = starts[normal & (sizes == size)]
+        grouped = members[first[:, None] + np.arange(size)]
+        i, j = np.triu_indices(size, 1)
+        yield (grouped[:, i] * np.int64(n) + grouped[:, j]).ravel()
+    for start, size in zip(
+        starts[sizes > max_bucket].tolist(), sizes[sizes > max_bucket].tolist(), strict=True
+    ):
+        grouped = members[start : start + size]
+        i = np.repeat(np.arange(size), window)
+        j = i + np.tile(np.arange(1, window + 1), size)
+        keep = j < size
+        yield grouped[i[keep]] * np.int64(n) + grouped[j[keep]]
+
+
 def candidate_pairs(
     signatures: np.ndarray,
     *,
@@ -153,7 +179,6 @@ def candidate_pairs(
     valid = np.flatnonzero(~np.all(signatures == _EMPTY, axis=1))
     if len(valid) < 2:
         return np.zeros((0, 2), dtype=np.int64), stats
-    window = min(max_bucket, 8)
     hits = _PairSet(n)
     for b in range(bands):
         keys = _band_keys(signatures[valid, b * rows : (b + 1) * rows])
@@ -166,25 +191,12 @@ def candidate_pairs(
         if not multi.any():
             continue
         stats.largest_bucket = max(stats.largest_bucket, int(sizes.max()))
+        oversized = sizes[sizes > max_bucket].tolist()
+        stats.oversized_buckets += len(oversized)
+        stats.oversized_examples.extend(oversized[: 10 - len(stats.oversized_examples)])
         # Members of a bucket are in input order (stable sort), so i < j within a bucket.
-        # Buckets of one size are expanded together, as one (buckets, size) array.
-        normal = multi & (sizes <= max_bucket)
-        for size in np.unique(sizes[normal]).tolist():
-            first = starts[normal & (sizes == size)]
-            members = valid[order[first[:, None] + np.arange(size)]]
-            i, j = np.triu_indices(size, 1)
-            hits.add((members[:, i] * np.int64(n) + members[:, j]).ravel())
-        for start, size in zip(
-            starts[sizes > max_bucket].tolist(), sizes[sizes > max_bucket].tolist(), strict=True
-        ):
-            stats.oversized_buckets += 1
-            if len(stats.oversized_examples) < 10:
-                stats.oversized_examples.append(size)
-            members = valid[order[start : start + size]]
-            i = np.repeat(np.arange(size), window)
-            j = i + np.tile(np.arange(1, window + 1), size)
-            keep = j < size
-            hits.add(members[i[keep]] * np.int64(n) + members[j[keep]])
+        for codes in bucket_pair_codes(valid[order], starts, sizes, max_bucket, n):
+            hits.add(codes)
     codes = hits.distinct()
     if len(codes) == 0:
         return np.zeros((0, 2), dtype=np.int64), stats

@@ -7,6 +7,7 @@ import dataclasses
 import inspect
 import json
 import os
+import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -199,10 +200,11 @@ def input_options(f):
 @click.option(
     "-o",
     "--out",
-    "out_dir",
+    "out",
     required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for pairs.jsonl, clusters.jsonl, deduplicated.<format> and summary.json.",
+    type=click.Path(file_okay=False),
+    help="Folder for pairs.jsonl, clusters.jsonl, deduplicated.<format> and summary.json (with "
+    "--engine spark also a URL Spark writes to: hdfs://..., s3a://..., file://...).",
 )
 @click.option(
     "--report",
@@ -254,7 +256,7 @@ def input_options(f):
 def run(
     ctx: click.Context,
     inputs: tuple[str, ...],
-    out_dir: Path,
+    out: str,
     with_report: bool,
     workers: int | None,
     spill_dir: Path | None,
@@ -287,8 +289,11 @@ def run(
         for name, value in (("--index", index_location), ("--report", with_report), ("--skip-bad", skip_bad)):
             if value:
                 raise click.UsageError(f"{name} is not available with --engine spark")
-        _run_on_spark(inputs, out_dir, params_from(options), input_format, id_field, text_field, quiet)
+        _run_on_spark(inputs, out, params_from(options), input_format, id_field, text_field, quiet)
         return
+    if "://" in out:
+        raise click.UsageError(f"--out {out}: a URL needs --engine spark (the local engine writes to a folder)")
+    out_dir = Path(out)
     if index_location is not None and not no_add and STDIN in inputs:
         raise click.UsageError("--index reads the inputs twice (to add them): give files, not -, or --no-add")
     given = _given_params(ctx, options) if index_location is not None else {}
@@ -395,16 +400,17 @@ def run(
 
 def _run_on_spark(
     inputs: tuple[str, ...],
-    out_dir: Path,
+    out: str,
     params: Params,
     input_format: str | None,
     id_field: str,
     text_field: str,
     quiet: bool,
 ) -> None:
-    """`dedup run --engine spark`: Spark reads the JSONL inputs, runs the pipeline and writes the
-    kept lines into DIR/deduplicated/ (part files); pairs, clusters and the summary come back
-    to this process and are written as a local run writes them."""
+    """`dedup run --engine spark`: Spark reads the JSONL or Parquet inputs, runs the pipeline and
+    writes the kept records into OUT/deduplicated/ (part files); pairs, clusters and the summary
+    come back to this process and are written as a local run writes them, into a local folder or,
+    through Hadoop's file systems, to a URL (hdfs://, s3a://, file://)."""
     from dedup.write import write_json, write_jsonl
 
     parquet = input_format == "parquet" or (
@@ -413,11 +419,12 @@ def _run_on_spark(
     if input_format not in (None, "jsonl", "parquet") or "-" in inputs:
         raise click.UsageError("--engine spark reads JSONL or Parquet files (not stdin, CSV or text folders)")
     try:
-        from dedup.spark_engine import (
+        from dedup.spark_engine import run
+        from dedup.spark_io import (
+            Folder,
             SparkInputError,
             read_jsonl,
             read_parquet,
-            run,
             spark_session,
             write_deduplicated,
             write_parquet_kept,
@@ -431,6 +438,7 @@ def _run_on_spark(
         raise click.ClickException(str(err)) from None
     if quiet:
         session.sparkContext.setLogLevel("ERROR")
+    local = "://" not in out
     try:
         frame = None
         if parquet:
@@ -438,20 +446,28 @@ def _run_on_spark(
         else:
             articles = read_jsonl(session, inputs, id_field=id_field, text_field=text_field)
         result = run(session, articles, params)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        write_jsonl(out_dir / "pairs.jsonl", (p.to_dict() for p in result.pairs))
-        write_jsonl(out_dir / "clusters.jsonl", (c.to_dict() for c in result.clusters))
-        position = {article_id: k for k, article_id in enumerate(articles.map(lambda a: a[1]).collect())}
-        target = out_dir / "deduplicated"
-        if target.exists():
-            import shutil
-
-            shutil.rmtree(target)
-        drop = {position[d] for d in result.duplicates}
-        if frame is not None:
-            write_parquet_kept(session, frame, drop, str(target))
+        folder = None if local else Folder(session, out)
+        if local:
+            out_dir = Path(out)
+            out_dir.mkdir(parents=True, exist_ok=True)
+            write_jsonl(out_dir / "pairs.jsonl", (p.to_dict() for p in result.pairs))
+            write_jsonl(out_dir / "clusters.jsonl", (c.to_dict() for c in result.clusters))
+            target = str(out_dir / "deduplicated")
+            if (out_dir / "deduplicated").exists():
+                shutil.rmtree(out_dir / "deduplicated")
         else:
-            write_deduplicated(session, inputs, drop, str(target))
+            assert folder is not None
+            folder.write_jsonl("pairs.jsonl", (p.to_dict() for p in result.pairs))
+            folder.write_jsonl("clusters.jsonl", (c.to_dict() for c in result.clusters))
+            target = folder.uri("deduplicated")
+            if folder.exists("deduplicated"):
+                folder.remove("deduplicated")
+        t0 = time.perf_counter()
+        if frame is not None:
+            write_parquet_kept(session, frame, result.duplicate_positions, target)
+        else:
+            write_deduplicated(session, inputs, result.duplicate_positions, target)
+        result.summary["timings_s"]["write"] = round(time.perf_counter() - t0, 3)
     except SparkInputError as err:
         raise click.ClickException(f"{err} (the Spark job stopped; nothing written)") from None
     result.summary["timings_s"]["total"] = round(time.perf_counter() - started, 3)
@@ -460,12 +476,15 @@ def _run_on_spark(
         "pairs": "pairs.jsonl", "clusters": "clusters.jsonl",
         "deduplicated": "deduplicated/", "summary": "summary.json",
     }  # fmt: skip
-    write_json(out_dir / "summary.json", result.summary)
+    if folder is None:
+        write_json(Path(out) / "summary.json", result.summary)
+    else:
+        folder.write_json("summary.json", result.summary)
     if not quiet:
-        print_summary(result, out_dir)
+        print_summary(result, Path(out) if local else out)
 
 
-def print_summary(result: Result, out_dir: Path, limit: int = 20) -> None:
+def print_summary(result: Result, out_dir: Path | str, limit: int = 20) -> None:
     """The human summary on stderr: counts, then the clusters found."""
     s = result.summary
     a = s["articles"]
@@ -501,8 +520,8 @@ def print_summary(result: Result, out_dir: Path, limit: int = 20) -> None:
             others.append(f"and {len(cl.duplicates) - 5} more")
         echo(f"  cluster {cl.cluster}: keep {cl.representative}; duplicates: {', '.join(others)}", err=True)
     if len(result.clusters) > limit:
-        echo(f"  ... {len(result.clusters) - limit:,} more in {out_dir / 'clusters.jsonl'}", err=True)
-    echo(f"results in {out_dir}/", err=True)
+        echo(f"  ... {len(result.clusters) - limit:,} more in {str(out_dir).rstrip('/')}/clusters.jsonl", err=True)
+    echo(f"results in {str(out_dir).rstrip('/')}/", err=True)
 
 
 # ------------------------------------------------------------------------------------------------

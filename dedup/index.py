@@ -309,12 +309,21 @@ def _measure(
     """Cosine and sentence match of ``new`` with each of ``held``, with the IDF of the articles
     held plus ``new`` (as if it were added), or, if ``counted``, of the articles ``reader``
     counts (which include ``new``): a batch run's scores, given its document frequencies."""
-    articles = [new, *held]
+    return measure_pairs([new, *held], _against_first(len(held)), reader, p, adding=None if counted else new)
+
+
+def measure_pairs(
+    articles: list[Held], pairs: np.ndarray, reader: Reader, p: Params, *, adding: Held | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cosine and sentence match of each ``(a, b)`` row of ``pairs`` (indices into ``articles``),
+    with the IDF of the articles ``reader`` counts, plus ``adding`` if given (an article scored
+    as if it were already held). Every pair is scored in one pass: the articles' sentence rows
+    make one sparse matrix."""
     vocabulary, columns = term_vocabulary(np.concatenate([a.terms for a in articles]))
     df = reader.document_frequencies(vocabulary)
-    if not counted:
-        df[np.searchsorted(vocabulary, new.document_terms())] += 1
-    idf = smooth_idf(reader.count() + (0 if counted else 1), df)
+    if adding is not None:
+        df[np.searchsorted(vocabulary, adding.document_terms())] += 1
+    idf = smooth_idf(reader.count() + (0 if adding is None else 1), df)
     # sentence rows (or one document row each), then each article's document row as their sum
     sentence_counts = sp.csr_matrix(
         (
@@ -328,10 +337,9 @@ def _measure(
     documents = sp.csr_matrix(sum_rows(sentence_counts, ptr), dtype=np.float32)
     documents.sort_indices()
     weigh_rows(documents, idf, sublinear_tf=p.sublinear_tf)
-    pairs = _against_first(len(held))
     cos = pair_cosines(documents, pairs)
     if p.sentence_weight == 0:
-        return cos, np.zeros(len(held))
+        return cos, np.zeros(len(pairs))
     sentence_counts = sp.csr_matrix(sentence_counts, dtype=np.float32)
     weights = weigh_rows(sentence_counts, idf, sublinear_tf=True)
     return cos, floored_match(SentenceMatrix(sentence_counts, weights, ptr), pairs, cos)

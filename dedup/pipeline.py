@@ -658,7 +658,7 @@ def find_duplicates(
         if index is not None:
             raise ValueError("index= is not available with engine='spark'")
         from dedup.spark_engine import run as run_on_spark
-        from dedup.spark_engine import spark_session
+        from dedup.spark_io import spark_session
 
         p = Params.from_kwargs(**params)
         rows = [(k, a.id, a.text, f"<api>:{k + 1}") for k, a in enumerate(checked(articles))]

@@ -2,203 +2,85 @@
 machine.
 
 It is the local pipeline's data flow, stage by stage, with the same functions inside each task,
-so that it finds the same candidates (and, stage by stage, the same pairs and clusters):
+so that it finds the same candidates, pairs and clusters. Articles are keyed by their position
+(their place in the input) and spread over ``P`` partitions by it (:func:`partitions_for`; a
+gzipped file is one partition as read): every stage below that meets an article's features
+meets them in the partition they already sit in, so features cross the network once per
+candidate pair, not once per join.
 
-    read      JSONL lines as bytes (local paths, ``s3a://``, ``hdfs://``; ``.gz`` by extension),
-              each checked by the local reader's own record check, numbered in input order
-              (files in the order given, lines in file order): a bad record fails the job with
-              its file and line, never a smaller output
-    sign      in ``mapPartitions``: :class:`~dedup.features.Featurizer` over batches of articles,
-              the same hash functions, signatures and band keys as the local engine
-    candidates  band keys grouped into buckets; a bucket's members in input order are paired
-              all with all, or, in a bucket of more than ``max_bucket``, each with the next
-              ``min(max_bucket, 8)`` (as :func:`dedup.candidates.candidate_pairs` does)
-
-    verify    document frequencies counted by a Spark aggregation (``reduceByKey``) and broadcast;
-              each article's candidates grouped with it, and scored in the task by the function
-              the index scores with (:func:`dedup.index._measure`), given those frequencies: the
-              batch run's TF-IDF cosine and sentence match
-
+    read      :mod:`dedup.spark_io`: JSONL or Parquet, each record checked as the local reader
+              checks it, numbered in input order; a bad record fails the job with its file and
+              line, never a smaller output
+    sign      ``mapPartitions``: :class:`~dedup.features.Featurizer` over batches of articles,
+              the same hash functions, signatures and sentence term counts as the local engine
+              (each article's :class:`~dedup.index_store.Held` record, packed)
+    candidates  each partition's band keys as numpy blocks, routed by key to ``P`` shards; a
+              shard sorts its keys and expands its buckets with the local engine's own rule
+              (:func:`dedup.candidates.bucket_pair_codes`: all pairs, or, in a bucket of more
+              than ``max_bucket``, each member with the next ``min(max_bucket, 8)``); the pairs
+              made distinct, each sent to the partition of its lower position
+    verify    document frequencies by a Spark aggregation (``reduceByKey``), broadcast; each pair
+              takes its lower article's record to the partition of the higher one, where every
+              pair of the partition is scored in one pass by
+              :func:`dedup.index.measure_pairs`: the batch run's TF-IDF cosine and sentence match
     cluster   connected components of the verified pairs by large-star / small-star (Kiveris et
-              al., 2014: rounds of two RDD steps, each a shuffle, until no edge changes); each
-              component to re-cluster is one task, scoring its members with the candidates'
-              measured values (rounded as the local engine keeps them, float32) and measuring
-              the other pairs, then cut by :func:`dedup.cluster._split`; representatives by
+              al., 2014: rounds of two shuffles until no edge changes); each component to
+              re-cluster is one task, scoring its members with the candidates' measured values
+              (rounded as the local engine keeps them, float32) and measuring the other pairs,
+              cut by :func:`dedup.cluster._split`; representatives by
               :func:`dedup.cluster.choose_representative`
-
-    write     pairs and clusters collected by the driver; the deduplicated dump by Spark, the
-              input lines of the kept articles as they were read (``deduplicated/``, part files)
+    write     pairs, clusters (and the positions to drop) collected by the driver; the kept
+              records written by Spark (:mod:`dedup.spark_io`)
 
 :func:`run` is the whole of it (what ``find_duplicates(..., engine="spark")`` and ``dedup run
---engine spark`` call). Not built yet: Parquet, and outputs written elsewhere than a local folder.
+--engine spark`` call).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import re
-import sys
+import time
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dedup.article import InputError
-from dedup.candidates import _EMPTY, _band_keys
+from dedup.candidates import _EMPTY, _band_keys, bucket_pair_codes
 from dedup.features import Featurizer, _chunks
 from dedup.index_store import Held
 from dedup.params import Params
+from dedup.pipeline import Result
+from dedup.spark_io import SparkInputError, bad_records_surface, read_jsonl, spark_session
 
 if TYPE_CHECKING:
     from pyspark import RDD
     from pyspark.sql import SparkSession
 
-    from dedup.pipeline import Result
-
-_BOM = b"\xef\xbb\xbf"
 _SIGN_BATCH = 500  # articles featurised together in a task
+_PARTITION_ARTICLES = 10_000  # articles a partition holds at most (their records: ~50 MB)
+_SCORE_BATCH = 10_000  # candidate pairs scored together in a task
+_RECLUSTER_BATCH = 200_000  # pairs of a component measured together
+_COMPONENT_EDGES = 200_000  # verified pairs a partition of the components' rounds holds
 
 
-class SparkInputError(ValueError):
-    """A record Spark could not use: ``str(err)`` names its file and line (and the job stops)."""
+def partitions_for(spark: SparkSession, n: int) -> int:
+    """How many partitions ``n`` articles are spread over: two per task slot
+    (``defaultParallelism``), or more so that none holds more than 10,000 articles."""
+    return max(2, 2 * spark.sparkContext.defaultParallelism, -(-n // _PARTITION_ARTICLES))
 
 
-_RAISED = re.compile(r"dedup\.spark_engine\.SparkInputError: (.+)")
+@dataclass
+class SparkResult(Result):
+    """A :class:`~dedup.pipeline.Result`, with the input positions of the articles it drops
+    (sorted), for writing the kept records without collecting every id on the driver."""
+
+    duplicate_positions: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
-@contextlib.contextmanager
-def bad_records_surface() -> Iterator[None]:
-    """Spark jobs run inside raise a bad record's error as the one line it is (a
-    :class:`SparkInputError` naming its file and line), not as an executor's traceback."""
-    try:
-        yield
-    except SparkInputError:
-        raise
-    except Exception as err:
-        found = _RAISED.search(str(err))
-        if found:
-            raise SparkInputError(found.group(1).strip()) from None
-        raise
-
-
-def spark_session(
-    spark: SparkSession | None = None, *, master: str = "local[*]", progress: bool = True
-) -> SparkSession:
-    """``spark`` if given (a job's own session), else the active one, else a new ``master`` one
-    (with Spark's console progress bars if ``progress``)."""
-    if spark is not None:
-        return spark
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        raise ImportError("the Spark engine needs pyspark: pip install 'dedup[spark]'") from None
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        return active
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # local workers run this Python, with dedup
-    return (
-        SparkSession.builder.master(master)
-        .appName("dedup")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "true" if progress else "false")
-        .config("spark.sql.shuffle.partitions", str(max(2, (os.cpu_count() or 2) * 2)))
-        .getOrCreate()
-    )
-
-
-def _records(
-    lines: Iterable[tuple[bytes, int]], source: str, id_field: str, text_field: str
-) -> Iterator[tuple[str, str, str]]:
-    """The ``(id, text)`` of each non-blank line (numbered from 0), checked as the local reader
-    checks them; a bad one raises :class:`SparkInputError`."""
-    from dedup.read import _jsonl_record
-
-    for line, k in lines:
-        if k == 0 and line.startswith(_BOM):
-            line = line[len(_BOM) :]
-        if not line.strip():
-            continue
-        record = _jsonl_record(line, source, k + 1, id_field, text_field)
-        if isinstance(record, InputError):
-            raise SparkInputError(str(record))
-        yield record.article.id, record.article.text, f"{source}:{k + 1}"
-
-
-def read_jsonl(
-    spark: SparkSession, paths: Sequence[str], *, id_field: str = "id", text_field: str = "text"
-) -> RDD:
-    """The articles of JSONL files as an RDD of ``(position, id, text, "file:line")``: positions
-    number the articles in input order (the files in the order given, each line by line)."""
-    sc = spark.sparkContext
-    parts = []
-    for path in paths:
-        lines = sc.textFile(str(path), use_unicode=False).zipWithIndex()
-        parts.append(lines.mapPartitions(lambda it, p=str(path): _records(it, p, id_field, text_field)))
-    articles = parts[0] if len(parts) == 1 else sc.union(parts)
-    with bad_records_surface():  # zipWithIndex runs a job now, reading every file
-        return articles.zipWithIndex().map(lambda t: (t[1], *t[0]))
-
-
-def _checked_rows(
-    rows: Iterable[tuple[Any, int]], id_field: str, text_field: str
-) -> Iterator[tuple[str, str, str]]:
-    """``(id, text, "file: record N")`` of Parquet rows, checked as JSONL records are."""
-    for row, k in rows:
-        where = f"{row['_dedup_file']}: record {k + 1}"
-        article_id, text = row[id_field], row[text_field]
-        if isinstance(article_id, (int, float)) and not isinstance(article_id, bool):
-            article_id = str(article_id)
-        if not isinstance(article_id, str) or not article_id:
-            raise SparkInputError(
-                f"{where}: the id field {id_field!r} must be a non-empty string or a number"
-            )
-        if not isinstance(text, str) or not text.strip():
-            raise SparkInputError(f"{where}: empty or missing text (field {text_field!r})")
-        yield article_id, text, where
-
-
-def read_parquet(
-    spark: SparkSession, paths: Sequence[str], *, id_field: str = "id", text_field: str = "text"
-) -> tuple[RDD, Any]:
-    """The articles of Parquet files or folders, as :func:`read_jsonl` gives them (records
-    numbered in the order Spark reads them), and the DataFrame read (for writing the kept rows
-    with all their columns)."""
-    from pyspark.sql import functions as F
-
-    frame = spark.read.parquet(*[str(p) for p in paths])
-    for name in (id_field, text_field):
-        if name not in frame.columns:
-            raise SparkInputError(
-                f"{', '.join(map(str, paths))}: no column {name!r} (columns: {frame.columns})"
-            )
-    tagged = frame.withColumn("_dedup_file", F.input_file_name())
-    with bad_records_surface():
-        rows = tagged.rdd.zipWithIndex()
-        articles = rows.mapPartitions(lambda it: _checked_rows(it, id_field, text_field))
-        return articles.zipWithIndex().map(lambda t: (t[1], *t[0])), frame
-
-
-def write_parquet_kept(spark: SparkSession, frame: Any, drop: set[int], out: str) -> None:
-    """The rows of ``frame`` (as :func:`read_parquet` numbered them) not in ``drop``, all
-    columns, as Parquet in the folder ``out``."""
-    dropped = spark.sparkContext.broadcast(frozenset(drop))
-    kept = frame.rdd.zipWithIndex().filter(lambda t: t[1] not in dropped.value).map(lambda t: t[0])
-    spark.createDataFrame(kept, schema=frame.schema).write.mode("error").parquet(out)
-
-
-def band_keys(signature: np.ndarray, bands: int, rows: int) -> list[tuple[int, int]]:
-    """The ``(band, key)`` of each band of a signature (none if it is empty: no shingles), the keys
-    :func:`dedup.candidates.candidate_pairs` groups by."""
-    if np.all(signature == _EMPTY):
-        return []
-    keys = _band_keys(signature[: bands * rows].reshape(bands, rows)).view(np.int64).tolist()
-    return list(enumerate(keys))
-
-
-def _sign(articles: Iterable[tuple[Any, ...]], params: Params) -> Iterator[tuple[int, str, bytes]]:
-    for pos, held, _ in _featurize(articles, params):
-        yield pos, held.id, held.signature.astype(np.uint32).tobytes()
+def spread(articles: RDD, parts: int) -> RDD:
+    """``(position, (id, text, where))`` of each ``(position, id, text, where)`` article, spread
+    over ``parts`` partitions by position."""
+    return articles.map(lambda a: (a[0], tuple(a[1:]))).partitionBy(parts)
 
 
 def _featurize(articles: Iterable[tuple[Any, ...]], params: Params) -> Iterator[tuple[int, Held, int]]:
@@ -224,119 +106,95 @@ def _featurize(articles: Iterable[tuple[Any, ...]], params: Params) -> Iterator[
             yield a[0], holder._hold(a[1], f), f.length
 
 
-def sign(articles: RDD, params: Params) -> RDD:
-    """``(position, id, signature)`` of each article (the signature as uint32 bytes), made in
-    each partition with the local engine's featuriser."""
-    return articles.mapPartitions(lambda it: _sign(it, params))
+def featurize(spread_articles: RDD, params: Params) -> RDD:
+    """``(position, (packed Held record, length))`` of each article of :func:`spread`: its id,
+    signature and sentence term counts (:class:`dedup.index_store.Held`), made in the partition
+    the article sits in (which it keeps)."""
+
+    def features(items: Iterable[tuple[int, tuple[Any, ...]]]) -> Iterator[tuple[int, tuple[bytes, int]]]:
+        flat = ((pos, *rest) for pos, rest in items)
+        return ((pos, (held.pack(), length)) for pos, held, length in _featurize(flat, params))
+
+    return spread_articles.mapPartitions(features, preservesPartitioning=True)
 
 
-def signatures(features: RDD) -> RDD:
-    """``(position, "", signature)`` from :func:`featurize`'s records, as :func:`candidates` takes
-    them (the articles are not featurised twice)."""
-    return features.map(lambda kv: (kv[0], "", Held.unpack(kv[1][0]).signature.tobytes()))
+def band_keys(signature: np.ndarray, bands: int, rows: int) -> list[tuple[int, int]]:
+    """The ``(band, key)`` of each band of a signature (none if it is empty: no shingles), the keys
+    :func:`dedup.candidates.candidate_pairs` groups by."""
+    if np.all(signature == _EMPTY):
+        return []
+    keys = _band_keys(signature[: bands * rows].reshape(bands, rows)).view(np.int64).tolist()
+    return list(enumerate(keys))
 
 
-def featurize(articles: RDD, params: Params) -> RDD:
-    """``(position, (packed Held record, length))`` of each article: its id, signature and
-    sentence term counts (:class:`dedup.index_store.Held`), made in each partition."""
-    return articles.mapPartitions(
-        lambda it: ((pos, (held.pack(), length)) for pos, held, length in _featurize(it, params))
-    )
-
-
-def document_frequencies(features: RDD) -> tuple[np.ndarray, np.ndarray]:
-    """Every term (sorted uint64) and the number of articles holding it: a Spark aggregation,
-    collected (what verification needs of the whole corpus)."""
-    counted = (
-        features.flatMap(lambda kv: Held.unpack(kv[1][0]).document_terms().view(np.int64).tolist())
-        .map(lambda t: (t, 1))
-        .reduceByKey(lambda a, b: a + b)
-        .collect()
-    )
-    if not counted:
-        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
-    table = np.array(counted, dtype=np.int64)
-    terms = table[:, 0].view(np.uint64)
-    order = np.argsort(terms)
-    return terms[order], table[order, 1]
-
-
-class _Frequencies:
-    """A reader of :func:`dedup.index._measure` backed by the corpus's document frequencies."""
-
-    def __init__(self, terms: np.ndarray, counts: np.ndarray, n: int) -> None:
-        self.terms, self.counts, self.n = terms, counts, n
-
-    def count(self) -> int:
-        return self.n
-
-    def document_frequencies(self, terms: np.ndarray) -> np.ndarray:
-        at = np.searchsorted(self.terms, terms)
-        return self.counts[np.minimum(at, len(self.counts) - 1)].astype(np.int64)
-
-
-def _score_groups(
-    groups: Iterable[tuple[int, tuple[Iterable[tuple[int, bytes]], tuple[bytes, int]]]],
-    frequencies: Any,
-    params: Params,
-) -> Iterator[tuple[int, int, str, str, float, float, float, float]]:
-    """For each article with its candidates (all of higher position): ``(i, j, id_i, id_j,
-    jaccard, cosine, match, score)`` of every candidate pair."""
-    from dedup.index import _against_first, _measure
-    from dedup.sign import estimate_jaccard_pairs
-
-    table = _Frequencies(*frequencies.value)
-    w = params.sentence_weight
-    for i, (others, (blob, _)) in groups:
-        new = Held.unpack(blob)
-        ordered = sorted(others)
-        held = [Held.unpack(b) for _, b in ordered]
-        cos, match = _measure(new, held, table, params, counted=True)
-        score = (1.0 - w) * cos + w * match
-        jac = estimate_jaccard_pairs(
-            np.stack([new.signature, *(h.signature for h in held)]), _against_first(len(held))
+def _band_hits(
+    items: Iterable[tuple[int, tuple[bytes, int]]], bands: int, rows: int, shards: int
+) -> Iterator[tuple[int, np.ndarray]]:
+    """A partition's band keys as ``(shard, (k, 3) int64 array of band, key, position)``, the
+    shard chosen by key; articles with an empty signature (no shingles) give none."""
+    for chunk in _chunks(items, 5_000):
+        positions = np.array([pos for pos, _ in chunk], dtype=np.int64)
+        signatures = np.stack([Held.unpack(value[0]).signature for _, value in chunk])
+        valid = ~np.all(signatures == _EMPTY, axis=1)
+        positions, signatures = positions[valid], signatures[valid]
+        if not len(positions):
+            continue
+        keys = np.concatenate([_band_keys(signatures[:, b * rows : (b + 1) * rows]) for b in range(bands)])
+        table = np.column_stack(
+            (
+                np.repeat(np.arange(bands, dtype=np.int64), len(positions)),
+                keys.view(np.int64),
+                np.tile(positions, bands),
+            )
         )
-        for (j, _), h, a, c, m, s in zip(ordered, held, jac, cos, match, score, strict=True):
-            yield i, j, new.id, h.id, float(a), float(c), float(m), float(s)
+        shard = (keys % np.uint64(shards)).astype(np.int64)
+        order = np.argsort(shard, kind="stable")
+        bounds = np.searchsorted(shard[order], np.arange(shards + 1))
+        for s in range(shards):
+            if bounds[s + 1] > bounds[s]:
+                yield s, table[order[bounds[s] : bounds[s + 1]]]
 
 
-def measure(candidate_pairs: RDD, features: RDD, params: Params) -> RDD:
-    """``(i, j, id_i, id_j, jaccard, cosine, match, score)`` of every candidate pair, scored as
-    the local engine scores it (with the corpus's document frequencies, broadcast)."""
-    sc = features.context
-    terms, counts = document_frequencies(features)
-    frequencies = sc.broadcast((terms, counts, features.count()))
-    # each candidate's record goes to the article it is paired with (the lower position)
-    others = candidate_pairs.map(lambda ij: (ij[1], ij[0])).join(features)
-    groups = others.map(lambda kv: (kv[1][0], (kv[0], kv[1][1][0]))).groupByKey().join(features)
-    return groups.mapPartitions(lambda it: _score_groups(it, frequencies, params))
-
-
-def _bucket_pairs(members: Iterable[int], max_bucket: int) -> Iterator[tuple[int, int]]:
-    ordered = sorted(members)
-    size = len(ordered)
-    if size <= max_bucket:
-        for a in range(size):
-            for b in range(a + 1, size):
-                yield ordered[a], ordered[b]
+def _shard_pairs(
+    blocks: Iterable[tuple[int, np.ndarray]], max_bucket: int, n: int, parts: int
+) -> Iterator[tuple[int, np.ndarray]]:
+    """A shard's buckets (band keys in common) expanded into pair codes ``i * n + j``, distinct,
+    as ``(partition of i, codes)``."""
+    arrays = [block for _, block in blocks]
+    if not arrays:
         return
-    window = min(max_bucket, 8)
-    for a in range(size):
-        for b in range(a + 1, min(a + 1 + window, size)):
-            yield ordered[a], ordered[b]
+    table = np.concatenate(arrays)
+    table = table[np.lexsort((table[:, 2], table[:, 1], table[:, 0]))]  # by band, key, position
+    change = (table[1:, 0] != table[:-1, 0]) | (table[1:, 1] != table[:-1, 1])
+    starts = np.flatnonzero(np.concatenate(([True], change)))
+    sizes = np.diff(np.append(starts, len(table)))
+    found = list(bucket_pair_codes(table[:, 2], starts, sizes, max_bucket, n))
+    if not found:
+        return
+    codes = np.unique(np.concatenate(found))
+    dest = (codes // n) % parts
+    order = np.argsort(dest, kind="stable")
+    bounds = np.searchsorted(dest[order], np.arange(parts + 1))
+    for d in range(parts):
+        if bounds[d + 1] > bounds[d]:
+            yield d, codes[order[bounds[d] : bounds[d + 1]]]
 
 
-def candidates(signed: RDD, params: Params) -> RDD:
-    """The distinct candidate pairs ``(i, j)``, ``i < j`` (positions), of signed articles."""
+def _distinct_pairs(blocks: Iterable[tuple[int, np.ndarray]], n: int) -> Iterator[tuple[int, int]]:
+    arrays = [block for _, block in blocks]
+    if arrays:
+        codes = np.unique(np.concatenate(arrays))
+        yield from zip((codes // n).tolist(), (codes % n).tolist(), strict=True)
+
+
+def candidates(features: RDD, params: Params, n: int, parts: int) -> RDD:
+    """The distinct candidate pairs ``(i, j)``, ``i < j`` (positions), of :func:`featurize`'s
+    records, each in the partition of ``i`` (``n``: the number of articles)."""
     bands, rows = params.bands_rows
     max_bucket = params.max_bucket
-
-    def keyed(item: tuple[int, str, bytes]) -> list[tuple[tuple[int, int], int]]:
-        pos, _, signature = item
-        return [(key, pos) for key in band_keys(np.frombuffer(signature, dtype=np.uint32), bands, rows)]
-
-    buckets = signed.flatMap(keyed).groupByKey()
-    return buckets.flatMap(lambda kv: _bucket_pairs(kv[1], max_bucket)).distinct()
+    hits = features.mapPartitions(lambda it: _band_hits(it, bands, rows, parts)).partitionBy(parts)
+    routed = hits.mapPartitions(lambda it: _shard_pairs(it, max_bucket, n, parts)).partitionBy(parts)
+    return routed.mapPartitions(lambda it: _distinct_pairs(it, n), preservesPartitioning=True)
 
 
 def spark_candidates(
@@ -353,8 +211,143 @@ def spark_candidates(
     session = spark_session(spark)
     with bad_records_surface():
         articles = read_jsonl(session, paths, id_field=id_field, text_field=text_field)
-        found = np.array(sorted(candidates(sign(articles, p), p).collect()), dtype=np.int64)
-    return found.reshape(-1, 2)
+        n = articles.count()
+        parts = partitions_for(session, n)
+        found = candidates(featurize(spread(articles, parts), p), p, n, parts).collect()
+    return np.array(sorted(found), dtype=np.int64).reshape(-1, 2)
+
+
+def _term_counts(
+    items: Iterable[tuple[int, tuple[bytes, int]]], shards: int
+) -> Iterator[tuple[int, tuple[np.ndarray, np.ndarray]]]:
+    """A partition's distinct terms and in how many of its articles each is, as numpy blocks
+    ``(shard, (terms, counts))``, the shard chosen by term."""
+    terms = np.concatenate(
+        [Held.unpack(value[0]).document_terms() for _, value in items] or [np.zeros(0, dtype=np.uint64)]
+    )
+    terms, counts = np.unique(terms, return_counts=True)
+    shard = (terms % np.uint64(shards)).astype(np.int64)
+    order = np.argsort(shard, kind="stable")
+    bounds = np.searchsorted(shard[order], np.arange(shards + 1))
+    for s in range(shards):
+        if bounds[s + 1] > bounds[s]:
+            at = order[bounds[s] : bounds[s + 1]]
+            yield s, (terms[at], counts[at])
+
+
+def _summed(
+    blocks: Iterable[tuple[int, tuple[np.ndarray, np.ndarray]]],
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The blocks of one shard added up: each term once, with its count over all partitions."""
+    blocks = [block for _, block in blocks]
+    if blocks:
+        terms, at = np.unique(np.concatenate([t for t, _ in blocks]), return_inverse=True)
+        yield terms, np.bincount(at, weights=np.concatenate([c for _, c in blocks])).astype(np.int64)
+
+
+def document_frequencies(features: RDD, parts: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Every term (sorted uint64) and the number of articles holding it: counted per partition,
+    added up per shard of terms (``parts`` shards), collected (what verification needs of the
+    whole corpus: 16 bytes a term)."""
+    parts = parts or features.getNumPartitions()
+    blocks = (
+        features.mapPartitions(lambda it: _term_counts(it, parts))
+        .partitionBy(parts)
+        .mapPartitions(_summed)
+        .collect()
+    )
+    if not blocks:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    terms = np.concatenate([t for t, _ in blocks])
+    counts = np.concatenate([c for _, c in blocks])
+    order = np.argsort(terms)
+    return terms[order], counts[order]
+
+
+class _Frequencies:
+    """A reader of :func:`dedup.index.measure_pairs` backed by the corpus's document frequencies."""
+
+    def __init__(self, terms: np.ndarray, counts: np.ndarray, n: int) -> None:
+        self.terms, self.counts, self.n = terms, counts, n
+
+    def count(self) -> int:
+        return self.n
+
+    def document_frequencies(self, terms: np.ndarray) -> np.ndarray:
+        at = np.searchsorted(self.terms, terms)
+        return self.counts[np.minimum(at, len(self.counts) - 1)].astype(np.int64)
+
+
+def _send_lower(
+    group: tuple[int, tuple[Iterable[int], Iterable[tuple[bytes, int]]]],
+) -> list[tuple[int, tuple[int, bytes]]]:
+    """``(j, (i, record of i))`` for each candidate ``j`` of article ``i``."""
+    i, (partners, mine) = group
+    partners = list(partners)
+    if not partners:
+        return []
+    ((blob, _),) = mine
+    return [(j, (i, blob)) for j in partners]
+
+
+def _score_partition(
+    groups: Iterable[tuple[int, tuple[Iterable[tuple[int, bytes]], Iterable[tuple[bytes, int]]]]],
+    frequencies: Any,
+    params: Params,
+) -> Iterator[tuple[int, int, str, str, float, float, float, float]]:
+    """``(i, j, id_i, id_j, jaccard, cosine, match, score)`` of every pair whose higher article
+    ``j`` is in this partition (each ``j`` with the records of its lower partners ``i``), scored
+    ``_SCORE_BATCH`` pairs at a time."""
+    from dedup.index import measure_pairs
+    from dedup.sign import estimate_jaccard_pairs
+
+    table = _Frequencies(*frequencies.value)
+    w = params.sentence_weight
+    blobs: list[bytes] = []
+    slot: dict[int, int] = {}
+    pairs: list[tuple[int, int]] = []
+    named: list[tuple[int, int]] = []
+
+    def place(pos: int, blob: bytes) -> int:
+        if pos not in slot:
+            slot[pos] = len(blobs)
+            blobs.append(blob)
+        return slot[pos]
+
+    def scored() -> Iterator[tuple[int, int, str, str, float, float, float, float]]:
+        held = [Held.unpack(b) for b in blobs]
+        at = np.array(pairs, dtype=np.int64)
+        cos, match = measure_pairs(held, at, table, params)
+        score = (1.0 - w) * cos + w * match
+        jac = estimate_jaccard_pairs(np.stack([h.signature for h in held]), at)
+        for (i, j), (a, b), s_jac, s_cos, s_match, s in zip(
+            named, pairs, jac, cos, match, score, strict=True
+        ):
+            yield i, j, held[a].id, held[b].id, float(s_jac), float(s_cos), float(s_match), float(s)
+
+    for j, (incoming, mine) in groups:
+        incoming = sorted(incoming)
+        if not incoming:
+            continue
+        ((blob_j, _),) = mine
+        b = place(j, blob_j)
+        for i, blob_i in incoming:
+            pairs.append((place(i, blob_i), b))
+            named.append((i, j))
+        if len(pairs) >= _SCORE_BATCH:
+            yield from scored()
+            blobs, slot, pairs, named = [], {}, [], []
+    if pairs:
+        yield from scored()
+
+
+def measure(found: RDD, features: RDD, frequencies: Any, params: Params, parts: int) -> RDD:
+    """``(i, j, id_i, id_j, jaccard, cosine, match, score)`` of every candidate pair, scored as
+    the local engine scores it, with the corpus's document frequencies (``frequencies``: a
+    broadcast ``(terms, counts, n)``). ``found`` and ``features`` are partitioned alike (by
+    position, ``parts``): the record of ``i`` is the only one to cross the network."""
+    sent = found.cogroup(features, parts).flatMap(_send_lower).partitionBy(parts)
+    return sent.cogroup(features, parts).mapPartitions(lambda it: _score_partition(it, frequencies, params))
 
 
 def _large_star(edges: RDD) -> RDD:
@@ -385,14 +378,21 @@ def _small_star(edges: RDD) -> RDD:
     return oriented.groupByKey(parts).flatMap(step).distinct(parts)
 
 
-def components(pairs: RDD, *, max_rounds: int = 100) -> RDD:
+def _same_edges(a: RDD, b: RDD, parts: int) -> bool:
+    """Whether two RDDs of distinct edges hold the same edges (one shuffle: an edge in one only?)."""
+    tagged = a.map(lambda e: (e, 1)).union(b.map(lambda e: (e, 2)))
+    return tagged.reduceByKey(lambda x, y: x + y, parts).filter(lambda kv: kv[1] != 3).isEmpty()
+
+
+def components(pairs: RDD, *, parts: int | None = None, max_rounds: int = 100) -> RDD:
     """``(node, component)`` of every node of ``pairs`` (edges ``(i, j)``): the component is its
-    smallest node. Large-star and small-star alternate until a round changes no edge."""
-    parts = max(2, pairs.context.defaultParallelism)  # (each round's shuffles keep this many)
+    smallest node. Large-star and small-star alternate until a round changes no edge (each
+    round's shuffles into ``parts`` partitions)."""
+    parts = parts or max(2, pairs.context.defaultParallelism)  # (each round's shuffles keep this many)
     edges = pairs.map(lambda e: (max(e), min(e))).distinct(parts).persist()
     for _ in range(max_rounds):
         moved = _small_star(_large_star(edges)).persist()
-        if moved.subtract(edges, parts).isEmpty() and edges.subtract(moved, parts).isEmpty():
+        if _same_edges(moved, edges, parts):
             edges.unpersist()
             edges = moved
             break
@@ -409,68 +409,98 @@ def _recluster(
     group: tuple[int, tuple[Iterable[tuple[int, bytes, int]], Iterable[tuple[int, int, float, float]]]],
     frequencies: Any,
     params: Params,
-) -> list[tuple[int, list[int]]]:
-    """The clusters (representative, members) of one component, as the local engine makes them."""
+) -> list[tuple[int, list[int], list[str]]]:
+    """The clusters ``(representative, members, their ids)`` of one component, as the local
+    engine makes them (positions; members in input order)."""
     from dedup.cluster import MAX_RECLUSTER, _split, choose_representative
-    from dedup.index import _measure
+    from dedup.index import measure_pairs
 
     _, (members_in, known_in) = group
     members = sorted(members_in)
     positions = np.array([m[0] for m in members], dtype=np.int64)
     lengths = {m[0]: m[2] for m in members}
+    held = [Held.unpack(m[1]) for m in members]
+    ids = {m[0]: h.id for m, h in zip(members, held, strict=True)}
     size = len(members)
     if params.linkage == "single" or size == 2 or size > MAX_RECLUSTER:
         parts = [positions]
     else:
         table = _Frequencies(*frequencies.value)
-        held = [Held.unpack(m[1]) for m in members]
         w = params.sentence_weight
         cos, match = np.eye(size), np.eye(size)
-        for a in range(size - 1):
-            c, t = _measure(held[a], held[a + 1 :], table, params, counted=True)
-            cos[a, a + 1 :] = cos[a + 1 :, a] = c
-            match[a, a + 1 :] = match[a + 1 :, a] = t
         at = {int(p): k for k, p in enumerate(positions)}
-        for i, j, c, t in known_in:  # the candidates' values, as the local engine keeps them
-            a, b = at[i], at[j]
-            cos[a, b] = cos[b, a] = float(np.float32(c))
-            match[a, b] = match[b, a] = float(np.float32(t))
+        measured = np.eye(size, dtype=bool)
+        for i, j, c_ij, t_ij in known_in:  # the candidates' values, as the local engine keeps them
+            x, y = at[i], at[j]
+            cos[x, y] = cos[y, x] = float(np.float32(c_ij))
+            match[x, y] = match[y, x] = float(np.float32(t_ij))
+            measured[x, y] = measured[y, x] = True
+        a, b = np.triu_indices(size, 1)
+        todo = ~measured[a, b]
+        a, b = a[todo], b[todo]
+        for start in range(0, len(a), _RECLUSTER_BATCH):  # the other pairs, in bounded batches
+            x, y = a[start : start + _RECLUSTER_BATCH], b[start : start + _RECLUSTER_BATCH]
+            c, t = measure_pairs(held, np.column_stack((x, y)), table, params)
+            cos[x, y] = cos[y, x] = c
+            match[x, y] = match[y, x] = t
         sim = cos if w == 0 else (1.0 - w) * cos + w * match
         parts = [part for part in _split(positions, sim, params.threshold, params.linkage) if len(part) >= 2]
     out = []
     for part in parts:
         part_lengths = np.zeros(int(part.max()) + 1, dtype=np.int64)
         part_lengths[part] = [lengths[int(p)] for p in part]
-        out.append((choose_representative(part, part_lengths, params.representative), part.tolist()))
+        rep = choose_representative(part, part_lengths, params.representative)
+        listed = part.tolist()
+        out.append((rep, listed, [ids[p] for p in listed]))
     return out
 
 
-def clusters(measured: RDD, features: RDD, params: Params) -> list[tuple[int, list[int]]]:
-    """The clusters, ``(representative, members)`` as positions, members in input order, sorted
-    by their first member (the local engine's order)."""
-    sc = features.context
+def _labelled(
+    group: tuple[int, tuple[Iterable[int], Iterable[tuple[bytes, int]]]],
+) -> list[tuple[int, tuple[int, bytes, int]]]:
+    node, (label, mine) = group
+    label = list(label)
+    if not label:
+        return []
+    ((blob, length),) = mine
+    return [(label[0], (node, blob, length))]
+
+
+def clusters(
+    measured: RDD, features: RDD, frequencies: Any, params: Params, parts: int, *, edges: int | None = None
+) -> list[tuple[int, list[int], list[str]]]:
+    """The clusters, ``(representative, members, their ids)`` with positions, members in input
+    order, sorted by their first member (the local engine's order). ``edges``: how many pairs
+    are verified, if known (the components' rounds then use fewer partitions: a round of
+    small tasks costs their scheduling)."""
     verified = measured.filter(lambda r: r[7] >= params.threshold).map(lambda r: (r[0], r[1]))
-    label = components(verified).persist()
-    frequencies = sc.broadcast(document_frequencies(features) + (features.count(),))
-    members = label.join(features).map(lambda kv: (kv[1][0], (kv[0], kv[1][1][0], kv[1][1][1])))
+    rounds = parts
+    if edges is not None:
+        least = max(2, measured.context.defaultParallelism)
+        rounds = min(parts, max(least, -(-edges // _COMPONENT_EDGES)))
+    label = components(verified, parts=rounds).partitionBy(parts).persist()
+    members = label.cogroup(features, parts).flatMap(_labelled)  # (component, member's record)
     # every candidate pair inside a component: the values re-clustering reuses
     known = (
         measured.map(lambda r: (r[0], (r[1], r[5], r[6])))
-        .join(label)
+        .join(label, parts)
         .map(lambda kv: (kv[1][0][0], (kv[0], kv[1][0], kv[1][1])))
-        .join(label)
+        .join(label, parts)
         .filter(lambda kv: kv[1][0][2] == kv[1][1])
         .map(lambda kv: (kv[1][1], (kv[1][0][0], kv[0], kv[1][0][1][1], kv[1][0][1][2])))
     )
-    found = members.cogroup(known).flatMap(lambda g: _recluster(g, frequencies, params)).collect()
+    found = members.cogroup(known, parts).flatMap(lambda g: _recluster(g, frequencies, params)).collect()
     label.unpersist()
-    return sorted(((rep, sorted(m)) for rep, m in found), key=lambda c: c[1][0])
+    return sorted(((rep, m, ids) for rep, m, ids in found), key=lambda c: c[1][0])
 
 
-def check_unique_ids(articles: RDD) -> None:
+def check_unique_ids(articles: RDD, parts: int | None = None) -> None:
     """Raise :class:`SparkInputError` for an id held by two articles, naming where both are."""
     twice = (
-        articles.map(lambda a: (a[1], (a[0], a[3]))).groupByKey().filter(lambda kv: len(kv[1]) > 1).take(1)
+        articles.map(lambda a: (a[1], (a[0], a[3])))
+        .groupByKey(parts)
+        .filter(lambda kv: len(kv[1]) > 1)
+        .take(1)
     )
     if twice:
         article_id, places = twice[0]
@@ -478,34 +508,38 @@ def check_unique_ids(articles: RDD) -> None:
         raise SparkInputError(f"{second}: duplicate id {article_id!r} (first seen at {first})")
 
 
-def run(spark: SparkSession, articles: RDD, params: Params) -> Result:
+def run(spark: SparkSession, articles: RDD, params: Params, *, partitions: int | None = None) -> SparkResult:
     """The pipeline on Spark over ``(position, id, text, "file:line")`` articles: the
-    :class:`~dedup.pipeline.Result` the local engine gives (its pairs and clusters)."""
-    import time
-
-    from dedup.pipeline import Cluster, Pair, Result, versions
+    :class:`~dedup.pipeline.Result` the local engine gives (its pairs and clusters), with the
+    positions of the articles it drops. ``partitions``: how many the articles are spread over
+    (default :func:`partitions_for`)."""
+    from dedup.pipeline import Cluster, Pair, versions
     from dedup.sign import HASH_SCHEME
 
+    sc = spark.sparkContext
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     with bad_records_surface():
         articles = articles.persist()
         n = articles.count()
-        check_unique_ids(articles)
-        features = featurize(articles, params).persist()
-        found = candidates(signatures(features), params).persist()
+        parts = partitions or partitions_for(spark, n)
+        check_unique_ids(articles, parts)
+        features = featurize(spread(articles, parts), params).persist()
+        found = candidates(features, params, n, parts).persist()
         n_candidates = found.count()
+        articles.unpersist()
         timings["read_sign_candidates"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        measured = measure(found, features, params).persist()
+        frequencies = sc.broadcast((*document_frequencies(features, parts), n))
+        measured = measure(found, features, frequencies, params, parts).persist()
         rows = measured.filter(lambda r: r[7] >= params.threshold).collect()
         timings["verify"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        groups = clusters(measured, features, params)
-        ids = dict(articles.map(lambda a: (a[0], a[1])).collect())
+        groups = clusters(measured, features, frequencies, params, parts, edges=len(rows))
         timings["cluster"] = time.perf_counter() - t0
-        for rdd in (measured, found, features, articles):
+        for rdd in (measured, found, features):
             rdd.unpersist()
+        frequencies.unpersist()
     pairs = []
     for _, _, a, b, jac, cos, match, score in rows:
         a, b = (a, b) if a < b else (b, a)
@@ -513,16 +547,16 @@ def run(spark: SparkSession, articles: RDD, params: Params) -> Result:
             Pair(a, b, round(jac, 4), round(min(cos, 1.0), 4), round(match, 4), round(min(score, 1.0), 4))
         )
     pairs.sort(key=lambda q: (q.a, q.b))
-    out = [Cluster(k, ids[rep], [ids[m] for m in members]) for k, (rep, members) in enumerate(groups)]
-    removed = sum(len(c.members) - 1 for c in out)
+    out = [Cluster(k, ids[members.index(rep)], ids) for k, (rep, members, ids) in enumerate(groups)]
+    dropped = np.array(sorted(m for rep, members, _ in groups for m in members if m != rep), dtype=np.int64)
     bands, rows_per_band = params.bands_rows
     summary = {
         "engine": "spark",
-        "spark": {"master": spark.sparkContext.master, "version": spark.version},
+        "spark": {"master": sc.master, "version": spark.version, "partitions": parts},
         "articles": {
             "read": n,
-            "kept": n - removed,
-            "removed_as_duplicates": removed,
+            "kept": n - len(dropped),
+            "removed_as_duplicates": len(dropped),
             "skipped_bad_input": 0,
         },
         "candidates": {
@@ -537,19 +571,4 @@ def run(spark: SparkSession, articles: RDD, params: Params) -> Result:
         "versions": versions(),
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
     }
-    return Result(pairs=pairs, clusters=out, summary=summary)
-
-
-def write_deduplicated(spark: SparkSession, paths: Sequence[str], drop: set[int], out: str) -> None:
-    """The input lines of the articles not in ``drop`` (positions), as they were read, in input
-    order, into the Spark output folder ``out`` (part files; gzipped when every input is)."""
-    sc = spark.sparkContext
-    dropped = sc.broadcast(frozenset(drop))
-    parts = []
-    for path in paths:
-        lines = sc.textFile(str(path), use_unicode=False).zipWithIndex()
-        parts.append(lines.filter(lambda t: t[0].strip()).map(lambda t: t[0]))
-    kept = (parts[0] if len(parts) == 1 else sc.union(parts)).zipWithIndex()
-    kept = kept.filter(lambda t: t[1] not in dropped.value).map(lambda t: t[0].decode("utf-8"))
-    codec = "org.apache.hadoop.io.compress.GzipCodec" if all(str(p).endswith(".gz") for p in paths) else None
-    kept.saveAsTextFile(out, compressionCodecClass=codec)
+    return SparkResult(pairs=pairs, clusters=out, summary=summary, duplicate_positions=dropped)

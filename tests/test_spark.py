@@ -22,14 +22,8 @@ if shutil.which("java") is None:
         "no Java runtime for Spark (apt-get install openjdk-17-jre-headless)", allow_module_level=True
     )
 
-from dedup.spark_engine import (  # noqa: E402
-    SparkInputError,
-    components,
-    read_jsonl,
-    run,
-    spark_candidates,
-    spark_session,
-)
+from dedup.spark_engine import components, run, spark_candidates  # noqa: E402
+from dedup.spark_io import SparkInputError, read_jsonl, spark_session  # noqa: E402
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
