@@ -292,7 +292,9 @@ def run(
         _run_on_spark(inputs, out, params_from(options), input_format, id_field, text_field, quiet)
         return
     if "://" in out:
-        raise click.UsageError(f"--out {out}: a URL needs --engine spark (the local engine writes to a folder)")
+        raise click.UsageError(
+            f"--out {out}: a URL needs --engine spark (the local engine writes to a folder)"
+        )
     out_dir = Path(out)
     if index_location is not None and not no_add and STDIN in inputs:
         raise click.UsageError("--index reads the inputs twice (to add them): give files, not -, or --no-add")
@@ -423,6 +425,8 @@ def _run_on_spark(
         from dedup.spark_io import (
             Folder,
             SparkInputError,
+            SparkJobError,
+            bad_records_surface,
             read_jsonl,
             read_parquet,
             spark_session,
@@ -440,36 +444,42 @@ def _run_on_spark(
         session.sparkContext.setLogLevel("ERROR")
     local = "://" not in out
     try:
-        frame = None
-        if parquet:
-            articles, frame = read_parquet(session, inputs, id_field=id_field, text_field=text_field)
-        else:
-            articles = read_jsonl(session, inputs, id_field=id_field, text_field=text_field)
-        result = run(session, articles, params)
-        folder = None if local else Folder(session, out)
-        if local:
-            out_dir = Path(out)
-            out_dir.mkdir(parents=True, exist_ok=True)
-            write_jsonl(out_dir / "pairs.jsonl", (p.to_dict() for p in result.pairs))
-            write_jsonl(out_dir / "clusters.jsonl", (c.to_dict() for c in result.clusters))
-            target = str(out_dir / "deduplicated")
-            if (out_dir / "deduplicated").exists():
-                shutil.rmtree(out_dir / "deduplicated")
-        else:
-            assert folder is not None
-            folder.write_jsonl("pairs.jsonl", (p.to_dict() for p in result.pairs))
-            folder.write_jsonl("clusters.jsonl", (c.to_dict() for c in result.clusters))
-            target = folder.uri("deduplicated")
-            if folder.exists("deduplicated"):
-                folder.remove("deduplicated")
-        t0 = time.perf_counter()
-        if frame is not None:
-            write_parquet_kept(session, frame, result.duplicate_positions, target)
-        else:
-            write_deduplicated(session, inputs, result.duplicate_positions, target)
-        result.summary["timings_s"]["write"] = round(time.perf_counter() - t0, 3)
+        with bad_records_surface():
+            frame = None
+            if parquet:
+                articles, frame = read_parquet(session, inputs, id_field=id_field, text_field=text_field)
+            else:
+                articles = read_jsonl(session, inputs, id_field=id_field, text_field=text_field)
+            result = run(session, articles, params)
+            # the kept records first (a Spark job, which may fail), then the small outputs
+            folder = None if local else Folder(session, out)
+            if folder is None:
+                Path(out).mkdir(parents=True, exist_ok=True)
+                target = str(Path(out) / "deduplicated")
+                if Path(target).exists():
+                    shutil.rmtree(target)
+            else:
+                target = folder.uri("deduplicated")
+                if folder.exists("deduplicated"):
+                    folder.remove("deduplicated")
+            t0 = time.perf_counter()
+            if frame is not None:
+                write_parquet_kept(session, frame, result.duplicate_positions, target)
+            else:
+                write_deduplicated(session, inputs, result.duplicate_positions, target)
+            result.summary["timings_s"]["write"] = round(time.perf_counter() - t0, 3)
+            if folder is None:
+                write_jsonl(Path(out) / "pairs.jsonl", (p.to_dict() for p in result.pairs))
+                write_jsonl(Path(out) / "clusters.jsonl", (c.to_dict() for c in result.clusters))
+            else:
+                folder.write_jsonl("pairs.jsonl", (p.to_dict() for p in result.pairs))
+                folder.write_jsonl("clusters.jsonl", (c.to_dict() for c in result.clusters))
     except SparkInputError as err:
         raise click.ClickException(f"{err} (the Spark job stopped; nothing written)") from None
+    except SparkJobError as err:
+        raise click.ClickException(
+            f"{err} (the executors' logs have the rest; no summary.json written)"
+        ) from None
     result.summary["timings_s"]["total"] = round(time.perf_counter() - started, 3)
     result.summary["inputs"] = list(inputs)
     result.summary["outputs"] = {
@@ -520,7 +530,10 @@ def print_summary(result: Result, out_dir: Path | str, limit: int = 20) -> None:
             others.append(f"and {len(cl.duplicates) - 5} more")
         echo(f"  cluster {cl.cluster}: keep {cl.representative}; duplicates: {', '.join(others)}", err=True)
     if len(result.clusters) > limit:
-        echo(f"  ... {len(result.clusters) - limit:,} more in {str(out_dir).rstrip('/')}/clusters.jsonl", err=True)
+        echo(
+            f"  ... {len(result.clusters) - limit:,} more in {str(out_dir).rstrip('/')}/clusters.jsonl",
+            err=True,
+        )
     echo(f"results in {str(out_dir).rstrip('/')}/", err=True)
 
 

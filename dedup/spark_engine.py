@@ -50,7 +50,7 @@ from dedup.features import Featurizer, _chunks
 from dedup.index_store import Held
 from dedup.params import Params
 from dedup.pipeline import Result
-from dedup.spark_io import SparkInputError, bad_records_surface, read_jsonl, spark_session
+from dedup.spark_io import SparkInputError, SparkJobError, bad_records_surface, read_jsonl, spark_session
 
 if TYPE_CHECKING:
     from pyspark import RDD
@@ -525,6 +525,9 @@ def run(spark: SparkSession, articles: RDD, params: Params, *, partitions: int |
         parts = partitions or partitions_for(spark, n)
         check_unique_ids(articles, parts)
         features = featurize(spread(articles, parts), params).persist()
+        signed = features.count()
+        if signed != n:  # (Spark loses no record; this says so in every run)
+            raise SparkJobError(f"{n:,} articles read but {signed:,} signed")
         found = candidates(features, params, n, parts).persist()
         n_candidates = found.count()
         articles.unpersist()

@@ -35,21 +35,46 @@ class SparkInputError(ValueError):
     """A record Spark could not use: ``str(err)`` names its file and line (and the job stops)."""
 
 
+class SparkJobError(RuntimeError):
+    """A Spark job that failed for another reason than a bad record (a task that kept failing,
+    a lost executor): ``str(err)`` is its cause in one line; the executors' logs hold the rest."""
+
+
 _RAISED = re.compile(r"dedup\.spark_\w+\.SparkInputError: (.+)")
+_ATTEMPTS = re.compile(r"failed (\d+) times?")
+_CAUSE = re.compile(r"^(?:[\w.]+\.)?(\w+(?:Error|Exception|Exit|Interrupt)): ?(.*)$", re.MULTILINE)
+
+
+def _cause(text: str) -> str:
+    """The one line that says why a job failed: the Python exception a task raised (the last
+    one of its traceback), else the first line of Spark's message."""
+    python = text.split("Traceback (most recent call last):")[-1] if "Traceback" in text else ""
+    found = _CAUSE.findall(python)
+    if found:
+        name, message = found[-1]
+        return f"{name}: {message}".strip().rstrip(":")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0] if lines else type(text).__name__
 
 
 @contextlib.contextmanager
 def bad_records_surface() -> Iterator[None]:
     """Spark jobs run inside raise a bad record's error as the one line it is (a
-    :class:`SparkInputError` naming its file and line), not as an executor's traceback."""
+    :class:`SparkInputError` naming its file and line), and any other failed job as a
+    :class:`SparkJobError` saying why in one line, not as the executors' tracebacks."""
     try:
         yield
-    except SparkInputError:
+    except (SparkInputError, SparkJobError):
         raise
     except Exception as err:
-        found = _RAISED.search(str(err))
+        text = str(err)
+        found = _RAISED.search(text)
         if found:
             raise SparkInputError(found.group(1).strip()) from None
+        if type(err).__name__ in ("Py4JJavaError", "PythonException") or "SparkException" in text:
+            attempts = _ATTEMPTS.search(text)
+            tried = f" (a task failed {attempts.group(1)} times)" if attempts else ""
+            raise SparkJobError(f"the Spark job failed{tried}: {_cause(text)}") from err
         raise
 
 

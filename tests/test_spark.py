@@ -288,3 +288,98 @@ def test_an_article_that_fails_in_a_task_is_named(monkeypatch):
     articles = [(0, "a", "Fine text.", "in.jsonl:1"), (1, "b", "A poison text.", "in.jsonl:2")]
     with pytest.raises(SparkInputError, match=r"^in.jsonl:2: article 'b' failed: RuntimeError"):
         list(_featurize(articles, Params()))
+
+
+def test_dedup_run_on_spark_writes_to_a_url(spark, seeds, tmp_path):
+    """An output URL goes through Hadoop's file systems (file:// here; hdfs:// and s3a:// take the
+    same path): the same files as a folder gets, written whole under temporary names."""
+    from click.testing import CliRunner
+
+    from dedup import cli
+
+    source = write_jsonl(tmp_path / "seeds.jsonl", seeds)
+    runner = CliRunner()
+    folder = runner.invoke(
+        cli.main, ["run", "--engine", "spark", source, "-o", str(tmp_path / "folder"), "-q"]
+    )
+    url = (tmp_path / "url").as_uri()
+    result = runner.invoke(cli.main, ["run", "--engine", "spark", source, "-o", url, "-q"])
+    assert folder.exit_code == 0 and result.exit_code == 0, result.output
+    for name in ("pairs.jsonl", "clusters.jsonl"):
+        assert (tmp_path / "url" / name).read_bytes() == (tmp_path / "folder" / name).read_bytes()
+    summary = json.loads((tmp_path / "url" / "summary.json").read_text())
+    assert summary["articles"] == {"read": 5, "kept": 4, "removed_as_duplicates": 1, "skipped_bad_input": 0}
+
+    def kept(run: str) -> list[str]:
+        parts = sorted((tmp_path / run / "deduplicated").glob("part-*"))
+        return [json.loads(line)["id"] for part in parts for line in part.read_text().splitlines()]
+
+    assert kept("url") == kept("folder") == ["001", "002", "003", "004"]
+    assert not [p for p in (tmp_path / "url").iterdir() if p.name.endswith(".tmp")]
+    again = runner.invoke(cli.main, ["run", "--engine", "spark", source, "-o", url, "-q"])  # replaces
+    assert again.exit_code == 0, again.output
+    local = runner.invoke(cli.main, ["run", source, "-o", url])
+    assert local.exit_code == 2 and "a URL needs --engine spark" in local.output
+
+
+_FAILING = """
+import json, os, sys
+from pathlib import Path
+from dedup import find_duplicates
+from dedup.params import Params
+from dedup.spark_engine import run
+from dedup.spark_io import SparkJobError, bad_records_surface, spark_session
+
+marker, mode = Path(sys.argv[1]), sys.argv[2]
+articles = [json.loads(line) for line in open(sys.argv[3])]
+rows = [(k, a["id"], a["text"], f"in.jsonl:{k + 1}") for k, a in enumerate(articles)]
+
+
+def flaky(row):
+    if row[0] == 2 and (mode == "always" or not marker.exists()):
+        marker.touch()
+        if mode == "once":
+            os._exit(3)  # the Python worker dies: its task is lost and run again
+        raise OSError("the disk went away")
+    return row
+
+
+spark = spark_session(master="local[2,3]")  # a task may be tried 3 times
+spark.sparkContext.setLogLevel("OFF")
+try:
+    with bad_records_surface():
+        result = run(spark, spark.sparkContext.parallelize(rows, 2).map(flaky), Params())
+except SparkJobError as err:
+    print(json.dumps({"error": str(err)}))
+    sys.exit(0)
+local = find_duplicates([(a["id"], a["text"]) for a in articles])
+print(json.dumps({
+    "same": result.pairs == local.pairs and result.clusters == local.clusters,
+    "read": result.summary["articles"]["read"],
+}))
+"""
+
+
+@pytest.mark.parametrize("mode", ["once", "always"])
+def test_a_failed_task_is_retried_or_stops_the_job_never_a_smaller_output(seeds, tmp_path, mode):
+    """A Python worker that dies once: its task runs again and the result is whole. A task that
+    keeps failing: the job stops, saying why in one line. (A session of its own, with retries,
+    in a process of its own.)"""
+    import subprocess
+    import sys
+
+    script = tmp_path / "failing.py"
+    script.write_text(_FAILING)
+    source = write_jsonl(tmp_path / "seeds.jsonl", seeds)
+    done = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "marker"), mode, source],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    if mode == "once":
+        assert got == {"same": True, "read": 5} and (tmp_path / "marker").exists()
+    else:
+        assert got["error"].startswith("the Spark job failed") and got["error"].endswith(
+            ": OSError: the disk went away"
+        )  # (after 3 tries: local[2,3])
