@@ -79,10 +79,13 @@ def bad_records_surface() -> Iterator[None]:
 
 
 def spark_session(
-    spark: SparkSession | None = None, *, master: str = "local[*]", progress: bool = True
+    spark: SparkSession | None = None, *, master: str | None = None, progress: bool = True
 ) -> SparkSession:
-    """``spark`` if given (a job's own session), else the active one, else a new ``master`` one
-    (with Spark's console progress bars if ``progress``)."""
+    """``spark`` if given (a job's own session), else the active one, else a new one: on
+    ``master`` if given, else on the master Spark was given (``spark-submit --master``, or
+    ``--master`` in ``PYSPARK_SUBMIT_ARGS``), else ``local[*]``; with Spark's console progress
+    bars if ``progress``. A session this process starts itself runs its Python workers with this
+    Python (which has dedup), unless ``PYSPARK_PYTHON`` says otherwise."""
     if spark is not None:
         return spark
     try:
@@ -92,15 +95,16 @@ def spark_session(
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # local workers run this Python, with dedup
-    return (
-        SparkSession.builder.master(master)
-        .appName("dedup")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "true" if progress else "false")
-        .config("spark.sql.shuffle.partitions", str(max(2, (os.cpu_count() or 2) * 2)))
-        .getOrCreate()
-    )
+    submitted = "PYSPARK_GATEWAY_PORT" in os.environ  # under spark-submit: its master and Python
+    builder = SparkSession.builder.appName("dedup")
+    if master is not None:
+        builder = builder.master(master)
+    elif not submitted and "--master" not in os.environ.get("PYSPARK_SUBMIT_ARGS", ""):
+        builder = builder.master("local[*]")
+    if not submitted:  # (a cluster's application keeps its web UI)
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        builder = builder.config("spark.ui.enabled", "false")
+    return builder.config("spark.ui.showConsoleProgress", "true" if progress else "false").getOrCreate()
 
 
 def _records(

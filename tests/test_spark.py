@@ -383,3 +383,33 @@ def test_a_failed_task_is_retried_or_stops_the_job_never_a_smaller_output(seeds,
         assert got["error"].startswith("the Spark job failed") and got["error"].endswith(
             ": OSError: the disk went away"
         )  # (after 3 tries: local[2,3])
+
+
+_JOB = 'from dedup.cli import main\n\nmain(prog_name="dedup")\n'
+
+
+def test_spark_submit_runs_dedup_on_the_master_it_is_given(seeds, tmp_path):
+    """The README's cluster recipe, on local[2]: ``spark-submit --master ... dedup_job.py run
+    --engine spark ...`` runs on spark-submit's master (the command line starts no session of its
+    own choosing)."""
+    import os
+    import subprocess
+    import sys
+
+    import pyspark
+
+    job = tmp_path / "dedup_job.py"
+    job.write_text(_JOB)
+    source = write_jsonl(tmp_path / "seeds.jsonl", seeds)
+    out = tmp_path / "out"
+    submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
+    env.pop("PYSPARK_SUBMIT_ARGS", None)
+    done = subprocess.run(
+        [str(submit), "--master", "local[2]", "--conf", "spark.ui.enabled=false", str(job),
+         "run", "--engine", "spark", source, "-o", str(out), "-q"],
+        capture_output=True, text=True, timeout=300, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["spark"]["master"] == "local[2]" and summary["clusters"] == 1
