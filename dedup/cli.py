@@ -420,6 +420,9 @@ def _run_on_spark(
     )
     if input_format not in (None, "jsonl", "parquet") or "-" in inputs:
         raise click.UsageError("--engine spark reads JSONL or Parquet files (not stdin, CSV or text folders)")
+    for path in inputs:
+        if "://" not in path and not os.path.exists(path):
+            raise click.UsageError(f"{path}: no such file or folder")
     try:
         from dedup.spark_engine import run
         from dedup.spark_io import (

@@ -42,6 +42,7 @@ class SparkJobError(RuntimeError):
 
 _RAISED = re.compile(r"dedup\.spark_\w+\.SparkInputError: (.+)")
 _ATTEMPTS = re.compile(r"failed (\d+) times?")
+_JAVA_CAUSE = re.compile(r"^[:\s]*(?:[a-z_$][\w$]*\.)+(\w*(?:Exception|Error)): (.+)$", re.MULTILINE)
 _CAUSE = re.compile(r"^(?:[\w.]+\.)?(\w+(?:Error|Exception|Exit|Interrupt)): ?(.*)$", re.MULTILINE)
 
 
@@ -53,8 +54,11 @@ def _cause(text: str) -> str:
     if found:
         name, message = found[-1]
         return f"{name}: {message}".strip().rstrip(":")
+    java = _JAVA_CAUSE.search(text)
+    if java:
+        return f"{java.group(1)}: {java.group(2).strip()}"
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[0] if lines else type(text).__name__
+    return lines[0] if lines else "unknown cause"
 
 
 @contextlib.contextmanager

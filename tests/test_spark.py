@@ -413,3 +413,20 @@ def test_spark_submit_runs_dedup_on_the_master_it_is_given(seeds, tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["spark"]["master"] == "local[2]" and summary["clusters"] == 1
+
+
+def test_a_missing_input_is_named_in_one_line(spark, tmp_path):
+    from click.testing import CliRunner
+
+    from dedup import cli
+
+    runner = CliRunner()
+    missing = tmp_path / "nope.jsonl"
+    result = runner.invoke(cli.main, ["run", "--engine", "spark", str(missing), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 2 and f"{missing}: no such file or folder" in result.output
+    result = runner.invoke(
+        cli.main, ["run", "--engine", "spark", missing.as_uri(), "-o", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "the Spark job failed: InvalidInputException: Input path does not exist" in result.output
+    assert not (tmp_path / "o" / "summary.json").exists()
