@@ -1,0 +1,150 @@
+"""Cross-lingual linking on the WMT dev set: each English translation linked to its Ukrainian or
+Russian source, without translating.
+
+Data: ../shared/data/wmt-variants-dev (all 3,002 articles: 222 sources in ``uk`` or ``ru``, 2,780
+English translations; gold = ``cluster``). The run is what ``find_duplicates(...,
+cross_lingual=True)`` will do: the same-language pipeline over every article, each article's
+language detected (:mod:`dedup.language`), then the groups linked across languages by their
+fingerprints (:mod:`dedup.crosslingual`).
+
+Scores: over the pairs (source, English article) that the output clusters hold, precision,
+recall and F1 against the gold pairs (2,780); the same split by the source's language; the links
+made between two non-English groups (there is no true one here); and a sweep of the margin
+threshold. Speed: articles per second of the whole run and seconds per stage, on this machine.
+Also: how often the language detected differs from the data's label.
+
+    python benchmarks/xling.py              # prints a table, saves results/xling.json
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import click
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _data import WMT_DEV, load_wmt, save_json  # noqa: E402
+
+from dedup import find_duplicates  # noqa: E402
+from dedup.crosslingual import link_languages  # noqa: E402
+from dedup.language import detect_many  # noqa: E402
+
+
+def cross_pairs(clusters: list[list[str]], lang: dict[str, str]) -> set[tuple[str, str]]:
+    """The (non-English, English) pairs of articles that share a cluster."""
+    out = set()
+    for members in clusters:
+        for x, y in itertools.product(members, members):
+            if lang[x] != "en" and lang[y] == "en":
+                out.add((x, y))
+    return out
+
+
+def prf(found: set, truth: set) -> dict[str, float]:
+    tp = len(found & truth)
+    p = tp / len(found) if found else 0.0
+    r = tp / len(truth) if truth else 0.0
+    return {
+        "precision": round(p, 4),
+        "recall": round(r, 4),
+        "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
+        "pairs_found": len(found),
+        "true_pairs": len(truth),
+    }
+
+
+@click.command()
+@click.option("--threshold", default=1.4, show_default=True, help="Margin a cross-lingual link needs.")
+@click.option("--sweep", default="1.1,1.2,1.3,1.4,1.5,1.6,1.8", show_default=True, help="Margins to sweep.")
+def main(threshold: float, sweep: str) -> None:
+    """Print the table, save results/xling.json."""
+    articles = load_wmt(None)
+    pairs = [(a["id"], a["text"]) for a in articles]
+    gold = {a["id"]: a["cluster"] for a in articles}
+    label = {a["id"]: a["lang"] for a in articles}
+    sources = [a["id"] for a in articles if a["lang"] != "en"]
+    english = [a["id"] for a in articles if a["lang"] == "en"]
+    truth = {(s, e) for s in sources for e in english if gold[s] == gold[e]}
+
+    t0 = time.perf_counter()
+    same = find_duplicates(pairs)
+    t_same = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    detected = detect_many(a["text"] for a in articles)
+    t_lang = time.perf_counter() - t0
+    langs = [code for code, _ in detected]
+    t0 = time.perf_counter()
+    linked, links = link_languages(same, pairs, langs, threshold=threshold)
+    t_link = time.perf_counter() - t0
+    total = t_same + t_lang + t_link
+
+    clusters = [c.members for c in linked.clusters]
+    found = cross_pairs(clusters, label)
+    scores = prf(found, truth)
+    by_source = {}
+    for code in sorted({label[s] for s in sources}):
+        mine = {s for s in sources if label[s] == code}
+        by_source[code] = prf({p for p in found if p[0] in mine}, {p for p in truth if p[0] in mine})
+    wrong_lang = [
+        (a["id"], a["lang"], code) for a, code in zip(articles, langs, strict=True) if code != a["lang"]
+    ]
+    non_english_links = [x for x in links if x[2] != "en" and x[3] != "en"]
+    baseline = prf(cross_pairs([c.members for c in same.clusters], label), truth)
+
+    swept = []
+    for value in (float(x) for x in sweep.split(",") if x):
+        other, _ = link_languages(same, pairs, langs, threshold=value)
+        swept.append(
+            {"threshold": value, **prf(cross_pairs([c.members for c in other.clusters], label), truth)}
+        )
+
+    click.echo(
+        f"{len(articles):,} articles ({len(sources)} sources, {len(english):,} English), margin {threshold}"
+    )
+    click.echo(f"{'':28} {'precision':>9} {'recall':>7} {'F1':>6} {'pairs':>6}")
+    rows = [("fingerprints (no extra)", scores), *((f"  sources in {k}", v) for k, v in by_source.items())]
+    for name, s in [*rows, ("same-language path alone", baseline)]:
+        click.echo(
+            f"{name:28} {s['precision']:>9.3f} {s['recall']:>7.3f} {s['f1']:>6.3f} {s['pairs_found']:>6,}"
+        )
+    click.echo(f"links: {len(links)} ({len(non_english_links)} between two non-English groups)")
+    click.echo(
+        f"speed: {len(articles) / total:,.0f} articles/s ({total:.2f} s: same-language {t_same:.2f}, "
+        f"language {t_lang:.2f}, linking {t_link:.2f}) on {os.cpu_count()} cores"
+    )
+    click.echo(f"language detected differs from the label: {len(wrong_lang)} {wrong_lang[:3]}")
+    click.echo(
+        "margin sweep: "
+        + ", ".join(f"{s['threshold']}: F1 {s['f1']:.3f} (P {s['precision']:.3f})" for s in swept)
+    )
+    out = save_json(
+        "xling",
+        {
+            "data": str(WMT_DEV.name),
+            "threshold": threshold,
+            "fingerprints": scores,
+            "by_source_language": by_source,
+            "same_language_path_alone": baseline,
+            "links": len(links),
+            "links_between_non_english": len(non_english_links),
+            "seconds": {
+                "same_language": round(t_same, 3),
+                "language": round(t_lang, 3),
+                "linking": round(t_link, 3),
+            },
+            "articles_per_second": round(len(articles) / total, 1),
+            "language_disagreements": wrong_lang,
+            "sweep": swept,
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        },
+    )
+    click.echo(f"saved {out}")
+
+
+if __name__ == "__main__":
+    main()

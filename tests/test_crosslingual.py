@@ -1,0 +1,171 @@
+"""Cross-lingual linking (issue 7, first part): language identification, language-independent
+fingerprints, and groups linked across languages by the margin of their fingerprint cosine."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from dedup import find_duplicates
+from dedup.crosslingual import best_links, fingerprint_matrix, group_vectors, link_languages, merge
+from dedup.fingerprints import fingerprint, number_token, sound_code
+from dedup.language import UNDETERMINED, detect
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+@pytest.mark.parametrize(
+    ("written", "token"),
+    [
+        ("1,250", "#1250"),
+        ("1 250", "#1250"),
+        ("1.250", "#1250"),
+        ("1\u00a0250", "#1250"),
+        ("3,5", "#3.5"),
+        ("3.5", "#3.5"),
+        ("2023", "#2023"),
+        ("007", "#7"),
+        ("0", "#0"),
+        ("12,345,678", "#12345678"),
+    ],
+)
+def test_a_number_is_one_token_however_it_is_grouped(written, token):
+    assert number_token(written) == token
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("Zelensky", "Зеленський"),
+        ("Kharkiv", "Харків"),
+        ("Biden", "Байден"),
+        ("inflation", "інфляція"),
+        ("Merkel", "Меркель"),
+    ],
+)
+def test_a_name_and_its_transliteration_share_a_sound_code(one, other):
+    assert sound_code(one) == sound_code(other) is not None
+
+
+def test_short_words_and_words_of_few_consonants_have_no_code():
+    assert sound_code("the") is None and sound_code("на") is None and sound_code("Kyiv") is None
+
+
+def test_a_sentence_and_its_translation_share_most_of_their_fingerprint():
+    uk = fingerprint("Президент Володимир Зеленський заявив, що інфляція зросла на 3,5% у 2023 році.")
+    en = fingerprint("President Volodymyr Zelensky said that inflation rose by 3.5% in 2023.")
+    assert {"#3.5", "#2023", "@z452", "@v435"} <= set(uk) & set(en)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Il presidente del Consiglio ha incontrato oggi a Roma i sindacati per discutere la manovra.", "it"),
+        ("Der Bundeskanzler hat heute in Berlin mit den Gewerkschaften über den Haushalt gesprochen.", "de"),
+        ("Президент України зустрівся сьогодні з представниками профспілок у Києві.", "uk"),
+        ("Президент России встретился сегодня с представителями профсоюзов в Москве.", "ru"),
+    ],
+)
+def test_the_language_of_a_news_sentence_is_detected(text, lang):
+    code, probability = detect(text)
+    assert code == lang and 0.5 < probability <= 1.0
+
+
+def test_the_seeds_are_english_and_a_text_without_letters_is_undetermined():
+    assert {detect(p.read_text())[0] for p in SEEDS.glob("*.txt")} == {"en"}
+    assert detect("12 345 — 67.8%") == (UNDETERMINED, 0.0)
+
+
+def test_fingerprint_rows_are_normalised_and_empty_texts_give_empty_rows():
+    matrix = fingerprint_matrix(["Kyiv 2023 Zelensky", "", "no numbers and no names here"])
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    assert norms[0] == pytest.approx(1.0) and norms[1] == 0.0
+    assert group_vectors(matrix, [[0, 1], [2]]).shape == (2, matrix.shape[1])
+
+
+def vectors(rows: list[list[float]]) -> sp.csr_matrix:
+    m = np.array(rows, dtype=np.float32)
+    return sp.csr_matrix(m / np.linalg.norm(m, axis=1, keepdims=True))
+
+
+def test_a_best_match_links_only_when_it_stands_out_from_the_next_ones():
+    # Groups 0-4 (en) are the translations of 5-9 (uk); group 10 (uk) says a little of every
+    # English story (a report of the same events): its best match has no margin over the others.
+    rng = np.random.default_rng(0)
+    stories = np.eye(5) + rng.uniform(0, 0.05, (5, 5))
+    v = vectors([*stories, *(stories + rng.uniform(0, 0.05, (5, 5))), np.ones(5)])
+    links = best_links(v, ["en"] * 5 + ["uk"] * 6, threshold=1.4)
+    assert {(x.a, x.b) for x in links} == {(k, k + 5) for k in range(5)}
+    assert all((x.lang_a, x.lang_b) == ("en", "uk") for x in links)
+    assert merge(11, links) == [[0, 5], [1, 6], [2, 7], [3, 8], [4, 9], [10]]
+
+
+def test_groups_of_one_language_are_never_linked_to_each_other():
+    v = vectors([[1, 0], [1, 0.01], [0, 1]])
+    assert best_links(v, ["en", "en", "en"], threshold=0.0) == []
+
+
+@pytest.fixture(scope="module")
+def dev_all():
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from _data import WMT_DEV, load_wmt
+
+    if not (WMT_DEV / "articles.jsonl.gz").exists():
+        pytest.skip(f"dev data not found at {WMT_DEV}")
+    return load_wmt(None)
+
+
+def test_the_dev_sources_are_linked_to_their_translations(dev_all):
+    """Guards the figure reached in issue 7 (benchmarks/xling.py, fingerprints only, margin 1.4):
+    source-English pair precision 0.955, recall 0.750, F1 0.840."""
+    pairs = [(a["id"], a["text"]) for a in dev_all]
+    langs = [detect(a["text"])[0] for a in dev_all]
+    linked, links = link_languages(find_duplicates(pairs), pairs, langs)
+    lang = {a["id"]: a["lang"] for a in dev_all}
+    gold = {a["id"]: a["cluster"] for a in dev_all}
+    found = {
+        (x, y)
+        for c in linked.clusters
+        for x, y in itertools.product(c.members, c.members)
+        if lang[x] != "en" and lang[y] == "en"
+    }
+    true = sum(gold[x] == gold[y] for x, y in found)
+    precision, recall = true / len(found), true / sum(lang[a] == "en" for a in gold)
+    assert precision >= 0.95 and recall >= 0.745
+    assert 2 * precision * recall / (precision + recall) >= 0.835
+    assert sum(1 for x in links if x[2] != "en" and x[3] != "en") <= 1  # no uk-ru story is shared
+    kept = linked.summary["articles"]["kept"]
+    assert kept == len(dev_all) - sum(len(c.members) - 1 for c in linked.clusters)
+
+
+EN = (
+    "Ukrainian President Volodymyr Zelensky met Joe Biden in Washington on Tuesday. Zelensky asked "
+    "for 24 more Patriot batteries and 1.5 billion dollars of aid before the winter, Biden's "
+    "spokesman John Kirby said. Kharkiv was shelled again overnight, killing 3 people."
+)
+UK = (
+    "Президент України Володимир Зеленський у вівторок зустрівся з Джо Байденом у Вашингтоні. "
+    "Зеленський попросив ще 24 батареї Patriot і 1,5 мільярда доларів допомоги до зими, повідомив "
+    "речник Байдена Джон Кірбі. Харків уночі знову обстріляли, загинули 3 людини."
+)
+OTHER_UK = (
+    "Національний банк України залишив облікову ставку без змін. Рада ухвалила закон про "
+    "реформу освіти, а міністр фінансів представив проєкт бюджету на наступний рік."
+)
+
+
+def test_a_translation_is_linked_to_its_source_in_a_corpus_of_three():
+    articles = [("en", EN), ("uk", UK), ("uk-other", OTHER_UK)]
+    langs = [detect(text)[0] for _, text in articles]
+    assert langs == ["en", "uk", "uk"]
+    linked, links = link_languages(find_duplicates(articles), articles, langs)
+    assert [c.members for c in linked.clusters] == [["en", "uk"]]
+    assert [(a, b, la, lb) for a, b, la, lb, _ in links] == [("en", "uk", "en", "uk")]
+    alone, links = link_languages(find_duplicates(articles[::2]), articles[::2], langs[::2])
+    assert alone.clusters == [] and links == []  # nothing in common: no link, however few candidates
