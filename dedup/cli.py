@@ -135,6 +135,29 @@ def param_options(f):
             "(short, noisy texts), higher for precision.",
         ),
         click.option(
+            "--lang",
+            "languages",
+            default=None,
+            metavar="CODES",
+            help="Compare only articles detected in these languages (ISO 639-1, comma-separated, e.g. "
+            "en,it); the others are kept as they are, never compared.",
+        ),
+        click.option(
+            "--cross-lingual/--no-cross-lingual",
+            default=d.cross_lingual,
+            show_default=True,
+            help="Also link the same story across languages (an English translation to its original), "
+            "without translating: clusters then mix languages, links.jsonl lists the links.",
+        ),
+        click.option(
+            "--xling-threshold",
+            type=float,
+            default=d.xling_threshold,
+            show_default=True,
+            help="With --cross-lingual: how far a link's fingerprint cosine must stand out from the "
+            "nearest other candidates' (a ratio >= 1). Lower for recall, higher for precision.",
+        ),
+        click.option(
             "--linkage",
             type=click.Choice(LINKAGES),
             default=d.linkage,
@@ -285,6 +308,9 @@ def run(
         raise click.UsageError("--no-add goes with --index")
     if input_format == "parquet" and engine != "spark":
         raise click.UsageError("--format parquet needs --engine spark")
+    if options.get("cross_lingual") and (engine == "spark" or index_location is not None):
+        other = "--engine spark" if engine == "spark" else "--index"
+        raise click.UsageError(f"--cross-lingual is not available with {other} yet")
     if engine == "spark":
         for name, value in (("--index", index_location), ("--report", with_report), ("--skip-bad", skip_bad)):
             if value:
@@ -346,11 +372,14 @@ def run(
             write_jsonl(out_dir / "pairs.jsonl", (p.to_dict() for p in result.pairs))
             write_jsonl(out_dir / "clusters.jsonl", (c.to_dict() for c in result.clusters))
             dedup_path = write_deduplicated(source, out_dir, result.duplicates, on_bad=(lambda e: None))
-            result.summary["timings_s"]["write"] = round(time.perf_counter() - t0, 3)
             outputs = {
                 "pairs": "pairs.jsonl", "clusters": "clusters.jsonl",
                 "deduplicated": dedup_path.name, "summary": "summary.json",
             }  # fmt: skip
+            if params.cross_lingual:
+                write_jsonl(out_dir / "links.jsonl", (x.to_dict() for x in result.links))
+                outputs["links"] = "links.jsonl"
+            result.summary["timings_s"]["write"] = round(time.perf_counter() - t0, 3)
             if with_report:
                 from dedup.report import report_from_result
 
@@ -507,6 +536,18 @@ def print_summary(result: Result, out_dir: Path | str, limit: int = 20) -> None:
         f"{a['removed_as_duplicates']:,}, skipped as bad input {a['skipped_bad_input']:,}",
         err=True,
     )
+    if s.get("languages"):
+        shown = ", ".join(f"{lang} {n:,}" for lang, n in list(s["languages"].items())[:8])
+        more = f" and {len(s['languages']) - 8} more" if len(s["languages"]) > 8 else ""
+        skipped = a.get("not_compared_language")
+        note = f"; {skipped:,} not compared (--lang)" if skipped else ""
+        echo(f"languages: {shown}{more}{note}", err=True)
+    if "cross_lingual" in s:
+        x = s["cross_lingual"]
+        echo(
+            f"cross-lingual: {x['links']:,} links; {x['clusters_mixing_languages']:,} clusters mix languages",
+            err=True,
+        )
     if "index" in s:
         i = s["index"]
         added = f"; added {i['added']:,}" if "added" in i else " (nothing added: --no-add)"

@@ -20,13 +20,15 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import numpy as np
 
+from dedup.fingerprints import fingerprint
 from dedup.hashing import counted, counted_inverse, grouped_counts, sorted_distinct, term_ids
 from dedup.hashing import vocabulary as term_vocabulary
+from dedup.language import detect
 from dedup.normalize import SENTENCE_ENDS, shingles, tokenize, tokenize_sentences
 from dedup.params import Params
 from dedup.sign import Signer
@@ -55,6 +57,11 @@ class Features:
         length: the text's length in characters.
         signature: the MinHash signature of ``shingles`` (``num_perm`` uint32),
             when made by :meth:`Featurizer.batch`; ``None`` otherwise.
+        lang: the language detected (ISO 639-1; ``"und"`` without letters). An
+            article outside ``Params.languages`` has empty arrays: it is never
+            compared.
+        fingerprint: with ``Params.cross_lingual``, the ids of its fingerprint
+            tokens (:mod:`dedup.fingerprints`), sorted, repeats kept.
     """
 
     shingles: np.ndarray
@@ -66,6 +73,8 @@ class Features:
     tokens: np.ndarray
     length: int
     signature: np.ndarray | None = None
+    lang: str = ""
+    fingerprint: np.ndarray = field(default_factory=lambda: _EMPTY_U64)
 
 
 class Featurizer:
@@ -85,6 +94,8 @@ class Featurizer:
         self._needs_strings = not (self._word_unigrams and self._simple_shingles)
         self._stop_ids = np.sort(term_ids(sorted(self._stopwords)))
         self._end_ids = np.sort(term_ids(sorted(SENTENCE_ENDS)))
+        self._languages = frozenset(p.languages) if p.languages is not None else None
+        self._cross_lingual = p.cross_lingual
         self._char_analyze = None
         if p.tfidf_analyzer != "word":
             from sklearn.feature_extraction.text import TfidfVectorizer  # (imported when needed)
@@ -102,14 +113,21 @@ class Featurizer:
             return tokenize_sentences(text, transliterate=self.params.transliterate)
         return self.tokenize(text)
 
+    def _compared(self, lang: str) -> bool:
+        return self._languages is None or lang in self._languages
+
     def __call__(self, text: str) -> Features:
-        items = self._items(text)
-        return self._features(text, items, term_ids(items))
+        lang = detect(text)[0]
+        items = self._items(text) if self._compared(lang) else []
+        return self._with_language(self._features(text, items, term_ids(items)), text, lang)
 
     def batch(self, texts: Sequence[str]) -> list[Features]:
         """Features of each text, signatures included: the tokens of all the texts are hashed
         together and the signatures made together, which is several times faster."""
-        items = [self._items(text) for text in texts]
+        langs = [detect(text)[0] for text in texts]
+        items = [
+            self._items(text) if self._compared(lang) else [] for text, lang in zip(texts, langs, strict=True)
+        ]
         ids = term_ids([item for its in items for item in its])
         ends = np.cumsum([len(its) for its in items])
         features = [
@@ -117,7 +135,18 @@ class Featurizer:
             for text, its, end in zip(texts, items, ends.tolist(), strict=True)
         ]
         signatures = self._signer.sign_hashes([f.shingles for f in features])
-        return [dataclasses.replace(f, signature=sig) for f, sig in zip(features, signatures, strict=True)]
+        return [
+            self._with_language(dataclasses.replace(f, signature=sig), text, lang)
+            for f, sig, text, lang in zip(features, signatures, texts, langs, strict=True)
+        ]
+
+    def _with_language(self, features: Features, text: str, lang: str) -> Features:
+        """``features`` with the text's language, and its fingerprint if the run is cross-lingual."""
+        if self._cross_lingual and self._compared(lang):
+            tokens = fingerprint(text)
+            ids = np.sort(term_ids(tokens)) if tokens else _EMPTY_U64
+            return dataclasses.replace(features, lang=lang, fingerprint=ids)
+        return dataclasses.replace(features, lang=lang)
 
     def _features(self, text: str, items: list[str], item_ids: np.ndarray) -> Features:
         p = self.params
@@ -192,7 +221,16 @@ def _start_worker(params: Params) -> None:
     _worker = Featurizer(params)
 
 
-FIELDS = ("shingles", "terms", "counts", "sentence_terms", "sentence_counts", "sentence_sizes", "tokens")
+FIELDS = (
+    "shingles",
+    "terms",
+    "counts",
+    "sentence_terms",
+    "sentence_counts",
+    "sentence_sizes",
+    "tokens",
+    "fingerprint",
+)
 """The array fields of :class:`Features` (``featurize_many(..., fields=)`` picks among them)."""
 _EMPTY = {
     "shingles": np.zeros(0, dtype=np.uint32),
@@ -202,10 +240,11 @@ _EMPTY = {
     "sentence_counts": _EMPTY_F32,
     "sentence_sizes": _EMPTY_I32,
     "tokens": _EMPTY_U64,
+    "fingerprint": _EMPTY_U64,
 }
 
 
-TERM_FIELDS = ("terms", "sentence_terms", "tokens")
+TERM_FIELDS = ("terms", "sentence_terms", "tokens", "fingerprint")
 """The fields of :class:`Features` that hold 64-bit term ids."""
 
 
@@ -227,6 +266,7 @@ class FeatureBatch:
         signatures: ``(texts, num_perm)`` MinHash signatures.
         lengths: each text's length in characters.
         vocabulary: the distinct term ids of the term fields kept, ascending (uint64).
+        langs: each text's language.
     """
 
     columns: dict[str, np.ndarray]
@@ -234,6 +274,7 @@ class FeatureBatch:
     signatures: np.ndarray
     lengths: np.ndarray
     vocabulary: np.ndarray
+    langs: tuple[str, ...] = ()
 
     @classmethod
     def pack(cls, features: Sequence[Features], fields: Sequence[str]) -> FeatureBatch:
@@ -251,6 +292,7 @@ class FeatureBatch:
             signatures=np.stack([f.signature for f in features]),
             lengths=np.array([f.length for f in features], dtype=np.int64),
             vocabulary=vocabulary,
+            langs=tuple(f.lang for f in features),
         )
 
     def __len__(self) -> int:
@@ -280,9 +322,15 @@ class FeatureBatch:
                 **left_out,
                 length=int(length),
                 signature=signature,
+                lang=lang,
             )  # fmt: skip
-            for start, end, signature, length in zip(
-                starts, ends, self.signatures, self.lengths.tolist(), strict=True
+            for start, end, signature, length, lang in zip(
+                starts,
+                ends,
+                self.signatures,
+                self.lengths.tolist(),
+                self.langs or ("",) * len(self),
+                strict=True,
             )
         ]
 

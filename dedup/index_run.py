@@ -106,7 +106,8 @@ def merge_with_index(result: Result, ids: list[str], check: IndexCheck) -> Resul
             continue
         new = sorted((n for n in nodes if n in position), key=position.__getitem__)
         representative = min(held, key=lambda h: (-best.get(h, 0.0), h))
-        clusters.append(Cluster(0, representative, held + new, held))
+        languages = {m: result.languages[m] for m in new if m in result.languages}
+        clusters.append(Cluster(0, representative, held + new, held, languages))
     clusters.sort(key=lambda c: min(position[m] for m in c.members if m in position))
     clusters = [dataclasses.replace(c, cluster=k) for k, c in enumerate(clusters)]
 
@@ -124,4 +125,4 @@ def merge_with_index(result: Result, ids: list[str], check: IndexCheck) -> Resul
         "clusters_with_held": sum(bool(c.held) for c in clusters),
     }
     pairs = sorted([*result.pairs, *cross], key=lambda q: (q.a, q.b))
-    return Result(pairs=pairs, clusters=clusters, summary=summary)
+    return Result(pairs=pairs, clusters=clusters, summary=summary, languages=result.languages)

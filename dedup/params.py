@@ -42,6 +42,15 @@ class Params:
         threshold: score at or above which a candidate pair is a duplicate,
             and at which the linkage still merges two groups.
 
+    Languages:
+        languages: compare only articles detected (:mod:`dedup.language`) in
+            these languages (ISO 639-1 codes); the others are kept as they
+            are, never compared. None compares every article.
+        cross_lingual: also link the same story across languages, without
+            translating (:mod:`dedup.crosslingual`): clusters then mix languages.
+        xling_threshold: the margin a cross-lingual link needs (its fingerprint
+            cosine over the mean of the nearest candidates'); higher is stricter.
+
     Clusters:
         linkage: ``"average"`` re-clusters each connected component so that
             one borderline pair cannot chain two stories; ``"single"`` keeps
@@ -64,6 +73,9 @@ class Params:
     sublinear_tf: bool = True
     sentence_weight: float = 0.5
     threshold: float = 0.34
+    languages: tuple[str, ...] | None = None
+    cross_lingual: bool = False
+    xling_threshold: float = 1.4
     linkage: str = "average"
     representative: str = "longest"
 
@@ -117,6 +129,22 @@ class Params:
         ):
             raise ValueError(f"tfidf_ngrams must be (min_n, max_n) with 1 <= min_n <= max_n; got {ngrams!r}")
         object.__setattr__(self, "tfidf_ngrams", tuple(ngrams))
+        if self.languages is not None:
+            codes = self.languages.split(",") if isinstance(self.languages, str) else self.languages
+            if (
+                not isinstance(codes, tuple | list)
+                or not codes
+                or not all(isinstance(c, str) and c.strip() for c in codes)
+            ):
+                raise ValueError(
+                    f"languages must be language codes such as ('en', 'it'); got {self.languages!r}"
+                )
+            object.__setattr__(self, "languages", tuple(sorted({c.strip().lower() for c in codes})))
+        if not isinstance(self.cross_lingual, bool):
+            raise ValueError(f"cross_lingual must be True or False; got {self.cross_lingual!r}")
+        x = self.xling_threshold
+        if isinstance(x, bool) or not isinstance(x, int | float) or x < 1.0:
+            raise ValueError(f"xling_threshold must be a number >= 1 (a margin); got {x!r}")
 
     @property
     def bands_rows(self) -> tuple[int, int]:
@@ -129,6 +157,7 @@ class Params:
         """Plain-JSON form, with the derived bands/rows filled in."""
         out = dataclasses.asdict(self)
         out["tfidf_ngrams"] = list(self.tfidf_ngrams)
+        out["languages"] = None if self.languages is None else list(self.languages)
         out["bands"], out["rows"] = self.bands_rows
         return out
 

@@ -75,6 +75,24 @@ class Pair:
 
 
 @dataclass(frozen=True, slots=True)
+class LanguageLink:
+    """Two groups of articles in different languages found to tell one story (a cross-lingual
+    run): ``a`` and ``b`` are their first members; ``cosine`` is the groups' fingerprint cosine,
+    ``margin`` how far it stands out from their nearest other candidates' (see
+    :mod:`dedup.crosslingual`)."""
+
+    a: str
+    b: str
+    lang_a: str
+    lang_b: str
+    cosine: float
+    margin: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
 class Cluster:
     """A group of articles that are the same story; ``members`` include the representative.
 
@@ -86,6 +104,7 @@ class Cluster:
     representative: str
     members: list[str]
     held: list[str] = field(default_factory=list)
+    languages: dict[str, str] = field(default_factory=dict)
 
     @property
     def duplicates(self) -> list[str]:
@@ -101,16 +120,22 @@ class Cluster:
         }
         if self.held:
             out["held"] = list(self.held)
+        if self.languages:
+            out["languages"] = dict(self.languages)
         return out
 
 
 @dataclass
 class Result:
-    """What a run found: verified ``pairs``, ``clusters`` of >= 2 articles, and a ``summary``."""
+    """What a run found: verified ``pairs``, ``clusters`` of >= 2 articles, and a ``summary``;
+    each article's detected ``languages`` (id -> ISO 639-1 code), and, in a cross-lingual run,
+    the ``links`` that joined groups across languages."""
 
     pairs: list[Pair]
     clusters: list[Cluster]
     summary: dict[str, Any] = field(default_factory=dict)
+    languages: dict[str, str] = field(default_factory=dict)
+    links: list[LanguageLink] = field(default_factory=list)
     _member_of: dict[str, Cluster] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -182,6 +207,8 @@ class Detector:
             )
         )
         self.ids: list[str] = []
+        self.langs: list[str] = []
+        self._fingerprints: list[np.ndarray] = []
         self._index: dict[str, int] = {}
         self._lengths: list[int] = []
         self._pending: list[np.ndarray] = []
@@ -232,6 +259,8 @@ class Detector:
         fields = ("terms", "counts") if self._tfidf is not None else ()
         if self._sentences is not None:
             fields += ("sentence_terms", "sentence_counts", "sentence_sizes")
+        if self.params.cross_lingual:
+            fields += ("fingerprint",)
         return fields
 
     def _accept(self, article_id: str, features: Features) -> None:
@@ -247,6 +276,9 @@ class Detector:
             self._sentences.add_counts(f.sentence_terms, f.sentence_counts, f.sentence_sizes)
         self._index[article_id] = len(self.ids)
         self.ids.append(article_id)
+        self.langs.append(features.lang)
+        if self.params.cross_lingual:
+            self._fingerprints.append(features.fingerprint)
         self._lengths.append(features.length)
         if len(self._pending) >= SIGN_BATCH:
             self._flush()
@@ -271,6 +303,10 @@ class Detector:
         start = len(self.ids)
         self._index.update(zip(article_ids, range(start, start + len(article_ids)), strict=True))
         self.ids.extend(article_ids)
+        self.langs.extend(batch.langs)
+        if self.params.cross_lingual:
+            ends = np.cumsum(batch.sizes_of("fingerprint"))
+            self._fingerprints.extend(np.split(batch.column("fingerprint"), ends[:-1]))
         self._lengths.extend(batch.lengths.tolist())
 
     def _flush(self) -> None:
@@ -367,10 +403,16 @@ class Detector:
         )
         self._store.release()
         lengths = np.asarray(self._lengths)
+        links: list[LanguageLink] = []
+        if p.cross_lingual:
+            groups, links = self._link_languages(groups)
         clusters = []
         for k, members in enumerate(groups):
             rep = choose_representative(members, lengths, p.representative)
-            clusters.append(Cluster(k, self.ids[rep], [self.ids[m] for m in members]))
+            names = [self.ids[m] for m in members]
+            clusters.append(
+                Cluster(k, self.ids[rep], names, languages={self.ids[m]: self.langs[m] for m in members})
+            )
         ids = self.ids
         pairs = []
         found = zip(
@@ -385,13 +427,20 @@ class Detector:
         self.timings["cluster"] = time.perf_counter() - t0
 
         removed = sum(len(c.members) - 1 for c in clusters)
+        languages: dict[str, int] = {}
+        for lang in self.langs:
+            languages[lang] = languages.get(lang, 0) + 1
+        articles = {
+            "read": n + self.skipped,
+            "kept": n - removed,
+            "removed_as_duplicates": removed,
+            "skipped_bad_input": self.skipped,
+        }
+        if p.languages is not None:
+            articles["not_compared_language"] = sum(v for k, v in languages.items() if k not in p.languages)
         summary = {
-            "articles": {
-                "read": n + self.skipped,
-                "kept": n - removed,
-                "removed_as_duplicates": removed,
-                "skipped_bad_input": self.skipped,
-            },
+            "articles": articles,
+            "languages": dict(sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))),
             "candidates": {
                 "pairs": int(len(cands)),
                 "verified_pairs": int(len(verified)),
@@ -411,7 +460,40 @@ class Detector:
                 "bytes": self._store.nbytes if self._store.spilled else 0,
             },
         }
-        return Result(pairs=pairs, clusters=clusters, summary=summary)
+        if p.cross_lingual:
+            summary["cross_lingual"] = {
+                "links": len(links),
+                "clusters_mixing_languages": sum(len(set(c.languages.values())) > 1 for c in clusters),
+                "xling_threshold": p.xling_threshold,
+            }
+        return Result(
+            pairs=pairs,
+            clusters=clusters,
+            summary=summary,
+            languages=dict(zip(self.ids, self.langs, strict=True)),
+            links=links,
+        )
+
+    def _link_languages(self, groups: list[np.ndarray]) -> tuple[list[np.ndarray], list[LanguageLink]]:
+        """The clusters (and every other article, alone) joined across languages by their
+        fingerprints (:func:`dedup.crosslingual.link_groups`): the clusters of two or more
+        articles, and the links made."""
+        from dedup.crosslingual import fingerprint_rows, link_groups
+
+        t0 = time.perf_counter()
+        n = len(self.ids)
+        clustered = np.zeros(n, dtype=bool)
+        for members in groups:
+            clustered[members] = True
+        everything = [m.tolist() for m in groups] + [[k] for k in np.flatnonzero(~clustered).tolist()]
+        matrix = fingerprint_rows(self._fingerprints)
+        merged, found = link_groups(matrix, everything, self.langs, threshold=self.params.xling_threshold)
+        self._fingerprints = []
+        links = [
+            LanguageLink(self.ids[x.a], self.ids[x.b], x.lang_a, x.lang_b, x.cosine, x.margin) for x in found
+        ]
+        self.timings["cross_lingual"] = time.perf_counter() - t0
+        return [np.array(m, dtype=np.int64) for m in merged if len(m) >= 2], links
 
 
 class PairValues:

@@ -139,7 +139,10 @@ def load_run(run_dir: str | os.PathLike) -> Run:
             try:
                 members = [str(m) for m in obj["members"]]
                 held = [str(m) for m in obj.get("held", [])]
-                clusters.append(Cluster(int(obj["cluster"]), str(obj["representative"]), members, held))
+                languages = {str(k): str(v) for k, v in obj.get("languages", {}).items()}
+                clusters.append(
+                    Cluster(int(obj["cluster"]), str(obj["representative"]), members, held, languages)
+                )
             except (KeyError, TypeError, ValueError):
                 raise ReportError(
                     f"{clusters_path}:{n}: expected cluster, representative and members"
@@ -178,7 +181,7 @@ def _run_members(c: Cluster) -> Cluster | None:
         return c
     held = set(c.held)
     mine = [m for m in c.members if m not in held]
-    return Cluster(c.cluster, mine[0], mine) if len(mine) >= 2 else None
+    return Cluster(c.cluster, mine[0], mine, languages=c.languages) if len(mine) >= 2 else None
 
 
 def build_report(

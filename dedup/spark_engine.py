@@ -83,9 +83,9 @@ def spread(articles: RDD, parts: int) -> RDD:
     return articles.map(lambda a: (a[0], tuple(a[1:]))).partitionBy(parts)
 
 
-def _featurize(articles: Iterable[tuple[Any, ...]], params: Params) -> Iterator[tuple[int, Held, int]]:
-    """``(position, what the index would keep of it, its length)`` of each ``(position, id, text,
-    ...)``."""
+def _featurize(articles: Iterable[tuple[Any, ...]], params: Params) -> Iterator[tuple[int, Held, int, str]]:
+    """``(position, what the index would keep of it, its length, its language)`` of each
+    ``(position, id, text, ...)``."""
     from dedup.index import Index
 
     featurizer = Featurizer(params)
@@ -103,17 +103,19 @@ def _featurize(articles: Iterable[tuple[Any, ...]], params: Params) -> Iterator[
                     raise SparkInputError(f"{where}article {a[1]!r} failed: {one!r}") from one
             raise err
         for a, f in zip(chunk, features, strict=True):
-            yield a[0], holder._hold(a[1], f), f.length
+            yield a[0], holder._hold(a[1], f), f.length, f.lang
 
 
 def featurize(spread_articles: RDD, params: Params) -> RDD:
-    """``(position, (packed Held record, length))`` of each article of :func:`spread`: its id,
-    signature and sentence term counts (:class:`dedup.index_store.Held`), made in the partition
-    the article sits in (which it keeps)."""
+    """``(position, (packed Held record, length, language))`` of each article of :func:`spread`:
+    its id, signature and sentence term counts (:class:`dedup.index_store.Held`), made in the
+    partition the article sits in (which it keeps)."""
 
-    def features(items: Iterable[tuple[int, tuple[Any, ...]]]) -> Iterator[tuple[int, tuple[bytes, int]]]:
+    def features(
+        items: Iterable[tuple[int, tuple[Any, ...]]],
+    ) -> Iterator[tuple[int, tuple[bytes, int, str]]]:
         flat = ((pos, *rest) for pos, rest in items)
-        return ((pos, (held.pack(), length)) for pos, held, length in _featurize(flat, params))
+        return ((pos, (held.pack(), length, lang)) for pos, held, length, lang in _featurize(flat, params))
 
     return spread_articles.mapPartitions(features, preservesPartitioning=True)
 
@@ -286,7 +288,7 @@ def _send_lower(
     partners = list(partners)
     if not partners:
         return []
-    ((blob, _),) = mine
+    ((blob, *_),) = mine
     return [(j, (i, blob)) for j in partners]
 
 
@@ -329,7 +331,7 @@ def _score_partition(
         incoming = sorted(incoming)
         if not incoming:
             continue
-        ((blob_j, _),) = mine
+        ((blob_j, *_),) = mine
         b = place(j, blob_j)
         for i, blob_i in incoming:
             pairs.append((place(i, blob_i), b))
@@ -406,12 +408,12 @@ def components(pairs: RDD, *, parts: int | None = None, max_rounds: int = 100) -
 
 
 def _recluster(
-    group: tuple[int, tuple[Iterable[tuple[int, bytes, int]], Iterable[tuple[int, int, float, float]]]],
+    group: tuple[int, tuple[Iterable[tuple[int, bytes, int, str]], Iterable[tuple[int, int, float, float]]]],
     frequencies: Any,
     params: Params,
-) -> list[tuple[int, list[int], list[str]]]:
-    """The clusters ``(representative, members, their ids)`` of one component, as the local
-    engine makes them (positions; members in input order)."""
+) -> list[tuple[int, list[int], list[str], list[str]]]:
+    """The clusters ``(representative, members, their ids, their languages)`` of one component,
+    as the local engine makes them (positions; members in input order)."""
     from dedup.cluster import MAX_RECLUSTER, _split, choose_representative
     from dedup.index import measure_pairs
 
@@ -419,6 +421,7 @@ def _recluster(
     members = sorted(members_in)
     positions = np.array([m[0] for m in members], dtype=np.int64)
     lengths = {m[0]: m[2] for m in members}
+    langs = {m[0]: m[3] for m in members}
     held = [Held.unpack(m[1]) for m in members]
     ids = {m[0]: h.id for m, h in zip(members, held, strict=True)}
     size = len(members)
@@ -451,7 +454,7 @@ def _recluster(
         part_lengths[part] = [lengths[int(p)] for p in part]
         rep = choose_representative(part, part_lengths, params.representative)
         listed = part.tolist()
-        out.append((rep, listed, [ids[p] for p in listed]))
+        out.append((rep, listed, [ids[p] for p in listed], [langs[p] for p in listed]))
     return out
 
 
@@ -462,15 +465,15 @@ def _labelled(
     label = list(label)
     if not label:
         return []
-    ((blob, length),) = mine
-    return [(label[0], (node, blob, length))]
+    ((blob, length, lang),) = mine
+    return [(label[0], (node, blob, length, lang))]
 
 
 def clusters(
     measured: RDD, features: RDD, frequencies: Any, params: Params, parts: int, *, edges: int | None = None
-) -> list[tuple[int, list[int], list[str]]]:
-    """The clusters, ``(representative, members, their ids)`` with positions, members in input
-    order, sorted by their first member (the local engine's order). ``edges``: how many pairs
+) -> list[tuple[int, list[int], list[str], list[str]]]:
+    """The clusters, ``(representative, members, their ids, their languages)`` with positions,
+    members in input order, sorted by their first member (the local engine's order). ``edges``: how many pairs
     are verified, if known (the components' rounds then use fewer partitions: a round of
     small tasks costs their scheduling)."""
     verified = measured.filter(lambda r: r[7] >= params.threshold).map(lambda r: (r[0], r[1]))
@@ -491,7 +494,7 @@ def clusters(
     )
     found = members.cogroup(known, parts).flatMap(lambda g: _recluster(g, frequencies, params)).collect()
     label.unpersist()
-    return sorted(((rep, m, ids) for rep, m, ids in found), key=lambda c: c[1][0])
+    return sorted(found, key=lambda c: c[1][0])
 
 
 def check_unique_ids(articles: RDD, parts: int | None = None) -> None:
@@ -510,12 +513,15 @@ def check_unique_ids(articles: RDD, parts: int | None = None) -> None:
 
 def run(spark: SparkSession, articles: RDD, params: Params, *, partitions: int | None = None) -> SparkResult:
     """The pipeline on Spark over ``(position, id, text, "file:line")`` articles: the
-    :class:`~dedup.pipeline.Result` the local engine gives (its pairs and clusters), with the
-    positions of the articles it drops. ``partitions``: how many the articles are spread over
+    :class:`~dedup.pipeline.Result` the local engine gives (its pairs and clusters, with their
+    members' languages; the languages of the other articles are only counted, in the summary),
+    with the positions of the articles it drops. ``partitions``: how many the articles are spread over
     (default :func:`partitions_for`)."""
     from dedup.pipeline import Cluster, Pair, versions
     from dedup.sign import HASH_SCHEME
 
+    if params.cross_lingual:
+        raise ValueError("cross_lingual is not available on the Spark engine yet: run it locally")
     sc = spark.sparkContext
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -528,6 +534,7 @@ def run(spark: SparkSession, articles: RDD, params: Params, *, partitions: int |
         signed = features.count()
         if signed != n:  # (Spark loses no record; this says so in every run)
             raise SparkJobError(f"{n:,} articles read but {signed:,} signed")
+        languages = dict(features.map(lambda kv: kv[1][2]).countByValue())
         found = candidates(features, params, n, parts).persist()
         n_candidates = found.count()
         articles.unpersist()
@@ -550,18 +557,25 @@ def run(spark: SparkSession, articles: RDD, params: Params, *, partitions: int |
             Pair(a, b, round(jac, 4), round(min(cos, 1.0), 4), round(match, 4), round(min(score, 1.0), 4))
         )
     pairs.sort(key=lambda q: (q.a, q.b))
-    out = [Cluster(k, ids[members.index(rep)], ids) for k, (rep, members, ids) in enumerate(groups)]
-    dropped = np.array(sorted(m for rep, members, _ in groups for m in members if m != rep), dtype=np.int64)
+    out = [
+        Cluster(k, ids[members.index(rep)], ids, languages=dict(zip(ids, langs, strict=True)))
+        for k, (rep, members, ids, langs) in enumerate(groups)
+    ]
+    dropped = np.array(sorted(m for rep, members, *_ in groups for m in members if m != rep), dtype=np.int64)
+    counted = {
+        "read": n,
+        "kept": n - len(dropped),
+        "removed_as_duplicates": len(dropped),
+        "skipped_bad_input": 0,
+    }
+    if params.languages is not None:
+        counted["not_compared_language"] = sum(v for k, v in languages.items() if k not in params.languages)
     bands, rows_per_band = params.bands_rows
     summary = {
         "engine": "spark",
         "spark": {"master": sc.master, "version": spark.version, "partitions": parts},
-        "articles": {
-            "read": n,
-            "kept": n - len(dropped),
-            "removed_as_duplicates": len(dropped),
-            "skipped_bad_input": 0,
-        },
+        "articles": counted,
+        "languages": dict(sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))),
         "candidates": {
             "pairs": n_candidates,
             "verified_pairs": len(pairs),

@@ -4,6 +4,7 @@ fingerprints, and groups linked across languages by the margin of their fingerpr
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 
 import numpy as np
@@ -124,14 +125,12 @@ def dev_all():
 def test_the_dev_sources_are_linked_to_their_translations(dev_all):
     """Guards the figure reached in issue 7 (benchmarks/xling.py, fingerprints only, margin 1.4):
     source-English pair precision 0.955, recall 0.750, F1 0.840."""
-    pairs = [(a["id"], a["text"]) for a in dev_all]
-    langs = [detect(a["text"])[0] for a in dev_all]
-    linked, links = link_languages(find_duplicates(pairs), pairs, langs)
+    result = find_duplicates([(a["id"], a["text"]) for a in dev_all], cross_lingual=True)
     lang = {a["id"]: a["lang"] for a in dev_all}
     gold = {a["id"]: a["cluster"] for a in dev_all}
     found = {
         (x, y)
-        for c in linked.clusters
+        for c in result.clusters
         for x, y in itertools.product(c.members, c.members)
         if lang[x] != "en" and lang[y] == "en"
     }
@@ -139,9 +138,10 @@ def test_the_dev_sources_are_linked_to_their_translations(dev_all):
     precision, recall = true / len(found), true / sum(lang[a] == "en" for a in gold)
     assert precision >= 0.95 and recall >= 0.745
     assert 2 * precision * recall / (precision + recall) >= 0.835
-    assert sum(1 for x in links if x[2] != "en" and x[3] != "en") <= 1  # no uk-ru story is shared
-    kept = linked.summary["articles"]["kept"]
-    assert kept == len(dev_all) - sum(len(c.members) - 1 for c in linked.clusters)
+    assert sum(1 for x in result.links if "en" not in (x.lang_a, x.lang_b)) <= 1  # no uk-ru story shared
+    assert result.summary["languages"] == {"en": 2779, "ru": 117, "uk": 106}  # one English text is Russian
+    kept = result.summary["articles"]["kept"]
+    assert kept == len(dev_all) - sum(len(c.members) - 1 for c in result.clusters)
 
 
 EN = (
@@ -169,3 +169,105 @@ def test_a_translation_is_linked_to_its_source_in_a_corpus_of_three():
     assert [(a, b, la, lb) for a, b, la, lb, _ in links] == [("en", "uk", "en", "uk")]
     alone, links = link_languages(find_duplicates(articles[::2]), articles[::2], langs[::2])
     assert alone.clusters == [] and links == []  # nothing in common: no link, however few candidates
+
+
+def test_link_languages_links_a_same_language_result_afterwards():
+    articles = [("en", EN), ("uk", UK), ("uk-other", OTHER_UK)]
+    langs = [detect(text)[0] for _, text in articles]
+    linked, links = link_languages(find_duplicates(articles), articles, langs)
+    assert [c.members for c in linked.clusters] == [["en", "uk"]] and len(links) == 1
+
+
+def test_a_cross_lingual_run_mixes_languages_and_records_them():
+    articles = [("en", EN), ("uk", UK), ("uk-other", OTHER_UK)]
+    result = find_duplicates(articles, cross_lingual=True)
+    (cluster,) = result.clusters
+    assert cluster.members == ["en", "uk"] and cluster.languages == {"en": "en", "uk": "uk"}
+    assert cluster.to_dict()["languages"] == {"en": "en", "uk": "uk"}
+    (link,) = result.links
+    assert (link.a, link.b, link.lang_a, link.lang_b) == ("en", "uk", "en", "uk") and link.margin >= 1.4
+    assert result.languages == {"en": "en", "uk": "uk", "uk-other": "uk"}
+    assert result.summary["languages"] == {"uk": 2, "en": 1}
+    assert result.summary["cross_lingual"]["clusters_mixing_languages"] == 1
+    assert find_duplicates(articles).clusters == []  # off by default: the same-language path alone
+
+
+def test_an_article_in_no_language_still_goes_through_the_same_language_path():
+    table = "2023: 14.2 / 15.1 / 16.0 — 2024: 17.3 / 18.9 / 21.4 — 2025: 22.2 / 23.0 / 25.7 (%)"
+    result = find_duplicates([("a", table), ("b", table + " "), ("c", EN)], cross_lingual=True)
+    assert [c.members for c in result.clusters] == [["a", "b"]]
+    assert result.clusters[0].languages == {"a": "und", "b": "und"}
+
+
+def test_lang_compares_only_the_languages_given_and_keeps_the_others(tmp_path):
+    from click.testing import CliRunner
+
+    from dedup import cli
+
+    source = tmp_path / "in.jsonl"
+    rows = [("en1", EN), ("en2", EN + " Updated."), ("uk1", UK), ("uk2", UK + " Оновлено.")]
+    source.write_text("".join(f'{{"id": "{i}", "text": {json_text(t)}}}\n' for i, t in rows))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli.main, ["run", str(source), "-o", str(out), "--lang", "uk", "-q"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["params"]["languages"] == ["uk"]
+    assert summary["articles"]["not_compared_language"] == 2 and summary["articles"]["kept"] == 3
+    clusters = [json.loads(line) for line in (out / "clusters.jsonl").read_text().splitlines()]
+    assert [c["members"] for c in clusters] == [["uk1", "uk2"]]
+    kept = [json.loads(line)["id"] for line in (out / "deduplicated.jsonl").read_text().splitlines()]
+    assert kept[:2] == ["en1", "en2"] and len(kept) == 3  # the English copies are kept, uncompared
+
+
+def json_text(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def test_dedup_run_cross_lingual_writes_the_links(tmp_path):
+    from click.testing import CliRunner
+
+    from dedup import cli
+
+    source = tmp_path / "in.jsonl"
+    rows = [("en", EN), ("uk", UK), ("uk-other", OTHER_UK)]
+    source.write_text("".join(f'{{"id": "{i}", "text": {json_text(t)}}}\n' for i, t in rows))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli.main, ["run", str(source), "-o", str(out), "--cross-lingual"])
+    assert result.exit_code == 0, result.output
+    assert "languages: uk 2, en 1" in result.output and "cross-lingual: 1 links" in result.output
+    (link,) = [json.loads(line) for line in (out / "links.jsonl").read_text().splitlines()]
+    assert (link["a"], link["b"], link["lang_a"], link["lang_b"]) == ("en", "uk", "en", "uk")
+    assert json.loads((out / "summary.json").read_text())["outputs"]["links"] == "links.jsonl"
+    for args, message in [
+        (["--cross-lingual", "--engine", "spark"], "--cross-lingual is not available with --engine spark"),
+        (
+            ["--cross-lingual", "--index", str(tmp_path / "i.db")],
+            "--cross-lingual is not available with --index",
+        ),
+        (["--xling-threshold", "0.5"], "xling_threshold must be a number >= 1"),
+    ]:
+        bad = CliRunner().invoke(cli.main, ["run", str(source), "-o", str(tmp_path / "x"), *args])
+        assert bad.exit_code == 2 and message in bad.output, bad.output
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"languages": ()}, "languages must be language codes"),
+        ({"languages": [""]}, "languages must be language codes"),
+        ({"cross_lingual": "yes"}, "cross_lingual must be True or False"),
+        ({"xling_threshold": 0.9}, "xling_threshold must be a number >= 1"),
+    ],
+)
+def test_language_parameters_are_checked(params, message):
+    from dedup.params import Params
+
+    with pytest.raises(ValueError, match=message):
+        Params(**params)
+
+
+def test_languages_are_normalised():
+    from dedup.params import Params
+
+    assert Params(languages="EN, it").languages == ("en", "it")
+    assert Params(languages=["uk"]).to_dict()["languages"] == ["uk"]

@@ -90,7 +90,15 @@ def test_run_index_from_the_command_line(location, dumps, tmp_path):
     assert result.exit_code == 0, result.output
     assert "1 of these articles duplicate held ones" in result.output and "now holds 5" in result.output
     clusters = [json.loads(line) for line in (out / "clusters.jsonl").read_text().splitlines()]
-    assert clusters == [{"cluster": 0, "representative": "000", "members": ["000", "004"], "held": ["000"]}]
+    assert clusters == [
+        {
+            "cluster": 0,
+            "representative": "000",
+            "members": ["000", "004"],
+            "held": ["000"],
+            "languages": {"004": "en"},  # (the run's own members: the index keeps no language)
+        }
+    ]
     assert sorted(p.name for p in (out / "deduplicated").iterdir()) == ["002.txt", "003.txt"]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["index"]["added"] == 3 and summary["index"]["held_after"] == 5
