@@ -9,7 +9,8 @@ Rows (methods):
     greedy        each paragraph linked to its best TF-IDF match on the other
                   side (both ways), threshold chosen in hindsight on the dev pairs
     paragraph-DP  ``align(unit="paragraph")``: the same DP over whole paragraphs
-    sentence-DP   ``align()`` with its defaults (the method)
+    sentence-DP   ``align()`` with its defaults (the method; ``similarity="auto"``: fingerprints
+                  for two texts in different languages, TF-IDF of words otherwise)
     ... ablations of the method: fuzz / mix similarity, no attach, no moved pass
 
 Columns (pair sets):
@@ -204,6 +205,8 @@ def main(data: Path) -> None:
         f"greedy (threshold {g_threshold}, hindsight)": lambda a, b: greedy(a, b, g_threshold),
         "paragraph-DP": method(unit="paragraph"),
         "sentence-DP (default)": method(),
+        "  similarity=tfidf (no auto: words across languages too)": method(similarity="tfidf"),
+        "  similarity=fingerprint (on every pair)": method(similarity="fingerprint"),
         "  similarity=fuzz, threshold 0.5": method(similarity="fuzz", threshold=0.5),
         "  similarity=mix, threshold 0.3": method(similarity="mix", threshold=0.3),
         "  no attach (attach=1)": method(attach=1.0),

@@ -54,7 +54,12 @@ from dedup.paragraphs import paragraph_sentences, split_paragraphs
 from dedup.stopwords import ENGLISH
 
 UNITS = ("sentence", "paragraph")
-SIMILARITIES = ("tfidf", "fuzz", "mix")
+SIMILARITIES = ("auto", "tfidf", "fuzz", "mix", "fingerprint")
+# (threshold, min_score) when not given: fingerprints (numbers, the sound of names and words) are
+# sparse, so two sentences that are translations of each other share few of them; measured on the
+# 84 source-English pairs of the WMT dev set (benchmarks/alignment.py).
+_DEFAULT_CUTS = {"fingerprint": (0.03, 0.05)}
+_WORD_CUTS = (0.1, 0.2)
 # Block shapes (sentences of A, sentences of B) the dynamic programme may align; 1:1 first, so
 # that it wins ties.
 BLOCKS: tuple[tuple[int, int], ...] = ((1, 1), (1, 2), (2, 1), (2, 2), (1, 3), (3, 1))
@@ -110,6 +115,8 @@ class Alignment:
             A, sentences of B, similarity)`` with indices into ``sentences_a``
             / ``sentences_b`` (empty when ``unit="paragraph"``).
         sentences_a, sentences_b: ``(paragraph index, sentence)`` of each text.
+        similarity: the similarity the alignment used (``"fingerprint"`` for two texts in
+            different languages, with ``similarity="auto"``).
     """
 
     paragraphs_a: list[str]
@@ -122,6 +129,7 @@ class Alignment:
     sentence_links: list[tuple[tuple[int, ...], tuple[int, ...], float]]
     sentences_a: list[tuple[int, str]]
     sentences_b: list[tuple[int, str]]
+    similarity: str = "tfidf"
 
     def pairs(self) -> set[tuple[int, int]]:
         """Every linked paragraph pair ``(i, j)``: the links expanded."""
@@ -147,6 +155,7 @@ class Alignment:
             "only_b": self.only_b,
             "boilerplate_a": self.boilerplate_a,
             "boilerplate_b": self.boilerplate_b,
+            "similarity": self.similarity,
         }
         if texts:
             out["paragraphs_a"] = self.paragraphs_a
@@ -163,31 +172,37 @@ def align(
     text_a: str,
     text_b: str,
     *,
-    threshold: float = 0.1,
+    threshold: float | None = None,
     attach: float = 0.4,
     move: float = 0.5,
-    min_score: float = 0.2,
+    min_score: float | None = None,
     unit: str = "sentence",
-    similarity: str = "tfidf",
+    similarity: str = "auto",
     stopwords: str = "english",
     boilerplate: Boilerplate | Callable[[str], bool] | None = _DEFAULT_BOILERPLATE,
 ) -> Alignment:
     """Align the paragraphs of two texts (see the module doc for how).
 
     Args:
-        threshold: similarity a block of sentences must exceed to be aligned.
+        threshold: similarity a block of sentences must exceed to be aligned (default 0.1; 0.03
+            with ``"fingerprint"``).
         attach: similarity at which a left-out sentence joins its neighbour's block.
         move: similarity at which two out-of-order sentences are still paired
             (1.0 or more turns moved-paragraph detection off).
         min_score: paragraph links scoring less are dropped: two different
             articles on one event share names and facts sentence by sentence,
-            but at lower similarity than two versions of one text.
+            but at lower similarity than two versions of one text (default 0.2; 0.05 with
+            ``"fingerprint"``).
         unit: ``"sentence"`` (default) or ``"paragraph"`` (align whole paragraphs;
             also what two texts of more than ``MAX_CELLS`` sentence pairs get,
             and runs of paragraphs beyond that again, so any text aligns in
             bounded memory).
         similarity: ``"tfidf"`` (cosine), ``"fuzz"`` (rapidfuzz token-set
-            ratio) or ``"mix"`` (their mean); measured in ``benchmarks/alignment.py``.
+            ratio), ``"mix"`` (their mean), ``"fingerprint"`` (TF-IDF cosine of the
+            sentences' language-independent fingerprints, :mod:`dedup.fingerprints`: for two
+            texts in different languages), or ``"auto"``: ``"fingerprint"`` when the two texts
+            are detected in different languages (:mod:`dedup.language`), else ``"tfidf"``.
+            Measured in ``benchmarks/alignment.py``.
         stopwords: ``"english"`` or ``"none"``.
         boilerplate: a :class:`~dedup.boilerplate.Boilerplate` (or any predicate on a
             paragraph); ``None`` treats every paragraph as content.
@@ -195,14 +210,21 @@ def align(
     Raises:
         ValueError: a text has no paragraph, or a parameter is out of range.
     """
+    if similarity not in SIMILARITIES:
+        raise ValueError(f"similarity must be one of {SIMILARITIES}, got {similarity!r}")
+    if similarity == "auto":
+        from dedup.language import detect
+
+        similarity = "fingerprint" if detect(text_a)[0] != detect(text_b)[0] else "tfidf"
+    cuts = _DEFAULT_CUTS.get(similarity, _WORD_CUTS)
+    threshold = cuts[0] if threshold is None else threshold
+    min_score = cuts[1] if min_score is None else min_score
     _check("threshold", threshold)
     _check("attach", attach)
     _check("move", move, high=2.0)
     _check("min_score", min_score)
     if unit not in UNITS:
         raise ValueError(f"unit must be one of {UNITS}, got {unit!r}")
-    if similarity not in SIMILARITIES:
-        raise ValueError(f"similarity must be one of {SIMILARITIES}, got {similarity!r}")
     if stopwords not in ("english", "none"):
         raise ValueError(f"stopwords must be 'english' or 'none', got {stopwords!r}")
     paragraphs = []
@@ -254,6 +276,7 @@ def align(
         ],
         sentences_a=sentences_a,
         sentences_b=sentences_b,
+        similarity=similarity,
     )
 
 
@@ -278,7 +301,12 @@ class _Features:
     def __init__(self, units_a: list[str], units_b: list[str], stop: frozenset[str], similarity: str) -> None:
         self.n, self.m = len(units_a), len(units_b)
         self.similarity = similarity
-        tokens = [[t for t in tokenize(u) if t not in stop] for u in units_a + units_b]
+        if similarity == "fingerprint":  # across languages: numbers and the sound of names and words
+            from dedup.fingerprints import fingerprint
+
+            tokens = [fingerprint(u) for u in units_a + units_b]
+        else:
+            tokens = [[t for t in tokenize(u) if t not in stop] for u in units_a + units_b]
         if any(tokens):
             from sklearn.feature_extraction.text import TfidfVectorizer  # (imported when first needed)
 
@@ -298,7 +326,7 @@ class _Features:
                 self._cache[key] = np.zeros((0, 0))
             else:
                 sim = np.zeros((self.n - da + 1, self.m - db + 1))
-                if self.similarity in ("tfidf", "mix"):
+                if self.similarity in ("tfidf", "mix", "fingerprint"):
                     rows_a = _normalised(_window_sums(self.a, da))
                     sim += (rows_a @ _normalised(_window_sums(self.b, db)).T).toarray()
                 if self.similarity in ("fuzz", "mix"):

@@ -602,8 +602,8 @@ def align_options(f):
             "--threshold",
             type=click.FloatRange(0, 1),
             default=d["threshold"],
-            show_default=True,
-            help="Similarity two blocks of sentences must exceed to be aligned.",
+            help="Similarity two blocks of sentences must exceed to be aligned [default: 0.1; 0.03 "
+            "across languages].",
         ),
         click.option(
             "--attach",
@@ -623,9 +623,8 @@ def align_options(f):
             "--min-score",
             type=click.FloatRange(0, 1),
             default=d["min_score"],
-            show_default=True,
             help="Paragraph links scoring less are dropped (two articles on one event share facts, "
-            "less closely than two versions of one text).",
+            "less closely than two versions of one text) [default: 0.2; 0.05 across languages].",
         ),
         click.option(
             "--unit",
@@ -639,7 +638,9 @@ def align_options(f):
             type=click.Choice(SIMILARITIES),
             default=d["similarity"],
             show_default=True,
-            help="TF-IDF cosine, rapidfuzz token-set ratio, or their mean.",
+            help="TF-IDF cosine, rapidfuzz token-set ratio, their mean, or the cosine of the sentences' "
+            "language-independent fingerprints; auto: fingerprint when the two texts are in different "
+            "languages, else tfidf.",
         ),
     ]
     return _with_options(f, options)

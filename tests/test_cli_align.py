@@ -53,7 +53,16 @@ def test_align_json_keeps_the_names_of_the_api():
     result = dedup("align", A, B, "--format", "json")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert list(data) == ["a", "b", "links", "only_a", "only_b", "boilerplate_a", "boilerplate_b"]
+    assert list(data) == [
+        "a",
+        "b",
+        "links",
+        "only_a",
+        "only_b",
+        "boilerplate_a",
+        "boilerplate_b",
+        "similarity",
+    ]
     assert (data["a"], data["b"]) == (A, B)
     assert [(link["a"], link["b"], link["type"]) for link in data["links"]] == [
         ([1], [1, 2], "1:2"),
