@@ -7,11 +7,14 @@ cross_lingual=True)``: the same-language pipeline over every article, each artic
 language detected (:mod:`dedup.language`), then the groups linked across languages by their
 fingerprints (:mod:`dedup.crosslingual`).
 
+Two runs: the fingerprints alone (``xling_embeddings="no"``), and with the multilingual
+embeddings of ``dedup[xling]`` (:mod:`dedup.embeddings`; left out if it is not installed).
 Scores: over the pairs (source, English article) that the output clusters hold, precision,
 recall and F1 against the gold pairs (2,780); the same split by the source's language; the links
 made between two non-English groups (there is no true one here); and a sweep of the margin
-threshold. Speed: articles per second of the whole run and seconds per stage, on this machine.
-Also: how often the language detected differs from the data's label.
+threshold with the fingerprints alone. Speed: articles per second of the whole run (the
+same-language path included) and seconds per stage, on this machine. Also: how often the
+language detected differs from the data's label.
 
     python benchmarks/xling.py              # prints a table, saves results/xling.json
 """
@@ -32,6 +35,7 @@ from _data import WMT_DEV, load_wmt, save_json  # noqa: E402
 
 from dedup import find_duplicates  # noqa: E402
 from dedup.crosslingual import link_languages  # noqa: E402
+from dedup.embeddings import available  # noqa: E402
 
 
 def cross_pairs(clusters: list[list[str]], lang: dict[str, str]) -> set[tuple[str, str]]:
@@ -74,23 +78,35 @@ def main(threshold: float, sweep: str, workers: int) -> None:
     t0 = time.perf_counter()
     same = find_duplicates(pairs, workers=workers)
     t_same = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    linked = find_duplicates(pairs, workers=workers, cross_lingual=True, xling_threshold=threshold)
-    total = time.perf_counter() - t0
+    runs: dict[str, dict] = {}
+    for name, embeddings in (("fingerprints (no extra)", "no"), ("fingerprints + embeddings (xling)", "yes")):
+        if embeddings == "yes" and not available():
+            click.echo("the xling extra is not installed: no run with embeddings", err=True)
+            continue
+        t0 = time.perf_counter()
+        linked = find_duplicates(
+            pairs, workers=workers, cross_lingual=True, xling_threshold=threshold, xling_embeddings=embeddings
+        )
+        seconds = time.perf_counter() - t0
+        found = cross_pairs([c.members for c in linked.clusters], label)
+        by_source = {}
+        for code in sorted({label[s] for s in sources}):
+            mine = {s for s in sources if label[s] == code}
+            by_source[code] = prf({p for p in found if p[0] in mine}, {p for p in truth if p[0] in mine})
+        runs[name] = {
+            "scores": prf(found, truth),
+            "by_source_language": by_source,
+            "links": len(linked.links),
+            "links_between_non_english": sum("en" not in (x.lang_a, x.lang_b) for x in linked.links),
+            "seconds": round(seconds, 3),
+            "articles_per_second": round(len(articles) / seconds, 1),
+            "stages_s": linked.summary["timings_s"],
+            "embeddings": linked.summary["cross_lingual"]["embeddings"],
+        }
     langs = [linked.languages[a["id"]] for a in articles]
-    links = linked.links
-
-    clusters = [c.members for c in linked.clusters]
-    found = cross_pairs(clusters, label)
-    scores = prf(found, truth)
-    by_source = {}
-    for code in sorted({label[s] for s in sources}):
-        mine = {s for s in sources if label[s] == code}
-        by_source[code] = prf({p for p in found if p[0] in mine}, {p for p in truth if p[0] in mine})
     wrong_lang = [
         (a["id"], a["lang"], code) for a, code in zip(articles, langs, strict=True) if code != a["lang"]
     ]
-    non_english_links = [x for x in links if "en" not in (x.lang_a, x.lang_b)]
     baseline = prf(cross_pairs([c.members for c in same.clusters], label), truth)
 
     swept = []
@@ -103,21 +119,31 @@ def main(threshold: float, sweep: str, workers: int) -> None:
     click.echo(
         f"{len(articles):,} articles ({len(sources)} sources, {len(english):,} English), margin {threshold}"
     )
-    click.echo(f"{'':28} {'precision':>9} {'recall':>7} {'F1':>6} {'pairs':>6}")
-    rows = [("fingerprints (no extra)", scores), *((f"  sources in {k}", v) for k, v in by_source.items())]
-    for name, s in [*rows, ("same-language path alone", baseline)]:
-        click.echo(
-            f"{name:28} {s['precision']:>9.3f} {s['recall']:>7.3f} {s['f1']:>6.3f} {s['pairs_found']:>6,}"
-        )
-    click.echo(f"links: {len(links)} ({len(non_english_links)} between two non-English groups)")
-    stages = ", ".join(f"{k} {v:.2f}" for k, v in linked.summary["timings_s"].items())
+    click.echo(f"{'':34} {'precision':>9} {'recall':>7} {'F1':>6} {'pairs':>6} {'links':>6} {'art/s':>7}")
+    for name, run in runs.items():
+        rows = [
+            (name, run["scores"]),
+            *((f"  sources in {k}", v) for k, v in run["by_source_language"].items()),
+        ]
+        for row, s in rows:
+            more = f" {run['links']:>6} {run['articles_per_second']:>7,.0f}" if row == name else ""
+            cells = f"{s['precision']:>9.3f} {s['recall']:>7.3f} {s['f1']:>6.3f} {s['pairs_found']:>6,}"
+            click.echo(f"{row:34} {cells}{more}")
+    s = baseline
     click.echo(
-        f"speed: {len(articles) / total:,.0f} articles/s with --cross-lingual ({total:.2f} s: {stages}), "
-        f"{len(articles) / t_same:,.0f} without ({t_same:.2f} s); --workers {workers}, {os.cpu_count()} cores"
+        f"{'same-language path alone':34} {s['precision']:>9.3f} {s['recall']:>7.3f} {s['f1']:>6.3f} "
+        f"{s['pairs_found']:>6,} {'':>6} {len(articles) / t_same:>7,.0f}"
     )
+    for name, run in runs.items():
+        stages = ", ".join(f"{k} {v:.2f}" for k, v in run["stages_s"].items())
+        click.echo(
+            f"{name}: {run['seconds']:.1f} s ({stages}); links between two non-English groups: "
+            f"{run['links_between_non_english']}"
+        )
+    click.echo(f"--workers {workers}, {os.cpu_count()} cores")
     click.echo(f"language detected differs from the label: {len(wrong_lang)} {wrong_lang[:3]}")
     click.echo(
-        "margin sweep: "
+        "margin sweep, fingerprints alone: "
         + ", ".join(f"{s['threshold']}: F1 {s['f1']:.3f} (P {s['precision']:.3f})" for s in swept)
     )
     out = save_json(
@@ -125,18 +151,12 @@ def main(threshold: float, sweep: str, workers: int) -> None:
         {
             "data": str(WMT_DEV.name),
             "threshold": threshold,
-            "fingerprints": scores,
-            "by_source_language": by_source,
+            "runs": runs,
             "same_language_path_alone": baseline,
-            "links": len(links),
-            "links_between_non_english": len(non_english_links),
-            "seconds": {"cross_lingual_run": round(total, 3), "same_language_run": round(t_same, 3)},
-            "stages_s": linked.summary["timings_s"],
-            "articles_per_second_without": round(len(articles) / t_same, 1),
-            "workers": workers,
-            "articles_per_second": round(len(articles) / total, 1),
+            "same_language_seconds": round(t_same, 3),
             "language_disagreements": wrong_lang,
-            "sweep": swept,
+            "sweep_fingerprints_alone": swept,
+            "workers": workers,
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         },
     )

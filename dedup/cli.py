@@ -18,7 +18,15 @@ import click
 
 from dedup.article import Article, InputError
 from dedup.features import default_workers
-from dedup.params import LINKAGES, REPRESENTATIVES, SHINGLE_UNITS, STOPWORD_LISTS, TFIDF_ANALYZERS, Params
+from dedup.params import (
+    LINKAGES,
+    REPRESENTATIVES,
+    SHINGLE_UNITS,
+    STOPWORD_LISTS,
+    TFIDF_ANALYZERS,
+    XLING_EMBEDDINGS,
+    Params,
+)
 from dedup.pipeline import Detector, Result, no_progress
 from dedup.progress import terminal_progress, wants_progress
 
@@ -156,6 +164,14 @@ def param_options(f):
             show_default=True,
             help="With --cross-lingual: how far a link's fingerprint cosine must stand out from the "
             "nearest other candidates' (a ratio >= 1). Lower for recall, higher for precision.",
+        ),
+        click.option(
+            "--xling-embeddings",
+            type=click.Choice(XLING_EMBEDDINGS),
+            default=d.xling_embeddings,
+            show_default=True,
+            help="With --cross-lingual: also compare articles by a multilingual embedding model (auto: "
+            "when dedup[xling] is installed; yes: require it; no: fingerprints alone).",
         ),
         click.option(
             "--linkage",

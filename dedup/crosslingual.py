@@ -14,6 +14,11 @@ languages, with what needs no translation service:
    their nearest other candidates reaches ``threshold`` (:func:`best_links`). Linked groups are
    merged (connected components) into clusters that mix languages.
 
+With the embedding extra (``dedup[xling]``, :mod:`dedup.embeddings`), step 2 compares groups by
+the mean of their fingerprint cosine and the cosine of their members' mean embeddings, centred per
+language (:func:`best_links`): on the WMT dev set that lifts source-English pair F1 from 0.840 to
+0.997 at the same margin, 1.4.
+
 Step 3 takes each group's best match only: a story is translated once per language, and the
 best match is far more often right than any fixed cut on the cosine (on the WMT dev set's
 Ukrainian and Russian sources and their English translations: 84% of groups find their own at
@@ -125,6 +130,25 @@ def _top_mean(scores: sp.csr_matrix, k: int) -> np.ndarray:
     return out
 
 
+def _centred(embeddings: np.ndarray, by_lang: dict[str, np.ndarray]) -> np.ndarray:
+    """``embeddings`` with each language's mean row subtracted, normalised again."""
+    out = embeddings.copy()
+    for rows in by_lang.values():
+        out[rows] -= out[rows].mean(axis=0)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return out / norms
+
+
+def _dense_best(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's best column (-1 if all are 0), its value, and the mean of its ``k`` highest."""
+    best = scores.argmax(axis=1)
+    value = scores[np.arange(len(scores)), best]
+    best = np.where(value > 0, best, -1)
+    top = -np.partition(-scores, min(k, scores.shape[1]) - 1, axis=1)[:, :k]
+    return best, value.astype(np.float64), top.sum(axis=1) / k
+
+
 def best_links(
     vectors: sp.csr_matrix,
     langs: Sequence[str],
@@ -132,6 +156,8 @@ def best_links(
     threshold: float,
     min_cosine: float = MIN_COSINE,
     block: int = 4096,
+    embeddings: np.ndarray | None = None,
+    weight: float = 0.5,
 ) -> list[Link]:
     """The links between groups of different languages: each group's best match in each other
     language, kept when its margin reaches ``threshold`` and its cosine ``min_cosine`` (each
@@ -143,9 +169,16 @@ def best_links(
     how much two fingerprints share; the margin says how much more they share than either does
     with its next best candidates, which is what separates a translation from another report of
     the same event (same names, same numbers) and keeps groups that match everything weakly
-    (hubs) from linking at all."""
+    (hubs) from linking at all.
+
+    With ``embeddings`` (one L2-normalised row per group, from a multilingual model), the
+    cosine is ``(1 - weight) * fingerprint cosine + weight * embedding cosine``, the embeddings
+    first centred per language (each language's mean subtracted, then normalised again: a
+    multilingual model places every text of one language in the same region, which lifts all
+    cosines between two languages alike), negative values counted as 0."""
     langs = list(langs)
     by_lang = {lang: np.flatnonzero(np.array([x == lang for x in langs], dtype=bool)) for lang in set(langs)}
+    centred = None if embeddings is None else _centred(np.asarray(embeddings, dtype=np.float32), by_lang)
     best_of: dict[tuple[int, str], tuple[int, float]] = {}  # (group, other language) -> (match, cosine)
     near: dict[tuple[int, str], float] = {}  # (group, other language) -> mean cosine of its nearest
     for lang, mine in sorted(by_lang.items()):
@@ -153,11 +186,17 @@ def best_links(
             if other == lang:
                 continue
             against = vectors[theirs].T.tocsc()
-            for start in range(0, len(mine), block):
-                rows = mine[start : start + block]
+            rows_per_block = block if centred is None else max(1, min(block, 2**24 // len(theirs)))
+            for start in range(0, len(mine), rows_per_block):
+                rows = mine[start : start + rows_per_block]
                 scores = (vectors[rows] @ against).tocsr()
-                best, value = _best(scores)
-                nearest = _top_mean(scores, MARGIN_K)
+                if centred is None:
+                    best, value = _best(scores)
+                    nearest = _top_mean(scores, MARGIN_K)
+                else:
+                    dense = (1.0 - weight) * scores.toarray() + weight * (centred[rows] @ centred[theirs].T)
+                    np.maximum(dense, 0.0, out=dense)
+                    best, value, nearest = _dense_best(dense, MARGIN_K)
                 for g, b, v, m in zip(
                     rows.tolist(), best.tolist(), value.tolist(), nearest.tolist(), strict=True
                 ):
@@ -198,6 +237,8 @@ def link_groups(
     *,
     threshold: float = 1.4,
     min_cosine: float = MIN_COSINE,
+    embeddings: np.ndarray | None = None,
+    weight: float = 0.5,
 ) -> tuple[list[list[int]], list[Link]]:
     """The ``groups`` (lists of article indices, each article in one; singletons included) joined
     across languages: the merged groups, each a sorted list of article indices, in the order of
@@ -209,7 +250,19 @@ def link_groups(
     0.854, at precision 0.90."""
     groups = [sorted(g) for g in groups]
     group_langs = [_majority([langs[k] for k in g]) for g in groups]
-    found = best_links(group_vectors(matrix, groups), group_langs, threshold=threshold, min_cosine=min_cosine)
+    group_embeddings = None
+    if embeddings is not None:  # a group's: its members' mean, normalised
+        sums = np.stack([np.asarray(embeddings[g], dtype=np.float32).sum(axis=0) for g in groups])
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        group_embeddings = sums / np.where(norms == 0, 1.0, norms)
+    found = best_links(
+        group_vectors(matrix, groups),
+        group_langs,
+        threshold=threshold,
+        min_cosine=min_cosine,
+        embeddings=group_embeddings,
+        weight=weight,
+    )
     merged = [sorted(k for g in joined for k in groups[g]) for joined in merge(len(groups), found)]
     merged.sort(key=lambda members: members[0])
     links = [Link(groups[x.a][0], groups[x.b][0], x.lang_a, x.lang_b, x.cosine, x.margin) for x in found]

@@ -62,6 +62,8 @@ class Features:
             compared.
         fingerprint: with ``Params.cross_lingual``, the ids of its fingerprint
             tokens (:mod:`dedup.fingerprints`), sorted, repeats kept.
+        embedding: with ``Params.cross_lingual`` and the embedding extra, the
+            article's multilingual embedding (:mod:`dedup.embeddings`).
     """
 
     shingles: np.ndarray
@@ -75,6 +77,7 @@ class Features:
     signature: np.ndarray | None = None
     lang: str = ""
     fingerprint: np.ndarray = field(default_factory=lambda: _EMPTY_U64)
+    embedding: np.ndarray = field(default_factory=lambda: _EMPTY_F32)
 
 
 class Featurizer:
@@ -96,6 +99,7 @@ class Featurizer:
         self._end_ids = np.sort(term_ids(sorted(SENTENCE_ENDS)))
         self._languages = frozenset(p.languages) if p.languages is not None else None
         self._cross_lingual = p.cross_lingual
+        self.embeds = uses_embeddings(p)
         self._char_analyze = None
         if p.tfidf_analyzer != "word":
             from sklearn.feature_extraction.text import TfidfVectorizer  # (imported when needed)
@@ -117,17 +121,14 @@ class Featurizer:
         return self._languages is None or lang in self._languages
 
     def __call__(self, text: str) -> Features:
-        lang = detect(text)[0]
-        items = self._items(text) if self._compared(lang) else []
-        return self._with_language(self._features(text, items, term_ids(items)), text, lang)
+        return self.batch([text])[0]
 
     def batch(self, texts: Sequence[str]) -> list[Features]:
         """Features of each text, signatures included: the tokens of all the texts are hashed
         together and the signatures made together, which is several times faster."""
         langs = [detect(text)[0] for text in texts]
-        items = [
-            self._items(text) if self._compared(lang) else [] for text, lang in zip(texts, langs, strict=True)
-        ]
+        compared = [self._compared(lang) for lang in langs]
+        items = [self._items(text) if ok else [] for text, ok in zip(texts, compared, strict=True)]
         ids = term_ids([item for its in items for item in its])
         ends = np.cumsum([len(its) for its in items])
         features = [
@@ -135,18 +136,24 @@ class Featurizer:
             for text, its, end in zip(texts, items, ends.tolist(), strict=True)
         ]
         signatures = self._signer.sign_hashes([f.shingles for f in features])
+        extra: list[dict[str, object]] = [{"lang": lang} for lang in langs]
+        if self._cross_lingual:
+            for text, ok, more in zip(texts, compared, extra, strict=True):
+                tokens = fingerprint(text) if ok else []
+                more["fingerprint"] = np.sort(term_ids(tokens)) if tokens else _EMPTY_U64
+            if self.embeds:
+                from dedup.embeddings import embed
+
+                vectors = embed([text if ok else "" for text, ok in zip(texts, compared, strict=True)])
+                for more, vector in zip(extra, vectors, strict=True):
+                    more["embedding"] = vector
         return [
-            self._with_language(dataclasses.replace(f, signature=sig), text, lang)
-            for f, sig, text, lang in zip(features, signatures, texts, langs, strict=True)
+            dataclasses.replace(f, signature=sig, **more)  # type: ignore[arg-type]
+            for f, sig, more in zip(features, signatures, extra, strict=True)
         ]
 
-    def _with_language(self, features: Features, text: str, lang: str) -> Features:
-        """``features`` with the text's language, and its fingerprint if the run is cross-lingual."""
-        if self._cross_lingual and self._compared(lang):
-            tokens = fingerprint(text)
-            ids = np.sort(term_ids(tokens)) if tokens else _EMPTY_U64
-            return dataclasses.replace(features, lang=lang, fingerprint=ids)
-        return dataclasses.replace(features, lang=lang)
+    def _compared(self, lang: str) -> bool:
+        return self._languages is None or lang in self._languages
 
     def _features(self, text: str, items: list[str], item_ids: np.ndarray) -> Features:
         p = self.params
@@ -203,6 +210,18 @@ class Featurizer:
             tokens=distinct,
             length=len(text),
         )
+
+
+def uses_embeddings(params: Params) -> bool:
+    """Whether a run with ``params`` embeds its articles: cross-lingual, and the embedding extra
+    installed (``xling_embeddings="auto"``) or required (``"yes"``: an ImportError without it)."""
+    if not params.cross_lingual or params.xling_embeddings == "no":
+        return False
+    from dedup.embeddings import available
+
+    if params.xling_embeddings == "yes" and not available():
+        raise ImportError("xling_embeddings='yes' needs the xling extra: pip install 'dedup[xling]'")
+    return available()
 
 
 def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
@@ -267,6 +286,7 @@ class FeatureBatch:
         lengths: each text's length in characters.
         vocabulary: the distinct term ids of the term fields kept, ascending (uint64).
         langs: each text's language.
+        embeddings: ``(texts, dimensions)`` multilingual embeddings, when made.
     """
 
     columns: dict[str, np.ndarray]
@@ -275,6 +295,7 @@ class FeatureBatch:
     lengths: np.ndarray
     vocabulary: np.ndarray
     langs: tuple[str, ...] = ()
+    embeddings: np.ndarray | None = None
 
     @classmethod
     def pack(cls, features: Sequence[Features], fields: Sequence[str]) -> FeatureBatch:
@@ -293,6 +314,9 @@ class FeatureBatch:
             lengths=np.array([f.length for f in features], dtype=np.int64),
             vocabulary=vocabulary,
             langs=tuple(f.lang for f in features),
+            embeddings=np.stack([f.embedding for f in features])
+            if features and len(features[0].embedding)
+            else None,
         )
 
     def __len__(self) -> int:
@@ -323,14 +347,17 @@ class FeatureBatch:
                 length=int(length),
                 signature=signature,
                 lang=lang,
+                embedding=_EMPTY_F32 if self.embeddings is None else self.embeddings[k],
             )  # fmt: skip
-            for start, end, signature, length, lang in zip(
-                starts,
-                ends,
-                self.signatures,
-                self.lengths.tolist(),
-                self.langs or ("",) * len(self),
-                strict=True,
+            for k, (start, end, signature, length, lang) in enumerate(
+                zip(
+                    starts,
+                    ends,
+                    self.signatures,
+                    self.lengths.tolist(),
+                    self.langs or ("",) * len(self),
+                    strict=True,
+                )
             )
         ]
 
@@ -405,6 +432,8 @@ def featurize_batches(
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     featurizer = Featurizer(params)
+    if featurizer.embeds:  # ~30 ms an article: workers pay for themselves after a few dozen
+        in_process, chunksize = min(in_process, 32), min(chunksize, 64)
 
     def here(chunk: list[str]) -> FeatureBatch:
         return FeatureBatch.pack(featurizer.batch(chunk), fields)

