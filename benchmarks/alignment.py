@@ -9,8 +9,9 @@ Rows (methods):
     greedy        each paragraph linked to its best TF-IDF match on the other
                   side (both ways), threshold chosen in hindsight on the dev pairs
     paragraph-DP  ``align(unit="paragraph")``: the same DP over whole paragraphs
-    sentence-DP   ``align()`` with its defaults (the method; ``similarity="auto"``: fingerprints
-                  for two texts in different languages, TF-IDF of words otherwise)
+    sentence-DP   ``align()`` with its defaults (the method; ``similarity="auto"``: for two texts
+                  in different languages fingerprints, with the embeddings of ``dedup[xling]``
+                  when it is installed; TF-IDF of words otherwise)
     ... ablations of the method: fuzz / mix similarity, no attach, no moved pass
 
 Columns (pair sets):

@@ -14,14 +14,18 @@ recall and F1 against the gold pairs (2,780); the same split by the source's lan
 made between two non-English groups (there is no true one here); and a sweep of the margin
 threshold with the fingerprints alone. Speed: articles per second of the whole run (the
 same-language path included) and seconds per stage, on this machine. Also: how often the
-language detected differs from the data's label.
+language detected differs from the data's label; and the paragraph links ``dedup align`` finds
+(its defaults: fingerprints across languages) on the 84 cross-language pairs of
+``alignment.jsonl.gz``, link precision, recall and F1 counted as in ``benchmarks/alignment.py``.
 
     python benchmarks/xling.py              # prints a table, saves results/xling.json
 """
 
 from __future__ import annotations
 
+import gzip
 import itertools
+import json
 import os
 import platform
 import sys
@@ -34,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _data import WMT_DEV, load_wmt, save_json  # noqa: E402
 
 from dedup import find_duplicates  # noqa: E402
+from dedup.align import align  # noqa: E402
 from dedup.crosslingual import link_languages  # noqa: E402
 from dedup.embeddings import available  # noqa: E402
 
@@ -109,6 +114,30 @@ def main(threshold: float, sweep: str, workers: int) -> None:
     ]
     baseline = prf(cross_pairs([c.members for c in same.clusters], label), truth)
 
+    # paragraph links on the cross-language pairs of alignment.jsonl.gz (dedup align's default)
+    with gzip.open(WMT_DEV / "alignment.jsonl.gz", "rt", encoding="utf-8") as f:
+        gold_rows = [r for r in map(json.loads, f) if r["lang_a"] != r["lang_b"]]
+    texts = dict(pairs)
+    t0 = time.perf_counter()
+    tp = fp = fn = 0
+    for row in gold_rows:
+        gold_links = {tuple(x) for x in row["links"]}
+        predicted = align(texts[row["a"]], texts[row["b"]]).pairs()
+        tp, fp, fn = (
+            tp + len(gold_links & predicted),
+            fp + len(predicted - gold_links),
+            fn + len(gold_links - predicted),
+        )
+    t_align = time.perf_counter() - t0
+    lp, lr = tp / (tp + fp) if tp + fp else 1.0, tp / (tp + fn) if tp + fn else 1.0
+    paragraphs = {
+        "pairs": len(gold_rows),
+        "precision": round(lp, 4),
+        "recall": round(lr, 4),
+        "f1": round(2 * lp * lr / (lp + lr), 4) if lp + lr else 0.0,
+        "seconds": round(t_align, 3),
+    }
+
     swept = []
     for value in (float(x) for x in sweep.split(",") if x):
         other, _ = link_languages(same, pairs, langs, threshold=value)
@@ -140,6 +169,11 @@ def main(threshold: float, sweep: str, workers: int) -> None:
             f"{name}: {run['seconds']:.1f} s ({stages}); links between two non-English groups: "
             f"{run['links_between_non_english']}"
         )
+    click.echo(
+        f"paragraph links, {paragraphs['pairs']} cross-language pairs of alignment.jsonl.gz (dedup align): "
+        f"P {paragraphs['precision']:.3f} R {paragraphs['recall']:.3f} F1 {paragraphs['f1']:.3f} "
+        f"({paragraphs['seconds']:.1f} s)"
+    )
     click.echo(f"--workers {workers}, {os.cpu_count()} cores")
     click.echo(f"language detected differs from the label: {len(wrong_lang)} {wrong_lang[:3]}")
     click.echo(
@@ -153,6 +187,7 @@ def main(threshold: float, sweep: str, workers: int) -> None:
             "threshold": threshold,
             "runs": runs,
             "same_language_path_alone": baseline,
+            "paragraph_links_cross_language": paragraphs,
             "same_language_seconds": round(t_same, 3),
             "language_disagreements": wrong_lang,
             "sweep_fingerprints_alone": swept,

@@ -54,11 +54,11 @@ from dedup.paragraphs import paragraph_sentences, split_paragraphs
 from dedup.stopwords import ENGLISH
 
 UNITS = ("sentence", "paragraph")
-SIMILARITIES = ("auto", "tfidf", "fuzz", "mix", "fingerprint")
+SIMILARITIES = ("auto", "tfidf", "fuzz", "mix", "fingerprint", "xling")
 # (threshold, min_score) when not given: fingerprints (numbers, the sound of names and words) are
 # sparse, so two sentences that are translations of each other share few of them; measured on the
 # 84 source-English pairs of the WMT dev set (benchmarks/alignment.py).
-_DEFAULT_CUTS = {"fingerprint": (0.03, 0.05)}
+_DEFAULT_CUTS = {"fingerprint": (0.03, 0.05), "xling": (0.03, 0.05)}
 _WORD_CUTS = (0.1, 0.2)
 # Block shapes (sentences of A, sentences of B) the dynamic programme may align; 1:1 first, so
 # that it wins ties.
@@ -115,8 +115,8 @@ class Alignment:
             A, sentences of B, similarity)`` with indices into ``sentences_a``
             / ``sentences_b`` (empty when ``unit="paragraph"``).
         sentences_a, sentences_b: ``(paragraph index, sentence)`` of each text.
-        similarity: the similarity the alignment used (``"fingerprint"`` for two texts in
-            different languages, with ``similarity="auto"``).
+        similarity: the similarity the alignment used (``"xling"`` or ``"fingerprint"`` for
+            two texts in different languages, with ``similarity="auto"``).
     """
 
     paragraphs_a: list[str]
@@ -200,8 +200,10 @@ def align(
         similarity: ``"tfidf"`` (cosine), ``"fuzz"`` (rapidfuzz token-set
             ratio), ``"mix"`` (their mean), ``"fingerprint"`` (TF-IDF cosine of the
             sentences' language-independent fingerprints, :mod:`dedup.fingerprints`: for two
-            texts in different languages), or ``"auto"``: ``"fingerprint"`` when the two texts
-            are detected in different languages (:mod:`dedup.language`), else ``"tfidf"``.
+            texts in different languages), ``"xling"`` (the mean of that and the cosine of the
+            sentences' multilingual embeddings, centred per text; needs ``dedup[xling]``), or
+            ``"auto"``: for two texts detected in different languages (:mod:`dedup.language`),
+            ``"xling"`` if the extra is installed, else ``"fingerprint"``; ``"tfidf"`` otherwise.
             Measured in ``benchmarks/alignment.py``.
         stopwords: ``"english"`` or ``"none"``.
         boilerplate: a :class:`~dedup.boilerplate.Boilerplate` (or any predicate on a
@@ -215,7 +217,12 @@ def align(
     if similarity == "auto":
         from dedup.language import detect
 
-        similarity = "fingerprint" if detect(text_a)[0] != detect(text_b)[0] else "tfidf"
+        if detect(text_a)[0] == detect(text_b)[0]:
+            similarity = "tfidf"
+        else:
+            from dedup.embeddings import available
+
+            similarity = "xling" if available() else "fingerprint"
     cuts = _DEFAULT_CUTS.get(similarity, _WORD_CUTS)
     threshold = cuts[0] if threshold is None else threshold
     min_score = cuts[1] if min_score is None else min_score
@@ -301,7 +308,14 @@ class _Features:
     def __init__(self, units_a: list[str], units_b: list[str], stop: frozenset[str], similarity: str) -> None:
         self.n, self.m = len(units_a), len(units_b)
         self.similarity = similarity
-        if similarity == "fingerprint":  # across languages: numbers and the sound of names and words
+        self.ea = self.eb = None
+        if similarity == "xling":  # the sentences' multilingual embeddings, centred per text
+            from dedup.embeddings import embed
+
+            vectors = embed(units_a + units_b, head=2_000).astype(np.float64)
+            ea, eb = vectors[: len(units_a)], vectors[len(units_a) :]
+            self.ea, self.eb = ea - ea.mean(axis=0), eb - eb.mean(axis=0)
+        if similarity in ("fingerprint", "xling"):  # across languages: numbers, the sound of names and words
             from dedup.fingerprints import fingerprint
 
             tokens = [fingerprint(u) for u in units_a + units_b]
@@ -326,9 +340,13 @@ class _Features:
                 self._cache[key] = np.zeros((0, 0))
             else:
                 sim = np.zeros((self.n - da + 1, self.m - db + 1))
-                if self.similarity in ("tfidf", "mix", "fingerprint"):
+                if self.similarity in ("tfidf", "mix", "fingerprint", "xling"):
                     rows_a = _normalised(_window_sums(self.a, da))
                     sim += (rows_a @ _normalised(_window_sums(self.b, db)).T).toarray()
+                if self.similarity == "xling":
+                    sim = (
+                        sim + np.maximum(_dense_windows(self.ea, da) @ _dense_windows(self.eb, db).T, 0)
+                    ) / 2
                 if self.similarity in ("fuzz", "mix"):
                     sim += self._fuzz(da, db)
                 if self.similarity == "mix":
@@ -349,7 +367,12 @@ class _Features:
         va = np.asarray(self.a[units_a].sum(axis=0)).ravel()
         vb = np.asarray(self.b[units_b].sum(axis=0)).ravel()
         norm = float(np.linalg.norm(va) * np.linalg.norm(vb))
-        return float(va @ vb) / norm if norm else 0.0
+        cosine = float(va @ vb) / norm if norm else 0.0
+        if self.ea is None or self.eb is None:
+            return cosine
+        ea, eb = self.ea[units_a].sum(axis=0), self.eb[units_b].sum(axis=0)
+        norm = float(np.linalg.norm(ea) * np.linalg.norm(eb))
+        return (cosine + max(0.0, float(ea @ eb) / norm if norm else 0.0)) / 2
 
     def align(self, threshold: float, attach: float, move: float) -> list[UnitLink]:
         """Monotone DP, then attaching left-out units, then pairing moved ones."""
@@ -361,6 +384,14 @@ class _Features:
         links = _attach(links, single, attach)
         links += _moved(links, single, move)
         return sorted(links, key=lambda link: (link[0][0], link[1][0]))
+
+
+def _dense_windows(rows: np.ndarray, d: int) -> np.ndarray:
+    """Row ``i`` = rows ``i .. i+d-1`` summed, L2-normalised."""
+    sums = np.cumsum(np.vstack([np.zeros((1, rows.shape[1])), rows]), axis=0)
+    out = sums[d:] - sums[:-d]
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.where(norms == 0, 1.0, norms)
 
 
 def _window_sums(rows: sp.csr_matrix, d: int) -> sp.csr_matrix:
