@@ -104,6 +104,9 @@ class Index:
     """
 
     def __init__(self, store: Store, params: Params) -> None:
+        if params.cross_lingual:
+            store.close()
+            raise ValueError("cross_lingual is not available for an index yet (it keeps no fingerprints)")
         self._store = store
         self.params = params
         self._featurizer = Featurizer(params)
@@ -119,6 +122,8 @@ class Index:
         one Redis database can hold several indexes. An existing index keeps the parameters it
         was made with: a different value for one of :data:`STORED_PARAMS` is an
         :class:`IndexFileError`, as is a missing index with ``create=False``."""
+        if params.get("cross_lingual"):
+            raise ValueError("cross_lingual is not available for an index yet (it keeps no fingerprints)")
         store: Store
         if str(location).startswith(REDIS_SCHEMES):
             from dedup.index_redis import RedisStore

@@ -383,3 +383,18 @@ def test_embeddings_lift_the_paragraph_links_across_languages(dev_all):
         found = al.pairs()
         tp, fp, fn = tp + len(gold & found), fp + len(found - gold), fn + len(gold - found)
     assert tp / (tp + fp) >= 0.99 and tp / (tp + fn) >= 0.91
+
+
+def test_an_index_refuses_cross_lingual_without_making_a_file(tmp_path):
+    from click.testing import CliRunner
+
+    from dedup import Index, cli
+
+    with pytest.raises(ValueError, match="cross_lingual is not available for an index"):
+        Index.open(tmp_path / "news.db", cross_lingual=True)
+    assert not (tmp_path / "news.db").exists()
+    result = CliRunner().invoke(
+        cli.main, ["index", "add", str(tmp_path / "news.db"), str(SEEDS), "--cross-lingual"]
+    )
+    assert result.exit_code != 0 and "cross_lingual is not available for an index" in result.output
+    assert not (tmp_path / "news.db").exists()
