@@ -30,6 +30,7 @@ match anyway and chain unrelated stories together.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -319,7 +320,4 @@ def link_languages(
 
 def _majority(values: list[str]) -> str:
     """The most frequent of ``values`` (the first seen among equals)."""
-    counts: dict[str, int] = {}
-    for v in values:
-        counts[v] = counts.get(v, 0) + 1
-    return max(counts, key=lambda v: counts[v])
+    return Counter(values).most_common(1)[0][0]

@@ -121,11 +121,15 @@ class Featurizer:
         return self._languages is None or lang in self._languages
 
     def __call__(self, text: str) -> Features:
-        return self.batch([text])[0]
+        """The features of one text, without its signature (a caller signs many together)."""
+        return self._batch([text], sign=False)[0]
 
     def batch(self, texts: Sequence[str]) -> list[Features]:
         """Features of each text, signatures included: the tokens of all the texts are hashed
         together and the signatures made together, which is several times faster."""
+        return self._batch(texts, sign=True)
+
+    def _batch(self, texts: Sequence[str], *, sign: bool) -> list[Features]:
         langs = [detect(text)[0] for text in texts]
         compared = [self._compared(lang) for lang in langs]
         items = [self._items(text) if ok else [] for text, ok in zip(texts, compared, strict=True)]
@@ -135,8 +139,11 @@ class Featurizer:
             self._features(text, its, ids[end - len(its) : end])
             for text, its, end in zip(texts, items, ends.tolist(), strict=True)
         ]
-        signatures = self._signer.sign_hashes([f.shingles for f in features])
         extra: list[dict[str, object]] = [{"lang": lang} for lang in langs]
+        if sign:
+            signatures = self._signer.sign_hashes([f.shingles for f in features])
+            for more, signature in zip(extra, signatures, strict=True):
+                more["signature"] = signature
         if self._cross_lingual:
             for text, ok, more in zip(texts, compared, extra, strict=True):
                 tokens = fingerprint(text) if ok else []
@@ -148,12 +155,9 @@ class Featurizer:
                 for more, vector in zip(extra, vectors, strict=True):
                     more["embedding"] = vector
         return [
-            dataclasses.replace(f, signature=sig, **more)  # type: ignore[arg-type]
-            for f, sig, more in zip(features, signatures, extra, strict=True)
+            dataclasses.replace(f, **more)  # type: ignore[arg-type]
+            for f, more in zip(features, extra, strict=True)
         ]
-
-    def _compared(self, lang: str) -> bool:
-        return self._languages is None or lang in self._languages
 
     def _features(self, text: str, items: list[str], item_ids: np.ndarray) -> Features:
         p = self.params

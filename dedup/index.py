@@ -44,6 +44,8 @@ from dedup.verify import pair_cosines, smooth_idf, weigh_rows
 
 __all__ = ["FORMAT_VERSION", "STORED_PARAMS", "Index", "IndexFileError", "Match", "REDIS_SCHEMES"]
 
+_NO_CROSS_LINGUAL = "cross_lingual is not available for an index yet (it keeps no fingerprints)"
+
 STORED_PARAMS = (
     "shingle_unit",
     "shingle_size",
@@ -106,7 +108,7 @@ class Index:
     def __init__(self, store: Store, params: Params) -> None:
         if params.cross_lingual:
             store.close()
-            raise ValueError("cross_lingual is not available for an index yet (it keeps no fingerprints)")
+            raise ValueError(_NO_CROSS_LINGUAL)
         self._store = store
         self.params = params
         self._featurizer = Featurizer(params)
@@ -123,7 +125,7 @@ class Index:
         was made with: a different value for one of :data:`STORED_PARAMS` is an
         :class:`IndexFileError`, as is a missing index with ``create=False``."""
         if params.get("cross_lingual"):
-            raise ValueError("cross_lingual is not available for an index yet (it keeps no fingerprints)")
+            raise ValueError(_NO_CROSS_LINGUAL)
         store: Store
         if str(location).startswith(REDIS_SCHEMES):
             from dedup.index_redis import RedisStore

@@ -14,7 +14,7 @@ text); at 500 characters it also leaves one short Russian source undetermined.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 UNDETERMINED = "und"
 """The code of a text whose language is not known (ISO 639-2's "undetermined")."""
@@ -46,3 +46,9 @@ def detect(text: str, *, prefix: int = PREFIX) -> tuple[str, float]:
 def detect_many(texts: Iterable[str], *, prefix: int = PREFIX) -> list[tuple[str, float]]:
     """:func:`detect` for each text."""
     return [detect(text, prefix=prefix) for text in texts]
+
+
+def by_frequency(counts: Mapping[str, int]) -> dict[str, int]:
+    """Articles per language, the most frequent language first (then by code): how summaries
+    list them."""
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))

@@ -11,7 +11,7 @@ import contextlib
 import os
 import platform
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -23,6 +23,7 @@ from dedup.article import Article
 from dedup.candidates import candidate_pairs
 from dedup.cluster import choose_representative, cluster_pairs
 from dedup.features import FeatureBatch, Features, Featurizer, featurize_batches
+from dedup.language import by_frequency
 from dedup.params import Params
 from dedup.sentences import SentenceBuilder, SentenceMatrix, sentence_match
 from dedup.sign import HASH_SCHEME, Signer, estimate_jaccard_pairs
@@ -433,9 +434,7 @@ class Detector:
         self.timings["cluster"] = time.perf_counter() - t0
 
         removed = sum(len(c.members) - 1 for c in clusters)
-        languages: dict[str, int] = {}
-        for lang in self.langs:
-            languages[lang] = languages.get(lang, 0) + 1
+        languages = Counter(self.langs)
         articles = {
             "read": n + self.skipped,
             "kept": n - removed,
@@ -446,7 +445,7 @@ class Detector:
             articles["not_compared_language"] = sum(v for k, v in languages.items() if k not in p.languages)
         summary = {
             "articles": articles,
-            "languages": dict(sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "languages": by_frequency(languages),
             "candidates": {
                 "pairs": int(len(cands)),
                 "verified_pairs": int(len(verified)),

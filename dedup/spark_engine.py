@@ -48,6 +48,7 @@ import numpy as np
 from dedup.candidates import _EMPTY, _band_keys, bucket_pair_codes
 from dedup.features import Featurizer, _chunks
 from dedup.index_store import Held
+from dedup.language import by_frequency
 from dedup.params import Params
 from dedup.pipeline import Result
 from dedup.spark_io import SparkInputError, SparkJobError, bad_records_surface, read_jsonl, spark_session
@@ -575,7 +576,7 @@ def run(spark: SparkSession, articles: RDD, params: Params, *, partitions: int |
         "engine": "spark",
         "spark": {"master": sc.master, "version": spark.version, "partitions": parts},
         "articles": counted,
-        "languages": dict(sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "languages": by_frequency(languages),
         "candidates": {
             "pairs": n_candidates,
             "verified_pairs": len(pairs),

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 import os
 import re
 import sys
@@ -282,11 +281,9 @@ class Folder:
 
     def write_json(self, name: str, obj: Any) -> None:
         """One pretty-printed JSON document, as :func:`dedup.write.write_json` writes it."""
-        try:
-            text = json.dumps(obj, ensure_ascii=False, indent=2).encode("utf-8")
-        except UnicodeEncodeError:
-            text = json.dumps(obj, indent=2).encode("ascii")
-        self.write_bytes(name, [text + b"\n"])
+        from dedup.write import _json_document
+
+        self.write_bytes(name, [_json_document(obj)])
 
     def read_text(self, name: str) -> str:
         stream = self._fs.open(self._path(name))

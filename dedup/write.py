@@ -129,14 +129,20 @@ def write_jsonl(path: str | os.PathLike, rows: Iterable[Mapping[str, Any]], *, c
     return n
 
 
-def write_json(path: str | os.PathLike, obj: Any) -> None:
-    """Write one pretty-printed JSON document (a summary, a config), atomically."""
+def _json_document(obj: Any) -> bytes:
+    """One pretty-printed JSON document in UTF-8, non-ASCII kept as is (lone surrogates, invalid
+    in UTF-8, as \\u escapes), with its final newline."""
     try:
         text = json.dumps(obj, ensure_ascii=False, indent=2).encode("utf-8")
     except UnicodeEncodeError:
         text = json.dumps(obj, indent=2).encode("ascii")
+    return text + b"\n"
+
+
+def write_json(path: str | os.PathLike, obj: Any) -> None:
+    """Write one pretty-printed JSON document (a summary, a config), atomically."""
     with atomic_write(path, mode="wb") as f:
-        f.write(text + b"\n")
+        f.write(_json_document(obj))
 
 
 def write_deduplicated(
