@@ -130,6 +130,16 @@ def band_keys(signature: np.ndarray, bands: int, rows: int) -> list[tuple[int, i
     return list(enumerate(keys))
 
 
+def _by_shard(shard: np.ndarray, shards: int) -> Iterator[tuple[int, np.ndarray]]:
+    """``(k, the positions whose shard is k)`` for each of the ``shards`` shards that has any,
+    positions in their original order (a numpy block is sent to each shard's partition)."""
+    order = np.argsort(shard, kind="stable")
+    bounds = np.searchsorted(shard[order], np.arange(shards + 1))
+    for k in range(shards):
+        if bounds[k + 1] > bounds[k]:
+            yield k, order[bounds[k] : bounds[k + 1]]
+
+
 def _band_hits(
     items: Iterable[tuple[int, tuple[bytes, int]]], bands: int, rows: int, shards: int
 ) -> Iterator[tuple[int, np.ndarray]]:
@@ -150,12 +160,8 @@ def _band_hits(
                 np.tile(positions, bands),
             )
         )
-        shard = (keys % np.uint64(shards)).astype(np.int64)
-        order = np.argsort(shard, kind="stable")
-        bounds = np.searchsorted(shard[order], np.arange(shards + 1))
-        for s in range(shards):
-            if bounds[s + 1] > bounds[s]:
-                yield s, table[order[bounds[s] : bounds[s + 1]]]
+        for s, at in _by_shard((keys % np.uint64(shards)).astype(np.int64), shards):
+            yield s, table[at]
 
 
 def _shard_pairs(
@@ -175,12 +181,8 @@ def _shard_pairs(
     if not found:
         return
     codes = np.unique(np.concatenate(found))
-    dest = (codes // n) % parts
-    order = np.argsort(dest, kind="stable")
-    bounds = np.searchsorted(dest[order], np.arange(parts + 1))
-    for d in range(parts):
-        if bounds[d + 1] > bounds[d]:
-            yield d, codes[order[bounds[d] : bounds[d + 1]]]
+    for d, at in _by_shard((codes // n) % parts, parts):
+        yield d, codes[at]
 
 
 def _distinct_pairs(blocks: Iterable[tuple[int, np.ndarray]], n: int) -> Iterator[tuple[int, int]]:
@@ -229,13 +231,8 @@ def _term_counts(
         [Held.unpack(value[0]).document_terms() for _, value in items] or [np.zeros(0, dtype=np.uint64)]
     )
     terms, counts = np.unique(terms, return_counts=True)
-    shard = (terms % np.uint64(shards)).astype(np.int64)
-    order = np.argsort(shard, kind="stable")
-    bounds = np.searchsorted(shard[order], np.arange(shards + 1))
-    for s in range(shards):
-        if bounds[s + 1] > bounds[s]:
-            at = order[bounds[s] : bounds[s + 1]]
-            yield s, (terms[at], counts[at])
+    for s, at in _by_shard((terms % np.uint64(shards)).astype(np.int64), shards):
+        yield s, (terms[at], counts[at])
 
 
 def _summed(
