@@ -135,6 +135,21 @@ def param_options(f):
             "of the smaller article is said, sentence by sentence, in the other. 0: cosine alone (faster).",
         ),
         click.option(
+            "--sentence-order/--any-order",
+            default=d.sentence_order,
+            show_default=True,
+            help="Count the sentence match only along an alignment that keeps the sentences' order "
+            "(translations and rewrites keep it; a story told again does not).",
+        ),
+        click.option(
+            "--number-weight",
+            type=float,
+            default=d.number_weight,
+            show_default=True,
+            help="How much disagreeing numbers lower a score: it is multiplied by "
+            "1 - W * (1 - share of the numbers the two articles agree on). 0 ignores numbers.",
+        ),
+        click.option(
             "--threshold",
             type=float,
             default=d.threshold,
@@ -180,6 +195,14 @@ def param_options(f):
             show_default=True,
             help="Clustering inside connected components: average stops one borderline pair "
             "from chaining two stories; single keeps plain components.",
+        ),
+        click.option(
+            "--cohesion",
+            type=float,
+            default=d.cohesion,
+            show_default=True,
+            help="With average linkage: two groups of 2+ articles are not merged when their mean cross "
+            "score is below this times the lower of their own mean scores (two stories). 0: off.",
         ),
         click.option(
             "--representative",

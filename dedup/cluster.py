@@ -45,14 +45,70 @@ def components(n: int, pairs: np.ndarray) -> np.ndarray:
     return connected_components(graph, directed=False)[1]
 
 
-def _split(members: np.ndarray, sim: np.ndarray, threshold: float, method: str) -> list[np.ndarray]:
+def _split(
+    members: np.ndarray, sim: np.ndarray, threshold: float, method: str, cohesion: float = 0.0
+) -> list[np.ndarray]:
+    """The clusters of one component: its ``method`` dendrogram cut where a merge falls under
+    ``threshold`` or, with ``cohesion``, joins two groups less alike than each is inside
+    (:func:`cut_tree`)."""
     dist = np.clip(1.0 - sim, 0.0, None)
     np.fill_diagonal(dist, 0.0)
     tree = linkage(squareform(dist, checks=False), method=method)
+    if method == "average" and cohesion > 0:
+        return [members[np.sort(part)] for part in cut_tree(tree, sim, threshold, cohesion)]
     # fcluster merges up to (and including) the cut distance: nudge so that
     # an average similarity exactly equal to the threshold still merges.
     labels = fcluster(tree, t=1.0 - threshold + 1e-9, criterion="distance")
     return [members[labels == k] for k in np.unique(labels)]
+
+
+def cut_tree(tree: np.ndarray, sim: np.ndarray, threshold: float, cohesion: float) -> list[np.ndarray]:
+    """The groups of an average-linkage ``tree`` over ``sim`` kept whole: each merge of the tree
+    must reach ``threshold`` (its two sides' mean cross similarity), and a merge of two sides of
+    two or more members each must also reach ``cohesion`` times the lower of the two sides' own
+    mean similarity (the mean over their pairs).
+
+    Two translations groups of different documents on one event are each tight (their members
+    score 0.7-0.9 together) and score 0.4-0.5 across: the cohesion rule keeps them apart where
+    the threshold alone would merge them. One outlier article joining a group is a merge with a
+    side of one member, which only the threshold decides (a poor translation is still one). A
+    merge refused splits every merge above it too: the result is the largest subtrees whose
+    merges all pass.
+    """
+    m = len(sim)
+    size = np.ones(2 * m - 1, dtype=np.int64)
+    total = np.zeros(2 * m - 1)  # the sum of the similarities of a node's pairs
+    whole = np.ones(2 * m - 1, dtype=bool)  # every merge under (and at) the node passes
+    for k, (left, right, distance, _) in enumerate(tree):
+        left, right, node = int(left), int(right), m + k
+        cross = 1.0 - float(distance)
+        size[node] = size[left] + size[right]
+        total[node] = total[left] + total[right] + cross * size[left] * size[right]
+        passes = cross >= threshold - 1e-9  # (as fcluster's nudge above)
+        if passes and size[left] >= 2 and size[right] >= 2:
+            own = min(
+                total[left] / (size[left] * (size[left] - 1) / 2),
+                total[right] / (size[right] * (size[right] - 1) / 2),
+            )
+            passes = cross >= cohesion * own - 1e-9
+        whole[node] = whole[left] and whole[right] and passes
+    children = {m + k: (int(row[0]), int(row[1])) for k, row in enumerate(tree)}
+    out: list[np.ndarray] = []
+    stack = [2 * m - 2]
+    while stack:
+        node = stack.pop()
+        if whole[node]:
+            leaves, todo = [], [node]
+            while todo:
+                x = todo.pop()
+                if x < m:
+                    leaves.append(x)
+                else:
+                    todo.extend(children[x])
+            out.append(np.array(leaves, dtype=np.int64))
+        else:
+            stack.extend(children[node])
+    return out
 
 
 def _batches(groups: list[np.ndarray], cells: int) -> Iterator[list[np.ndarray]]:
@@ -76,6 +132,7 @@ def cluster_pairs(
     similarity: Callable[[list[np.ndarray]], list[np.ndarray]],
     threshold: float,
     linkage_method: str = "average",
+    cohesion: float = 0.0,
 ) -> list[np.ndarray]:
     """Clusters (arrays of node indices, sorted, each of size >= 2) from verified pairs.
 
@@ -89,6 +146,7 @@ def cluster_pairs(
         threshold: similarity at which the linkage still merges two groups.
         linkage_method: ``"single"`` (plain connected components),
             ``"average"`` or ``"complete"``.
+        cohesion: with average linkage, the group-level rule of :func:`cut_tree` (0: off).
     """
     if linkage_method not in LINKAGES:
         raise ValueError(f"linkage must be one of {LINKAGES}, got {linkage_method!r}")
@@ -107,7 +165,8 @@ def cluster_pairs(
             recluster.append(members)
     for batch in _batches(recluster, SIMILARITY_CELLS):
         for members, sim in zip(batch, similarity(batch), strict=True):
-            out.extend(part for part in _split(members, sim, threshold, linkage_method) if len(part) >= 2)
+            parts = _split(members, sim, threshold, linkage_method, cohesion)
+            out.extend(part for part in parts if len(part) >= 2)
     out.sort(key=lambda m: int(m[0]))
     return out
 

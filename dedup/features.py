@@ -30,6 +30,7 @@ from dedup.hashing import counted, counted_inverse, grouped_counts, sorted_disti
 from dedup.hashing import vocabulary as term_vocabulary
 from dedup.language import detect
 from dedup.normalize import SENTENCE_ENDS, shingles, tokenize, tokenize_sentences
+from dedup.numbers import number_ids
 from dedup.params import Params
 from dedup.sign import Signer
 from dedup.stopwords import ENGLISH
@@ -64,6 +65,8 @@ class Features:
             tokens (:mod:`dedup.fingerprints`), sorted, repeats kept.
         embedding: with ``Params.cross_lingual`` and the embedding extra, the
             article's multilingual embedding (:mod:`dedup.embeddings`).
+        numbers: the distinct values of the numbers it states (:mod:`dedup.numbers`),
+            as sorted uint64 ids.
     """
 
     shingles: np.ndarray
@@ -78,6 +81,7 @@ class Features:
     lang: str = ""
     fingerprint: np.ndarray = field(default_factory=lambda: _EMPTY_U64)
     embedding: np.ndarray = field(default_factory=lambda: _EMPTY_F32)
+    numbers: np.ndarray = field(default_factory=lambda: _EMPTY_U64)
 
 
 class Featurizer:
@@ -139,7 +143,10 @@ class Featurizer:
             self._features(text, its, ids[end - len(its) : end])
             for text, its, end in zip(texts, items, ends.tolist(), strict=True)
         ]
-        extra: list[dict[str, object]] = [{"lang": lang} for lang in langs]
+        extra: list[dict[str, object]] = [
+            {"lang": lang, "numbers": number_ids(text) if ok else _EMPTY_U64}
+            for text, lang, ok in zip(texts, langs, compared, strict=True)
+        ]
         if sign:
             signatures = self._signer.sign_hashes([f.shingles for f in features])
             for more, signature in zip(extra, signatures, strict=True):
@@ -253,6 +260,7 @@ FIELDS = (
     "sentence_sizes",
     "tokens",
     "fingerprint",
+    "numbers",
 )
 """The array fields of :class:`Features` (``featurize_many(..., fields=)`` picks among them)."""
 _EMPTY = {
@@ -264,10 +272,11 @@ _EMPTY = {
     "sentence_sizes": _EMPTY_I32,
     "tokens": _EMPTY_U64,
     "fingerprint": _EMPTY_U64,
+    "numbers": _EMPTY_U64,
 }
 
 
-TERM_FIELDS = ("terms", "sentence_terms", "tokens", "fingerprint")
+TERM_FIELDS = ("terms", "sentence_terms", "tokens", "fingerprint", "numbers")
 """The fields of :class:`Features` that hold 64-bit term ids."""
 
 

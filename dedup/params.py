@@ -40,8 +40,15 @@ class Params:
             where ``match`` is the sentence match (how much of the smaller
             article is said, sentence by sentence, in the other; see
             :mod:`dedup.sentences`). 0 uses the document cosine alone.
+        sentence_order: count a sentence match only along an alignment that
+            keeps the sentences' order (a translation or rewrite keeps it; a story
+            told again by another outlet does not); False matches in any order.
+        number_weight: how much disagreeing numbers lower a score
+            (:mod:`dedup.numbers`): the score is multiplied by
+            ``1 - number_weight * (1 - agreement)``; 0 ignores the numbers.
         threshold: score at or above which a candidate pair is a duplicate,
             and at which the linkage still merges two groups.
+        (See :mod:`dedup.decision` for the whole rule.)
 
     Languages:
         languages: compare only articles detected (:mod:`dedup.language`) in
@@ -59,6 +66,10 @@ class Params:
         linkage: ``"average"`` re-clusters each connected component so that
             one borderline pair cannot chain two stories; ``"single"`` keeps
             plain connected components.
+        cohesion: the average linkage does not merge two groups of two or more
+            articles whose mean cross score is below ``cohesion`` times the lower
+            of their own mean scores (two tight groups barely alike are two
+            stories); 0 turns the rule off.
         representative: ``"longest"`` or ``"first"`` member is kept.
     """
 
@@ -76,12 +87,15 @@ class Params:
     tfidf_ngrams: tuple[int, int] = (1, 1)
     sublinear_tf: bool = True
     sentence_weight: float = 0.5
+    sentence_order: bool = True
+    number_weight: float = 0.3
     threshold: float = 0.34
     languages: tuple[str, ...] | None = None
     cross_lingual: bool = False
     xling_threshold: float = 1.4
     xling_embeddings: str = "auto"
     linkage: str = "average"
+    cohesion: float = 0.6
     representative: str = "longest"
 
     def __post_init__(self) -> None:
@@ -116,6 +130,8 @@ class Params:
         unit_interval("lsh_threshold", closed=False)
         unit_interval("threshold", closed=True)
         unit_interval("sentence_weight", closed=True)
+        unit_interval("number_weight", closed=True)
+        unit_interval("cohesion", closed=True)
         if (self.bands is None) != (self.rows is None):
             raise ValueError("give both bands and rows, or neither (then lsh_threshold sets them)")
         if self.bands is not None:
@@ -146,6 +162,8 @@ class Params:
                     f"languages must be language codes such as ('en', 'it'); got {self.languages!r}"
                 )
             object.__setattr__(self, "languages", tuple(sorted({c.strip().lower() for c in codes})))
+        if not isinstance(self.sentence_order, bool):
+            raise ValueError(f"sentence_order must be True or False; got {self.sentence_order!r}")
         if not isinstance(self.cross_lingual, bool):
             raise ValueError(f"cross_lingual must be True or False; got {self.cross_lingual!r}")
         x = self.xling_threshold

@@ -22,10 +22,12 @@ import scipy.sparse as sp
 from dedup.article import Article
 from dedup.candidates import candidate_pairs
 from dedup.cluster import choose_representative, cluster_pairs
+from dedup.decision import Signals, score
 from dedup.features import FeatureBatch, Features, Featurizer, featurize_batches
 from dedup.language import by_frequency
+from dedup.numbers import NumberSets
 from dedup.params import Params
-from dedup.sentences import SentenceBuilder, SentenceMatrix, sentence_match
+from dedup.sentences import SentenceBuilder, SentenceMatrix, sentence_matches
 from dedup.sign import HASH_SCHEME, Signer, estimate_jaccard_pairs
 from dedup.store import Store
 from dedup.verify import TfidfBuilder, pair_cosines, tfidf_rows
@@ -61,8 +63,12 @@ def no_progress(label: str, total: int | None) -> Iterator[ProgressBar]:
 
 @dataclass(frozen=True, slots=True)
 class Pair:
-    """A verified pair: ``a < b`` (ids), MinHash Jaccard estimate, TF-IDF cosine, sentence match,
-    and the ``score`` that was compared with the threshold."""
+    """A verified pair, ``a < b`` (ids), with every signal the decision used
+    (:mod:`dedup.decision`): the MinHash Jaccard estimate (what made it a candidate), the TF-IDF
+    ``cosine``, the ``sentence_match`` in order, ``order`` (that match over the match in any
+    order: 1 when all that matched is in order), ``numbers`` (the share of the numbers of the
+    article with fewer that the other states; None when either states none), and the ``score``
+    compared with the threshold."""
 
     a: str
     b: str
@@ -70,9 +76,36 @@ class Pair:
     cosine: float
     sentence_match: float
     score: float
+    order: float = 1.0
+    numbers: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "a": self.a,
+            "b": self.b,
+            "jaccard": self.jaccard,
+            "cosine": self.cosine,
+            "sentence_match": self.sentence_match,
+            "order": self.order,
+            "numbers": self.numbers,
+            "score": self.score,
+        }
+
+    @classmethod
+    def of(cls, a: str, b: str, jaccard: float, signals: Signals, at: int, score: float) -> Pair:
+        """The pair of ids ``a`` and ``b`` (either order) with the ``at``-th of ``signals``, rounded."""
+        a, b = (a, b) if a < b else (b, a)
+        numbers = float(signals.numbers[at])
+        return cls(
+            a,
+            b,
+            round(float(jaccard), 4),
+            round(min(float(signals.cosine[at]), 1.0), 4),
+            round(float(signals.match[at]), 4),
+            round(min(float(score), 1.0), 4),
+            round(float(signals.order[at]), 4),
+            None if np.isnan(numbers) else round(numbers, 4),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +247,8 @@ class Detector:
         self._embedded = False
         self._index: dict[str, int] = {}
         self._lengths: list[int] = []
+        self._numbers: list[np.ndarray] = []  # every article's number ids, a batch at a time
+        self._number_sizes: list[np.ndarray] = []
         self._pending: list[np.ndarray] = []
         self._signatures: list[np.ndarray] = []
         self.skipped = 0
@@ -264,6 +299,8 @@ class Detector:
             fields += ("sentence_terms", "sentence_counts", "sentence_sizes")
         if self.params.cross_lingual:
             fields += ("fingerprint",)
+        if self.params.number_weight > 0:
+            fields += ("numbers",)
         return fields
 
     def _accept(self, article_id: str, features: Features) -> None:
@@ -285,6 +322,9 @@ class Detector:
             if len(features.embedding):
                 self._embeddings.append(features.embedding[None, :])
         self._lengths.append(features.length)
+        if self.params.number_weight > 0:
+            self._numbers.append(features.numbers)
+            self._number_sizes.append(np.array([len(features.numbers)], dtype=np.int64))
         if len(self._pending) >= SIGN_BATCH:
             self._flush()
 
@@ -315,6 +355,18 @@ class Detector:
             if batch.embeddings is not None:
                 self._embeddings.append(batch.embeddings)
         self._lengths.extend(batch.lengths.tolist())
+        if self.params.number_weight > 0:
+            self._numbers.append(batch.column("numbers"))
+            self._number_sizes.append(batch.sizes_of("numbers"))
+
+    def _number_sets(self) -> NumberSets | None:
+        """The articles' numbers (None when the decision does not compare them)."""
+        if self.params.number_weight == 0:
+            return None
+        sizes = np.concatenate(self._number_sizes) if self._number_sizes else np.zeros(0, dtype=np.int64)
+        values = np.concatenate(self._numbers) if self._numbers else np.zeros(0, dtype=np.uint64)
+        self._numbers, self._number_sizes = [], []
+        return NumberSets(values, np.concatenate(([0], np.cumsum(sizes))))
 
     def _flush(self) -> None:
         if self._pending:
@@ -370,27 +422,31 @@ class Detector:
                 release=self._store.release,
             )
         sentences = self._sentences.matrix() if self._sentences is not None else None
-        w = p.sentence_weight
-        # Every candidate's cosine and sentence match are kept (float32: the linkage reuses them);
-        # scores only for the verified pairs. A spilled run visits them block pair by block pair.
-        measured = np.zeros((len(cands), 2), dtype=np.float32)
-        found: list[tuple[np.ndarray, ...]] = []
+        numbers = self._number_sets()
+        # Every candidate's score is kept (float32: the linkage reuses them); the signals only
+        # for the verified pairs. A spilled run visits them block pair by block pair.
+        measured = np.zeros(len(cands), dtype=np.float32)
+        found: list[tuple[np.ndarray, Signals, np.ndarray]] = []
         with self._progress("verify", len(cands)) as bar:
-            for idx, cos, match in measure_pairs(
-                cands, matrix, sentences, by_block=self._store.spilled, release=self._store.release
+            for idx, signals in measure_pairs(
+                cands,
+                matrix,
+                sentences,
+                numbers,
+                ordered=p.sentence_order,
+                by_block=self._store.spilled,
+                release=self._store.release,
             ):
-                measured[idx, 0], measured[idx, 1] = cos, match
-                score = (1.0 - w) * cos + w * match
-                keep = np.flatnonzero(score >= p.threshold)
-                found.append((idx[keep], cos[keep], match[keep], score[keep]))
+                scores = score(signals, sentence_weight=p.sentence_weight, number_weight=p.number_weight)
+                measured[idx] = scores
+                keep = np.flatnonzero(scores >= p.threshold)
+                found.append((idx[keep], signals.take(keep), scores[keep]))
                 bar.update(len(idx))
-        at, vcos, vmatch, vscore = (
-            (np.concatenate(col) for col in zip(*found, strict=True))
-            if found
-            else (np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), np.zeros(0))
-        )
+        at = np.concatenate([f[0] for f in found]) if found else np.zeros(0, dtype=np.int64)
+        vsignals = Signals.concatenate([f[1] for f in found])
+        vscore = np.concatenate([f[2] for f in found]) if found else np.zeros(0)
         back = np.argsort(at)  # the verified pairs in the order of the candidates
-        at, vcos, vmatch, vscore = at[back], vcos[back], vmatch[back], vscore[back]
+        at, vsignals, vscore = at[back], vsignals.take(back), vscore[back]
         verified = cands[at]
         vjac = estimate_jaccard_pairs(signatures, verified)
         self.timings["verify"] = time.perf_counter() - t0
@@ -401,12 +457,19 @@ class Detector:
         del measured
 
         def similarity(groups: list[np.ndarray]) -> list[np.ndarray]:
-            scores = member_scores(groups, matrix, sentences, w, known=known, release=self._store.release)
+            scores = member_scores(
+                groups, matrix, sentences, p, numbers=numbers, known=known, release=self._store.release
+            )
             self._store.release()
             return scores
 
         groups = cluster_pairs(
-            n, verified, similarity=similarity, threshold=p.threshold, linkage_method=p.linkage
+            n,
+            verified,
+            similarity=similarity,
+            threshold=p.threshold,
+            linkage_method=p.linkage,
+            cohesion=p.cohesion,
         )
         self._store.release()
         lengths = np.asarray(self._lengths)
@@ -421,15 +484,12 @@ class Detector:
                 Cluster(k, self.ids[rep], names, languages={self.ids[m]: self.langs[m] for m in members})
             )
         ids = self.ids
-        pairs = []
-        found = zip(
-            verified.tolist(), vjac.tolist(), vcos.tolist(), vmatch.tolist(), vscore.tolist(), strict=True
-        )
-        for (i, j), jac, cos, match, score in found:
-            a, b = (ids[i], ids[j]) if ids[i] < ids[j] else (ids[j], ids[i])
-            pairs.append(
-                Pair(a, b, round(jac, 4), round(min(cos, 1.0), 4), round(match, 4), round(min(score, 1.0), 4))
+        pairs = [
+            Pair.of(ids[i], ids[j], jac, vsignals, k, sc)
+            for k, ((i, j), jac, sc) in enumerate(
+                zip(verified.tolist(), vjac.tolist(), vscore.tolist(), strict=True)
             )
+        ]
         pairs.sort(key=lambda q: (q.a, q.b))
         self.timings["cluster"] = time.perf_counter() - t0
 
@@ -566,29 +626,45 @@ def measure_pairs(
     pairs: np.ndarray,
     matrix: sp.csr_matrix,
     sentences: SentenceMatrix | None,
+    numbers: NumberSets | None = None,
     *,
+    ordered: bool = True,
     by_block: bool = False,
     release: Callable[[], None] | None = None,
     step: int = 20_000,
-) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """The cosine and sentence match (0 without ``sentences``) of ``pairs``, a stretch of
-    ``step`` at a time, as (positions in ``pairs``, cosines, matches); block pair by block pair
-    when ``by_block`` (see :func:`local_stretches`), calling ``release`` after each stretch."""
+) -> Iterator[tuple[np.ndarray, Signals]]:
+    """The :class:`~dedup.decision.Signals` of ``pairs``, a stretch of ``step`` at a time, as
+    (positions in ``pairs``, their signals): the cosine, the sentence match in order (the cosine
+    without ``sentences``), and the numbers' agreement (NaN without ``numbers``); block pair by
+    block pair when ``by_block`` (see :func:`local_stretches`), calling ``release`` after each
+    stretch. ``ordered=False``: the sentence match in any order."""
     for idx in local_stretches(pairs, matrix.shape[0], step, by_block=by_block):
         chunk = pairs[idx]
         cos = pair_cosines(matrix, chunk)
-        yield idx, cos, floored_match(sentences, chunk, cos) if sentences is not None else np.zeros(len(cos))
+        if sentences is not None:
+            match, order = floored_match(sentences, chunk, cos, ordered=ordered)
+        else:
+            match, order = np.zeros(len(cos)), np.ones(len(cos))
+        agree = numbers.agreement(chunk) if numbers is not None else np.full(len(cos), np.nan)
+        yield idx, Signals(cos, match, order, agree)
         if release is not None:
             release()
 
 
-def floored_match(sentences: SentenceMatrix, pairs: np.ndarray, cosines: np.ndarray) -> np.ndarray:
-    """The sentence match of each pair, computed only where its cosine reaches ``MATCH_FLOOR``
-    (below, the cosine stands for it)."""
+def floored_match(
+    sentences: SentenceMatrix, pairs: np.ndarray, cosines: np.ndarray, *, ordered: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """The sentence match in order of each pair and its ``order`` (the match in order over the
+    match in any order), computed only where the cosine reaches ``MATCH_FLOOR`` (below, the
+    cosine stands for the match, and the order is 1). ``ordered=False``: the match in any order
+    (its order still measured)."""
     match = np.array(cosines, dtype=np.float64)
+    order = np.ones(len(match))
     near = match >= MATCH_FLOOR
-    match[near] = sentence_match(sentences, pairs[near])
-    return match
+    anywhere, in_order = sentence_matches(sentences, pairs[near])
+    match[near] = in_order if ordered else anywhere
+    order[near] = np.divide(in_order, anywhere, out=np.ones(len(in_order)), where=anywhere > 0)
+    return match, order
 
 
 def _upper_pairs(m: int, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
@@ -605,39 +681,45 @@ def member_scores(
     groups: list[np.ndarray],
     matrix: sp.csr_matrix,
     sentences: SentenceMatrix | None,
-    weight: float,
+    params: Params,
     *,
+    numbers: NumberSets | None = None,
     known: PairValues | None = None,
     chunk: int = 2_000_000,
     release: Callable[[], None] | None = None,
 ) -> list[np.ndarray]:
-    """The ``(m, m)`` scores among the members of each group (a component to re-cluster).
+    """The ``(m, m)`` scores (:func:`dedup.decision.score`) among the members of each group (a
+    component to re-cluster).
 
-    ``(1 - weight) * cosine + weight * sentence match``; the sentence match of
-    two members whose cosine is below ``MATCH_FLOOR`` is taken to be their cosine.
-    ``known`` holds the (cosine, sentence match) of pairs already measured (the
-    candidates); the others are measured in batches of about ``chunk`` pairs (many small
-    groups together, a large one in parts), so that the temporaries stay bounded whatever
-    the size of a group. ``release`` is called after each batch (to hand back the pages of
-    spilled matrices, see :mod:`dedup.store`).
+    ``known`` holds the scores of pairs already measured (the candidates); the others are
+    measured in batches of about ``chunk`` pairs (many small groups together, a large one in
+    parts), so that the temporaries stay bounded whatever the size of a group. ``release`` is
+    called after each batch (to hand back the pages of spilled matrices, see :mod:`dedup.store`).
     """
-    cosines = [np.eye(len(members)) for members in groups]
-    matches = [np.eye(len(members)) for members in groups]
+    scores = [np.eye(len(members)) for members in groups]
     pending: list[tuple[int, np.ndarray, np.ndarray]] = []  # (group, i, j) still to measure
     held = 0
 
     def measure() -> None:
         pairs = np.concatenate([np.stack([groups[g][i], groups[g][j]], axis=1) for g, i, j in pending])
-        cos, match = np.zeros(len(pairs)), np.zeros(len(pairs))
+        values = np.zeros(len(pairs))
         measured = measure_pairs(
-            pairs, matrix, sentences if weight else None, by_block=release is not None, release=release
+            pairs,
+            matrix,
+            sentences if params.sentence_weight else None,
+            numbers,
+            ordered=params.sentence_order,
+            by_block=release is not None,
+            release=release,
         )
-        for idx, c, m in measured:
-            cos[idx], match[idx] = c, m
+        for idx, signals in measured:
+            values[idx] = score(
+                signals, sentence_weight=params.sentence_weight, number_weight=params.number_weight
+            )
+        values = values.astype(np.float32)  # as the candidates' scores are kept
         at = 0
         for g, i, j in pending:
-            cosines[g][i, j] = cosines[g][j, i] = cos[at : at + len(i)]
-            matches[g][i, j] = matches[g][j, i] = match[at : at + len(i)]
+            scores[g][i, j] = scores[g][j, i] = values[at : at + len(i)]
             at += len(i)
         pending.clear()
 
@@ -649,8 +731,7 @@ def member_scores(
             if known is not None:
                 found, values = known.get(members[i], members[j])
                 fi, fj = i[found], j[found]
-                cosines[g][fi, fj] = cosines[g][fj, fi] = values[found, 0]
-                matches[g][fi, fj] = matches[g][fj, fi] = values[found, 1]
+                scores[g][fi, fj] = scores[g][fj, fi] = values[found]
                 i, j = i[~found], j[~found]
             if len(i):
                 pending.append((g, i, j))
@@ -660,13 +741,7 @@ def member_scores(
                 held = 0
     if pending:
         measure()
-    if sentences is None or weight == 0:
-        return cosines
-    for cos, match in zip(cosines, matches, strict=True):
-        cos *= 1.0 - weight  # the scores, in place of the cosines
-        match *= weight
-        cos += match
-    return cosines
+    return scores
 
 
 ArticleLike = Article | tuple[str, str] | Mapping[str, Any]

@@ -278,11 +278,27 @@ def _row_max(product: sp.csr_matrix) -> np.ndarray:
 
 
 def sentence_match(m: SentenceMatrix, pairs: np.ndarray, *, chunk: int = 2_000) -> np.ndarray:
-    """The sentence match of each article pair (rows of ``pairs`` are article indices), in [0, 1]."""
+    """The sentence match of each article pair (rows of ``pairs`` are article indices), in [0, 1],
+    in any order (see :func:`sentence_matches` for the match in order)."""
+    return sentence_matches(m, pairs, chunk=chunk)[0]
+
+
+def sentence_matches(
+    m: SentenceMatrix, pairs: np.ndarray, *, chunk: int = 2_000, ordered: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """The sentence match of each article pair in any order, and in order (0 without ``ordered``).
+
+    In any order, each sentence of the article with less content counts its best match anywhere
+    in the other. In order, the sentences' matches must follow the other article's order (an
+    alignment that never goes back: :func:`ordered_gains`): a translation or a rewrite says its
+    source's sentences in their order, two outlets' reports of one event share facts and quotes
+    here and there. The match in order is never above the match in any order.
+    """
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     out = np.zeros(len(pairs), dtype=np.float64)
+    in_order = np.zeros(len(pairs), dtype=np.float64)
     if len(pairs) == 0:
-        return out
+        return out, in_order
     mass = m.mass()
     n_terms = m.rows.shape[1]
     # The article with less content is the one whose sentences are looked for in the other (on
@@ -303,9 +319,69 @@ def sentence_match(m: SentenceMatrix, pairs: np.ndarray, *, chunk: int = 2_000) 
         width = max(width, 1)
         a = sp.csr_matrix((a.data, cols[: a.nnz], a.indptr), shape=(a.shape[0], width))
         b = sp.csr_matrix((b.data, cols[a.nnz :], b.indptr), shape=(b.shape[0], width))
-        best = _row_max(a @ b.T) if b.shape[0] else np.zeros(a.shape[0])
+        product = a @ b.T if b.shape[0] else sp.csr_matrix((a.shape[0], 0))
+        best = _row_max(product) if b.shape[0] else np.zeros(a.shape[0])
         w = m.weights[row_ids].astype(np.float64)
         total = np.bincount(owner, weights=w, minlength=len(s))
         hit = np.bincount(owner, weights=w * np.minimum(best, 1.0), minlength=len(s))
         out[lo : lo + chunk] = np.divide(hit, total, out=np.zeros(len(s)), where=total > 0)
+        if ordered and product.nnz:
+            gained = ordered_gains(product.tocoo(), w, owner, b_owner, len(s))
+            in_order[lo : lo + chunk] = np.divide(gained, total, out=np.zeros(len(s)), where=total > 0)
+    return out, in_order
+
+
+def ordered_gains(
+    product: sp.coo_matrix,
+    weights: np.ndarray,
+    owner: np.ndarray,
+    b_owner: np.ndarray,
+    pairs: int,
+    *,
+    cells: int = 4_000_000,
+) -> np.ndarray:
+    """For each pair, the largest weighted similarity of a monotone alignment of its sentences.
+
+    ``product`` holds the similarities of the smaller article's sentences (rows, ``owner[row]``
+    its pair) with the larger's (columns, ``b_owner[col]``), each pair's rows and columns
+    consecutive and in text order. A sentence ``i`` of the smaller article is aligned to one
+    sentence ``j_i`` of the other, or to none, with ``j_i`` never decreasing (two sentences may
+    go to one: a sentence split in two by the other), and gains ``weights[i] * sim(i, j_i)``.
+    The dynamic programme runs over all pairs of a batch at once, one sentence row a step::
+
+        best_i[j] = max over j' <= j of (best_{i-1}[j'] + gain_i[j'])   (a running maximum)
+
+    Pairs are batched by the size of their dense ``rows x columns`` grid, about ``cells`` values
+    at a time.
+    """
+    rows = np.bincount(owner, minlength=pairs)
+    columns = np.bincount(b_owner, minlength=pairs)
+    row_start = np.concatenate(([0], np.cumsum(rows)[:-1]))
+    col_start = np.concatenate(([0], np.cumsum(columns)[:-1]))
+    pair_of = owner[product.row]
+    i = product.row - row_start[pair_of]
+    j = product.col - col_start[pair_of]
+    gain = weights[product.row] * np.clip(product.data, 0.0, 1.0)
+    out = np.zeros(pairs)
+    order = np.argsort(rows * columns, kind="stable")  # similar shapes batched together
+    slot = np.full(pairs, -1)
+    lo = 0
+    while lo < pairs:
+        hi, height, breadth = lo + 1, max(int(rows[order[lo]]), 1), max(int(columns[order[lo]]), 1)
+        while hi < pairs:
+            h, b = max(height, int(rows[order[hi]])), max(breadth, int(columns[order[hi]]))
+            if (hi - lo + 1) * h * b > cells:
+                break
+            height, breadth, hi = h, b, hi + 1
+        batch = order[lo:hi]
+        slot[batch] = np.arange(len(batch))
+        keep = slot[pair_of] >= 0
+        grid = np.zeros((len(batch), height, breadth))
+        grid[slot[pair_of[keep]], i[keep], j[keep]] = gain[keep]
+        best = np.zeros((len(batch), breadth))
+        for row in range(height):
+            best = np.maximum.accumulate(best + grid[:, row, :], axis=1)
+        out[batch] = best[:, -1]
+        slot[batch] = -1
+        lo = hi
     return out
