@@ -53,6 +53,17 @@ class Signals:
         """The signals of the pairs at ``at`` (indices or a mask)."""
         return Signals(self.cosine[at], self.match[at], self.order[at], self.numbers[at])
 
+    def rounded(self, at: int) -> tuple[float, float, float, float | None]:
+        """The ``at``-th pair's (cosine, match, order, numbers) as outputs give them: 4 decimals,
+        the cosine at most 1, numbers None when not compared."""
+        numbers = float(self.numbers[at])
+        return (
+            round(min(float(self.cosine[at]), 1.0), 4),
+            round(float(self.match[at]), 4),
+            round(float(self.order[at]), 4),
+            None if np.isnan(numbers) else round(numbers, 4),
+        )
+
     @classmethod
     def concatenate(cls, parts: list[Signals]) -> Signals:
         if not parts:

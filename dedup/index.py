@@ -33,14 +33,16 @@ import numpy as np
 import scipy.sparse as sp
 
 from dedup.candidates import _EMPTY, _band_keys
+from dedup.decision import Signals, score
 from dedup.features import Features, Featurizer, _chunks
 from dedup.hashing import vocabulary as term_vocabulary
 from dedup.index_store import FORMAT_VERSION, Held, IndexFileError, Reader, Store, Writer
+from dedup.numbers import NumberSets
 from dedup.params import Params
-from dedup.pipeline import floored_match
+from dedup.pipeline import measure_pairs as local_measure
 from dedup.sentences import SentenceMatrix, sum_rows
 from dedup.sign import estimate_jaccard_pairs
-from dedup.verify import pair_cosines, smooth_idf, weigh_rows
+from dedup.verify import smooth_idf, weigh_rows
 
 __all__ = ["FORMAT_VERSION", "STORED_PARAMS", "Index", "IndexFileError", "Match", "REDIS_SCHEMES"]
 
@@ -78,9 +80,12 @@ class Match:
         id: the held article's id.
         jaccard: MinHash estimate of the Jaccard similarity of their shingles.
         cosine: TF-IDF cosine of the two documents.
-        match: sentence match (see :mod:`dedup.sentences`).
-        score: ``(1 - sentence_weight) * cosine + sentence_weight * match``: a duplicate when it
-            reaches ``threshold``.
+        match: sentence match in order (see :mod:`dedup.sentences`).
+        score: the decision's score (:mod:`dedup.decision`): a duplicate when it reaches
+            ``threshold``.
+        order: the match in order over the match in any order.
+        numbers: the share of the numbers of the one with fewer that the other states (None when
+            either states none).
     """
 
     id: str
@@ -88,6 +93,8 @@ class Match:
     cosine: float
     match: float
     score: float
+    order: float = 1.0
+    numbers: float | None = None
 
 
 class Index:
@@ -274,7 +281,10 @@ class Index:
             terms, counts, sizes = f.sentence_terms, f.sentence_counts, f.sentence_sizes
         else:
             terms, counts, sizes = f.terms, f.counts, np.array([len(f.terms)], dtype=np.int32)
-        return Held(article_id, f.signature, terms, counts.astype(np.float32), sizes.astype(np.int32))
+        numbers = f.numbers if self.params.number_weight > 0 else np.zeros(0, dtype=np.uint64)
+        return Held(
+            article_id, f.signature, terms, counts.astype(np.float32), sizes.astype(np.int32), numbers
+        )
 
     def _keys(self, signature: np.ndarray) -> list[tuple[int, int]]:
         """The (band, key) of each band, none for an empty signature (no shingles)."""
@@ -290,42 +300,38 @@ class Index:
         if not seqs:
             return []
         held = reader.load_seqs(seqs)
-        cos, match = _measure(new, held, reader, self.params)
-        w = self.params.sentence_weight
-        score = (1.0 - w) * cos + w * match
+        signals = _measure(new, held, reader, self.params)
+        p = self.params
+        scores = score(signals, sentence_weight=p.sentence_weight, number_weight=p.number_weight)
         jac = estimate_jaccard_pairs(
             np.stack([new.signature, *(h.signature for h in held)]), _against_first(len(held))
         )
-        out = [
-            Match(
-                h.id,
-                round(float(j), 4),
-                round(min(float(c), 1.0), 4),
-                round(float(m), 4),
-                round(min(float(s), 1.0), 4),
-            )
-            for h, j, c, m, s in zip(held, jac, cos, match, score, strict=True)
-            if s >= self.params.threshold
-        ]
+        out = []
+        for k, (h, j, s) in enumerate(zip(held, jac, scores, strict=True)):
+            if s >= p.threshold:
+                cosine, match, order, numbers = signals.rounded(k)
+                out.append(
+                    Match(
+                        h.id, round(float(j), 4), cosine, match, round(min(float(s), 1.0), 4), order, numbers
+                    )
+                )
         return sorted(out, key=lambda m: (-m.score, m.id))
 
 
-def _measure(
-    new: Held, held: list[Held], reader: Reader, p: Params, *, counted: bool = False
-) -> tuple[np.ndarray, np.ndarray]:
-    """Cosine and sentence match of ``new`` with each of ``held``, with the IDF of the articles
-    held plus ``new`` (as if it were added), or, if ``counted``, of the articles ``reader``
-    counts (which include ``new``): a batch run's scores, given its document frequencies."""
+def _measure(new: Held, held: list[Held], reader: Reader, p: Params, *, counted: bool = False) -> Signals:
+    """The signals of ``new`` with each of ``held``, with the IDF of the articles held plus
+    ``new`` (as if it were added), or, if ``counted``, of the articles ``reader`` counts (which
+    include ``new``): a batch run's scores, given its document frequencies."""
     return measure_pairs([new, *held], _against_first(len(held)), reader, p, adding=None if counted else new)
 
 
 def measure_pairs(
     articles: list[Held], pairs: np.ndarray, reader: Reader, p: Params, *, adding: Held | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Cosine and sentence match of each ``(a, b)`` row of ``pairs`` (indices into ``articles``),
-    with the IDF of the articles ``reader`` counts, plus ``adding`` if given (an article scored
-    as if it were already held). Every pair is scored in one pass: the articles' sentence rows
-    make one sparse matrix."""
+) -> Signals:
+    """The :class:`~dedup.decision.Signals` of each ``(a, b)`` row of ``pairs`` (indices into
+    ``articles``), with the IDF of the articles ``reader`` counts, plus ``adding`` if given (an
+    article scored as if it were already held), as a batch run measures them. Every pair is
+    scored in one pass: the articles' sentence rows make one sparse matrix."""
     vocabulary, columns = term_vocabulary(np.concatenate([a.terms for a in articles]))
     df = reader.document_frequencies(vocabulary)
     if adding is not None:
@@ -344,12 +350,18 @@ def measure_pairs(
     documents = sp.csr_matrix(sum_rows(sentence_counts, ptr), dtype=np.float32)
     documents.sort_indices()
     weigh_rows(documents, idf, sublinear_tf=p.sublinear_tf)
-    cos = pair_cosines(documents, pairs)
-    if p.sentence_weight == 0:
-        return cos, np.zeros(len(pairs))
-    sentence_counts = sp.csr_matrix(sentence_counts, dtype=np.float32)
-    weights = weigh_rows(sentence_counts, idf, sublinear_tf=True)
-    return cos, floored_match(SentenceMatrix(sentence_counts, weights, ptr), pairs, cos)
+    numbers = NumberSets.of([a.numbers for a in articles]) if p.number_weight > 0 else None
+    sentences = None
+    if p.sentence_weight > 0:
+        sentence_counts = sp.csr_matrix(sentence_counts, dtype=np.float32)
+        weights = weigh_rows(sentence_counts, idf, sublinear_tf=True)
+        sentences = SentenceMatrix(sentence_counts, weights, ptr)
+    parts = list(local_measure(pairs, documents, sentences, numbers, ordered=p.sentence_order))
+    signals = Signals.empty(len(pairs))
+    for idx, got in parts:
+        for name in ("cosine", "match", "order", "numbers"):
+            getattr(signals, name)[idx] = getattr(got, name)
+    return signals
 
 
 def _against_first(n: int) -> np.ndarray:

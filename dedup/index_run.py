@@ -92,7 +92,7 @@ def merge_with_index(result: Result, ids: list[str], check: IndexCheck) -> Resul
             union(article_id, m.id)
             best[m.id] = max(best.get(m.id, 0.0), m.score)
             a, b = sorted((article_id, m.id))
-            cross.append(Pair(a, b, m.jaccard, m.cosine, m.match, m.score))
+            cross.append(Pair(a, b, m.jaccard, m.cosine, m.match, m.score, m.order, m.numbers))
 
     groups: dict[str, list[str]] = {}
     for node in parent:

@@ -31,13 +31,21 @@ CREATE TABLE articles (
     terms BLOB NOT NULL,
     counts BLOB NOT NULL,
     sizes BLOB NOT NULL,
-    added REAL NOT NULL
+    added REAL NOT NULL,
+    numbers BLOB NOT NULL DEFAULT x''
 );
 CREATE TABLE bands (band INTEGER NOT NULL, key INTEGER NOT NULL, seq INTEGER NOT NULL,
                     PRIMARY KEY (band, key, seq)) WITHOUT ROWID;
 CREATE TABLE df (term INTEGER PRIMARY KEY, n INTEGER NOT NULL);
 """
 _APPLICATION_ID = 0x64656475  # "dedu": marks the file as a dedup index (PRAGMA application_id)
+
+
+def _numbers_column(db: sqlite3.Connection) -> str:
+    """What to select for an article's number ids: its column, or an empty blob in an index made
+    before articles kept them."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(articles)")}
+    return "numbers" if "numbers" in columns else "x''"
 
 
 class _Reader:
@@ -75,8 +83,9 @@ class _Reader:
         return sorted(found)
 
     def _rows(self, where: str, values: list[Any]) -> list[Held]:
+        numbers = _numbers_column(self.db)
         rows = self.db.execute(
-            f"SELECT id, signature, terms, counts, sizes FROM articles WHERE {where} "
+            f"SELECT id, signature, terms, counts, sizes, {numbers} FROM articles WHERE {where} "
             "IN (SELECT value FROM json_each(?)) ORDER BY seq",
             (json.dumps(values),),
         )
@@ -87,8 +96,9 @@ class _Reader:
                 np.frombuffer(t, dtype=np.uint64),
                 np.frombuffer(c, dtype=np.float32),
                 np.frombuffer(z, dtype=np.int32),
+                np.frombuffer(u, dtype=np.uint64),
             )
-            for i, sig, t, c, z in rows
+            for i, sig, t, c, z, u in rows
         ]
 
     def load_seqs(self, seqs: list[int]) -> list[Held]:
@@ -117,7 +127,8 @@ class _Writer(_Reader):
 
     def insert(self, held: Held, keys: list[tuple[int, int]]) -> None:
         cur = self.db.execute(
-            "INSERT INTO articles (id, signature, terms, counts, sizes, added) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO articles (id, signature, terms, counts, sizes, added, numbers) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 held.id,
                 held.signature.astype(np.uint32).tobytes(),
@@ -125,6 +136,7 @@ class _Writer(_Reader):
                 held.counts.astype(np.float32).tobytes(),
                 held.sizes.astype(np.int32).tobytes(),
                 time.time(),
+                held.numbers.astype(np.uint64).tobytes(),
             ),
         )
         seq = cur.lastrowid
@@ -178,7 +190,22 @@ class SqliteStore:
         if app != _APPLICATION_ID or "meta" not in tables:
             raise IndexFileError(f"{self.path}: an SQLite file, but not a dedup index")
         meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
-        return params_from_meta(self.location, meta)
+        params = params_from_meta(self.location, meta)
+        self._add_numbers_column()
+        return params
+
+    def _add_numbers_column(self) -> None:
+        """Give an index made before articles kept their numbers the column for them (its
+        articles then have none, which the decision treats as nothing to compare); a file that
+        cannot be written is read as it is."""
+        if _numbers_column(self.db) == "numbers":
+            return
+        try:
+            with _Snapshot(self.db, "BEGIN IMMEDIATE", _Writer):
+                if _numbers_column(self.db) != "numbers":
+                    self.db.execute("ALTER TABLE articles ADD COLUMN numbers BLOB NOT NULL DEFAULT x''")
+        except sqlite3.OperationalError:
+            pass  # (read-only: the articles are read without numbers)
 
     def create(self, params: dict[str, Any]) -> None:
         with _Snapshot(self.db, "BEGIN IMMEDIATE", _Writer):

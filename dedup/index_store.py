@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
@@ -35,13 +35,15 @@ class IndexFileError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Held:
-    """What the index keeps of one article: its signature and sentence (or document) counts."""
+    """What the index keeps of one article: its signature, sentence (or document) counts and
+    the ids of its numbers (:mod:`dedup.numbers`; empty in records written before they were)."""
 
     id: str
     signature: np.ndarray  # uint32, num_perm
     terms: np.ndarray  # uint64, sentence by sentence (or the document's, with sentence_weight 0)
     counts: np.ndarray  # float32, one per entry of terms
     sizes: np.ndarray  # int32 terms per sentence (one entry for the document)
+    numbers: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))  # uint64, sorted
 
     def document_terms(self) -> np.ndarray:
         """The article's distinct terms (what its document frequencies count)."""
@@ -50,7 +52,8 @@ class Held:
     _HEADER = struct.Struct("<IIII")  # id bytes, signature, terms, sizes
 
     def pack(self) -> bytes:
-        """One blob: a header of lengths, the id (UTF-8), then the arrays."""
+        """One blob: a header of lengths, the id (UTF-8), then the arrays; the number ids last,
+        filling the rest of the blob (so that a record without them reads the same)."""
         name = self.id.encode()
         return b"".join(
             (
@@ -60,6 +63,7 @@ class Held:
                 self.terms.astype(np.uint64).tobytes(),
                 self.counts.astype(np.float32).tobytes(),
                 self.sizes.astype(np.int32).tobytes(),
+                self.numbers.astype(np.uint64).tobytes(),
             )
         )
 
@@ -75,7 +79,8 @@ class Held:
         for dtype, n in layout:
             parts.append(np.frombuffer(blob, dtype=dtype, count=n, offset=at))
             at += n * np.dtype(dtype).itemsize
-        return cls(article_id, *parts)
+        numbers = np.frombuffer(blob, dtype=np.uint64, offset=at)
+        return cls(article_id, *parts, numbers)
 
 
 class Reader(Protocol):

@@ -95,16 +95,9 @@ class Pair:
     def of(cls, a: str, b: str, jaccard: float, signals: Signals, at: int, score: float) -> Pair:
         """The pair of ids ``a`` and ``b`` (either order) with the ``at``-th of ``signals``, rounded."""
         a, b = (a, b) if a < b else (b, a)
-        numbers = float(signals.numbers[at])
+        cosine, match, order, numbers = signals.rounded(at)
         return cls(
-            a,
-            b,
-            round(float(jaccard), 4),
-            round(min(float(signals.cosine[at]), 1.0), 4),
-            round(float(signals.match[at]), 4),
-            round(min(float(score), 1.0), 4),
-            round(float(signals.order[at]), 4),
-            None if np.isnan(numbers) else round(numbers, 4),
+            a, b, round(float(jaccard), 4), cosine, match, round(min(float(score), 1.0), 4), order, numbers
         )
 
 

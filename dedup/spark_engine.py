@@ -294,15 +294,15 @@ def _score_partition(
     groups: Iterable[tuple[int, tuple[Iterable[tuple[int, bytes]], Iterable[tuple[bytes, int]]]]],
     frequencies: Any,
     params: Params,
-) -> Iterator[tuple[int, int, str, str, float, float, float, float]]:
-    """``(i, j, id_i, id_j, jaccard, cosine, match, score)`` of every pair whose higher article
-    ``j`` is in this partition (each ``j`` with the records of its lower partners ``i``), scored
-    ``_SCORE_BATCH`` pairs at a time."""
+) -> Iterator[tuple[int, int, str, str, float, float, float, float, float, float]]:
+    """``(i, j, id_i, id_j, jaccard, cosine, match, score, order, numbers)`` of every pair whose
+    higher article ``j`` is in this partition (each ``j`` with the records of its lower partners
+    ``i``), scored ``_SCORE_BATCH`` pairs at a time."""
+    from dedup.decision import score
     from dedup.index import measure_pairs
     from dedup.sign import estimate_jaccard_pairs
 
     table = _Frequencies(*frequencies.value)
-    w = params.sentence_weight
     blobs: list[bytes] = []
     slot: dict[int, int] = {}
     pairs: list[tuple[int, int]] = []
@@ -314,16 +314,25 @@ def _score_partition(
             blobs.append(blob)
         return slot[pos]
 
-    def scored() -> Iterator[tuple[int, int, str, str, float, float, float, float]]:
+    def scored() -> Iterator[tuple[int, int, str, str, float, float, float, float, float, float]]:
         held = [Held.unpack(b) for b in blobs]
         at = np.array(pairs, dtype=np.int64)
-        cos, match = measure_pairs(held, at, table, params)
-        score = (1.0 - w) * cos + w * match
+        signals = measure_pairs(held, at, table, params)
+        scores = score(signals, sentence_weight=params.sentence_weight, number_weight=params.number_weight)
         jac = estimate_jaccard_pairs(np.stack([h.signature for h in held]), at)
-        for (i, j), (a, b), s_jac, s_cos, s_match, s in zip(
-            named, pairs, jac, cos, match, score, strict=True
-        ):
-            yield i, j, held[a].id, held[b].id, float(s_jac), float(s_cos), float(s_match), float(s)
+        values = zip(
+            named,
+            pairs,
+            jac,
+            signals.cosine,
+            signals.match,
+            scores,
+            signals.order,
+            signals.numbers,
+            strict=True,
+        )
+        for (i, j), (a, b), *rest in values:
+            yield (i, j, held[a].id, held[b].id, *(float(x) for x in rest))
 
     for j, (incoming, mine) in groups:
         incoming = sorted(incoming)
@@ -342,8 +351,8 @@ def _score_partition(
 
 
 def measure(found: RDD, features: RDD, frequencies: Any, params: Params, parts: int) -> RDD:
-    """``(i, j, id_i, id_j, jaccard, cosine, match, score)`` of every candidate pair, scored as
-    the local engine scores it, with the corpus's document frequencies (``frequencies``: a
+    """``(i, j, id_i, id_j, jaccard, cosine, match, score, order, numbers)`` of every candidate
+    pair, scored as the local engine scores it, with the corpus's document frequencies (``frequencies``: a
     broadcast ``(terms, counts, n)``). ``found`` and ``features`` are partitioned alike (by
     position, ``parts``): the record of ``i`` is the only one to cross the network."""
     sent = found.cogroup(features, parts).flatMap(_send_lower).partitionBy(parts)
@@ -406,13 +415,14 @@ def components(pairs: RDD, *, parts: int | None = None, max_rounds: int = 100) -
 
 
 def _recluster(
-    group: tuple[int, tuple[Iterable[tuple[int, bytes, int, str]], Iterable[tuple[int, int, float, float]]]],
+    group: tuple[int, tuple[Iterable[tuple[int, bytes, int, str]], Iterable[tuple[int, int, float]]]],
     frequencies: Any,
     params: Params,
 ) -> list[tuple[int, list[int], list[str], list[str]]]:
     """The clusters ``(representative, members, their ids, their languages)`` of one component,
     as the local engine makes them (positions; members in input order)."""
     from dedup.cluster import MAX_RECLUSTER, _split, choose_representative
+    from dedup.decision import score
     from dedup.index import measure_pairs
 
     _, (members_in, known_in) = group
@@ -427,25 +437,23 @@ def _recluster(
         parts = [positions]
     else:
         table = _Frequencies(*frequencies.value)
-        w = params.sentence_weight
-        cos, match = np.eye(size), np.eye(size)
+        sim = np.eye(size)
         at = {int(p): k for k, p in enumerate(positions)}
         measured = np.eye(size, dtype=bool)
-        for i, j, c_ij, t_ij in known_in:  # the candidates' values, as the local engine keeps them
+        for i, j, s_ij in known_in:  # the candidates' scores, as the local engine keeps them
             x, y = at[i], at[j]
-            cos[x, y] = cos[y, x] = float(np.float32(c_ij))
-            match[x, y] = match[y, x] = float(np.float32(t_ij))
+            sim[x, y] = sim[y, x] = float(np.float32(s_ij))
             measured[x, y] = measured[y, x] = True
         a, b = np.triu_indices(size, 1)
         todo = ~measured[a, b]
         a, b = a[todo], b[todo]
         for start in range(0, len(a), _RECLUSTER_BATCH):  # the other pairs, in bounded batches
             x, y = a[start : start + _RECLUSTER_BATCH], b[start : start + _RECLUSTER_BATCH]
-            c, t = measure_pairs(held, np.column_stack((x, y)), table, params)
-            cos[x, y] = cos[y, x] = c
-            match[x, y] = match[y, x] = t
-        sim = cos if w == 0 else (1.0 - w) * cos + w * match
-        parts = [part for part in _split(positions, sim, params.threshold, params.linkage) if len(part) >= 2]
+            signals = measure_pairs(held, np.column_stack((x, y)), table, params)
+            got = score(signals, sentence_weight=params.sentence_weight, number_weight=params.number_weight)
+            sim[x, y] = sim[y, x] = got.astype(np.float32)
+        found = _split(positions, sim, params.threshold, params.linkage, params.cohesion)
+        parts = [part for part in found if len(part) >= 2]
     out = []
     for part in parts:
         part_lengths = np.zeros(int(part.max()) + 1, dtype=np.int64)
@@ -483,12 +491,12 @@ def clusters(
     members = label.cogroup(features, parts).flatMap(_labelled)  # (component, member's record)
     # every candidate pair inside a component: the values re-clustering reuses
     known = (
-        measured.map(lambda r: (r[0], (r[1], r[5], r[6])))
+        measured.map(lambda r: (r[0], (r[1], r[7])))
         .join(label, parts)
         .map(lambda kv: (kv[1][0][0], (kv[0], kv[1][0], kv[1][1])))
         .join(label, parts)
         .filter(lambda kv: kv[1][0][2] == kv[1][1])
-        .map(lambda kv: (kv[1][1], (kv[1][0][0], kv[0], kv[1][0][1][1], kv[1][0][1][2])))
+        .map(lambda kv: (kv[1][1], (kv[1][0][0], kv[0], kv[1][0][1][1])))
     )
     found = members.cogroup(known, parts).flatMap(lambda g: _recluster(g, frequencies, params)).collect()
     label.unpersist()
@@ -515,6 +523,7 @@ def run(spark: SparkSession, articles: RDD, params: Params, *, partitions: int |
     members' languages; the languages of the other articles are only counted, in the summary),
     with the positions of the articles it drops. ``partitions``: how many the articles are spread over
     (default :func:`partitions_for`)."""
+    from dedup.decision import Signals
     from dedup.pipeline import Cluster, Pair, versions
     from dedup.sign import HASH_SCHEME
 
@@ -549,11 +558,9 @@ def run(spark: SparkSession, articles: RDD, params: Params, *, partitions: int |
             rdd.unpersist()
         frequencies.unpersist()
     pairs = []
-    for _, _, a, b, jac, cos, match, score in rows:
-        a, b = (a, b) if a < b else (b, a)
-        pairs.append(
-            Pair(a, b, round(jac, 4), round(min(cos, 1.0), 4), round(match, 4), round(min(score, 1.0), 4))
-        )
+    for _, _, a, b, jac, cos, match, score, order, numbers in rows:
+        signals = Signals(np.array([cos]), np.array([match]), np.array([order]), np.array([numbers]))
+        pairs.append(Pair.of(a, b, jac, signals, 0, score))
     pairs.sort(key=lambda q: (q.a, q.b))
     out = [
         Cluster(k, ids[members.index(rep)], ids, languages=dict(zip(ids, langs, strict=True)))

@@ -68,6 +68,7 @@ def test_similarities_are_asked_for_in_bounded_batches(monkeypatch):
 @pytest.mark.parametrize("known", [False, True])
 def test_member_scores_do_not_depend_on_the_batch_size(known):
     from dedup.normalize import tokenize
+    from dedup.params import Params
     from dedup.pipeline import PairValues, member_scores
     from dedup.sentences import SentenceBuilder, split_sentences
     from dedup.verify import tfidf_rows
@@ -85,10 +86,10 @@ def test_member_scores_do_not_depend_on_the_batch_size(known):
     matrix = tfidf_rows(builder.document_counts())
     sentences = builder.matrix()
     groups = [np.arange(0, 15, 2), np.arange(1, 15, 2), np.array([3, 4])]
-    measured = np.array([[0.8, 0.9], [0.2, 0.1], [0.6, 0.5]])  # (cosine, sentence match)
+    measured = np.array([0.85, 0.15, 0.55])  # the scores of three candidates
     seen = PairValues(np.array([[0, 2], [1, 3], [3, 4]]), measured, 15) if known else None
-    whole = member_scores(groups, matrix, sentences, 0.5, known=seen)
-    parts = member_scores(groups, matrix, sentences, 0.5, known=seen, chunk=3)
+    whole = member_scores(groups, matrix, sentences, Params(), known=seen)
+    parts = member_scores(groups, matrix, sentences, Params(), known=seen, chunk=3)
     for a, b in zip(whole, parts, strict=True):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(a, a.T)

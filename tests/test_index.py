@@ -139,16 +139,17 @@ def test_a_newer_foreign_or_corrupt_file_is_a_clear_error(tmp_path, path):
 
 
 def test_adding_the_dev_set_one_by_one_finds_the_pairs_a_batch_run_finds(tmp_path, dev_english):
-    # The figure reached in issue 5 (2,780 English dev articles): 15,865 pairs in common, 3 found
-    # only by the batch run and 17 only by the index (its IDF counts the articles held so far).
+    # 2,780 English dev articles, with the look-alike decision (issue 17): 15,751 pairs in common,
+    # 1 found only by the batch run and 4 only by the index (its IDF counts the articles held so
+    # far). (Issue 5's decision: 15,865 in common, 3 and 17.)
     articles = dev_english
     batch = {(p.a, p.b) for p in find_duplicates(articles).pairs}
     found = set()
     with Index.open(tmp_path / "dev.db") as idx:
         for a in articles:
             found.update(tuple(sorted((a["id"], m.id))) for m in idx.add(a["id"], a["text"]))
-    assert len(batch & found) >= 15_865
-    assert len(batch - found) <= 3 and len(found - batch) <= 17
+    assert len(batch & found) >= 15_745
+    assert len(batch - found) <= 3 and len(found - batch) <= 8
 
 
 def _add_range(path: str, texts: list[tuple[str, str]], one_by_one: bool) -> None:

@@ -69,17 +69,18 @@ def test_without_adding_the_index_is_unchanged_and_a_held_id_is_refused(tmp_path
 
 
 def test_a_dev_set_in_two_interleaved_runs_finds_what_one_batch_run_finds(tmp_path, dev_english):
-    # Measured in issue 5 (2,780 English dev articles, every other one in each run): 15,867 of
-    # the batch run's 15,868 pairs, and 4 more (borderline pairs whose IDF differs); 228 kept
-    # against 226 (links to held articles join clusters without the batch run's average linkage).
+    # Measured with the look-alike decision (issue 17; 2,780 English dev articles, every other one
+    # in each run): all 15,752 of the batch run's pairs and no other; 230 kept against 226 (links
+    # to held articles join clusters without the batch run's average linkage). (Issue 5: 15,867
+    # of 15,868, 4 more, 228 kept.)
     articles = dev_english
     batch = {(p.a, p.b) for p in find_duplicates(articles).pairs}
     runs = [find_duplicates(articles[k::2], index=tmp_path / "dev.db") for k in (0, 1)]
     found = {(p.a, p.b) for r in runs for p in r.pairs}
     assert runs[1].summary["index"]["pairs_with_held"] > 8_000  # most pairs cross the two runs
-    assert len(batch & found) >= 15_867 and len(batch - found) <= 1 and len(found - batch) <= 4
+    assert len(batch & found) >= 15_750 and len(batch - found) <= 2 and len(found - batch) <= 4
     kept = sum(r.summary["articles"]["kept"] for r in runs)
-    assert kept <= 228
+    assert kept <= 230
 
 
 def test_run_index_from_the_command_line(location, dumps, tmp_path):
