@@ -32,7 +32,8 @@ _MULTIPLIERS = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion
 _NUMBER = re.compile(
     r"(?<![\w.,])(\d{1,2}):(\d{2})(?:\s*([ap])\.?\s?m\b\.?)?"  # a time of day: 19:00, 7:00 PM
     r"|(?<![\w.,])(\d{1,2})\s*([ap])\.?\s?m\b\.?"  # 7 pm, 7 p.m.
-    r"|((?<!\d)\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?!\d|[.,]\d)|\d+(?:[.,\u00a0\u202f]\d+)*)"  # 1 250; 1,250; 3.5
+    r"|((?<!\d)\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?!\d|[.,]\d)"  # 1 250
+    r"|\d+(?:[.,\u00a0\u202f]\d+)*)"  # 1,250; 3.5
     r"(?:\s+(thousand|million|billion|trillion)\b)?",  # 3.5 million
     re.IGNORECASE,
 )
