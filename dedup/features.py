@@ -30,7 +30,7 @@ from dedup.hashing import counted, counted_inverse, grouped_counts, sorted_disti
 from dedup.hashing import vocabulary as term_vocabulary
 from dedup.language import detect
 from dedup.normalize import SENTENCE_ENDS, shingles, tokenize, tokenize_sentences
-from dedup.numbers import number_ids
+from dedup.numbers import number_ids_many
 from dedup.params import Params
 from dedup.sign import Signer
 from dedup.stopwords import ENGLISH
@@ -143,9 +143,9 @@ class Featurizer:
             self._features(text, its, ids[end - len(its) : end])
             for text, its, end in zip(texts, items, ends.tolist(), strict=True)
         ]
+        found = number_ids_many([text if ok else "" for text, ok in zip(texts, compared, strict=True)])
         extra: list[dict[str, object]] = [
-            {"lang": lang, "numbers": number_ids(text) if ok else _EMPTY_U64}
-            for text, lang, ok in zip(texts, langs, compared, strict=True)
+            {"lang": lang, "numbers": values} for lang, values in zip(langs, found, strict=True)
         ]
         if sign:
             signatures = self._signer.sign_hashes([f.shingles for f in features])

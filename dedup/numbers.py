@@ -29,18 +29,15 @@ import numpy as np
 from dedup.hashing import dense_ids, term_ids
 
 _MULTIPLIERS = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
-_NUMBER = re.compile(
-    r"(?<![\w.,])(\d{1,2}):(\d{2})(?:\s*([ap])\.?\s?m\b\.?)?"  # a time of day: 19:00, 7:00 PM
-    r"|(?<![\w.,])(\d{1,2})\s*([ap])\.?\s?m\b\.?"  # 7 pm, 7 p.m.
-    r"|((?<!\d)\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?!\d|[.,]\d)"  # 1 250
-    r"|\d+(?:[.,\u00a0\u202f]\d+)*)"  # 1,250; 3.5
-    r"(?:\s+(thousand|million|billion|trillion)\b)?",  # 3.5 million
-    re.IGNORECASE,
-)
+_RUN = re.compile(r"[0-9]+(?:[.,:\u00a0\u202f ][0-9]+)*")  # (ASCII digits: twice as fast to scan as \d)
+"""Digits with what may group them (a run may hold several numbers: "15 46", "2020 250")."""
+_SUFFIX = re.compile(r"\s*(?:([ap])\.?\s?m\b\.?|(thousand|million|billion|trillion)\b)", re.IGNORECASE)
+_SPACES = re.compile(r"[ \u00a0\u202f]")
+_GROUP = re.compile(r"[.,]")
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
 PRIOR = 1.0
 """One shared number assumed before counting: the agreement is ``(shared + 1) / (fewer + 1)``, so
 that one number more or less is weak evidence, and many numbers are strong."""
-_GROUP = re.compile(r"[ .,\u00a0\u202f]")
 
 
 def _time(hour: int, minute: int, half: str | None) -> str | None:
@@ -68,28 +65,71 @@ def _value(digits: str, multiplier: str | None) -> str:
     return f"#{whole[:18]}" + (f".{decimals}" if decimals else "")
 
 
+def _tokens(run: str) -> list[str]:
+    """A run's numbers: parts split at spaces, a part of 1-3 digits joined with the parts of
+    exactly three digits after it (``1 250``)."""
+    parts = _SPACES.split(run)
+    out = []
+    k = 0
+    while k < len(parts):
+        part = parts[k]
+        k += 1
+        if part.isdigit() and len(part) <= 3:
+            while k < len(parts) and parts[k].isdigit() and len(parts[k]) == 3:
+                part += parts[k]
+                k += 1
+        out.append(part)
+    return out
+
+
 def numbers(text: str) -> list[str]:
     """The values of the numbers written in ``text``, in order (repeats kept)."""
-    out = []
-    for m in _NUMBER.finditer(text):
-        hour, minute, half, bare_hour, bare_half, digits, multiplier = m.groups()
-        if hour is not None:
-            value = _time(int(hour), int(minute), half)
-        elif bare_hour is not None:
-            value = _time(int(bare_hour), 0, bare_half)
-        else:
-            value = _value(digits, multiplier)
-        if value is not None:
-            out.append(value)
+    out: list[str] = []
+    for m in _RUN.finditer(text):
+        suffix = _SUFFIX.match(text, m.end())
+        half, multiplier = suffix.groups() if suffix else (None, None)
+        tokens = _tokens(m.group())
+        for k, token in enumerate(tokens):
+            last = k == len(tokens) - 1
+            if ":" in token:
+                clock = _CLOCK.fullmatch(token)
+                if clock:
+                    value = _time(int(clock[1]), int(clock[2]), half if last else None)
+                    if value is not None:
+                        out.append(value)
+                        continue
+                out.extend(_value(piece, None) for piece in token.split(":") if piece)
+            elif last and half and token.isdigit() and len(token) <= 2:
+                value = _time(int(token), 0, half)
+                out.append(value if value is not None else _value(token, None))
+            elif token.isdigit() and not (last and multiplier):
+                out.append("#" + (token.lstrip("0") or "0")[:18])  # (most numbers: plain digits)
+            else:
+                out.append(_value(token, multiplier if last else None))
     return out
 
 
 def number_ids(text: str) -> np.ndarray:
     """The distinct number values of ``text`` as sorted uint64 ids (:func:`dedup.hashing.term_ids`)."""
-    found = numbers(text)
-    if not found:
-        return np.zeros(0, dtype=np.uint64)
-    return np.unique(term_ids(found))
+    return number_ids_many([text])[0]
+
+
+def number_ids_many(texts: list[str]) -> list[np.ndarray]:
+    """:func:`number_ids` of each text, the values of all of them hashed at once."""
+    found = [numbers(text) for text in texts]
+    flat = [value for values in found for value in values]
+    if not flat:
+        return [_NONE] * len(texts)
+    ids = term_ids(flat)
+    out = []
+    at = 0
+    for values in found:
+        out.append(np.unique(ids[at : at + len(values)]) if values else _NONE)
+        at += len(values)
+    return out
+
+
+_NONE = np.zeros(0, dtype=np.uint64)
 
 
 def agreement(values: np.ndarray, ptr: np.ndarray, pairs: np.ndarray) -> np.ndarray:
