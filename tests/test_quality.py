@@ -47,11 +47,12 @@ def test_no_cluster_mixes_two_stories(dev_result):
 
 @pytest.mark.parametrize(
     "variant, min_f1, min_precision",
-    [("short-40w", 0.99, 0.99), ("noisy", 0.995, 0.999), ("short-40w+noisy", 0.99, 0.995)],
+    [("short-40w", 0.995, 0.999), ("noisy", 0.994, 0.999), ("short-40w+noisy", 0.994, 0.999)],
 )
 def test_defaults_hold_on_short_and_noisy_variants(variant, min_f1, min_precision):
     """Stress variants of benchmarks/tune.py: every text cut to 40 words; typos, dropped words and
-    shared boilerplate; both. Measured 0.9925, 0.9967, 0.9952 (python benchmarks/tune.py)."""
+    shared boilerplate; both. Measured 0.9970, 0.9951, 0.9948, precision 1.000 (python
+    benchmarks/decision.py; before the look-alike decision 0.9925, 0.9967, 0.9952)."""
     articles = variants(load_wmt("en"))[variant]
     result = find_duplicates(articles)
     gold = {a["id"]: a["cluster"] for a in articles}
