@@ -102,3 +102,23 @@ def score(signals: Signals, *, sentence_weight: float, number_weight: float) -> 
         sentence_weight=sentence_weight,
         number_weight=number_weight,
     )
+
+
+def match_needed(
+    cosine: np.ndarray,
+    numbers: np.ndarray,
+    *,
+    threshold: float,
+    sentence_weight: float,
+    number_weight: float,
+) -> np.ndarray:
+    """The least sentence match each pair needs for its score to reach ``threshold`` (inf when
+    no match can): a pair whose match in any order is under it is under the threshold with its
+    match in order too (never higher), so the dynamic programme of the match in order is only
+    run for the others."""
+    factor = number_factor(numbers, number_weight)
+    if sentence_weight == 0:
+        return np.where(np.asarray(cosine) * factor >= threshold, 0.0, np.inf)
+    with np.errstate(divide="ignore"):
+        need = (threshold / factor - (1.0 - sentence_weight) * np.asarray(cosine)) / sentence_weight
+    return need - 1e-9  # (a pair exactly at the threshold is measured)

@@ -356,7 +356,7 @@ def measure_pairs(
         sentence_counts = sp.csr_matrix(sentence_counts, dtype=np.float32)
         weights = weigh_rows(sentence_counts, idf, sublinear_tf=True)
         sentences = SentenceMatrix(sentence_counts, weights, ptr)
-    parts = list(local_measure(pairs, documents, sentences, numbers, ordered=p.sentence_order))
+    parts = list(local_measure(pairs, documents, sentences, numbers, ordered=p.sentence_order, params=p))
     signals = Signals.empty(len(pairs))
     for idx, got in parts:
         for name in ("cosine", "match", "order", "numbers"):

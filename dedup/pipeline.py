@@ -22,7 +22,7 @@ import scipy.sparse as sp
 from dedup.article import Article
 from dedup.candidates import candidate_pairs
 from dedup.cluster import choose_representative, cluster_pairs
-from dedup.decision import Signals, score
+from dedup.decision import Signals, match_needed, score
 from dedup.features import FeatureBatch, Features, Featurizer, featurize_batches
 from dedup.language import by_frequency
 from dedup.numbers import NumberSets
@@ -427,6 +427,7 @@ class Detector:
                 sentences,
                 numbers,
                 ordered=p.sentence_order,
+                params=p,
                 by_block=self._store.spilled,
                 release=self._store.release,
             ):
@@ -622,39 +623,61 @@ def measure_pairs(
     numbers: NumberSets | None = None,
     *,
     ordered: bool = True,
+    params: Params | None = None,
     by_block: bool = False,
     release: Callable[[], None] | None = None,
     step: int = 20_000,
 ) -> Iterator[tuple[np.ndarray, Signals]]:
     """The :class:`~dedup.decision.Signals` of ``pairs``, a stretch of ``step`` at a time, as
-    (positions in ``pairs``, their signals): the cosine, the sentence match in order (the cosine
-    without ``sentences``), and the numbers' agreement (NaN without ``numbers``); block pair by
-    block pair when ``by_block`` (see :func:`local_stretches`), calling ``release`` after each
-    stretch. ``ordered=False``: the sentence match in any order."""
+    (positions in ``pairs``, their signals): the cosine, the sentence match in order (0 without
+    ``sentences``), and the numbers' agreement (NaN without ``numbers``); block pair by block
+    pair when ``by_block`` (see :func:`local_stretches`), calling ``release`` after each
+    stretch. ``ordered=False``: the sentence match in any order.
+
+    With the run's ``params``, the match in order (a dynamic programme over each pair's sentence
+    similarities) is computed only for the pairs whose score could reach the threshold with it:
+    the match in any order, an upper bound, stands for it in the others, whose score is under
+    the threshold either way (:func:`dedup.decision.match_needed`)."""
     for idx in local_stretches(pairs, matrix.shape[0], step, by_block=by_block):
         chunk = pairs[idx]
         cos = pair_cosines(matrix, chunk)
+        agree = numbers.agreement(chunk) if numbers is not None else np.full(len(cos), np.nan)
         if sentences is not None:
-            match, order = floored_match(sentences, chunk, cos, ordered=ordered)
+            at_least = None
+            if params is not None and ordered:
+                at_least = match_needed(
+                    cos,
+                    agree,
+                    threshold=params.threshold,
+                    sentence_weight=params.sentence_weight,
+                    number_weight=params.number_weight,
+                )
+            match, order = floored_match(sentences, chunk, cos, ordered=ordered, at_least=at_least)
         else:
             match, order = np.zeros(len(cos)), np.ones(len(cos))
-        agree = numbers.agreement(chunk) if numbers is not None else np.full(len(cos), np.nan)
         yield idx, Signals(cos, match, order, agree)
         if release is not None:
             release()
 
 
 def floored_match(
-    sentences: SentenceMatrix, pairs: np.ndarray, cosines: np.ndarray, *, ordered: bool = True
+    sentences: SentenceMatrix,
+    pairs: np.ndarray,
+    cosines: np.ndarray,
+    *,
+    ordered: bool = True,
+    at_least: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The sentence match in order of each pair and its ``order`` (the match in order over the
     match in any order), computed only where the cosine reaches ``MATCH_FLOOR`` (below, the
     cosine stands for the match, and the order is 1). ``ordered=False``: the match in any order
-    (its order still measured)."""
+    (its order still measured). ``at_least``: the match in order only where the match in any
+    order reaches it (elsewhere the match in any order, with order 1)."""
     match = np.array(cosines, dtype=np.float64)
     order = np.ones(len(match))
     near = match >= MATCH_FLOOR
-    anywhere, in_order = sentence_matches(sentences, pairs[near])
+    need = None if at_least is None else at_least[near]
+    anywhere, in_order = sentence_matches(sentences, pairs[near], at_least=need)
     match[near] = in_order if ordered else anywhere
     order[near] = np.divide(in_order, anywhere, out=np.ones(len(in_order)), where=anywhere > 0)
     return match, order
@@ -702,6 +725,7 @@ def member_scores(
             sentences if params.sentence_weight else None,
             numbers,
             ordered=params.sentence_order,
+            params=params,
             by_block=release is not None,
             release=release,
         )

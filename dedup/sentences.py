@@ -284,7 +284,12 @@ def sentence_match(m: SentenceMatrix, pairs: np.ndarray, *, chunk: int = 2_000) 
 
 
 def sentence_matches(
-    m: SentenceMatrix, pairs: np.ndarray, *, chunk: int = 2_000, ordered: bool = True
+    m: SentenceMatrix,
+    pairs: np.ndarray,
+    *,
+    chunk: int = 2_000,
+    ordered: bool = True,
+    at_least: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The sentence match of each article pair in any order, and in order (0 without ``ordered``).
 
@@ -292,7 +297,9 @@ def sentence_matches(
     in the other. In order, the sentences' matches must follow the other article's order (an
     alignment that never goes back: :func:`ordered_gains`): a translation or a rewrite says its
     source's sentences in their order, two outlets' reports of one event share facts and quotes
-    here and there. The match in order is never above the match in any order.
+    here and there. The match in order is never above the match in any order. With
+    ``at_least`` (one value per pair), the match in order is computed only for the pairs whose
+    match in any order reaches it; the others are given their match in any order.
     """
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     out = np.zeros(len(pairs), dtype=np.float64)
@@ -325,9 +332,24 @@ def sentence_matches(
         total = np.bincount(owner, weights=w, minlength=len(s))
         hit = np.bincount(owner, weights=w * np.minimum(best, 1.0), minlength=len(s))
         out[lo : lo + chunk] = np.divide(hit, total, out=np.zeros(len(s)), where=total > 0)
-        if ordered and product.nnz:
-            gained = ordered_gains(product.tocoo(), w, owner, b_owner, len(s))
-            in_order[lo : lo + chunk] = np.divide(gained, total, out=np.zeros(len(s)), where=total > 0)
+        anywhere = out[lo : lo + chunk]
+        if not ordered or not product.nnz:
+            in_order[lo : lo + chunk] = anywhere if not ordered else 0.0
+            continue
+        wanted = np.ones(len(s), dtype=bool) if at_least is None else anywhere >= at_least[lo : lo + chunk]
+        here = in_order[lo : lo + chunk]
+        here[:] = anywhere
+        if wanted.any():
+            product = product.tocoo()
+            if not wanted.all():  # only the wanted pairs' rows: renumber the pairs densely
+                keep = wanted[owner[product.row]]
+                product = sp.coo_matrix(
+                    (product.data[keep], (product.row[keep], product.col[keep])), shape=product.shape
+                )
+            gained = ordered_gains(product, w, owner, b_owner, len(s), only=wanted)
+            here[wanted] = np.divide(
+                gained[wanted], total[wanted], out=np.zeros(int(wanted.sum())), where=total[wanted] > 0
+            )
     return out, in_order
 
 
@@ -338,7 +360,8 @@ def ordered_gains(
     b_owner: np.ndarray,
     pairs: int,
     *,
-    cells: int = 4_000_000,
+    only: np.ndarray | None = None,
+    cells: int = 1_000_000,
 ) -> np.ndarray:
     """For each pair, the largest weighted similarity of a monotone alignment of its sentences.
 
@@ -351,37 +374,43 @@ def ordered_gains(
 
         best_i[j] = max over j' <= j of (best_{i-1}[j'] + gain_i[j'])   (a running maximum)
 
-    Pairs are batched by the size of their dense ``rows x columns`` grid, about ``cells`` values
-    at a time.
+    Pairs are sorted by the shape of their dense ``rows x columns`` grid and batched about
+    ``cells`` values at a time. ``only``: the pairs to compute (the others get 0).
     """
     rows = np.bincount(owner, minlength=pairs)
     columns = np.bincount(b_owner, minlength=pairs)
     row_start = np.concatenate(([0], np.cumsum(rows)[:-1]))
     col_start = np.concatenate(([0], np.cumsum(columns)[:-1]))
     pair_of = owner[product.row]
-    i = product.row - row_start[pair_of]
-    j = product.col - col_start[pair_of]
     gain = weights[product.row] * np.clip(product.data, 0.0, 1.0)
     out = np.zeros(pairs)
-    order = np.argsort(rows * columns, kind="stable")  # similar shapes batched together
-    slot = np.full(pairs, -1)
+    todo = np.arange(pairs) if only is None else np.flatnonzero(only)
+    if len(todo) == 0:
+        return out
+    order = todo[np.lexsort((columns[todo], rows[todo]))]  # by height, then breadth
+    heights, breadths = np.maximum(rows[order], 1), np.maximum(columns[order], 1)
+    rank = np.full(pairs, -1, dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    entry_rank = rank[pair_of]
+    by_rank = np.argsort(entry_rank, kind="stable")
+    ranks = entry_rank[by_rank]
+    i = (product.row - row_start[pair_of])[by_rank]
+    j = (product.col - col_start[pair_of])[by_rank]
+    gain = gain[by_rank]
     lo = 0
-    while lo < pairs:
-        hi, height, breadth = lo + 1, max(int(rows[order[lo]]), 1), max(int(columns[order[lo]]), 1)
-        while hi < pairs:
-            h, b = max(height, int(rows[order[hi]])), max(breadth, int(columns[order[hi]]))
-            if (hi - lo + 1) * h * b > cells:
-                break
-            height, breadth, hi = h, b, hi + 1
-        batch = order[lo:hi]
-        slot[batch] = np.arange(len(batch))
-        keep = slot[pair_of] >= 0
-        grid = np.zeros((len(batch), height, breadth))
-        grid[slot[pair_of[keep]], i[keep], j[keep]] = gain[keep]
-        best = np.zeros((len(batch), breadth))
+    while lo < len(order):
+        # the batch's height is its last pair's (heights ascend); its breadth the widest
+        wide = np.maximum.accumulate(breadths[lo:])
+        size = (np.arange(1, len(wide) + 1)) * heights[lo:] * wide
+        hi = lo + max(1, int(np.searchsorted(size, cells, side="right")))
+        height, breadth = int(heights[hi - 1]), int(wide[hi - lo - 1])
+        a, z = np.searchsorted(ranks, [lo, hi])
+        grid = np.zeros((hi - lo) * height * breadth)
+        grid[((ranks[a:z] - lo) * height + i[a:z]) * breadth + j[a:z]] = gain[a:z]
+        grid = grid.reshape(hi - lo, height, breadth)
+        best = np.zeros((hi - lo, breadth))
         for row in range(height):
-            best = np.maximum.accumulate(best + grid[:, row, :], axis=1)
-        out[batch] = best[:, -1]
-        slot[batch] = -1
+            np.maximum.accumulate(best + grid[:, row, :], axis=1, out=best)
+        out[order[lo:hi]] = best[:, -1]
         lo = hi
     return out
