@@ -51,9 +51,7 @@ def _split(
     """The clusters of one component: its ``method`` dendrogram cut where a merge falls under
     ``threshold`` or, with ``cohesion``, joins two groups less alike than each is inside
     (:func:`cut_tree`)."""
-    dist = np.clip(1.0 - sim, 0.0, None)
-    np.fill_diagonal(dist, 0.0)
-    tree = linkage(squareform(dist, checks=False), method=method)
+    tree = linkage_tree(sim, method)
     if method == "average" and cohesion > 0:
         return [members[np.sort(part)] for part in cut_tree(tree, sim, threshold, cohesion)]
     # fcluster merges up to (and including) the cut distance: nudge so that
@@ -76,22 +74,7 @@ def cut_tree(tree: np.ndarray, sim: np.ndarray, threshold: float, cohesion: floa
     merges all pass.
     """
     m = len(sim)
-    size = np.ones(2 * m - 1, dtype=np.int64)
-    total = np.zeros(2 * m - 1)  # the sum of the similarities of a node's pairs
-    whole = np.ones(2 * m - 1, dtype=bool)  # every merge under (and at) the node passes
-    for k, (left, right, distance, _) in enumerate(tree):
-        left, right, node = int(left), int(right), m + k
-        cross = 1.0 - float(distance)
-        size[node] = size[left] + size[right]
-        total[node] = total[left] + total[right] + cross * size[left] * size[right]
-        passes = cross >= threshold - 1e-9  # (as fcluster's nudge above)
-        if passes and size[left] >= 2 and size[right] >= 2:
-            own = min(
-                total[left] / (size[left] * (size[left] - 1) / 2),
-                total[right] / (size[right] * (size[right] - 1) / 2),
-            )
-            passes = cross >= cohesion * own - 1e-9
-        whole[node] = whole[left] and whole[right] and passes
+    whole = judge_merges(tree, threshold, cohesion).whole
     children = {m + k: (int(row[0]), int(row[1])) for k, row in enumerate(tree)}
     out: list[np.ndarray] = []
     stack = [2 * m - 2]
@@ -109,6 +92,64 @@ def cut_tree(tree: np.ndarray, sim: np.ndarray, threshold: float, cohesion: floa
         else:
             stack.extend(children[node])
     return out
+
+
+def linkage_tree(sim: np.ndarray, method: str) -> np.ndarray:
+    """The ``method`` dendrogram (SciPy's linkage matrix) of a component's ``(m, m)`` similarity
+    matrix: the tree :func:`_split` cuts (and :mod:`dedup.explain` reads again)."""
+    dist = np.clip(1.0 - sim, 0.0, None)
+    np.fill_diagonal(dist, 0.0)
+    return linkage(squareform(dist, checks=False), method=method)
+
+
+PASSES, REFUSED_BY_THRESHOLD, REFUSED_BY_COHESION = 0, 1, 2
+"""How :func:`judge_merges` judged a merge."""
+
+
+@dataclass(frozen=True)
+class Merges:
+    """How :func:`cut_tree` judges each node of an average-linkage tree of ``m`` leaves: arrays
+    over its ``2m - 1`` nodes (the leaves ``0 .. m-1``, then merge ``k`` of the tree at ``m + k``).
+
+    Attributes:
+        size: the members under each node.
+        total: the sum of the similarities of the pairs under each node (its own mean is
+            ``total / (size * (size - 1) / 2)``).
+        refused: ``PASSES``, ``REFUSED_BY_THRESHOLD`` or ``REFUSED_BY_COHESION`` (leaves pass).
+        whole: every merge under the node, and its own, passes: the node is kept as one group.
+    """
+
+    size: np.ndarray
+    total: np.ndarray
+    refused: np.ndarray
+    whole: np.ndarray
+
+
+def judge_merges(tree: np.ndarray, threshold: float, cohesion: float) -> Merges:
+    """Judge every merge of an average-linkage ``tree`` by the rules of :func:`cut_tree`."""
+    m = len(tree) + 1
+    size = np.ones(2 * m - 1, dtype=np.int64)
+    total = np.zeros(2 * m - 1)  # the sum of the similarities of a node's pairs
+    refused = np.zeros(2 * m - 1, dtype=np.int8)
+    whole = np.ones(2 * m - 1, dtype=bool)  # every merge under (and at) the node passes
+    for k, (left, right, distance, _) in enumerate(tree):
+        left, right, node = int(left), int(right), m + k
+        cross = 1.0 - float(distance)
+        size[node] = size[left] + size[right]
+        total[node] = total[left] + total[right] + cross * size[left] * size[right]
+        passes = cross >= threshold - 1e-9  # (as fcluster's nudge in _split)
+        if not passes:
+            refused[node] = REFUSED_BY_THRESHOLD
+        elif size[left] >= 2 and size[right] >= 2:
+            own = min(
+                total[left] / (size[left] * (size[left] - 1) / 2),
+                total[right] / (size[right] * (size[right] - 1) / 2),
+            )
+            passes = cross >= cohesion * own - 1e-9
+            if not passes:
+                refused[node] = REFUSED_BY_COHESION
+        whole[node] = whole[left] and whole[right] and passes
+    return Merges(size, total, refused, whole)
 
 
 def _batches(groups: list[np.ndarray], cells: int) -> Iterator[list[np.ndarray]]:

@@ -61,6 +61,24 @@ def no_progress(label: str, total: int | None) -> Iterator[ProgressBar]:
     yield _NoBar()
 
 
+class RunHook:
+    """Sees the inner steps of :meth:`Detector.finish` (what :mod:`dedup.explain` reports), without
+    changing them: each method is called once, with arrays it must not modify. This one does
+    nothing; a subclass overrides what it needs."""
+
+    def candidates(self, signatures: np.ndarray, pairs: np.ndarray) -> None:
+        """The ``(n, num_perm)`` MinHash signatures and the ``(k, 2)`` LSH candidate pairs."""
+
+    def verified(self, pairs: np.ndarray, scores: np.ndarray, measure: Callable[..., Signals]) -> None:
+        """The verified pairs and their scores, and ``measure(pairs, ordered=...)``: the
+        :class:`~dedup.decision.Signals` of any pairs of articles, measured as the run measures
+        its candidates (``ordered``: the sentence match in order; default the run's). ``measure``
+        can be called until :meth:`Detector.finish` returns."""
+
+    def linkage(self, groups: list[np.ndarray], scores: list[np.ndarray]) -> None:
+        """Components the linkage re-clusters (sorted article indices) and their score matrices."""
+
+
 @dataclass(frozen=True, slots=True)
 class Pair:
     """A verified pair, ``a < b`` (ids), with every signal the decision used
@@ -214,9 +232,11 @@ class Detector:
         *,
         progress: Progress = no_progress,
         spill_dir: str | os.PathLike[str] | None = None,
+        hook: RunHook | None = None,
     ) -> None:
         self.params = p = params or Params()
         self._progress = progress
+        self._hook = hook
         self._featurizer: Featurizer | None = None
         self._signer = Signer(num_perm=p.num_perm, seed=p.seed)
         self._store = Store(spill_dir)
@@ -401,6 +421,8 @@ class Detector:
         bands, rows = p.bands_rows
         cands, cstats = candidate_pairs(signatures, bands=bands, rows=rows, max_bucket=p.max_bucket)
         self.timings["candidates"] = time.perf_counter() - t0
+        if self._hook is not None:
+            self._hook.candidates(signatures, cands)
 
         t0 = time.perf_counter()
         if self._tfidf is not None:
@@ -444,6 +466,14 @@ class Detector:
         verified = cands[at]
         vjac = estimate_jaccard_pairs(signatures, verified)
         self.timings["verify"] = time.perf_counter() - t0
+        if self._hook is not None:
+
+            def measure(pairs: np.ndarray, ordered: bool = p.sentence_order) -> Signals:
+                pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)  # (measured in order)
+                found = measure_pairs(pairs, matrix, sentences, numbers, ordered=ordered)
+                return Signals.concatenate([signals for _, signals in found])
+
+            self._hook.verified(verified, vscore, measure)
 
         t0 = time.perf_counter()
 
@@ -455,6 +485,8 @@ class Detector:
                 groups, matrix, sentences, p, numbers=numbers, known=known, release=self._store.release
             )
             self._store.release()
+            if self._hook is not None:
+                self._hook.linkage(groups, scores)
             return scores
 
         groups = cluster_pairs(
