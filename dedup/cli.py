@@ -847,6 +847,57 @@ def report_command(
     _emit(page, output)
 
 
+@main.command("explain")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.argument("id_a")
+@click.argument("id_b")
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+@click.option(
+    "--input",
+    "input_paths",
+    multiple=True,
+    help="Read the run's inputs from here instead of the paths summary.json recorded (repeat for several).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes that tokenise, hash and count (default: all cores).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+def explain_command(
+    run_dir: Path,
+    id_a: str,
+    id_b: str,
+    as_json: bool,
+    input_paths: tuple[str, ...],
+    workers: int | None,
+    quiet: bool,
+) -> None:
+    """Say why articles ID_A and ID_B of a dedup run were, or were not, put in one cluster: each
+    signal with its value and rule, the score against the threshold, the clustering step that
+    joined or separated them, and their paragraph alignment.
+
+    RUN_DIR is the --out folder of `dedup run`. The run is done again over its inputs (paths
+    recorded in summary.json, or --input) with its parameters, so this takes as long as the run.
+    """
+    from dedup.explain import ExplainError, explain_run
+
+    progress = terminal_progress if wants_progress(quiet) else no_progress
+    try:
+        explanation = explain_run(
+            run_dir,
+            id_a,
+            id_b,
+            inputs=list(input_paths) or None,
+            workers=workers or default_workers(),
+            progress=progress,
+        )
+    except ExplainError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(explanation.to_json() if as_json else explanation.to_text(), nl=False)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
 
