@@ -864,6 +864,14 @@ def report_command(
     default=None,
     help="Processes that tokenise, hash and count (default: all cores).",
 )
+@click.option(
+    "--spill-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the per-article term counts while explaining, as dedup run's (default: a temporary "
+    "folder in RUN_DIR, removed at the end).",
+)
+@click.option("--in-memory", is_flag=True, help="Keep the per-article term counts in memory instead.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 def explain_command(
     run_dir: Path,
@@ -872,6 +880,8 @@ def explain_command(
     as_json: bool,
     input_paths: tuple[str, ...],
     workers: int | None,
+    spill_dir: Path | None,
+    in_memory: bool,
     quiet: bool,
 ) -> None:
     """Say why articles ID_A and ID_B of a dedup run were, or were not, put in one cluster: each
@@ -891,6 +901,7 @@ def explain_command(
             id_b,
             inputs=list(input_paths) or None,
             workers=workers or default_workers(),
+            spill_dir=None if in_memory else spill_dir or (run_dir if run_dir.is_dir() else None),
             progress=progress,
         )
     except ExplainError as err:

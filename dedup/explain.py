@@ -794,7 +794,7 @@ def explain_run(
     except InputError as err:
         raise ExplainError(str(err)) from None
     except OSError as err:
-        raise ExplainError(f"{err.filename or folder}: cannot read: {err.strerror or err}") from None
+        raise ExplainError(f"{err.filename or folder}: {err.strerror or err}") from None
     return dataclasses.replace(
         explanation,
         recorded=_recorded(folder, run, explanation, bad, notes),
