@@ -355,9 +355,9 @@ class Explanation:
 class _Watch(RunHook):
     """Keeps, during a run, what concerns the articles at indices ``ia`` and ``ib``."""
 
-    def __init__(self) -> None:
+    def __init__(self, ordered: bool = True) -> None:
         self.ia = self.ib = self.lo = self.hi = self.n = -1
-        self.ordered = True
+        self.ordered = ordered  # the run's sentence_order
         self.signatures: tuple[np.ndarray, np.ndarray] | None = None
         self.jaccard = 0.0
         self.candidate = False
@@ -384,7 +384,6 @@ class _Watch(RunHook):
         self.labels = component_labels(self.n, pairs)
         pair = np.array([[self.ia, self.ib]])
         self.signals = measure(pair)
-        self.ordered = _ordered(measure)
         self.other = measure(pair, ordered=not self.ordered)
 
     def linkage(self, groups: list[np.ndarray], scores: list[np.ndarray]) -> None:
@@ -393,18 +392,13 @@ class _Watch(RunHook):
                 self.groups.append((members.copy(), sim.copy()))
 
 
-def _ordered(measure: Any) -> bool:
-    """The ``ordered`` default of a run's ``measure`` (the run's ``sentence_order``)."""
-    return bool(inspect.signature(measure).parameters["ordered"].default)
-
-
 def _score(signals: Signals, params: Params) -> float:
     """:func:`dedup.decision.score` of one pair, given the weights it takes from ``params`` by name
     (so that a weight added to the rule is passed without this module knowing it)."""
     names = [
         name
         for name, parameter in inspect.signature(decision_score).parameters.items()
-        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY and hasattr(params, name)
     ]
     return float(decision_score(signals, **{name: getattr(params, name) for name in names})[0])
 
@@ -462,7 +456,7 @@ def _explain(
                 bar.update(1)
                 yield article
 
-    watch = _Watch()
+    watch = _Watch(params.sentence_order)
     detector = Detector(params, progress=progress, spill_dir=spill_dir, hook=watch)
     try:
         detector.add_many(kept(), workers=workers)
@@ -1011,7 +1005,8 @@ def _score_line(e: Explanation) -> str:
     base = cosine if w == 0 else (1 - w) * cosine + w * match
     mix = f"{_f(cosine)}" if w == 0 else f"({1 - w:g} × {_f(cosine)} + {w:g} × {_f(match)})"
     factor = e.score / base if base > 0 else 1.0
-    formula = f"= {mix} × {factor:.3f}"
+    facts = [s.name for s in e.signals if s.name not in ("cosine", "match", "order") and s.value is not None]
+    formula = f"= {mix} × {factor:.3f}" + (f" ({', '.join(facts)})" if facts else "")
     threshold = _f(e.threshold)
     if e.verified:
         return f"{formula} ≥ threshold {threshold}: a verified pair"
