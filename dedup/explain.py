@@ -913,9 +913,15 @@ def _verdict(e: Explanation) -> str:
         return f"{head} through a cross-lingual link ({own})"
     head = f"{pair} are not in one cluster"
     if k.same_component and k.refused is not None:
+        linked = (
+            f"{head}: {own}; verified pairs link them in a component of {_articles(k.component_sizes[0])}"
+        )
+        if k.refused_where == "joining":
+            return f"{linked}, but the linkage kept their groups apart: {k.refused.describe()}"
+        whose = k.refused.holds[0] if k.refused_where == "on the way" else None
+        where = f"on {whose}'s way" if whose else "inside a group on their way"
         return (
-            f"{head}: {own}; verified pairs link them in a component of {_articles(k.component_sizes[0])}, "
-            f"but the linkage kept their groups apart: {k.refused.describe()}"
+            f"{linked}, but the linkage kept them apart: a merge {where} was refused: {k.refused.describe()}"
         )
     if not c.candidates:
         would = "reach" if e.score >= e.threshold else "be under"
@@ -1032,7 +1038,8 @@ def _clustering_text(e: Explanation) -> str:
     assert c.joining is not None
     if c.refused is None or c.refused_where == "joining":
         return f"{how} over a component of {size}: {c.joining.describe()}"
-    where = "inside a group on their way" if c.refused_where == "inside" else "on their way"
+    whose = c.refused.holds[0] if c.refused_where == "on the way" else None
+    where = f"on {whose}'s way" if whose else "inside a group on their way"
     return (
         f"{how} over a component of {size}: their groups would meet where {c.joining.describe()}; "
         f"but a merge {where} was refused first: {c.refused.describe()} (a refused merge splits every "
