@@ -77,8 +77,8 @@ class Candidates:
         shared_bands: bands of the signature in which the two agree on every row (one is
             enough, unless the bucket was larger than ``max_bucket``: see ``note``).
         bands, rows: the banding in force.
-        jaccard: the MinHash estimate of their shingle sets' Jaccard.
-        probability: the chance that two sets of that Jaccard become candidates.
+        jaccard: the MinHash estimate of their shingle sets' Jaccard (None: an article has none).
+        probability: the chance that two sets of that Jaccard become candidates (None: as ``jaccard``).
         note: why the rule did not apply as usual (an article without shingles, an oversized bucket).
     """
 
@@ -86,8 +86,8 @@ class Candidates:
     shared_bands: int
     bands: int
     rows: int
-    jaccard: float
-    probability: float
+    jaccard: float | None
+    probability: float | None
     note: str | None = None
 
 
@@ -489,26 +489,25 @@ def _build(
     agree = sig_a[: bands * rows] == sig_b[: bands * rows]
     shared = int(agree.reshape(bands, rows).all(axis=1).sum())
     empty = [bool(np.all(s == np.uint32(0xFFFFFFFF))) for s in watch.signatures]
+    lang_a, lang_b = result.languages.get(id_a, "und"), result.languages.get(id_b, "und")
     note = None
     if any(empty):
-        which = " and ".join(x for x, e in zip((id_a, id_b), empty, strict=True) if e)
-        note = (
-            f"{which} has no shingle (no word left once stop words are dropped), so it is never a candidate"
-        )
+        shared = 0  # (an empty signature is never banded)
+        why = []
+        for x, lang, e in zip("AB", (lang_a, lang_b), empty, strict=True):
+            if e and p.languages is not None and lang not in p.languages:
+                why.append(f"{x} is in {lang!r}, not among the languages compared ({', '.join(p.languages)})")
+            elif e:
+                why.append(f"{x} has no shingle (no word left once stop words are dropped)")
+        note = " and ".join(why) + ": never a candidate"
     elif shared and not watch.candidate:
         note = (
             f"they share {shared} band(s), but only in buckets of more than max_bucket = {p.max_bucket} "
             "articles, where each article is paired with its next 8 only"
         )
-    candidates = Candidates(
-        watch.candidate,
-        shared,
-        bands,
-        rows,
-        watch.jaccard,
-        candidate_probability(watch.jaccard, bands, rows),
-        note,
-    )
+    jaccard = None if any(empty) else watch.jaccard
+    probability = None if jaccard is None else candidate_probability(jaccard, bands, rows)
+    candidates = Candidates(watch.candidate, shared, bands, rows, jaccard, probability, note)
     # The signals and the score.
     score = watch.verified_score if watch.verified_score is not None else _score(watch.signals, p)
     other = watch.other
@@ -531,13 +530,6 @@ def _build(
             "their groups were joined across languages by the cross-lingual linking"
             + (f" (links.jsonl: {shown})" if shown else "")
         )
-    lang_a, lang_b = result.languages.get(id_a, "und"), result.languages.get(id_b, "und")
-    if p.languages is not None:
-        for x, lang in ((id_a, lang_a), (id_b, lang_b)):
-            if lang not in p.languages:
-                notes.append(
-                    f"{x} is in {lang!r}, not among the languages compared ({', '.join(p.languages)})"
-                )
     try:
         alignment: Alignment | None = align(text_a, text_b)
     except ValueError as err:  # (a text with no paragraph)
@@ -897,7 +889,7 @@ def _verdict(e: Explanation) -> str:
     if e.verified:
         own = f"their score {_f(e.score)} reaches the threshold {threshold}"
     elif not c.candidates:
-        own = f"they were not LSH candidates ({c.shared_bands} of {c.bands} bands shared)"
+        own = f"they were not LSH candidates ({c.note or f'{c.shared_bands} of {c.bands} bands shared'})"
     else:
         own = f"their score {_f(e.score)} is under the threshold {threshold}"
     k = e.clustering
@@ -954,9 +946,14 @@ def _text(e: Explanation, width: int) -> str:
     c = e.candidates
     section(
         "candidates",
-        f"{'yes' if c.candidates else 'no'}: {c.shared_bands} of {c.bands} bands of {c.rows} rows shared; "
-        f"MinHash Jaccard estimate {_f(c.jaccard)}, at which a pair becomes a candidate with "
-        f"probability {c.probability:.2f}" + (f"; {c.note}" if c.note else ""),
+        f"{'yes' if c.candidates else 'no'}: {c.shared_bands} of {c.bands} bands of {c.rows} rows shared"
+        + (
+            ""
+            if c.jaccard is None or c.probability is None
+            else f"; MinHash Jaccard estimate {_f(c.jaccard)}, at which a pair becomes a candidate with "
+            f"probability {c.probability:.2f}"
+        )
+        + (f"; {c.note}" if c.note else ""),
     )
     rows = [(s.name, "–" if s.value is None else f"{min(s.value, 1.0):.4f}", s.rule) for s in e.signals]
     rows.append(("score", f"{min(e.score, 1.0):.4f}", _score_line(e)))

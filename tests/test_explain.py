@@ -233,3 +233,9 @@ def test_the_clustering_trace_agrees_with_the_cut():
         assert c.together or not c.refused.passes
         seen.add(c.refused_where)
     assert seen == {None, "joining", "on the way", "inside"}
+
+
+def test_articles_in_a_language_not_compared_are_never_candidates_and_it_says_so():
+    e = explain(seed_texts().items(), DUP, REP, languages=("it",))
+    assert not e.merged and not e.candidates.candidates and e.candidates.jaccard is None
+    assert "A is in 'en', not among the languages compared (it)" in e.verdict
