@@ -340,6 +340,7 @@ class Explanation:
         }
 
     def to_json(self) -> str:
+        """:meth:`to_dict` as indented JSON (what ``dedup explain --json`` prints)."""
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n"
 
     def to_text(self, *, width: int = 100) -> str:

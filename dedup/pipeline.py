@@ -63,8 +63,9 @@ def no_progress(label: str, total: int | None) -> Iterator[ProgressBar]:
 
 class RunHook:
     """Sees the inner steps of :meth:`Detector.finish` (what :mod:`dedup.explain` reports), without
-    changing them: each method is called once, with arrays it must not modify. This one does
-    nothing; a subclass overrides what it needs."""
+    changing them: :meth:`candidates` and :meth:`verified` are called once, :meth:`linkage` once
+    per batch of components, with arrays they must not modify. This one does nothing; a subclass
+    overrides what it needs (``Detector(params, hook=...)``)."""
 
     def candidates(self, signatures: np.ndarray, pairs: np.ndarray) -> None:
         """The ``(n, num_perm)`` MinHash signatures and the ``(k, 2)`` LSH candidate pairs."""
