@@ -26,6 +26,7 @@ from tune import variants  # noqa: E402
 
 from dedup import find_duplicates  # noqa: E402
 from dedup.metrics import score_clusters  # noqa: E402
+from dedup.params import Params  # noqa: E402
 
 SETS = {
     "dev": "wmt-variants-dev",
@@ -36,14 +37,20 @@ SETS = {
 }
 TODAY = dict(sentence_order=False, number_weight=0.0, cohesion=0.0)
 """The decision before this measurement: the cosine and the sentence match in any order."""
+_D = Params()
+ORDER, NUMBERS, COHESION = (
+    {"sentence_order": True},
+    {"number_weight": _D.number_weight},
+    {"cohesion": _D.cohesion},
+)
 CONFIGS = {
     "before: cosine + match in any order": TODAY,
-    "+ order": {**TODAY, "sentence_order": True},
-    "+ numbers": {**TODAY, "number_weight": 0.3},
-    "+ cohesion": {**TODAY, "cohesion": 0.6},
-    "+ order + numbers": {**TODAY, "sentence_order": True, "number_weight": 0.3},
-    "+ order + cohesion": {**TODAY, "sentence_order": True, "cohesion": 0.6},
-    "+ numbers + cohesion": {**TODAY, "number_weight": 0.3, "cohesion": 0.6},
+    "+ order": {**TODAY, **ORDER},
+    "+ numbers": {**TODAY, **NUMBERS},
+    "+ cohesion": {**TODAY, **COHESION},
+    "+ order + numbers": {**TODAY, **ORDER, **NUMBERS},
+    "+ order + cohesion": {**TODAY, **ORDER, **COHESION},
+    "+ numbers + cohesion": {**TODAY, **NUMBERS, **COHESION},
     "all three (defaults)": {},
 }
 
@@ -111,7 +118,7 @@ def main(grid: bool, save: bool) -> None:
     configs = dict(CONFIGS)
     if grid:
         for v in (0.2, 0.3, 0.4, 0.5):
-            for c in (0.5, 0.6, 0.7):
+            for c in (0.5, 0.6, 0.63, 0.7):
                 configs[f"number_weight {v}, cohesion {c}"] = {"number_weight": v, "cohesion": c}
         for t in (0.30, 0.38):
             configs[f"defaults, threshold {t}"] = {"threshold": t}

@@ -95,7 +95,7 @@ class Params:
     xling_threshold: float = 1.4
     xling_embeddings: str = "auto"
     linkage: str = "average"
-    cohesion: float = 0.6
+    cohesion: float = 0.63
     representative: str = "longest"
 
     def __post_init__(self) -> None:

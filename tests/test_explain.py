@@ -178,7 +178,7 @@ def test_inputs_changed_since_the_run_are_said_not_hidden(tmp_path):
 def test_two_tight_groups_kept_apart_by_the_cohesion_rule():
     """The English versions of two outlets' Navy Day reports: each outlet's 10 versions are one
     group, and some pairs across the outlets reach the threshold, but the two groups are less
-    alike than 0.6 of their own likeness."""
+    alike than ``cohesion`` (0.63) of their own likeness."""
     articles = [(r["id"], r["text"]) for r in load_wmt("en", WMT_V3) if r["cluster"] in NAVY_DAY]
     result = find_duplicates(articles)
     assert sorted(len(c.members) for c in result.clusters) == [10, 10]
@@ -193,7 +193,8 @@ def test_two_tight_groups_kept_apart_by_the_cohesion_rule():
     assert merge.refused_by == "cohesion" and merge.sizes == (10, 10)
     assert merge.cross >= e.threshold  # the threshold alone would merge them ...
     lower = min(merge.own)
-    assert merge.cohesion == 0.6 and merge.cohesion_limit == pytest.approx(0.6 * lower)
+    cohesion = Params().cohesion
+    assert merge.cohesion == cohesion and merge.cohesion_limit == pytest.approx(cohesion * lower)
     assert merge.cross < merge.cohesion_limit  # ... the cohesion rule does not
     assert {m.split("::")[0] for m in merge.members[0]} != {m.split("::")[0] for m in merge.members[1]}
     assert "refused by the cohesion rule" in e.verdict and f"{merge.cohesion_limit:.4f}"[:5] in e.verdict
