@@ -198,3 +198,42 @@ def test_check_finds_a_file_tampered_with(path, seeds):
             db.execute("DELETE FROM articles WHERE id = '001'")
         with pytest.raises(IndexFileError, match="holds 4 articles but counts 5"):
             idx.check()
+
+
+def test_an_index_made_before_articles_kept_their_numbers_still_opens_and_matches(tmp_path, seeds):
+    """An index file of the format before the numbers signal (no `numbers` column): opening it
+    adds the column; its articles compare no numbers (the factor is 1), new ones do."""
+    path = tmp_path / "old.db"
+    with Index.open(path) as idx:
+        idx.add("000", seeds["000"])
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE articles DROP COLUMN numbers")  # as the earlier format made it
+    db.commit()
+    db.close()
+    with Index.open(path) as idx:
+        (match,) = idx.add("004", seeds["004"])
+        assert match.id == "000" and match.numbers is None  # 000 was held without its numbers
+        idx.add("002", seeds["002"])
+    columns = {row[1] for row in sqlite3.connect(path).execute("PRAGMA table_info(articles)")}
+    assert "numbers" in columns
+    with Index.open(path) as idx:
+        assert idx.query(seeds["002"])[0].numbers == 1.0  # a new article's numbers are kept
+
+
+def test_a_packed_record_reads_with_or_without_its_numbers():
+    import numpy as np
+
+    from dedup.index_store import Held
+
+    held = Held(
+        "a",
+        np.arange(4, dtype=np.uint32),
+        np.array([5, 7], dtype=np.uint64),
+        np.array([1.0, 2.0], dtype=np.float32),
+        np.array([2], dtype=np.int32),
+        np.array([11, 13], dtype=np.uint64),
+    )
+    again = Held.unpack(held.pack())
+    assert again.id == "a" and again.numbers.tolist() == [11, 13] and again.terms.tolist() == [5, 7]
+    older = Held(*[getattr(held, f) for f in ("id", "signature", "terms", "counts", "sizes")])
+    assert Held.unpack(older.pack()).numbers.tolist() == []
