@@ -147,7 +147,7 @@ def param_options(f):
             default=d.number_weight,
             show_default=True,
             help="How much disagreeing numbers lower a score: it is multiplied by "
-            "1 - W * (1 - share of the numbers the two articles agree on). 0 ignores numbers.",
+            "1 - W * (1 - the agreement of the two articles' numbers). 0 ignores numbers.",
         ),
         click.option(
             "--threshold",

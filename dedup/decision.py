@@ -7,15 +7,15 @@ same order with the same facts. Three signals measure that, for every candidate 
     match     the sentence match *in order* (:func:`dedup.sentences.sentence_matches`): how much
               of the article with less content the other says sentence by sentence, along an
               alignment that never goes back
-    numbers   the share of the numbers of the article with fewer that the other also states
-              (:mod:`dedup.numbers`); NaN when either states none
+    numbers   how far their numbers agree (:mod:`dedup.numbers`): ``(shared + 1) / (fewer + 1)``
+              over their distinct values; NaN when either states none
 
 and the score compared with the threshold is::
 
     score = ((1 - w) * cosine + w * match) * (1 - v * (1 - numbers))      (numbers NaN: factor 1)
 
 with ``w = sentence_weight`` (0.5) and ``v = number_weight`` (0.3): a pair that disagrees on every
-number keeps 70% of its score. The match in order, unlike the match in any order, falls when two
+number keeps at least 70% of its score. The match in order, unlike the match in any order, falls when two
 articles share quotes and facts in another order (the same story told again); the numbers fall
 when two documents differ exactly in their figures (one template, another product; two reports
 of one event, each with its own counts). ``order`` (the match in order over the match in any

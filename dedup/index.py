@@ -84,7 +84,7 @@ class Match:
         score: the decision's score (:mod:`dedup.decision`): a duplicate when it reaches
             ``threshold``.
         order: the match in order over the match in any order.
-        numbers: the share of the numbers of the one with fewer that the other states (None when
+        numbers: the agreement of their numbers, ``(shared + 1) / (fewer + 1)`` (None when
             either states none).
     """
 

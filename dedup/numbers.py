@@ -15,9 +15,11 @@ Each number is reduced to its value, so that the ways of writing one number meet
     ``19:00`` ``7:00 PM`` ``7 p.m.``              -> the time 19:00
 
 and an article keeps the set of its distinct values (:func:`number_ids`, hashed like terms).
-The agreement of two articles (:func:`agreement`) is the share of the numbers of the one with
-fewer that the other also states: 1 when every number of the shorter is in the longer (a
-trimmed copy agrees fully), 0 when they share none, undefined (NaN) when either states none.
+The agreement of two articles (:func:`agreement`) counts the distinct numbers of the one with
+fewer that the other also states, one shared number assumed before counting (``PRIOR``):
+``(shared + 1) / (fewer + 1)``. It is 1 when every number of the shorter is in the longer (a
+trimmed copy agrees fully), falls towards 0 the more numbers they state and do not share, and is
+undefined (NaN) when either states none.
 """
 
 from __future__ import annotations
@@ -133,8 +135,8 @@ _NONE = np.zeros(0, dtype=np.uint64)
 
 
 def agreement(values: np.ndarray, ptr: np.ndarray, pairs: np.ndarray) -> np.ndarray:
-    """For each article pair, the share of the distinct numbers of the one with fewer that the
-    other also has; NaN where either has none.
+    """For each article pair, ``(shared + PRIOR) / (fewer + PRIOR)``: how many of the distinct
+    numbers of the one with fewer the other also has; NaN where either has none.
 
     Args:
         values: every article's sorted distinct number ids, one article after the other.

@@ -85,8 +85,8 @@ class Pair:
     """A verified pair, ``a < b`` (ids), with every signal the decision used
     (:mod:`dedup.decision`): the MinHash Jaccard estimate (what made it a candidate), the TF-IDF
     ``cosine``, the ``sentence_match`` in order, ``order`` (that match over the match in any
-    order: 1 when all that matched is in order), ``numbers`` (the share of the numbers of the
-    article with fewer that the other states; None when either states none), and the ``score``
+    order: 1 when all that matched is in order), ``numbers`` (the agreement of their numbers,
+    ``(shared + 1) / (fewer + 1)``; None when either states none), and the ``score``
     compared with the threshold."""
 
     a: str
