@@ -53,15 +53,15 @@ def _split(
     (:func:`cut_tree`)."""
     tree = linkage_tree(sim, method)
     if method == "average" and cohesion > 0:
-        return [members[np.sort(part)] for part in cut_tree(tree, sim, threshold, cohesion)]
+        return [members[np.sort(part)] for part in cut_tree(tree, threshold, cohesion)]
     # fcluster merges up to (and including) the cut distance: nudge so that
     # an average similarity exactly equal to the threshold still merges.
     labels = fcluster(tree, t=1.0 - threshold + 1e-9, criterion="distance")
     return [members[labels == k] for k in np.unique(labels)]
 
 
-def cut_tree(tree: np.ndarray, sim: np.ndarray, threshold: float, cohesion: float) -> list[np.ndarray]:
-    """The groups of an average-linkage ``tree`` over ``sim`` kept whole: each merge of the tree
+def cut_tree(tree: np.ndarray, threshold: float, cohesion: float) -> list[np.ndarray]:
+    """The groups (leaf numbers) of an average-linkage ``tree`` kept whole: each merge of the tree
     must reach ``threshold`` (its two sides' mean cross similarity), and a merge of two sides of
     two or more members each must also reach ``cohesion`` times the lower of the two sides' own
     mean similarity (the mean over their pairs).
@@ -73,7 +73,7 @@ def cut_tree(tree: np.ndarray, sim: np.ndarray, threshold: float, cohesion: floa
     merge refused splits every merge above it too: the result is the largest subtrees whose
     merges all pass.
     """
-    m = len(sim)
+    m = len(tree) + 1
     whole = judge_merges(tree, threshold, cohesion).whole
     children = {m + k: (int(row[0]), int(row[1])) for k, row in enumerate(tree)}
     out: list[np.ndarray] = []

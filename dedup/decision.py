@@ -28,7 +28,7 @@ when their mean cross score is under ``cohesion`` times the lower of their own m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -51,7 +51,7 @@ class Signals:
 
     def take(self, at: np.ndarray) -> Signals:
         """The signals of the pairs at ``at`` (indices or a mask)."""
-        return Signals(self.cosine[at], self.match[at], self.order[at], self.numbers[at])
+        return Signals(*(getattr(self, f.name)[at] for f in fields(self)))
 
     def rounded(self, at: int) -> tuple[float, float, float, float | None]:
         """The ``at``-th pair's (cosine, match, order, numbers) as outputs give them: 4 decimals,
@@ -68,9 +68,7 @@ class Signals:
     def concatenate(cls, parts: list[Signals]) -> Signals:
         if not parts:
             return cls.empty()
-        return cls(
-            *(np.concatenate([getattr(p, f) for p in parts]) for f in ("cosine", "match", "order", "numbers"))
-        )
+        return cls(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)))
 
 
 def number_factor(numbers: np.ndarray, number_weight: float) -> np.ndarray:

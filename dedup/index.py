@@ -356,12 +356,9 @@ def measure_pairs(
         sentence_counts = sp.csr_matrix(sentence_counts, dtype=np.float32)
         weights = weigh_rows(sentence_counts, idf, sublinear_tf=True)
         sentences = SentenceMatrix(sentence_counts, weights, ptr)
-    parts = list(local_measure(pairs, documents, sentences, numbers, ordered=p.sentence_order, params=p))
-    signals = Signals.empty(len(pairs))
-    for idx, got in parts:
-        for name in ("cosine", "match", "order", "numbers"):
-            getattr(signals, name)[idx] = getattr(got, name)
-    return signals
+    # (not by block: the stretches come in the order of the pairs)
+    parts = local_measure(pairs, documents, sentences, numbers, ordered=p.sentence_order, params=p)
+    return Signals.concatenate([got for _, got in parts])
 
 
 def _against_first(n: int) -> np.ndarray:

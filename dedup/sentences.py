@@ -341,7 +341,7 @@ def sentence_matches(
         here[:] = anywhere
         if wanted.any():
             product = product.tocoo()
-            if not wanted.all():  # only the wanted pairs' rows: renumber the pairs densely
+            if not wanted.all():  # only the wanted pairs' entries, so that ordered_gains sorts fewer
                 keep = wanted[owner[product.row]]
                 product = sp.coo_matrix(
                     (product.data[keep], (product.row[keep], product.col[keep])), shape=product.shape

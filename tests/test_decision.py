@@ -127,8 +127,8 @@ def test_a_merge_exactly_at_the_cohesion_limit_still_merges():
     from scipy.spatial.distance import squareform
 
     tree = linkage(squareform(1.0 - sim, checks=False), method="average")
-    assert [sorted(p.tolist()) for p in cut_tree(tree, sim, 0.34, 0.6)] == [[0, 1, 2, 3]]
-    assert len(cut_tree(tree, sim, 0.34, 0.61)) == 2
+    assert [sorted(p.tolist()) for p in cut_tree(tree, 0.34, 0.6)] == [[0, 1, 2, 3]]
+    assert len(cut_tree(tree, 0.34, 0.61)) == 2
 
 
 def test_the_score_multiplies_by_the_numbers_factor():
