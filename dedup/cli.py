@@ -104,7 +104,16 @@ def param_options(f):
             type=int,
             default=d.max_bucket,
             show_default=True,
-            help="LSH buckets larger than this are only chained, not expanded into all pairs.",
+            help="LSH buckets larger than this give each member with a few leaders of the bucket, "
+            "not all their pairs.",
+        ),
+        click.option(
+            "--all-pairs/--families",
+            default=d.all_pairs,
+            show_default=True,
+            help="Verify, and write to pairs.jsonl, every pair of a family (cost: the square of its "
+            "size). Default: exact copies are one member, large families are verified against a few "
+            "leaders, and pairs.jsonl holds the pairs that made each cluster.",
         ),
         click.option(
             "--tfidf-analyzer",

@@ -194,7 +194,8 @@ class Clustering:
         same_component: A and B are linked by a chain of verified pairs (only then can the
             linkage join them).
         method: how the component was clustered: ``"average"``, ``"complete"`` linkage, or
-            ``"whole"`` (kept as it is: two members, single linkage, or too large to re-cluster).
+            ``"whole"`` (kept as it is: two members, single linkage, or too large to re-cluster), or
+            ``"exact"`` (A and B are exact copies, one member of the run).
         reason: why it was kept whole (None when re-clustered).
         joining: the merge of the tree that joins A's group with B's (re-clustered components).
         refused: the first merge on the way from A and from B up to ``joining`` that was
@@ -374,7 +375,7 @@ class _Watch(RunHook):
         self.lo, self.hi = min(ia, ib), max(ia, ib)
 
     def candidates(self, signatures: np.ndarray, pairs: np.ndarray) -> None:
-        self.n = len(signatures)
+        self.n = len(signatures)  # (the members: an exact copy is its first article's member)
         self.signatures = (signatures[self.ia].copy(), signatures[self.ib].copy())
         self.jaccard = float(estimate_jaccard_pairs(signatures, np.array([[self.lo, self.hi]]))[0])
         self.candidate = bool(np.any((pairs[:, 0] == self.lo) & (pairs[:, 1] == self.hi)))
@@ -465,11 +466,15 @@ def _explain(
             if x not in texts:
                 raise ExplainError(f"unknown id {x!r}: not among the {len(detector):,} articles of {where}")
         position = {x: k for k, x in enumerate(detector.ids) if x in (id_a, id_b)}
-        watch.watch(position[id_a], position[id_b])  # (the hook is called by finish() only)
+        member = detector.member_of  # (the run's stages see each distinct text once)
+        watch.watch(int(member[position[id_a]]), int(member[position[id_b]]))  # (called by finish())
         result = detector.finish()
     finally:
         detector.close()
-    return _build(result, watch, detector.ids, params, id_a, id_b, texts[id_a], texts[id_b])
+    firsts = np.unique(member, return_index=True)[1]  # each member's first article
+    names = [detector.ids[k] for k in firsts.tolist()]
+    explanation = _build(result, watch, names, params, id_a, id_b, texts[id_a], texts[id_b])
+    return dataclasses.replace(explanation, articles=len(detector))
 
 
 def _build(
@@ -501,6 +506,8 @@ def _build(
             elif e:
                 why.append(f"{x} has no shingle (no word left once stop words are dropped)")
         note = " and ".join(why) + ": never a candidate"
+    elif watch.ia == watch.ib:
+        note = "exact copies (one normalised text): one member of the run, never compared"
     elif shared and not watch.candidate:
         note = (
             f"they share {shared} band(s), but only in buckets of more than max_bucket = {p.max_bucket} "
@@ -619,6 +626,9 @@ def _clustering(watch: _Watch, ids: list[str], p: Params) -> Clustering:
     assert labels is not None
     la, lb = labels[watch.ia], labels[watch.ib]
     sizes = (int(np.sum(labels == la)), int(np.sum(labels == lb)))
+    if watch.ia == watch.ib:
+        reason = "exact copies: one normalised text, one member of the run, in one cluster by that alone"
+        return Clustering(sizes, True, "exact", reason, together=True)
     if la != lb:
         return Clustering(sizes, False)
     size = sizes[0]

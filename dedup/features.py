@@ -11,6 +11,7 @@ and their features put side by side without agreeing on a vocabulary first.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
 import multiprocessing
 import os
@@ -67,6 +68,9 @@ class Features:
             article's multilingual embedding (:mod:`dedup.embeddings`).
         numbers: the distinct values of the numbers it states (:mod:`dedup.numbers`),
             as sorted uint64 ids.
+        content: a 64-bit hash of its normalised text (:func:`content_key`): two articles
+            with one ``content`` are exact copies, one member for everything after
+            (0: nothing to compare, never a copy).
     """
 
     shingles: np.ndarray
@@ -82,6 +86,22 @@ class Features:
     fingerprint: np.ndarray = field(default_factory=lambda: _EMPTY_U64)
     embedding: np.ndarray = field(default_factory=lambda: _EMPTY_F32)
     numbers: np.ndarray = field(default_factory=lambda: _EMPTY_U64)
+    content: int = 0
+
+
+def content_key(item_ids: np.ndarray, numbers: np.ndarray, lang: str) -> int:
+    """A 64-bit hash of what every later stage reads of a text: its token and sentence-end ids
+    (the text normalised: case, Unicode forms, punctuation and spacing do not count), the values
+    of its numbers and its language. Equal keys are exact copies; 0 is kept for a text with
+    nothing to compare (no token), which is nobody's copy."""
+    if len(item_ids) == 0:
+        return 0
+    digest = hashlib.blake2b(digest_size=8)
+    digest.update(np.ascontiguousarray(item_ids, dtype=np.uint64).tobytes())
+    digest.update(b"\x00numbers")
+    digest.update(np.ascontiguousarray(numbers, dtype=np.uint64).tobytes())
+    digest.update(lang.encode())
+    return int.from_bytes(digest.digest(), "little") or 1
 
 
 class Featurizer:
@@ -145,7 +165,12 @@ class Featurizer:
         ]
         found = number_ids_many([text if ok else "" for text, ok in zip(texts, compared, strict=True)])
         extra: list[dict[str, object]] = [
-            {"lang": lang, "numbers": values} for lang, values in zip(langs, found, strict=True)
+            {
+                "lang": lang,
+                "numbers": values,
+                "content": content_key(ids[end - len(its) : end], values, lang),
+            }
+            for lang, values, its, end in zip(langs, found, items, ends.tolist(), strict=True)
         ]
         if sign:
             signatures = self._signer.sign_hashes([f.shingles for f in features])
@@ -300,6 +325,7 @@ class FeatureBatch:
         vocabulary: the distinct term ids of the term fields kept, ascending (uint64).
         langs: each text's language.
         embeddings: ``(texts, dimensions)`` multilingual embeddings, when made.
+        contents: each text's :attr:`Features.content` (uint64).
     """
 
     columns: dict[str, np.ndarray]
@@ -309,6 +335,7 @@ class FeatureBatch:
     vocabulary: np.ndarray
     langs: tuple[str, ...] = ()
     embeddings: np.ndarray | None = None
+    contents: np.ndarray = field(default_factory=lambda: _EMPTY_U64)
 
     @classmethod
     def pack(cls, features: Sequence[Features], fields: Sequence[str]) -> FeatureBatch:
@@ -330,6 +357,25 @@ class FeatureBatch:
             embeddings=np.stack([f.embedding for f in features])
             if features and len(features[0].embedding)
             else None,
+            contents=np.array([f.content for f in features], dtype=np.uint64),
+        )
+
+    def select(self, keep: np.ndarray) -> FeatureBatch:
+        """The batch of the texts where the boolean ``keep`` is true (the vocabulary is shared)."""
+        keep = np.asarray(keep, dtype=bool)
+        columns = {
+            name: values[np.repeat(keep, self.sizes[:, k])]
+            for k, (name, values) in enumerate(self.columns.items())
+        }
+        return FeatureBatch(
+            columns=columns,
+            sizes=self.sizes[keep],
+            signatures=self.signatures[keep],
+            lengths=self.lengths[keep],
+            vocabulary=self.vocabulary,
+            langs=tuple(lang for lang, k in zip(self.langs, keep.tolist(), strict=False) if k),
+            embeddings=None if self.embeddings is None else self.embeddings[keep],
+            contents=self.contents[keep] if len(self.contents) else self.contents,
         )
 
     def __len__(self) -> int:
@@ -361,6 +407,7 @@ class FeatureBatch:
                 signature=signature,
                 lang=lang,
                 embedding=_EMPTY_F32 if self.embeddings is None else self.embeddings[k],
+                content=int(self.contents[k]) if len(self.contents) else 0,
             )  # fmt: skip
             for k, (start, end, signature, length, lang) in enumerate(
                 zip(

@@ -194,3 +194,7 @@ class NumberSets:
     def agreement(self, pairs: np.ndarray) -> np.ndarray:
         """:func:`agreement` of each pair of article indices."""
         return agreement(self.values, self.ptr, pairs)
+
+    def sizes(self) -> np.ndarray:
+        """How many distinct numbers each article states."""
+        return np.diff(self.ptr)

@@ -33,6 +33,11 @@ class Params:
             ``bands`` and ``rows`` are both given.
         max_bucket: LSH buckets larger than this are not expanded into all
             their pairs (see :func:`dedup.candidates.candidate_pairs`).
+        all_pairs: verify every pair of a family, as a small run does: exact copies
+            are compared like any two articles, large LSH buckets give each member
+            with its next few rather than with a few leaders, and large groups are
+            re-clustered on all their pairs (:mod:`dedup.cluster`). The cost then grows
+            with the square of a family's size; the default grows with its size.
 
     Verification (TF-IDF cosine and sentence match):
         tfidf_analyzer, tfidf_ngrams, sublinear_tf: the TF-IDF features.
@@ -83,6 +88,7 @@ class Params:
     bands: int | None = None
     rows: int | None = None
     max_bucket: int = 200
+    all_pairs: bool = False
     tfidf_analyzer: str = "word"
     tfidf_ngrams: tuple[int, int] = (1, 1)
     sublinear_tf: bool = True
@@ -164,6 +170,8 @@ class Params:
             object.__setattr__(self, "languages", tuple(sorted({c.strip().lower() for c in codes})))
         if not isinstance(self.sentence_order, bool):
             raise ValueError(f"sentence_order must be True or False; got {self.sentence_order!r}")
+        if not isinstance(self.all_pairs, bool):
+            raise ValueError(f"all_pairs must be True or False; got {self.all_pairs!r}")
         if not isinstance(self.cross_lingual, bool):
             raise ValueError(f"cross_lingual must be True or False; got {self.cross_lingual!r}")
         x = self.xling_threshold

@@ -87,7 +87,10 @@ class Pair:
     ``cosine``, the ``sentence_match`` in order, ``order`` (that match over the match in any
     order: 1 when all that matched is in order), ``numbers`` (the agreement of their numbers,
     ``(shared + 1) / (fewer + 1)``; None when either states none), and the ``score``
-    compared with the threshold."""
+    compared with the threshold. ``kind``: ``"verified"`` (measured), ``"exact"`` (exact copies,
+    one normalised text: never measured, every signal 1) or ``"linked"`` (measured, under the
+    threshold, but joined by the clustering through the other members; see
+    :func:`dedup.cluster.spanning_pairs`)."""
 
     a: str
     b: str
@@ -97,6 +100,7 @@ class Pair:
     score: float
     order: float = 1.0
     numbers: float | None = None
+    kind: str = "verified"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -108,7 +112,15 @@ class Pair:
             "order": self.order,
             "numbers": self.numbers,
             "score": self.score,
+            "kind": self.kind,
         }
+
+    @classmethod
+    def exact(cls, a: str, b: str, *, numbers: bool) -> Pair:
+        """Two exact copies (one normalised text): every signal 1, no pairwise work
+        (``numbers``: whether the text states any, else its agreement is None)."""
+        a, b = (a, b) if a < b else (b, a)
+        return cls(a, b, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0 if numbers else None, "exact")
 
     @classmethod
     def of(cls, a: str, b: str, jaccard: float, signals: Signals, at: int, score: float) -> Pair:
@@ -265,6 +277,12 @@ class Detector:
         self._number_sizes: list[np.ndarray] = []
         self._pending: list[np.ndarray] = []
         self._signatures: list[np.ndarray] = []
+        # Exact copies (one normalised text) are one member for everything after reading: the
+        # rows, signatures and numbers above are kept per member, the rest per article.
+        self._collapse = not p.all_pairs
+        self._member_of: list[int] = []  # each article's member
+        self._first: list[int] = []  # each member's first article
+        self._content_member: dict[int, int] = {}
         self.skipped = 0
         self.timings = {"read_sign": 0.0}
         self._t0 = time.perf_counter()
@@ -317,7 +335,40 @@ class Detector:
             fields += ("numbers",)
         return fields
 
+    def _admit(self, contents: Iterable[int]) -> list[bool]:
+        """Record the member of each of the next articles (by their :attr:`Features.content`):
+        which of them are new members (the others are exact copies of one seen before)."""
+        new = []
+        for content in contents:
+            member = self._content_member.get(content) if content and self._collapse else None
+            if member is None:
+                member = len(self._first)
+                self._first.append(len(self._member_of))
+                if content and self._collapse:
+                    self._content_member[content] = member
+                new.append(True)
+            else:
+                new.append(False)
+            self._member_of.append(member)
+        return new
+
+    @property
+    def member_of(self) -> np.ndarray:
+        """Each article's member: the index of the first article with its normalised text among
+        the distinct texts (what the hook's arrays and :meth:`finish`'s stages are indexed by)."""
+        return np.asarray(self._member_of, dtype=np.int64)
+
     def _accept(self, article_id: str, features: Features) -> None:
+        self._index[article_id] = len(self.ids)
+        self.ids.append(article_id)
+        self.langs.append(features.lang)
+        self._lengths.append(features.length)
+        if self.params.cross_lingual:
+            self._fingerprints.append(features.fingerprint)
+            if len(features.embedding):
+                self._embeddings.append(features.embedding[None, :])
+        if not self._admit([features.content])[0]:
+            return
         if features.signature is None:
             self._pending.append(features.shingles)
         else:
@@ -328,14 +379,6 @@ class Detector:
         if self._sentences is not None:
             f = features
             self._sentences.add_counts(f.sentence_terms, f.sentence_counts, f.sentence_sizes)
-        self._index[article_id] = len(self.ids)
-        self.ids.append(article_id)
-        self.langs.append(features.lang)
-        if self.params.cross_lingual:
-            self._fingerprints.append(features.fingerprint)
-            if len(features.embedding):
-                self._embeddings.append(features.embedding[None, :])
-        self._lengths.append(features.length)
         if self.params.number_weight > 0:
             self._numbers.append(features.numbers)
             self._number_sizes.append(np.array([len(features.numbers)], dtype=np.int64))
@@ -345,6 +388,22 @@ class Detector:
     def _accept_batch(self, article_ids: list[str], batch: FeatureBatch) -> None:
         """:meth:`_accept` for a packed batch at once (less work in this process, which is
         what the workers wait for)."""
+        start = len(self.ids)
+        self._index.update(zip(article_ids, range(start, start + len(article_ids)), strict=True))
+        self.ids.extend(article_ids)
+        self.langs.extend(batch.langs)
+        self._lengths.extend(batch.lengths.tolist())
+        if self.params.cross_lingual:
+            ends = np.cumsum(batch.sizes_of("fingerprint"))
+            self._fingerprints.extend(np.split(batch.column("fingerprint"), ends[:-1]))
+            if batch.embeddings is not None:
+                self._embeddings.append(batch.embeddings)
+        contents = batch.contents.tolist() if len(batch.contents) else [0] * len(batch)
+        new = self._admit(contents)
+        if not all(new):
+            batch = batch.select(np.array(new, dtype=bool))
+            if len(batch) == 0:
+                return
         self._flush()
         self._signatures.append(batch.signatures)
         if self._tfidf is not None:
@@ -359,16 +418,6 @@ class Detector:
                 batch.sizes_of("sentence_sizes"),
                 vocabulary=batch.vocabulary,
             )
-        start = len(self.ids)
-        self._index.update(zip(article_ids, range(start, start + len(article_ids)), strict=True))
-        self.ids.extend(article_ids)
-        self.langs.extend(batch.langs)
-        if self.params.cross_lingual:
-            ends = np.cumsum(batch.sizes_of("fingerprint"))
-            self._fingerprints.extend(np.split(batch.column("fingerprint"), ends[:-1]))
-            if batch.embeddings is not None:
-                self._embeddings.append(batch.embeddings)
-        self._lengths.extend(batch.lengths.tolist())
         if self.params.number_weight > 0:
             self._numbers.append(batch.column("numbers"))
             self._number_sizes.append(batch.sizes_of("numbers"))
@@ -413,6 +462,7 @@ class Detector:
         t0 = time.perf_counter()
         self._flush()
         n = len(self.ids)
+        m = len(self._first)  # the members: the distinct texts (exact copies are one)
         signatures = (
             np.concatenate(self._signatures) if self._signatures else np.zeros((0, p.num_perm), np.uint32)
         )
@@ -478,7 +528,7 @@ class Detector:
 
         t0 = time.perf_counter()
 
-        known = PairValues(cands, measured, n)  # so that the linkage does not measure them again
+        known = PairValues(cands, measured, m)  # so that the linkage does not measure them again
         del measured
 
         def similarity(groups: list[np.ndarray]) -> list[np.ndarray]:
@@ -490,8 +540,8 @@ class Detector:
                 self._hook.linkage(groups, scores)
             return scores
 
-        groups = cluster_pairs(
-            n,
+        member_groups = cluster_pairs(
+            m,
             verified,
             similarity=similarity,
             threshold=p.threshold,
@@ -499,6 +549,9 @@ class Detector:
             cohesion=p.cohesion,
         )
         self._store.release()
+        member_of = self.member_of
+        first = np.asarray(self._first, dtype=np.int64)
+        groups = with_copies(member_groups, member_of, m)
         lengths = np.asarray(self._lengths)
         links: list[LanguageLink] = []
         if p.cross_lingual:
@@ -506,17 +559,23 @@ class Detector:
         clusters = []
         for k, members in enumerate(groups):
             rep = choose_representative(members, lengths, p.representative)
-            names = [self.ids[m] for m in members]
+            names = [self.ids[x] for x in members]
             clusters.append(
-                Cluster(k, self.ids[rep], names, languages={self.ids[m]: self.langs[m] for m in members})
+                Cluster(k, self.ids[rep], names, languages={self.ids[x]: self.langs[x] for x in members})
             )
         ids = self.ids
         pairs = [
             Pair.of(ids[i], ids[j], jac, vsignals, k, sc)
             for k, ((i, j), jac, sc) in enumerate(
-                zip(verified.tolist(), vjac.tolist(), vscore.tolist(), strict=True)
+                zip(first[verified].tolist(), vjac.tolist(), vscore.tolist(), strict=True)
             )
         ]
+        copies = np.flatnonzero(first[member_of] != np.arange(n))
+        stated = numbers.sizes() > 0 if numbers is not None else None
+        pairs.extend(
+            Pair.exact(ids[first[x]], ids[c], numbers=None if stated is None else bool(stated[x]))
+            for c, x in zip(copies.tolist(), member_of[copies].tolist(), strict=True)
+        )
         pairs.sort(key=lambda q: (q.a, q.b))
         self.timings["cluster"] = time.perf_counter() - t0
 
@@ -533,6 +592,10 @@ class Detector:
         summary = {
             "articles": articles,
             "languages": by_frequency(languages),
+            "exact_copies": {
+                "articles": n - m,
+                "texts": int(np.count_nonzero(np.bincount(member_of, minlength=m) >= 2)),
+            },
             "candidates": {
                 "pairs": int(len(cands)),
                 "verified_pairs": int(len(verified)),
@@ -595,6 +658,26 @@ class Detector:
         ]
         self.timings["cross_lingual"] = time.perf_counter() - t0
         return [np.array(m, dtype=np.int64) for m in merged if len(m) >= 2], links
+
+
+def with_copies(groups: list[np.ndarray], member_of: np.ndarray, members: int) -> list[np.ndarray]:
+    """The clusters of articles, given the clusters of ``members`` (distinct texts) and each
+    article's member: a cluster holds every article of its members, and the exact copies of a
+    text in no cluster are a cluster of their own. Each is sorted; they are in the order of their
+    first article."""
+    label = np.full(members, -1, dtype=np.int64)
+    for k, group in enumerate(groups):
+        label[group] = k
+    counts = np.bincount(member_of, minlength=members)
+    alone = np.flatnonzero((label < 0) & (counts >= 2))
+    label[alone] = len(groups) + np.arange(len(alone))
+    of_article = label[member_of]
+    order = np.argsort(of_article, kind="stable")
+    order = order[of_article[order] >= 0]
+    cuts = np.flatnonzero(np.diff(of_article[order])) + 1
+    out = np.split(order, cuts) if len(order) else []
+    out.sort(key=lambda a: int(a[0]))
+    return out
 
 
 class PairValues:

@@ -44,7 +44,17 @@ def test_seeds_make_exactly_one_cluster_and_one_pair(tmp_path):
     assert clusters[0]["representative"] in SEED_PAIR
     pairs = read_jsonl(out / "pairs.jsonl")
     assert [(p["a"], p["b"]) for p in pairs] == [tuple(SEED_PAIR)]
-    assert list(pairs[0]) == ["a", "b", "jaccard", "cosine", "sentence_match", "order", "numbers", "score"]
+    assert list(pairs[0]) == [
+        "a",
+        "b",
+        "jaccard",
+        "cosine",
+        "sentence_match",
+        "order",
+        "numbers",
+        "score",
+        "kind",
+    ]
     assert pairs[0]["score"] >= 0.34 and pairs[0]["cosine"] > 0.7
     kept = sorted(p.stem for p in (out / "deduplicated").iterdir())
     removed = [m for m in SEED_PAIR if m != clusters[0]["representative"]]
