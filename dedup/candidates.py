@@ -113,6 +113,13 @@ class _PairSet:
         return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
+def signature_ranks(signatures: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each signature (as int64): the order in which the members of an
+    oversized bucket are taken as its leaders (:func:`bucket_pair_codes`), the same in every
+    band and whatever the input order."""
+    return _band_keys(signatures).view(np.int64)
+
+
 def _band_keys(band: np.ndarray) -> np.ndarray:
     """One 64-bit key per row of a ``(n, rows)`` uint32 band (a hash of its values)."""
     key = np.full(band.shape[0], np.uint64(0x9E3779B97F4A7C15), dtype=np.uint64)
@@ -124,14 +131,29 @@ def _band_keys(band: np.ndarray) -> np.ndarray:
     return key
 
 
+LEADERS = 2
+"""Members of an oversized bucket, its first, that every other member is paired with."""
+
+
 def bucket_pair_codes(
-    members: np.ndarray, starts: np.ndarray, sizes: np.ndarray, max_bucket: int, n: int
+    members: np.ndarray,
+    starts: np.ndarray,
+    sizes: np.ndarray,
+    max_bucket: int,
+    n: int,
+    leaders: int | None = LEADERS,
+    ranks: np.ndarray | None = None,
 ) -> Iterator[np.ndarray]:
     """The codes ``i * n + j`` of the pairs each bucket proposes: bucket ``k`` is
     ``members[starts[k] : starts[k] + sizes[k]]``, in input order (so ``i < j``). A bucket of at
-    most ``max_bucket`` gives all its pairs, a larger one each member with the next
-    ``min(max_bucket, 8)``; buckets of one member give none. (The rule of :func:`candidate_pairs`,
-    shared with the Spark engine.)"""
+    most ``max_bucket`` gives all its pairs; a larger one each member with the bucket's
+    ``leaders`` members of lowest ``ranks`` (:func:`signature_ranks`, aligned with ``members``;
+    ties and ``ranks=None``: the first). That is a star: the pairs grow with the bucket's size,
+    and as a member's rank is the same in every band, the same leaders come back in every
+    bucket a family shares, so its members meet few distinct partners, whatever the input
+    order. With ``leaders=None``, each member is paired with its next ``min(max_bucket, 8)`` (a
+    chain: the rule of ``all_pairs``). Buckets of one member give none. (The rule of
+    :func:`candidate_pairs`, shared with the Spark engine.)"""
     window = min(max_bucket, 8)
     normal = (sizes >= 2) & (sizes <= max_bucket)
     for size in np.unique(sizes[normal]).tolist():  # buckets of one size as one (buckets, size) array
@@ -143,10 +165,21 @@ def bucket_pair_codes(
         starts[sizes > max_bucket].tolist(), sizes[sizes > max_bucket].tolist(), strict=True
     ):
         grouped = members[start : start + size]
-        i = np.repeat(np.arange(size), window)
-        j = i + np.tile(np.arange(1, window + 1), size)
-        keep = j < size
-        yield grouped[i[keep]] * np.int64(n) + grouped[j[keep]]
+        if leaders is not None:
+            lead = min(leaders, size - 1)
+            if ranks is None:
+                heads = np.arange(lead)
+            else:
+                heads = np.argsort(ranks[start : start + size], kind="stable")[:lead]
+            i = np.repeat(heads, size)
+            j = np.tile(np.arange(size), lead)
+            keep = ~np.isin(j, heads) | (j > i)  # (each pair of leaders once)
+            i, j = np.minimum(i[keep], j[keep]), np.maximum(i[keep], j[keep])
+        else:
+            i = np.repeat(np.arange(size), window)
+            j = i + np.tile(np.arange(1, window + 1), size)
+            i, j = i[j < size], j[j < size]
+        yield grouped[i] * np.int64(n) + grouped[j]
 
 
 def candidate_pairs(
@@ -155,15 +188,17 @@ def candidate_pairs(
     bands: int,
     rows: int,
     max_bucket: int = 200,
+    leaders: int | None = LEADERS,
 ) -> tuple[np.ndarray, CandidateStats]:
     """All candidate pairs ``(i, j)``, ``i < j``, of an ``(n, num_perm)`` signature array.
 
-    A bucket holding more than ``max_bucket`` documents (a flood of copies,
-    or documents made of boilerplate) is not expanded into all its pairs:
-    its members, in input order, are paired each with the next
-    ``min(max_bucket, 8)`` members only. Identical copies still end up
-    connected, and the work stays linear in the bucket size. Documents with
-    an empty signature (no shingles) are never candidates.
+    A bucket holding more than ``max_bucket`` documents (a large family, or
+    documents made of boilerplate) is not expanded into all its pairs: each
+    member is paired with the bucket's first ``leaders`` members (or, with
+    ``leaders=None``, with its next ``min(max_bucket, 8)`` members), so its
+    members still end up connected and the work stays linear in the bucket
+    size (:func:`bucket_pair_codes`). Documents with an empty signature (no
+    shingles) are never candidates.
 
     Returns:
         ``(pairs, stats)``: a sorted, duplicate-free ``(k, 2)`` int64 array and
@@ -180,6 +215,7 @@ def candidate_pairs(
     if len(valid) < 2:
         return np.zeros((0, 2), dtype=np.int64), stats
     hits = _PairSet(n)
+    ranks = signature_ranks(signatures[valid]) if leaders is not None else None
     for b in range(bands):
         keys = _band_keys(signatures[valid, b * rows : (b + 1) * rows])
         order = np.argsort(keys, kind="stable")
@@ -195,7 +231,8 @@ def candidate_pairs(
         stats.oversized_buckets += len(oversized)
         stats.oversized_examples.extend(oversized[: 10 - len(stats.oversized_examples)])
         # Members of a bucket are in input order (stable sort), so i < j within a bucket.
-        for codes in bucket_pair_codes(valid[order], starts, sizes, max_bucket, n):
+        in_order = None if ranks is None else ranks[order]
+        for codes in bucket_pair_codes(valid[order], starts, sizes, max_bucket, n, leaders, in_order):
             hits.add(codes)
     codes = hits.distinct()
     if len(codes) == 0:

@@ -103,9 +103,8 @@ def param_options(f):
             "--max-bucket",
             type=int,
             default=d.max_bucket,
-            show_default=True,
             help="LSH buckets larger than this give each member with a few leaders of the bucket, "
-            "not all their pairs.",
+            "not all their pairs. Default: 8 (200 with --all-pairs).",
         ),
         click.option(
             "--all-pairs/--families",

@@ -36,8 +36,17 @@ import numpy as np
 
 from dedup.align import Alignment, align
 from dedup.article import Article, InputError
-from dedup.candidates import candidate_probability
-from dedup.cluster import MAX_RECLUSTER, REFUSED_BY_COHESION, REFUSED_BY_THRESHOLD, judge_merges, linkage_tree
+from dedup.candidates import LEADERS, candidate_probability
+from dedup.cluster import (
+    FAMILY_SIZE,
+    MAX_RECLUSTER,
+    REFUSED_BY_COHESION,
+    REFUSED_BY_THRESHOLD,
+    SAMPLES,
+    TIGHT,
+    judge_merges,
+    linkage_tree,
+)
 from dedup.cluster import components as component_labels
 from dedup.decision import Signals, number_factor
 from dedup.decision import score as decision_score
@@ -195,7 +204,8 @@ class Clustering:
             linkage join them).
         method: how the component was clustered: ``"average"``, ``"complete"`` linkage, or
             ``"whole"`` (kept as it is: two members, single linkage, or too large to re-cluster), or
-            ``"exact"`` (A and B are exact copies, one member of the run).
+            ``"exact"`` (A and B are exact copies, one member of the run), or ``"family"`` (a
+            component over :data:`~dedup.cluster.FAMILY_SIZE`, clustered from its units).
         reason: why it was kept whole (None when re-clustered).
         joining: the merge of the tree that joins A's group with B's (re-clustered components).
         refused: the first merge on the way from A and from B up to ``joining`` that was
@@ -510,8 +520,12 @@ def _build(
         note = "exact copies (one normalised text): one member of the run, never compared"
     elif shared and not watch.candidate:
         note = (
-            f"they share {shared} band(s), but only in buckets of more than max_bucket = {p.max_bucket} "
-            "articles, where each article is paired with its next 8 only"
+            f"they share {shared} band(s), but only in buckets of more than max_bucket = {p.bucket_cap} "
+            + (
+                "articles, where each article is paired with its next 8 only"
+                if p.all_pairs
+                else f"articles, where each article is paired with the bucket's {LEADERS} leaders only"
+            )
         )
     jaccard = None if any(empty) else watch.jaccard
     probability = None if jaccard is None else candidate_probability(jaccard, bands, rows)
@@ -528,9 +542,9 @@ def _build(
         dataclasses.replace(s, rule=_rule(s, signals, p, watch.ordered, other_match, facts)) for s in signals
     ]
     # The clustering step.
-    clustering = _clustering(watch, ids, p)
     ca, cb = result.cluster_of(id_a), result.cluster_of(id_b)
     merged = ca is not None and ca is cb
+    clustering = _clustering(watch, ids, p, together=merged)
     if merged and not clustering.together:
         links = [x for x in result.links if x.a in ca.members or x.b in ca.members]  # type: ignore[union-attr]
         shown = "; ".join(f"{x.a} ({x.lang_a}) ↔ {x.b} ({x.lang_b}), margin {x.margin:.2f}" for x in links)
@@ -621,7 +635,7 @@ def _rule(
     return "see dedup.decision" + ("" if weight is None else f"; {s.name}_weight {weight:g}")
 
 
-def _clustering(watch: _Watch, ids: list[str], p: Params) -> Clustering:
+def _clustering(watch: _Watch, ids: list[str], p: Params, together: bool = False) -> Clustering:
     labels = watch.labels
     assert labels is not None
     la, lb = labels[watch.ia], labels[watch.ib]
@@ -632,6 +646,13 @@ def _clustering(watch: _Watch, ids: list[str], p: Params) -> Clustering:
     if la != lb:
         return Clustering(sizes, False)
     size = sizes[0]
+    if p.linkage == "average" and not p.all_pairs and size > FAMILY_SIZE:
+        reason = (
+            f"a family of {size:,} members (over {FAMILY_SIZE}): clustered from its tight units (members "
+            f"scoring {TIGHT:g} or more with a leader), each standing for its members by {SAMPLES} of them "
+            "(dedup.cluster.split_family); all_pairs links every pair"
+        )
+        return Clustering(sizes, True, "family", reason, together=together)
     if size == 2 or p.linkage == "single" or size > MAX_RECLUSTER:
         reason = (
             "two members: the verified pair itself"
@@ -904,6 +925,8 @@ def _verdict(e: Explanation) -> str:
     else:
         own = f"their score {_f(e.score)} is under the threshold {threshold}"
     k = e.clustering
+    if k.method == "exact":
+        return f"{pair} are exact copies (one normalised text): one member of the run, in one cluster"
     if e.merged:
         head = f"{pair} are in one cluster (cluster {e.clusters[0]})"
         if e.verified:
@@ -913,8 +936,12 @@ def _verdict(e: Explanation) -> str:
                 f"{head} through other articles: {own}, but the linkage joined their groups: "
                 f"{k.joining.describe()}"
             )
+        if k.method == "family":
+            return f"{head} through other articles: {own}, but {k.reason}, joined them"
         return f"{head} through a cross-lingual link ({own})"
     head = f"{pair} are not in one cluster"
+    if k.method == "family":
+        return f"{head}: {own}; verified pairs link them in {k.reason}, which kept them apart"
     if k.same_component and k.refused is not None:
         linked = (
             f"{head}: {own}; verified pairs link them in a component of {_articles(k.component_sizes[0])}"
@@ -1040,6 +1067,11 @@ def _clustering_text(e: Explanation) -> str:
     size = _articles(c.component_sizes[0])
     if c.method == "whole":
         return f"one component of {size}, kept whole ({c.reason})"
+    if c.method == "exact":
+        return f"exact copies: one member of the run ({size} in its component), in one cluster by that alone"
+    if c.method == "family":
+        verdict = "put together" if c.together else "kept apart"
+        return f"one component of {size}, {c.reason}: {verdict}"
     how = f"{c.method} linkage" + (
         f" with cohesion {e.params['cohesion']:g}" if c.method == "average" and e.params["cohesion"] else ""
     )

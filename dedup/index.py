@@ -38,7 +38,7 @@ from dedup.features import Features, Featurizer, _chunks
 from dedup.hashing import vocabulary as term_vocabulary
 from dedup.index_store import FORMAT_VERSION, Held, IndexFileError, Reader, Store, Writer
 from dedup.numbers import NumberSets
-from dedup.params import Params
+from dedup.params import ALL_PAIRS_MAX_BUCKET, Params
 from dedup.pipeline import measure_pairs as local_measure
 from dedup.sentences import SentenceMatrix, sum_rows
 from dedup.sign import estimate_jaccard_pairs
@@ -296,7 +296,8 @@ class Index:
         return list(enumerate(keys))
 
     def _matches(self, new: Held, reader: Reader) -> list[Match]:
-        seqs = reader.candidates(self._keys(new.signature), self.params.max_bucket, _WINDOW)
+        cap = self.params.max_bucket if self.params.max_bucket is not None else ALL_PAIRS_MAX_BUCKET
+        seqs = reader.candidates(self._keys(new.signature), cap, _WINDOW)
         if not seqs:
             return []
         held = reader.load_seqs(seqs)

@@ -13,6 +13,12 @@ SHINGLE_UNITS = ("word", "char")
 STOPWORD_LISTS = ("none", "english")
 TFIDF_ANALYZERS = ("word", "char_wb")
 XLING_EMBEDDINGS = ("auto", "yes", "no")
+FAMILIES_MAX_BUCKET = 8
+"""LSH buckets up to this size give all their pairs; larger ones, stars around leaders. Every
+dev set gives the clusters it gave with 200 (the linkage measures all the pairs of a small
+component anyway: the candidates need only connect it)."""
+ALL_PAIRS_MAX_BUCKET = 200
+"""The ``max_bucket`` of ``all_pairs`` runs and of the index, where every pair counts."""
 
 
 @dataclass(frozen=True)
@@ -32,7 +38,9 @@ class Params:
             S-curve is centred on; bands/rows are derived from it unless
             ``bands`` and ``rows`` are both given.
         max_bucket: LSH buckets larger than this are not expanded into all
-            their pairs (see :func:`dedup.candidates.candidate_pairs`).
+            their pairs (see :func:`dedup.candidates.candidate_pairs`). None: 8
+            (:attr:`bucket_cap`), or 200 with ``all_pairs`` and in the index, where
+            every pair counts.
         all_pairs: verify every pair of a family, as a small run does: exact copies
             are compared like any two articles, large LSH buckets give each member
             with its next few rather than with a few leaders, and large groups are
@@ -87,7 +95,7 @@ class Params:
     lsh_threshold: float = 0.3
     bands: int | None = None
     rows: int | None = None
-    max_bucket: int = 200
+    max_bucket: int | None = None
     all_pairs: bool = False
     tfidf_analyzer: str = "word"
     tfidf_ngrams: tuple[int, int] = (1, 1)
@@ -129,8 +137,10 @@ class Params:
         choice("linkage", LINKAGES)
         choice("representative", REPRESENTATIVES)
         choice("xling_embeddings", XLING_EMBEDDINGS)
-        for name in ("shingle_size", "num_perm", "max_bucket"):
+        for name in ("shingle_size", "num_perm"):
             positive_int(name)
+        if self.max_bucket is not None:
+            positive_int("max_bucket")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer; got {self.seed!r}")
         unit_interval("lsh_threshold", closed=False)
@@ -177,6 +187,13 @@ class Params:
         x = self.xling_threshold
         if isinstance(x, bool) or not isinstance(x, int | float) or x < 1.0:
             raise ValueError(f"xling_threshold must be a number >= 1 (a margin); got {x!r}")
+
+    @property
+    def bucket_cap(self) -> int:
+        """The ``max_bucket`` in force in a batch run: given, or 8 (200 with ``all_pairs``)."""
+        if self.max_bucket is not None:
+            return self.max_bucket
+        return ALL_PAIRS_MAX_BUCKET if self.all_pairs else FAMILIES_MAX_BUCKET
 
     @property
     def bands_rows(self) -> tuple[int, int]:

@@ -8,6 +8,7 @@ stream a dump through it; :func:`find_duplicates` is the one-call form.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import platform
 import time
@@ -20,8 +21,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from dedup.article import Article
-from dedup.candidates import candidate_pairs
-from dedup.cluster import choose_representative, cluster_pairs
+from dedup.candidates import LEADERS, candidate_pairs
+from dedup.cluster import FAMILY_SIZE, choose_representative, cluster_pairs, spanning_pairs
 from dedup.decision import Signals, match_needed, score
 from dedup.features import FeatureBatch, Features, Featurizer, featurize_batches
 from dedup.language import by_frequency
@@ -470,7 +471,13 @@ class Detector:
 
         t0 = time.perf_counter()
         bands, rows = p.bands_rows
-        cands, cstats = candidate_pairs(signatures, bands=bands, rows=rows, max_bucket=p.max_bucket)
+        cands, cstats = candidate_pairs(
+            signatures,
+            bands=bands,
+            rows=rows,
+            max_bucket=p.bucket_cap,
+            leaders=None if p.all_pairs else LEADERS,
+        )
         self.timings["candidates"] = time.perf_counter() - t0
         if self._hook is not None:
             self._hook.candidates(signatures, cands)
@@ -540,6 +547,23 @@ class Detector:
                 self._hook.linkage(groups, scores)
             return scores
 
+        def score_pairs(pairs: np.ndarray) -> np.ndarray:
+            found, values = known.get(pairs[:, 0], pairs[:, 1])
+            todo = np.flatnonzero(~found)
+            for idx, signals in measure_pairs(
+                pairs[todo],
+                matrix,
+                sentences if p.sentence_weight else None,
+                numbers,
+                ordered=p.sentence_order,
+                params=p,
+                by_block=self._store.spilled,
+                release=self._store.release,
+            ):
+                got = score(signals, sentence_weight=p.sentence_weight, number_weight=p.number_weight)
+                values[todo[idx]] = got.astype(np.float32)  # (as the candidates' scores are kept)
+            return values.astype(np.float32)
+
         member_groups = cluster_pairs(
             m,
             verified,
@@ -547,6 +571,9 @@ class Detector:
             threshold=p.threshold,
             linkage_method=p.linkage,
             cohesion=p.cohesion,
+            scores=vscore.astype(np.float32),
+            score_pairs=score_pairs,
+            family_size=None if p.all_pairs else FAMILY_SIZE,
         )
         self._store.release()
         member_of = self.member_of
@@ -564,18 +591,37 @@ class Detector:
                 Cluster(k, self.ids[rep], names, languages={self.ids[x]: self.langs[x] for x in members})
             )
         ids = self.ids
+        shown = self._shown(first, member_of, clusters)
         pairs = [
             Pair.of(ids[i], ids[j], jac, vsignals, k, sc)
             for k, ((i, j), jac, sc) in enumerate(
-                zip(first[verified].tolist(), vjac.tolist(), vscore.tolist(), strict=True)
+                zip(shown[verified].tolist(), vjac.tolist(), vscore.tolist(), strict=True)
             )
         ]
-        copies = np.flatnonzero(first[member_of] != np.arange(n))
+        copies = np.flatnonzero(shown[member_of] != np.arange(n))
         stated = numbers.sizes() > 0 if numbers is not None else None
         pairs.extend(
-            Pair.exact(ids[first[x]], ids[c], numbers=None if stated is None else bool(stated[x]))
+            Pair.exact(ids[shown[x]], ids[c], numbers=None if stated is None else bool(stated[x]))
             for c, x in zip(copies.tolist(), member_of[copies].tolist(), strict=True)
         )
+        if not p.all_pairs:  # the pairs that made each cluster, not every pair inside it
+            kept, missing = spanning_pairs([(c.representative, c.members) for c in clusters], pairs)
+            pairs = [pairs[k] for k in kept]
+            if p.cross_lingual:  # (links.jsonl lists what joined groups across languages)
+                lang = dict(zip(ids, self.langs, strict=True))
+                missing = [(a, b) for a, b in missing if lang[a] == lang[b]]
+            if missing:
+                at = np.array([[self._index[a], self._index[b]] for a, b in missing], dtype=np.int64)
+                mp = member_of[at]
+                got = Signals.concatenate(
+                    [x for _, x in measure_pairs(mp, matrix, sentences, numbers, ordered=p.sentence_order)]
+                )
+                values = score(got, sentence_weight=p.sentence_weight, number_weight=p.number_weight)
+                jac = estimate_jaccard_pairs(signatures, np.sort(mp, axis=1))
+                pairs.extend(
+                    dataclasses.replace(Pair.of(a, b, jac[k], got, k, values[k]), kind="linked")
+                    for k, (a, b) in enumerate(missing)
+                )
         pairs.sort(key=lambda q: (q.a, q.b))
         self.timings["cluster"] = time.perf_counter() - t0
 
@@ -599,8 +645,10 @@ class Detector:
             "candidates": {
                 "pairs": int(len(cands)),
                 "verified_pairs": int(len(verified)),
+                "listed_pairs": len(pairs),
                 "bands": bands,
                 "rows": rows,
+                "max_bucket": p.bucket_cap,
                 "buckets": cstats.buckets,
                 "largest_bucket": cstats.largest_bucket,
                 "oversized_buckets": cstats.oversized_buckets,
@@ -631,6 +679,26 @@ class Detector:
             languages=dict(zip(self.ids, self.langs, strict=True)),
             links=links,
         )
+
+    def _shown(self, first: np.ndarray, member_of: np.ndarray, clusters: list[Cluster]) -> np.ndarray:
+        """The article that names each member in the pairs: the representative of its cluster if
+        it is one of the member's copies, else the copy with the lowest id (not the first read:
+        the pairs do not depend on the input order)."""
+        shown = first.copy()
+        counts = np.bincount(member_of, minlength=len(first))
+        copied = np.flatnonzero(counts[member_of] >= 2)
+        best: dict[int, int] = {}
+        for k in copied.tolist():
+            x = int(member_of[k])
+            if x not in best or self.ids[k] < self.ids[best[x]]:
+                best[x] = k
+        for x, k in best.items():
+            shown[x] = k
+        for c in clusters:
+            k = self._index[c.representative]
+            if counts[member_of[k]] >= 2:
+                shown[member_of[k]] = k
+        return shown
 
     def _link_languages(self, groups: list[np.ndarray]) -> tuple[list[np.ndarray], list[LanguageLink]]:
         """The clusters (and every other article, alone) joined across languages by their

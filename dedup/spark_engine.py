@@ -17,7 +17,7 @@ candidate pair, not once per join.
     candidates  each partition's band keys as numpy blocks, routed by key to ``P`` shards; a
               shard sorts its keys and expands its buckets with the local engine's own rule
               (:func:`dedup.candidates.bucket_pair_codes`: all pairs, or, in a bucket of more
-              than ``max_bucket``, each member with the next ``min(max_bucket, 8)``); the pairs
+              than ``max_bucket``, each member with the bucket's leaders); the pairs
               made distinct, each sent to the partition of its lower position
     verify    document frequencies by a Spark aggregation (``reduceByKey``), broadcast; each pair
               takes its lower article's record to the partition of the higher one, where every
@@ -45,7 +45,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dedup.candidates import _EMPTY, _band_keys, bucket_pair_codes
+from dedup.candidates import _EMPTY, LEADERS, _band_keys, bucket_pair_codes, signature_ranks
+from dedup.cluster import spanning_pairs
 from dedup.features import Featurizer, _chunks
 from dedup.index_store import Held
 from dedup.language import by_frequency
@@ -84,9 +85,11 @@ def spread(articles: RDD, parts: int) -> RDD:
     return articles.map(lambda a: (a[0], tuple(a[1:]))).partitionBy(parts)
 
 
-def _featurize(articles: Iterable[tuple[Any, ...]], params: Params) -> Iterator[tuple[int, Held, int, str]]:
-    """``(position, what the index would keep of it, its length, its language)`` of each
-    ``(position, id, text, ...)``."""
+def _featurize(
+    articles: Iterable[tuple[Any, ...]], params: Params
+) -> Iterator[tuple[int, Held, int, str, int]]:
+    """``(position, what the index would keep of it, its length, its language, its content key)``
+    of each ``(position, id, text, ...)`` (:attr:`dedup.features.Features.content`)."""
     from dedup.index import Index
 
     featurizer = Featurizer(params)
@@ -104,21 +107,36 @@ def _featurize(articles: Iterable[tuple[Any, ...]], params: Params) -> Iterator[
                     raise SparkInputError(f"{where}article {a[1]!r} failed: {one!r}") from one
             raise err
         for a, f in zip(chunk, features, strict=True):
-            yield a[0], holder._hold(a[1], f), f.length, f.lang
+            yield a[0], holder._hold(a[1], f), f.length, f.lang, f.content
 
 
 def featurize(spread_articles: RDD, params: Params) -> RDD:
-    """``(position, (packed Held record, length, language))`` of each article of :func:`spread`:
-    its id, signature and sentence term counts (:class:`dedup.index_store.Held`), made in the
-    partition the article sits in (which it keeps)."""
+    """``(position, (packed Held record, length, language, content key))`` of each article of
+    :func:`spread`: its id, signature and sentence term counts (:class:`dedup.index_store.Held`),
+    made in the partition the article sits in (which it keeps)."""
 
     def features(
         items: Iterable[tuple[int, tuple[Any, ...]]],
-    ) -> Iterator[tuple[int, tuple[bytes, int, str]]]:
+    ) -> Iterator[tuple[int, tuple[bytes, int, str, int]]]:
         flat = ((pos, *rest) for pos, rest in items)
-        return ((pos, (held.pack(), length, lang)) for pos, held, length, lang in _featurize(flat, params))
+        return (
+            (pos, (held.pack(), length, lang, content))
+            for pos, held, length, lang, content in _featurize(flat, params)
+        )
 
     return spread_articles.mapPartitions(features, preservesPartitioning=True)
+
+
+def exact_copies(features: RDD, params: Params, parts: int) -> np.ndarray:
+    """``(k, 2)`` positions ``(copy, first)`` of every article whose normalised text an earlier
+    one has (the same content key; :mod:`dedup.pipeline` makes them one member), sorted; none
+    with ``all_pairs``."""
+    if params.all_pairs:
+        return np.zeros((0, 2), dtype=np.int64)
+    keyed = features.filter(lambda kv: kv[1][3] != 0).map(lambda kv: (kv[1][3], kv[0]))
+    firsts = keyed.reduceByKey(min, parts)
+    found = keyed.join(firsts, parts).filter(lambda kv: kv[1][0] != kv[1][1]).values().collect()
+    return np.array(sorted(found), dtype=np.int64).reshape(-1, 2)
 
 
 def band_keys(signature: np.ndarray, bands: int, rows: int) -> list[tuple[int, int]]:
@@ -158,6 +176,7 @@ def _band_hits(
                 np.repeat(np.arange(bands, dtype=np.int64), len(positions)),
                 keys.view(np.int64),
                 np.tile(positions, bands),
+                np.tile(signature_ranks(signatures), bands),
             )
         )
         for s, at in _by_shard((keys % np.uint64(shards)).astype(np.int64), shards):
@@ -165,7 +184,7 @@ def _band_hits(
 
 
 def _shard_pairs(
-    blocks: Iterable[tuple[int, np.ndarray]], max_bucket: int, n: int, parts: int
+    blocks: Iterable[tuple[int, np.ndarray]], max_bucket: int, n: int, parts: int, leaders: int | None
 ) -> Iterator[tuple[int, np.ndarray]]:
     """A shard's buckets (band keys in common) expanded into pair codes ``i * n + j``, distinct,
     as ``(partition of i, codes)``."""
@@ -177,7 +196,7 @@ def _shard_pairs(
     change = (table[1:, 0] != table[:-1, 0]) | (table[1:, 1] != table[:-1, 1])
     starts = np.flatnonzero(np.concatenate(([True], change)))
     sizes = np.diff(np.append(starts, len(table)))
-    found = list(bucket_pair_codes(table[:, 2], starts, sizes, max_bucket, n))
+    found = list(bucket_pair_codes(table[:, 2], starts, sizes, max_bucket, n, leaders, table[:, 3]))
     if not found:
         return
     codes = np.unique(np.concatenate(found))
@@ -196,9 +215,10 @@ def candidates(features: RDD, params: Params, n: int, parts: int) -> RDD:
     """The distinct candidate pairs ``(i, j)``, ``i < j`` (positions), of :func:`featurize`'s
     records, each in the partition of ``i`` (``n``: the number of articles)."""
     bands, rows = params.bands_rows
-    max_bucket = params.max_bucket
+    max_bucket = params.bucket_cap
+    leaders = None if params.all_pairs else LEADERS
     hits = features.mapPartitions(lambda it: _band_hits(it, bands, rows, parts)).partitionBy(parts)
-    routed = hits.mapPartitions(lambda it: _shard_pairs(it, max_bucket, n, parts)).partitionBy(parts)
+    routed = hits.mapPartitions(lambda it: _shard_pairs(it, max_bucket, n, parts, leaders)).partitionBy(parts)
     return routed.mapPartitions(lambda it: _distinct_pairs(it, n), preservesPartitioning=True)
 
 
@@ -418,10 +438,10 @@ def _recluster(
     group: tuple[int, tuple[Iterable[tuple[int, bytes, int, str]], Iterable[tuple[int, int, float]]]],
     frequencies: Any,
     params: Params,
-) -> list[tuple[int, list[int], list[str], list[str]]]:
-    """The clusters ``(representative, members, their ids, their languages)`` of one component,
-    as the local engine makes them (positions; members in input order)."""
-    from dedup.cluster import MAX_RECLUSTER, _split, choose_representative
+) -> list[tuple[int, list[int], list[str], list[str], list[int]]]:
+    """The clusters ``(representative, members, their ids, their languages, their lengths)`` of
+    one component, as the local engine makes them (positions; members in input order)."""
+    from dedup.cluster import FAMILY_SIZE, MAX_RECLUSTER, _split, choose_representative, split_family
     from dedup.decision import score
     from dedup.index import measure_pairs
 
@@ -433,7 +453,29 @@ def _recluster(
     held = [Held.unpack(m[1]) for m in members]
     ids = {m[0]: h.id for m, h in zip(members, held, strict=True)}
     size = len(members)
-    if params.linkage == "single" or size == 2 or size > MAX_RECLUSTER:
+    family = params.linkage == "average" and not params.all_pairs and size > FAMILY_SIZE
+    if family:
+        table = _Frequencies(*frequencies.value)
+        at = {int(p): k for k, p in enumerate(positions)}
+        known = {(min(i, j), max(i, j)): float(np.float32(s_ij)) for i, j, s_ij in known_in}
+
+        def score_pairs(pairs: np.ndarray) -> np.ndarray:
+            got = np.array([known.get((int(i), int(j)), np.nan) for i, j in pairs.tolist()])
+            todo = np.flatnonzero(np.isnan(got))
+            if len(todo):
+                local = np.array([[at[int(i)], at[int(j)]] for i, j in pairs[todo].tolist()], dtype=np.int64)
+                signals = measure_pairs(held, local, table, params)
+                got[todo] = score(
+                    signals, sentence_weight=params.sentence_weight, number_weight=params.number_weight
+                ).astype(np.float32)
+            return got.astype(np.float32)
+
+        verified = [(min(i, j), max(i, j), v) for (i, j), v in known.items() if v >= params.threshold]
+        edges = np.array([(i, j) for i, j, _ in verified], dtype=np.int64).reshape(-1, 2)
+        edge_scores = np.array([v for _, _, v in verified], dtype=np.float32)
+        found = split_family(positions, edges, edge_scores, score_pairs, params.threshold, params.cohesion)
+        parts = [part for part in found if len(part) >= 2]
+    elif params.linkage == "single" or size == 2 or size > MAX_RECLUSTER:
         parts = [positions]
     else:
         table = _Frequencies(*frequencies.value)
@@ -460,7 +502,9 @@ def _recluster(
         part_lengths[part] = [lengths[int(p)] for p in part]
         rep = choose_representative(part, part_lengths, params.representative)
         listed = part.tolist()
-        out.append((rep, listed, [ids[p] for p in listed], [langs[p] for p in listed]))
+        out.append(
+            (rep, listed, [ids[p] for p in listed], [langs[p] for p in listed], [lengths[p] for p in listed])
+        )
     return out
 
 
@@ -471,14 +515,14 @@ def _labelled(
     label = list(label)
     if not label:
         return []
-    ((blob, length, lang),) = mine
+    ((blob, length, lang, *_),) = mine
     return [(label[0], (node, blob, length, lang))]
 
 
 def clusters(
     measured: RDD, features: RDD, frequencies: Any, params: Params, parts: int, *, edges: int | None = None
-) -> list[tuple[int, list[int], list[str], list[str]]]:
-    """The clusters, ``(representative, members, their ids, their languages)`` with positions,
+) -> list[tuple[int, list[int], list[str], list[str], list[int]]]:
+    """The clusters, ``(representative, members, their ids, languages and lengths)`` with positions,
     members in input order, sorted by their first member (the local engine's order). ``edges``: how many pairs
     are verified, if known (the components' rounds then use fewer partitions: a round of
     small tasks costs their scheduling)."""
@@ -501,6 +545,79 @@ def clusters(
     found = members.cogroup(known, parts).flatMap(lambda g: _recluster(g, frequencies, params)).collect()
     label.unpersist()
     return sorted(found, key=lambda c: c[1][0])
+
+
+def _copy_info(features: RDD, copies: np.ndarray, sc: Any) -> dict[int, tuple[str, int, str, bool]]:
+    """``position -> (id, length, language, states numbers)`` of the copies and of the first
+    article of each copied text (what the driver needs to put the copies in their clusters)."""
+    wanted = sc.broadcast(frozenset(copies.ravel().tolist()))
+
+    def info(kv: tuple[int, tuple[bytes, int, str, int]]) -> tuple[int, tuple[str, int, str, bool]]:
+        held = Held.unpack(kv[1][0])
+        return kv[0], (held.id, kv[1][1], kv[1][2], bool(len(held.numbers)))
+
+    found = dict(features.filter(lambda kv: kv[0] in wanted.value).map(info).collect())
+    wanted.unpersist()
+    return found
+
+
+def _with_copies(
+    groups: list[tuple[int, list[int], list[str], list[str], list[int]]],
+    copies: np.ndarray,
+    info: dict[int, tuple[str, int, str, bool]],
+    params: Params,
+) -> tuple[
+    list[tuple[int, list[int], list[str], list[str], list[int]]], dict[int, str], list[tuple[str, str, bool]]
+]:
+    """The clusters of the members with each member's exact copies in its cluster (and the copies
+    of a text in no cluster as a cluster of their own), representatives chosen again among all;
+    the id that names each copied member in the pairs (as :meth:`dedup.pipeline.Detector._shown`
+    chooses it); and the exact pairs ``(shown id, copy id, states numbers)``."""
+    from dedup.cluster import choose_representative
+
+    if not len(copies):
+        return groups, {}, []
+    of: dict[int, list[int]] = {}
+    for copy, first in copies.tolist():
+        of.setdefault(first, []).append(copy)
+    out = []
+    seen: set[int] = set()
+    for _, members, ids, langs, lengths in groups:
+        row = dict(zip(members, zip(ids, langs, lengths, strict=True), strict=True))
+        for x in members:
+            for c in of.get(x, []):
+                row[c] = (info[c][0], info[c][2], info[c][1])
+            seen.add(x)
+        out.append(row)
+    for first in sorted(set(of) - seen):
+        out.append({x: (info[x][0], info[x][2], info[x][1]) for x in [first, *of[first]]})
+    clusters = []
+    for row in out:
+        members = sorted(row)
+        lengths = np.zeros(members[-1] + 1, dtype=np.int64)
+        lengths[members] = [row[x][2] for x in members]
+        rep = choose_representative(np.array(members), lengths, params.representative)
+        clusters.append(
+            (
+                rep,
+                members,
+                [row[x][0] for x in members],
+                [row[x][1] for x in members],
+                [row[x][2] for x in members],
+            )
+        )
+    clusters.sort(key=lambda c: c[1][0])
+    reps = {c[0] for c in clusters}
+    shown: dict[int, str] = {}
+    exact = []
+    for first, more in of.items():
+        texts = [first, *more]
+        named = next((x for x in texts if x in reps), None)
+        if named is None:
+            named = min(texts, key=lambda x: info[x][0])
+        shown[first] = info[named][0]
+        exact.extend((info[named][0], info[x][0], info[first][3]) for x in texts if x != named)
+    return clusters, shown, exact
 
 
 def check_unique_ids(articles: RDD, parts: int | None = None) -> None:
@@ -542,30 +659,46 @@ def run(spark: SparkSession, articles: RDD, params: Params, *, partitions: int |
         if signed != n:  # (Spark loses no record; this says so in every run)
             raise SparkJobError(f"{n:,} articles read but {signed:,} signed")
         languages = dict(features.map(lambda kv: kv[1][2]).countByValue())
+        # Exact copies are one member (as in the local engine): the rest runs on the members.
+        copies = exact_copies(features, params, parts)
+        everything = features
+        if len(copies):
+            dropped_rdd = sc.parallelize([(int(c), None) for c in copies[:, 0]], parts)
+            features = everything.subtractByKey(dropped_rdd, parts).persist()
+            copy_info = _copy_info(everything, copies, sc)
+        else:
+            copy_info = {}
+        m = n - len(copies)
         found = candidates(features, params, n, parts).persist()
         n_candidates = found.count()
         articles.unpersist()
         timings["read_sign_candidates"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        frequencies = sc.broadcast((*document_frequencies(features, parts), n))
+        frequencies = sc.broadcast((*document_frequencies(features, parts), m))
         measured = measure(found, features, frequencies, params, parts).persist()
         rows = measured.filter(lambda r: r[7] >= params.threshold).collect()
         timings["verify"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         groups = clusters(measured, features, frequencies, params, parts, edges=len(rows))
         timings["cluster"] = time.perf_counter() - t0
-        for rdd in (measured, found, features):
+        for rdd in {measured, found, features, everything}:
             rdd.unpersist()
         frequencies.unpersist()
+    groups, shown, exact = _with_copies(groups, copies, copy_info, params)
     pairs = []
-    for _, _, a, b, jac, cos, match, score, order, numbers in rows:
+    for i, j, a, b, jac, cos, match, score, order, numbers in rows:
         signals = Signals(np.array([cos]), np.array([match]), np.array([order]), np.array([numbers]))
-        pairs.append(Pair.of(a, b, jac, signals, 0, score))
+        pairs.append(Pair.of(shown.get(i, a), shown.get(j, b), jac, signals, 0, score))
+    pairs.extend(Pair.exact(a, b, numbers=stated) for a, b, stated in exact)
     pairs.sort(key=lambda q: (q.a, q.b))
     out = [
         Cluster(k, ids[members.index(rep)], ids, languages=dict(zip(ids, langs, strict=True)))
-        for k, (rep, members, ids, langs) in enumerate(groups)
+        for k, (rep, members, ids, langs, _) in enumerate(groups)
     ]
+    verified = len(rows)
+    if not params.all_pairs:  # the pairs that made each cluster (the local engine's rule)
+        kept, _ = spanning_pairs([(c.representative, c.members) for c in out], pairs)
+        pairs = [pairs[k] for k in kept]
     dropped = np.array(sorted(m for rep, members, *_ in groups for m in members if m != rep), dtype=np.int64)
     counted = {
         "read": n,
@@ -583,10 +716,13 @@ def run(spark: SparkSession, articles: RDD, params: Params, *, partitions: int |
         "languages": by_frequency(languages),
         "candidates": {
             "pairs": n_candidates,
-            "verified_pairs": len(pairs),
+            "verified_pairs": verified,
+            "listed_pairs": len(pairs),
             "bands": bands,
             "rows": rows_per_band,
+            "max_bucket": params.bucket_cap,
         },
+        "exact_copies": {"articles": len(copies), "texts": len(set(copies[:, 1].tolist()))},
         "clusters": len(out),
         "params": params.to_dict(),
         "minhash": {"num_perm": params.num_perm, "seed": params.seed, "hash_scheme": HASH_SCHEME},

@@ -44,14 +44,33 @@ def test_empty_signatures_are_never_candidates():
     assert len(pairs) == 0
 
 
-def test_oversized_buckets_are_chained_not_expanded():
+def test_oversized_buckets_are_chained_with_all_pairs():
     signer = Signer(num_perm=16)
     sigs = signer.sign_many([{"same", "text"}] * 50)
-    pairs, stats = candidate_pairs(sigs, bands=8, rows=2, max_bucket=10)
+    pairs, stats = candidate_pairs(sigs, bands=8, rows=2, max_bucket=10, leaders=None)
     assert stats.oversized_buckets == 8 and stats.largest_bucket == 50
     # each member is paired with its next 8 neighbours only: linear, still connected
     assert len(pairs) == sum(min(8, 49 - i) for i in range(50))
     assert set(pairs[:, 0]) | set(pairs[:, 1]) == set(range(50))
+
+
+@pytest.mark.parametrize("leaders", [1, 2, 4])
+def test_oversized_buckets_are_stars_around_their_leaders(leaders):
+    """Each member of a bucket over max_bucket is paired with the bucket's leaders only: the
+    members of lowest signature rank, the same in every band and in any input order."""
+    from dedup.candidates import signature_ranks
+
+    sigs = Signer(num_perm=16).sign_many([{"same", "text", str(k)} for k in range(60)])
+    sigs[:, :8] = sigs[0, :8]  # every member in one bucket in bands 0-3; bands 4-7 apart
+    pairs, stats = candidate_pairs(sigs, bands=8, rows=2, max_bucket=10, leaders=leaders)
+    heads = set(np.argsort(signature_ranks(sigs), kind="stable")[:leaders].tolist())
+    big = {(int(i), int(j)) for i, j in pairs if i in heads or j in heads}
+    assert len(big) == sum(59 - k for k in range(leaders))  # every member with every leader, once
+    assert stats.oversized_buckets >= 4
+    shuffled = np.random.default_rng(0).permutation(60)
+    again, _ = candidate_pairs(sigs[shuffled], bands=8, rows=2, max_bucket=10, leaders=leaders)
+    back = {tuple(sorted((int(shuffled[i]), int(shuffled[j])))) for i, j in again}
+    assert back == {tuple(p) for p in pairs.tolist()}  # the same pairs, whatever the order
 
 
 def test_bands_times_rows_cannot_exceed_num_perm():

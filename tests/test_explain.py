@@ -180,8 +180,11 @@ def test_two_tight_groups_kept_apart_by_the_cohesion_rule():
     group, and some pairs across the outlets reach the threshold, but the two groups are less
     alike than ``cohesion`` (0.63) of their own likeness."""
     articles = [(r["id"], r["text"]) for r in load_wmt("en", WMT_V3) if r["cluster"] in NAVY_DAY]
-    result = find_duplicates(articles)
+    result = find_duplicates(articles, all_pairs=True)  # (every verified pair: those across too)
     assert sorted(len(c.members) for c in result.clusters) == [10, 10]
+    assert sorted(c.members for c in find_duplicates(articles).clusters) == sorted(
+        c.members for c in result.clusters
+    )
     across = next(p for p in result.pairs if p.a.split("::")[0] != p.b.split("::")[0])
 
     e = explain(articles, across.a, across.b)

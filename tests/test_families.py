@@ -1,13 +1,22 @@
 """Big families cost their size, not its square: exact copies are one member, large groups are
 verified against leaders, and the outputs hold the pairs that made each cluster (issue 21)."""
 
+import json
+import random
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from dedup import Detector, Params, find_duplicates
 from dedup.article import Article
+from dedup.cluster import FAMILY_SIZE
 from dedup.explain import explain
 from dedup.features import Featurizer, content_key
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from _data import DATASETS, load_set  # noqa: E402
 
 STORY = (
     "The central bank of Italy raised its main interest rate by half a point on Thursday, "
@@ -92,3 +101,199 @@ def test_explain_says_two_copies_are_exact_copies():
     why = explain(articles, "a", "c")
     assert why.merged and why.clustering.method == "exact"
     assert "exact copies" in why.candidates.note and why.articles == 3
+
+
+# ---------------------------------------------------------------------------------------------
+# The linkage of a family's units
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_average_linkage_of_single_members_is_scipys(seed):
+    from scipy.cluster.hierarchy import linkage
+    from scipy.spatial.distance import squareform
+
+    from dedup.cluster import average_linkage
+
+    rng = np.random.default_rng(seed)
+    points = rng.random((30, 3))
+    dist = np.linalg.norm(points[:, None] - points[None], axis=2)  # (no ties)
+    ours = average_linkage(dist, np.ones(30))
+    theirs = linkage(squareform(dist, checks=False), method="average")
+    np.testing.assert_allclose(ours, theirs)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_weighted_leaf_counts_as_its_members(seed):
+    """A leaf of weight w is w members at distance 0 from each other: the tree over the leaves
+    has the merge heights of the tree over all the members, less its zero-height merges."""
+    from scipy.cluster.hierarchy import linkage
+    from scipy.spatial.distance import squareform
+
+    from dedup.cluster import average_linkage
+
+    rng = np.random.default_rng(seed)
+    points = rng.random((12, 2))
+    weights = rng.integers(1, 5, 12)
+    dist = np.linalg.norm(points[:, None] - points[None], axis=2)
+    expanded = np.repeat(np.repeat(dist, weights, axis=0), weights, axis=1)
+    full = linkage(squareform(expanded, checks=False), method="average")
+    ours = average_linkage(dist, weights)
+    np.testing.assert_allclose(ours[:, 2], full[full[:, 2] > 1e-12, 2])
+    assert ours[-1, 3] == weights.sum()
+
+
+def test_family_units_gather_each_member_with_its_tight_neighbours():
+    from dedup.cluster import family_units
+
+    # 0-1-2-3 tight around 1; 4-5 tight; 6 alone; 3-4 verified but not tight
+    edges = np.array([[0, 1], [1, 2], [1, 3], [4, 5], [3, 4], [5, 6]])
+    scores = np.array([0.9, 0.95, 0.85, 0.9, 0.5, 0.4])
+    unit, leaders = family_units(7, edges, scores, tight=0.8)
+    assert leaders.tolist() == [1, 4, 6]
+    assert unit.tolist() == [0, 0, 0, 0, 1, 1, 2]
+
+
+def test_a_family_of_two_tight_stories_is_split_and_one_of_near_copies_kept_whole():
+    """Two stories of 40 near-copies each, whose members score 0.45 across (verified: over the
+    threshold) and 0.9 within: one component, two clusters, the stories' cohesion says so."""
+    from dedup.cluster import split_family
+
+    story = np.repeat([0, 1], 40)
+    members = np.arange(80) * 3  # (indices of a larger run)
+    i, j = np.triu_indices(80, 1)
+    asked = []
+
+    def score_pairs(pairs):
+        asked.append(len(pairs))
+        a, b = np.searchsorted(members, pairs[:, 0]), np.searchsorted(members, pairs[:, 1])
+        return np.where(story[a] == story[b], 0.9, 0.45).astype(np.float32)
+
+    edges = np.stack([members[i], members[j]], axis=1)
+    scores = score_pairs(edges)
+    asked.clear()
+    parts = split_family(members, edges, scores, score_pairs, threshold=0.34, cohesion=0.63, samples=3)
+    assert [p.tolist() for p in parts] == [members[:40].tolist(), members[40:].tolist()]
+    assert sum(asked) <= 15  # two units of three samples: 15 pairs, not 3,160
+    one = split_family(
+        members[:40], edges[(i < 40) & (j < 40)], scores[(i < 40) & (j < 40)], score_pairs, 0.34, 0.63
+    )
+    assert [p.tolist() for p in one] == [members[:40].tolist()]
+
+
+# ---------------------------------------------------------------------------------------------
+# Big families of real articles: what the exhaustive linkage finds
+
+
+def _light_edits(articles, edits, seed=3):
+    """Each article and ``edits`` light edits of it (2% of the words dropped, 2% with two letters
+    swapped, three boilerplate lines added), which go with the article's gold cluster."""
+    from tune import noisy
+
+    rng = random.Random(seed)
+    out = []
+    for a in articles:
+        out.append(a)
+        out.extend(
+            {**a, "id": f"{a['id']}~{k}", "text": noisy(a["text"], rng, drop=0.02, swap=0.02)}
+            for k in range(edits)
+        )
+    return out
+
+
+@pytest.mark.skipif(
+    not all((p / "articles.jsonl.gz").exists() for p in DATASETS.values()), reason="no dev sets"
+)
+@pytest.mark.parametrize(
+    ("name", "stories", "edits"),
+    [("v3", 8, 8), ("ecb", 10, 8)],
+    ids=["v3: rival outlets' takes, 8 stories x 9", "ecb: look-alike events, 10 topics x 9"],
+)
+def test_big_families_give_the_clusters_of_the_exhaustive_linkage(name, stories, edits):
+    """Families of 80-100 members (over FAMILY_SIZE) clustered from their units give exactly the
+    clusters that verifying and linking all their pairs gives (all_pairs=True), on the two real
+    sets where telling stories apart is hardest, for a fraction of the pairs."""
+    articles = load_set(name, None if name == "ecb" else "en")
+    key = "topic" if name == "ecb" else "cluster"
+    chosen = sorted({a[key] for a in articles})[:stories]
+    big = _light_edits([a for a in articles if a[key] in chosen], edits)
+    families = find_duplicates(big)
+    exhaustive = find_duplicates(big, all_pairs=True)
+    assert max(len(c.members) for c in exhaustive.clusters) > FAMILY_SIZE  # (the family path ran)
+    assert sorted(c.members for c in families.clusters) == sorted(c.members for c in exhaustive.clusters)
+    assert families.summary["candidates"]["pairs"] < 0.8 * exhaustive.summary["candidates"]["pairs"]
+
+
+# ---------------------------------------------------------------------------------------------
+# What the outputs list
+
+
+class _P:
+    def __init__(self, a, b, score, kind="verified"):
+        self.a, self.b, self.score, self.kind = a, b, score, kind
+
+
+def test_spanning_pairs_prefer_the_representative_then_copies_then_scores():
+    from dedup.cluster import spanning_pairs
+
+    pairs = [
+        _P("a", "b", 0.9),
+        _P("a", "c", 0.5),  # with the representative: kept over b-c's 0.95
+        _P("b", "c", 0.95),
+        _P("b", "d", 0.6),
+        _P("c", "d", 0.7),
+        _P("d", "e", 1.0, "exact"),  # (e is d's copy: the exact pair is taken first)
+        _P("c", "e", 0.99),  # then d and e's best way in
+        _P("x", "y", 0.8),  # another cluster
+        _P("a", "x", 0.4),  # across clusters: never listed
+    ]
+    kept, missing = spanning_pairs([("a", ["a", "b", "c", "d", "e", "f"]), ("y", ["x", "y"])], pairs)
+    assert [(pairs[k].a, pairs[k].b) for k in kept] == [
+        ("a", "b"),
+        ("a", "c"),
+        ("d", "e"),
+        ("c", "e"),
+        ("x", "y"),
+    ]
+    assert missing == [("a", "f")]  # f was joined by the linkage, with no listed pair
+
+
+def test_pairs_list_one_pair_per_duplicate_and_all_pairs_every_verified_pair():
+    from tune import noisy
+
+    rng = random.Random(0)
+    texts = [STORY] + [noisy(STORY, rng, drop=0.03, swap=0.0, boilerplate=0) for _ in range(29)] + [OTHER]
+    articles = [(f"a{k:02d}", t) for k, t in enumerate(texts)]
+    result = find_duplicates(articles)
+    every = find_duplicates(articles, all_pairs=True)
+    (cluster,) = result.clusters
+    assert [c.members for c in every.clusters] == [cluster.members]
+    assert len(result.pairs) == len(cluster.members) - 1  # a spanning tree, not 435 pairs
+    assert {p.b if p.a == cluster.representative else p.a for p in result.pairs} >= set(
+        cluster.duplicates[:1]
+    )
+    assert len(every.pairs) == every.summary["candidates"]["verified_pairs"] > 300
+    assert result.summary["candidates"]["listed_pairs"] == len(result.pairs)
+    listed = {(p.a, p.b) for p in result.pairs}
+    assert listed <= {(p.a, p.b) for p in every.pairs}  # each a verified pair, with its score
+
+
+def test_the_cli_writes_a_spanning_tree_and_every_pair_with_all_pairs(tmp_path):
+    from click.testing import CliRunner
+
+    from dedup.cli import main
+
+    texts = [STORY, STORY_AGAIN, REWRITE, REWRITE.lower(), OTHER]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": f"a{k}", "text": t}) + "\n" for k, t in enumerate(texts)))
+    counts = {}
+    for flag in ("--families", "--all-pairs"):
+        out = tmp_path / flag.strip("-")
+        done = CliRunner().invoke(main, ["run", str(src), "--out", str(out), "--quiet", flag])
+        assert done.exit_code == 0, done.output
+        rows = [json.loads(x) for x in (out / "pairs.jsonl").read_text().splitlines()]
+        counts[flag] = sorted((r["a"], r["b"], r["kind"]) for r in rows)
+    assert (
+        counts["--families"] == [("a0", "a1", "exact"), ("a0", "a2", "verified"), ("a2", "a3", "exact")]
+        or len(counts["--families"]) == 3
+    )
+    assert len(counts["--all-pairs"]) == 6 and {k for *_, k in counts["--all-pairs"]} == {"verified"}
