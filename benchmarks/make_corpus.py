@@ -262,13 +262,19 @@ def load_source(folder: Path | None) -> Source:
             documents.append(sentences)
     if not documents:
         raise click.ClickException(f"{name}: no document with five usable sentences")
+    return Source(name, documents, vocabulary(documents))
+
+
+def vocabulary(documents: list[list[str]]) -> dict[str, list[str]]:
+    """The content words of the documents (lowercase, 4+ letters) by first letter, sorted: where
+    a rewrite draws the words it swaps in."""
     by_initial: dict[str, set[str]] = {}
     for doc in documents:
         for sentence in doc:
             for word in _WORD.findall(sentence):
                 if len(word) >= 4 and word.islower():
                     by_initial.setdefault(word[0], set()).add(word)
-    return Source(name, documents, {k: sorted(v) for k, v in by_initial.items()})
+    return {k: sorted(v) for k, v in by_initial.items()}
 
 
 class _Draws:
@@ -428,23 +434,79 @@ def variant(
             keep = max(2, int(len(flat) * rng.uniform(0.55, 0.9)))
             paragraphs = _paragraphs(flat[:keep], rng)
         elif change == "boilerplate":
-            head = list(rng.choice(FURNITURE, size=int(rng.integers(0, 2)), replace=False))
-            tail = list(rng.choice(FURNITURE, size=int(rng.integers(1, 3)), replace=False))
+            head, tail = _furniture(rng)
         elif change == "reparagraph":
             paragraphs = _paragraphs([s for p in paragraphs for s in p], rng)
     return [[h] for h in head] + paragraphs + [[t] for t in tail], changes
+
+
+LIGHT_CHANGES = ("swap", "boilerplate", "reparagraph")
+
+
+def light_variant(
+    source: Source, paragraphs: list[list[str]], rng: np.random.Generator
+) -> tuple[list[list[str]], list[str]]:
+    """A lightly edited copy and the names of its edits, the ones a re-post makes: *swap* (two to
+    five content words swapped, as *rewrite* swaps them), *boilerplate* and *reparagraph* (as in
+    ``variant``); each with probability one half, at least one. No sentence is dropped or moved."""
+    changes = [c for c in LIGHT_CHANGES if rng.random() < 0.5] or [LIGHT_CHANGES[int(rng.integers(3))]]
+    paragraphs = [list(p) for p in paragraphs]
+    head: list[str] = []
+    tail: list[str] = []
+    for change in changes:
+        if change == "swap":
+            paragraphs = _swap_words(paragraphs, source, rng, int(rng.integers(2, 6)))
+        elif change == "boilerplate":
+            head, tail = _furniture(rng)
+        else:
+            paragraphs = _paragraphs([s for p in paragraphs for s in p], rng)
+    return [[h] for h in head] + paragraphs + [[t] for t in tail], changes
+
+
+def _furniture(rng: np.random.Generator) -> tuple[list[str], list[str]]:
+    """Site furniture before (0-1 lines) and after (1-2 lines) an article."""
+    head = list(rng.choice(FURNITURE, size=int(rng.integers(0, 2)), replace=False))
+    tail = list(rng.choice(FURNITURE, size=int(rng.integers(1, 3)), replace=False))
+    return head, tail
+
+
+def _swap_words(
+    paragraphs: list[list[str]], source: Source, rng: np.random.Generator, count: int
+) -> list[list[str]]:
+    """``count`` of the content words (lowercase, 4+ letters), picked at random, swapped."""
+    words = [[s.split() for s in p] for p in paragraphs]
+    slots = [
+        (i, j, k)
+        for i, p in enumerate(words)
+        for j, sentence in enumerate(p)
+        for k, word in enumerate(sentence)
+        if len(core := word.strip(STRIP)) >= 4 and core.islower()
+    ]
+    for n in rng.permutation(len(slots))[:count].tolist():
+        i, j, k = slots[n]
+        word = words[i][j][k]
+        core = word.strip(STRIP)
+        if (other := _synonym(core, source, rng)) is not None:
+            words[i][j][k] = word.replace(core, other)
+    return [[" ".join(sentence) for sentence in p] for p in words]
+
+
+def _synonym(core: str, source: Source, rng: Rng) -> str | None:
+    """A stand-in for a synonym of ``core``: one of 20 words of the vocabulary drawn with its first
+    letter, of about its length (None if none of them is)."""
+    pool = source.by_initial.get(core[0], [])
+    drawn = [pool[rng.integers(len(pool))] for _ in range(20)] if pool else []
+    near = [w for w in drawn if abs(len(w) - len(core)) <= 1 and w != core]
+    return near[rng.integers(len(near))] if near else None
 
 
 def _rewrite(sentence: str, source: Source, rng: Rng) -> str:
     out = []
     for word in sentence.split():
         core = word.strip(STRIP)
-        if len(core) >= 4 and core.islower() and rng.random() < 0.08:
-            pool = source.by_initial.get(core[0], [])
-            drawn = [pool[rng.integers(len(pool))] for _ in range(20)] if pool else []
-            near = [w for w in drawn if abs(len(w) - len(core)) <= 1 and w != core]
-            if near:
-                word = word.replace(core, near[rng.integers(len(near))])
+        swap = len(core) >= 4 and core.islower() and rng.random() < 0.08
+        if swap and (other := _synonym(core, source, rng)) is not None:
+            word = word.replace(core, other)
         out.append(word)
     return " ".join(out)
 

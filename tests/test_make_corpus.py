@@ -194,3 +194,20 @@ def test_the_command_takes_family_sizes_and_exact_copies(tmp_path):
     assert both.exit_code == 2 and "give one of them" in both.output
     bad = CliRunner().invoke(make_corpus.main, [*args, "--family-sizes", "1-9"])
     assert bad.exit_code == 2 and "2 <= low <= high" in bad.output
+
+
+def test_a_light_variant_swaps_a_few_words_and_keeps_every_sentence_in_order(source):
+    import numpy as np
+
+    paragraphs = make_corpus.story(source, 0, 1, words=80)
+    for k in range(30):
+        edited, changes = make_corpus.light_variant(source, paragraphs, np.random.default_rng([k]))
+        assert changes and set(changes) <= {"swap", "boilerplate", "reparagraph"}
+        again = make_corpus.light_variant(source, paragraphs, np.random.default_rng([k]))
+        assert again == (edited, changes)
+        body = [s for p in edited for s in p if s not in make_corpus.FURNITURE]
+        before = [s for p in paragraphs for s in p]
+        assert len(body) == len(before)
+        pairs = [(x.split(), y.split()) for x, y in zip(before, body, strict=True)]
+        differ = sum(a != b for x, y in pairs for a, b in zip(x, y, strict=True))
+        assert differ <= (5 if "swap" in changes else 0)
