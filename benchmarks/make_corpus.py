@@ -330,6 +330,28 @@ class _Draws:
                 m = self._uint32() * k
         return low + (m >> 32)
 
+    def below(self, k: int, size: int) -> list[int]:
+        """``rng.integers(k, size=size).tolist()``: ``size`` draws of ``integers(k)``, in a loop
+        of its own (a rejection, leftover under the threshold, is the same test as there)."""
+        if not 1 <= k <= 0xFFFFFFFF:
+            raise ValueError(f"integers({k}): only ranges of 1 to 2**32 - 1 numbers")
+        if k == 1:
+            return [0] * size
+        threshold, half, out = (0x100000000 - k) % k, self._half, []
+        for _ in range(size):
+            while True:
+                if half is None:
+                    value = self._next()
+                    half, value = value >> 32, value & 0xFFFFFFFF
+                else:
+                    value, half = half, None
+                m = value * k
+                if (m & 0xFFFFFFFF) >= threshold:
+                    break
+            out.append(m >> 32)
+        self._half = half
+        return out
+
     def done(self) -> None:
         """Move the generator past the numbers drawn here (and no further)."""
         used = self._drawn - (len(self._raw) - self._at)
@@ -495,9 +517,14 @@ def _synonym(core: str, source: Source, rng: Rng) -> str | None:
     """A stand-in for a synonym of ``core``: one of 20 words of the vocabulary drawn with its first
     letter, of about its length (None if none of them is)."""
     pool = source.by_initial.get(core[0], [])
-    drawn = [pool[rng.integers(len(pool))] for _ in range(20)] if pool else []
+    drawn = [pool[k] for k in _below(rng, len(pool), 20)] if pool else []
     near = [w for w in drawn if abs(len(w) - len(core)) <= 1 and w != core]
     return near[rng.integers(len(near))] if near else None
+
+
+def _below(rng: Rng, k: int, size: int) -> list[int]:
+    """``size`` draws of ``rng.integers(k)``, at once."""
+    return rng.integers(k, size=size).tolist() if isinstance(rng, np.random.Generator) else rng.below(k, size)
 
 
 def _rewrite(sentence: str, source: Source, rng: Rng) -> str:

@@ -107,6 +107,7 @@ def test_draws_in_python_are_numpys_and_leave_the_generator_where_numpy_would():
                 k = bounds[int(plan.integers(len(bounds)))]
                 assert draws.integers(k) == int(numpys.integers(k))
                 assert draws.integers(2, k + 2) == int(numpys.integers(2, k + 2))
+                assert draws.below(k, 3) == numpys.integers(k, size=3).tolist()
         draws.done()
         after = (ours.random(), int(ours.integers(10)), int(ours.integers(10)), ours.normal())
         assert after == (numpys.random(), int(numpys.integers(10)), int(numpys.integers(10)), numpys.normal())
