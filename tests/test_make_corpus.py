@@ -212,3 +212,11 @@ def test_a_light_variant_swaps_a_few_words_and_keeps_every_sentence_in_order(sou
         pairs = [(x.split(), y.split()) for x, y in zip(before, body, strict=True)]
         differ = sum(a != b for x, y in pairs for a, b in zip(x, y, strict=True))
         assert differ <= (5 if "swap" in changes else 0)
+
+
+def test_worker_processes_make_the_same_corpus(source, monkeypatch):
+    monkeypatch.setattr(make_corpus, "PARALLEL_FROM", 0)  # workers for a small corpus too
+    sizes = make_corpus.FamilySizes(2, 30)
+    options = dict(seed=6, family_rate=0.6, words=60, family_sizes=sizes, exact_share=0.2)
+    alone = list(make_corpus.make(source, 300, **options))
+    assert list(make_corpus.make(source, 300, workers=3, **options)) == alone
