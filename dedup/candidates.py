@@ -131,8 +131,9 @@ def _band_keys(band: np.ndarray) -> np.ndarray:
     return key
 
 
-LEADERS = 2
-"""Members of an oversized bucket, its first, that every other member is paired with."""
+LEADERS = 1
+"""Members of an oversized bucket (those of lowest signature rank) that every other member is
+paired with. One gives every dev set its clusters, as 2 and 4 do, for the fewest pairs."""
 
 
 def bucket_pair_codes(
@@ -194,7 +195,8 @@ def candidate_pairs(
 
     A bucket holding more than ``max_bucket`` documents (a large family, or
     documents made of boilerplate) is not expanded into all its pairs: each
-    member is paired with the bucket's first ``leaders`` members (or, with
+    member is paired with the bucket's ``leaders`` members of lowest signature
+    rank (or, with
     ``leaders=None``, with its next ``min(max_bucket, 8)`` members), so its
     members still end up connected and the work stays linear in the bucket
     size (:func:`bucket_pair_codes`). Documents with an empty signature (no

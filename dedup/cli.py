@@ -103,7 +103,7 @@ def param_options(f):
             "--max-bucket",
             type=int,
             default=d.max_bucket,
-            help="LSH buckets larger than this give each member with a few leaders of the bucket, "
+            help="LSH buckets larger than this give each member with the bucket's leader, "
             "not all their pairs. Default: 8 (200 with --all-pairs).",
         ),
         click.option(

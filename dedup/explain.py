@@ -524,7 +524,8 @@ def _build(
             + (
                 "articles, where each article is paired with its next 8 only"
                 if p.all_pairs
-                else f"articles, where each article is paired with the bucket's {LEADERS} leaders only"
+                else "articles, where each article is paired with the bucket's "
+                + ("leader only" if LEADERS == 1 else f"{LEADERS} leaders only")
             )
         )
     jaccard = None if any(empty) else watch.jaccard
