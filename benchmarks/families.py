@@ -259,26 +259,38 @@ def _cell(value: Any, spec: str, width: int) -> str:
     return f"{'-' if value is None else format(value, spec):>{width}}"
 
 
-def print_table(rows: list[dict[str, Any]]) -> None:
-    head = ("case", "articles", "method", "seconds", "peak MB", "tree MB", "P", "R", "F1",
-            "candidates", "verified", "pairs MB")  # fmt: skip
-    click.echo("{:6} {:>8} {:15} {:>8} {:>8} {:>8} {:>6} {:>6} {:>6} {:>12} {:>11} {:>8}".format(*head))
-    for r in rows:
-        q = r.get("quality") or {}
-        pairs_mb = None if r.get("pairs_bytes") is None else r["pairs_bytes"] / MB
-        cells = [
-            f"{r['case']:6}",
-            _cell(r["n"], ",", 8),
-            f"{r['method']:15}",
-            _cell(r["seconds"], ".1f", 8),
-            _cell(r["peak_mb"], ",.0f", 8),
-            _cell(r["tree_mb"], ",.0f", 8),
-            *(_cell(q.get(k), ".3f", 6) for k in ("precision", "recall", "f1")),
-            _cell(r.get("candidates"), ",", 12),
-            _cell(r.get("verified"), ",", 11),
-            _cell(pairs_mb, ",.1f", 8),
-        ]
-        click.echo(" ".join(cells) + (f"  stopped: {r['stopped']}" if r["stopped"] else ""))
+HEAD = ("case", "articles", "method", "seconds", "peak MB", "tree MB", "P", "R", "F1",
+        "candidates", "verified", "pairs MB")  # fmt: skip
+LINE = "{:6} {:>8} {:15} {:>8} {:>8} {:>8} {:>6} {:>6} {:>6} {:>12} {:>11} {:>8}"
+
+
+def table_row(r: dict[str, Any]) -> str:
+    """One row of the table: a run's measures, and why it was stopped if it was."""
+    q = r.get("quality") or {}
+    pairs_mb = None if r.get("pairs_bytes") is None else r["pairs_bytes"] / MB
+    cells = [
+        f"{r['case']:6}",
+        _cell(r["n"], ",", 8),
+        f"{r['method']:15}",
+        _cell(r["seconds"], ".1f", 8),
+        _cell(r["peak_mb"], ",.0f", 8),
+        _cell(r["tree_mb"], ",.0f", 8),
+        *(_cell(q.get(k), ".3f", 6) for k in ("precision", "recall", "f1")),
+        _cell(r.get("candidates"), ",", 12),
+        _cell(r.get("verified"), ",", 11),
+        _cell(pairs_mb, ",.1f", 8),
+    ]
+    return " ".join(cells) + (f"  stopped: {r['stopped']}" if r["stopped"] else "")
+
+
+def save(rows: list[dict[str, Any]], settings: dict[str, Any]) -> Path:
+    """results/families.json: these rows, and the rows of other cases, n or methods kept from
+    the file."""
+    known = RESULTS / "families.json"
+    kept = json.loads(known.read_text())["rows"] if known.exists() else []
+    done = {(r["case"], r["n"], r["method"]) for r in rows}
+    rows = [r for r in kept if (r["case"], r["n"], r["method"]) not in done] + rows
+    return save_json("families", {"rows": rows, **settings})
 
 
 def _commit() -> str | None:
@@ -323,14 +335,20 @@ def _commit() -> str | None:
 def main(
     sizes: str, n: int, dev_clusters: int | None, skip_baseline: bool, timeout: float, memory_cap_mb: int
 ) -> None:
-    """Print the table and save results/families.json (rows of other cases or n kept)."""
+    """Print the table, a row as each run ends, and save results/families.json after each (rows
+    of other cases or n kept)."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # kill the run and clean up, as on ^C
     cases = [c.strip() for c in sizes.split(",") if c.strip()]
+    if not cases:
+        raise click.BadParameter("no case given", param_hint="--sizes")
     for case in cases:
         if case != "dev36" and not (case.isdigit() and int(case) >= 2):
             raise click.BadParameter(f"{case!r}: a family size (2 or more) or dev36", param_hint="--sizes")
     methods = ["dedup"] if skip_baseline else ["dedup", "rensa pipeline"]
+    settings = {"timeout_s": timeout, "memory_cap_mb": memory_cap_mb, "exact_share": EXACT_SHARE,
+                "dev_copies": DEV_COPIES, "commit": _commit(), "cpus": os.cpu_count()}  # fmt: skip
     rows: list[dict[str, Any]] = []
+    click.echo(LINE.format(*HEAD))
     for case in cases:
         path = dev_corpus(dev_clusters) if case == "dev36" else family_corpus(n, int(case))
         articles = len(truth_of(path))
@@ -340,21 +358,9 @@ def main(
                 run = run_dedup if method == "dedup" else run_baseline
                 row = run(path, timeout, memory_cap_mb, Path(work))
             rows.append({"case": case, "n": articles, "method": method, "corpus": path.name, **row})
-    print_table(rows)
-    known = RESULTS / "families.json"
-    kept = json.loads(known.read_text())["rows"] if known.exists() else []
-    done = {(r["case"], r["n"], r["method"]) for r in rows}
-    rows = [r for r in kept if (r["case"], r["n"], r["method"]) not in done] + rows
-    result = {
-        "rows": rows,
-        "timeout_s": timeout,
-        "memory_cap_mb": memory_cap_mb,
-        "exact_share": EXACT_SHARE,
-        "dev_copies": DEV_COPIES,
-        "commit": _commit(),
-        "cpus": os.cpu_count(),
-    }
-    click.echo(f"saved {save_json('families', result)}")
+            click.echo(table_row(rows[-1]))
+            saved = save(rows, settings)  # after each run: an interrupted run keeps what it measured
+    click.echo(f"saved {saved}")
 
 
 if __name__ == "__main__":
