@@ -438,6 +438,34 @@ def cluster_pairs(
     return out
 
 
+class IdForest:
+    """Disjoint sets of ids (union-find, with path halving): the smaller id of a set is its
+    root, so the sets do not depend on the order of the unions."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        """The root of ``x``'s set (``x`` joins the forest alone if new)."""
+        parent = self.parent
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(self, a: str, b: str) -> bool:
+        """Join the sets of ``a`` and ``b``; False if they were one already."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return False
+        self.parent[max(ra, rb)] = min(ra, rb)
+        return True
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.parent)
+
+
 class PairLike(Protocol):
     a: str
     b: str
@@ -472,26 +500,13 @@ def spanning_pairs(
         rep = reps[where[q.a]]
         return (rep not in (q.a, q.b), q.kind != "exact", -q.score, q.a, q.b)
 
-    parent: dict[str, str] = {}
-
-    def root(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    kept = []
-    for k, q in sorted(inside, key=priority):
-        ra, rb = root(q.a), root(q.b)
-        if ra != rb:
-            parent[rb] = ra
-            kept.append(k)
+    forest = IdForest()
+    kept = [k for k, q in sorted(inside, key=priority) if forest.union(q.a, q.b)]
     missing = []
     for rep, members in clusters:
-        seen = {root(rep)}
+        seen = {forest.find(rep)}
         for x in sorted(members):
-            if (r := root(x)) not in seen:
+            if (r := forest.find(x)) not in seen:
                 seen.add(r)
                 missing.append((rep, x))
     return sorted(kept), missing

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from dedup.article import Article, InputError
+from dedup.cluster import IdForest
 from dedup.features import _chunks
 from dedup.index import Index, Match
 from dedup.pipeline import Cluster, Pair, Result
@@ -68,20 +69,8 @@ def merge_with_index(result: Result, ids: list[str], check: IndexCheck) -> Resul
 
     ``ids`` are the run's article ids in input order (clusters are numbered by their first)."""
     position = {article_id: k for k, article_id in enumerate(ids)}
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    def union(a: str, b: str) -> None:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-
+    forest = IdForest()
+    find, union = forest.find, forest.union
     for c in result.clusters:
         for m in c.members[1:]:
             union(c.members[0], m)
@@ -95,7 +84,7 @@ def merge_with_index(result: Result, ids: list[str], check: IndexCheck) -> Resul
             cross.append(Pair(a, b, m.jaccard, m.cosine, m.match, m.score, m.order, m.numbers))
 
     groups: dict[str, list[str]] = {}
-    for node in parent:
+    for node in list(forest):
         groups.setdefault(find(node), []).append(node)
     by_root = {find(c.members[0]): c for c in result.clusters}
     clusters: list[Cluster] = []
