@@ -550,18 +550,15 @@ class Detector:
         def score_pairs(pairs: np.ndarray) -> np.ndarray:
             found, values = known.get(pairs[:, 0], pairs[:, 1])
             todo = np.flatnonzero(~found)
-            for idx, signals in measure_pairs(
+            values[todo] = pair_scores(
                 pairs[todo],
                 matrix,
-                sentences if p.sentence_weight else None,
-                numbers,
-                ordered=p.sentence_order,
-                params=p,
+                sentences,
+                p,
+                numbers=numbers,
                 by_block=self._store.spilled,
                 release=self._store.release,
-            ):
-                got = score(signals, sentence_weight=p.sentence_weight, number_weight=p.number_weight)
-                values[todo[idx]] = got.astype(np.float32)  # (as the candidates' scores are kept)
+            )
             return values.astype(np.float32)
 
         member_groups = cluster_pairs(
@@ -877,6 +874,35 @@ def _upper_pairs(m: int, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
     return i, j
 
 
+def pair_scores(
+    pairs: np.ndarray,
+    matrix: sp.csr_matrix,
+    sentences: SentenceMatrix | None,
+    params: Params,
+    *,
+    numbers: NumberSets | None = None,
+    by_block: bool = False,
+    release: Callable[[], None] | None = None,
+) -> np.ndarray:
+    """The scores (:func:`dedup.decision.score`) of ``pairs``, measured by :func:`measure_pairs`
+    with the run's ``params``, as float32 (as the candidates' scores are kept, so that a pair
+    scores the same whichever stage measured it)."""
+    values = np.zeros(len(pairs))
+    for idx, signals in measure_pairs(
+        pairs,
+        matrix,
+        sentences if params.sentence_weight else None,
+        numbers,
+        ordered=params.sentence_order,
+        params=params,
+        by_block=by_block,
+        release=release,
+    ):
+        w, v = params.sentence_weight, params.number_weight
+        values[idx] = score(signals, sentence_weight=w, number_weight=v)
+    return values.astype(np.float32)
+
+
 def member_scores(
     groups: list[np.ndarray],
     matrix: sp.csr_matrix,
@@ -902,22 +928,9 @@ def member_scores(
 
     def measure() -> None:
         pairs = np.concatenate([np.stack([groups[g][i], groups[g][j]], axis=1) for g, i, j in pending])
-        values = np.zeros(len(pairs))
-        measured = measure_pairs(
-            pairs,
-            matrix,
-            sentences if params.sentence_weight else None,
-            numbers,
-            ordered=params.sentence_order,
-            params=params,
-            by_block=release is not None,
-            release=release,
+        values = pair_scores(
+            pairs, matrix, sentences, params, numbers=numbers, by_block=release is not None, release=release
         )
-        for idx, signals in measured:
-            values[idx] = score(
-                signals, sentence_weight=params.sentence_weight, number_weight=params.number_weight
-            )
-        values = values.astype(np.float32)  # as the candidates' scores are kept
         at = 0
         for g, i, j in pending:
             scores[g][i, j] = scores[g][j, i] = values[at : at + len(i)]
