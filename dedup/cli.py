@@ -100,6 +100,14 @@ def param_options(f):
         ),
         click.option("--rows", type=int, default=None, help="LSH rows per band (with --bands)."),
         click.option(
+            "--min-jaccard",
+            type=float,
+            default=d.min_jaccard,
+            show_default=True,
+            help="Verify a pair that met in an LSH band only if its MinHash signatures agree on at "
+            "least this share of values (0: every band hit).",
+        ),
+        click.option(
             "--max-bucket",
             type=int,
             default=d.max_bucket,

@@ -518,6 +518,11 @@ def _build(
         note = " and ".join(why) + ": never a candidate"
     elif watch.ia == watch.ib:
         note = "exact copies (one normalised text): one member of the run, never compared"
+    elif shared and not watch.candidate and watch.jaccard < p.min_jaccard:
+        note = (
+            f"they share {shared} band(s), but their signatures agree on {_f(watch.jaccard)} of their "
+            f"values, under min_jaccard = {p.min_jaccard}: dropped before verification"
+        )
     elif shared and not watch.candidate:
         note = (
             f"they share {shared} band(s), but only in buckets of more than max_bucket = {p.bucket_cap} "

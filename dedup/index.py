@@ -301,12 +301,16 @@ class Index:
         if not seqs:
             return []
         held = reader.load_seqs(seqs)
-        signals = _measure(new, held, reader, self.params)
         p = self.params
-        scores = score(signals, sentence_weight=p.sentence_weight, number_weight=p.number_weight)
         jac = estimate_jaccard_pairs(
             np.stack([new.signature, *(h.signature for h in held)]), _against_first(len(held))
         )
+        close = jac >= p.min_jaccard  # (a batch run's floor on band hits)
+        held, jac = [h for h, c in zip(held, close.tolist(), strict=True) if c], jac[close]
+        if not held:
+            return []
+        signals = _measure(new, held, reader, self.params)
+        scores = score(signals, sentence_weight=p.sentence_weight, number_weight=p.number_weight)
         out = []
         for k, (h, j, s) in enumerate(zip(held, jac, scores, strict=True)):
             if s >= p.threshold:

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from dedup.candidates import lsh_params
+from dedup.candidates import MIN_JACCARD, lsh_params
 from dedup.cluster import LINKAGES, REPRESENTATIVES
 
 SHINGLE_UNITS = ("word", "char")
@@ -37,6 +37,10 @@ class Params:
         lsh_threshold: the Jaccard similarity (of the shingle sets) the LSH
             S-curve is centred on; bands/rows are derived from it unless
             ``bands`` and ``rows`` are both given.
+        min_jaccard: a pair that met in a band is verified only if its signatures agree on
+            at least this share of their values (the MinHash estimate of its Jaccard): the
+            band hits of unrelated articles, which grow with the square of the corpus, stop
+            there (:mod:`dedup.candidates`). 0 verifies every band hit.
         max_bucket: LSH buckets larger than this are not expanded into all
             their pairs (see :func:`dedup.candidates.candidate_pairs`). None: 8
             (:attr:`bucket_cap`), or 200 with ``all_pairs`` and in the index, where
@@ -95,6 +99,7 @@ class Params:
     lsh_threshold: float = 0.3
     bands: int | None = None
     rows: int | None = None
+    min_jaccard: float = MIN_JACCARD
     max_bucket: int | None = None
     all_pairs: bool = False
     tfidf_analyzer: str = "word"
@@ -144,6 +149,7 @@ class Params:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer; got {self.seed!r}")
         unit_interval("lsh_threshold", closed=False)
+        unit_interval("min_jaccard", closed=True)
         unit_interval("threshold", closed=True)
         unit_interval("sentence_weight", closed=True)
         unit_interval("number_weight", closed=True)

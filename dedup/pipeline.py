@@ -477,6 +477,7 @@ class Detector:
             rows=rows,
             max_bucket=p.bucket_cap,
             leaders=None if p.all_pairs else LEADERS,
+            min_jaccard=p.min_jaccard,
         )
         self.timings["candidates"] = time.perf_counter() - t0
         if self._hook is not None:
@@ -641,6 +642,7 @@ class Detector:
             },
             "candidates": {
                 "pairs": int(len(cands)),
+                "below_min_jaccard": cstats.below_min_jaccard,
                 "verified_pairs": int(len(verified)),
                 "listed_pairs": len(pairs),
                 "bands": bands,

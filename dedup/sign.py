@@ -130,12 +130,14 @@ def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
 
 
 def estimate_jaccard_pairs(signatures: np.ndarray, pairs: np.ndarray) -> np.ndarray:
-    """Jaccard estimates for an ``(k, 2)`` array of row-index pairs."""
+    """For each row-index pair of an ``(k, 2)`` array, the share of positions where the two
+    signatures agree: the MinHash estimate of their sets' Jaccard (float64, in steps of
+    ``1 / num_perm``; the ``jaccard`` of ``pairs.jsonl``)."""
     if len(pairs) == 0:
         return np.zeros(0)
     out = np.empty(len(pairs))
-    step = max(1, 2_000_000 // signatures.shape[1])
+    step = max(1, 2_000_000 // signatures.shape[1])  # (pairs gathered at once: 16 MB of values)
     for lo in range(0, len(pairs), step):
         p = pairs[lo : lo + step]
-        out[lo : lo + step] = (signatures[p[:, 0]] == signatures[p[:, 1]]).mean(axis=1)
-    return out
+        out[lo : lo + step] = np.count_nonzero(signatures[p[:, 0]] == signatures[p[:, 1]], axis=1)
+    return out / signatures.shape[1]

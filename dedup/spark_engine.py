@@ -337,12 +337,14 @@ def _score_partition(
     def scored() -> Iterator[tuple[int, int, str, str, float, float, float, float, float, float]]:
         held = [Held.unpack(b) for b in blobs]
         at = np.array(pairs, dtype=np.int64)
+        jac = estimate_jaccard_pairs(np.stack([h.signature for h in held]), at)
+        close = np.flatnonzero(jac >= params.min_jaccard)  # (the local engine's floor)
+        at, jac = at[close], jac[close]
         signals = measure_pairs(held, at, table, params)
         scores = score(signals, sentence_weight=params.sentence_weight, number_weight=params.number_weight)
-        jac = estimate_jaccard_pairs(np.stack([h.signature for h in held]), at)
         values = zip(
-            named,
-            pairs,
+            [named[k] for k in close.tolist()],
+            at.tolist(),
             jac,
             signals.cosine,
             signals.match,
@@ -372,9 +374,10 @@ def _score_partition(
 
 def measure(found: RDD, features: RDD, frequencies: Any, params: Params, parts: int) -> RDD:
     """``(i, j, id_i, id_j, jaccard, cosine, match, score, order, numbers)`` of every candidate
-    pair, scored as the local engine scores it, with the corpus's document frequencies (``frequencies``: a
-    broadcast ``(terms, counts, n)``). ``found`` and ``features`` are partitioned alike (by
-    position, ``parts``): the record of ``i`` is the only one to cross the network."""
+    pair whose signatures agree on ``min_jaccard`` of their values, scored as the local engine
+    scores it, with the corpus's document frequencies (``frequencies``: a broadcast ``(terms,
+    counts, n)``). ``found`` and ``features`` are partitioned alike (by position, ``parts``): the
+    record of ``i`` is the only one to cross the network."""
     sent = found.cogroup(features, parts).flatMap(_send_lower).partitionBy(parts)
     return sent.cogroup(features, parts).mapPartitions(lambda it: _score_partition(it, frequencies, params))
 
@@ -676,6 +679,7 @@ def run(spark: SparkSession, articles: RDD, params: Params, *, partitions: int |
         t0 = time.perf_counter()
         frequencies = sc.broadcast((*document_frequencies(features, parts), m))
         measured = measure(found, features, frequencies, params, parts).persist()
+        n_measured = measured.count()  # (the candidates whose signatures agree on min_jaccard)
         rows = measured.filter(lambda r: r[7] >= params.threshold).collect()
         timings["verify"] = time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -715,7 +719,8 @@ def run(spark: SparkSession, articles: RDD, params: Params, *, partitions: int |
         "articles": counted,
         "languages": by_frequency(languages),
         "candidates": {
-            "pairs": n_candidates,
+            "pairs": n_measured,
+            "below_min_jaccard": n_candidates - n_measured,
             "verified_pairs": verified,
             "listed_pairs": len(pairs),
             "bands": bands,

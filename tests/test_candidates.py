@@ -104,3 +104,39 @@ def test_removing_duplicate_hits_along_the_way_changes_nothing(monkeypatch):
     monkeypatch.setattr(candidates, "_COMPACT_AT", 50)
     pairs, _ = candidate_pairs(signatures, bands=4, rows=3, max_bucket=1000)
     assert np.array_equal(pairs, expected) and len(expected) > 1000
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, 2), min_size=6, max_size=6), min_size=2, max_size=40),
+    st.sampled_from([0.0, 1 / 6, 3 / 6, 4 / 6, 1.0]),
+)
+def test_the_floor_keeps_the_band_hits_whose_signatures_agree_enough(rows_of_values, floor):
+    """A pair that shares a band stays a candidate only if its signatures agree on at least
+    ``min_jaccard`` of their values, a pair exactly at the floor included."""
+    signatures = np.array(rows_of_values, dtype=np.uint32)
+    pairs, stats = candidate_pairs(signatures, bands=3, rows=2, max_bucket=100, min_jaccard=floor)
+    everything, _ = candidate_pairs(signatures, bands=3, rows=2, max_bucket=100)
+    expected = [(i, j) for i, j in everything.tolist() if (signatures[i] == signatures[j]).sum() / 6 >= floor]
+    assert [tuple(p) for p in pairs.tolist()] == expected
+    assert stats.pairs == len(expected) and stats.below_min_jaccard == len(everything) - len(expected)
+
+
+def test_chance_band_hits_of_unrelated_texts_stop_at_the_floor():
+    """Sets of Jaccard about 0.04 meet in a band now and then (37 bands of 3 rows: 0.2% a pair,
+    but there are many such pairs); the floor (0.1) takes nearly all those hits out and keeps
+    the pair of Jaccard 0.54."""
+    signer = Signer(num_perm=128)
+    rng = np.random.default_rng(3)
+    words = [f"w{i}" for i in range(100_000)]
+    docs = []
+    for _ in range(300):  # unrelated texts: 25 of 40 common words, 175 of their own
+        common = set(rng.choice(words[:40], 25, replace=False).tolist())
+        docs.append(common | set(rng.choice(words[40:], 175, replace=False).tolist()))
+    docs += [set(words[1000:1100]), set(words[1030:1130])]  # Jaccard 70 / 130 = 0.54
+    sigs = signer.sign_many(docs)
+    everything, _ = candidate_pairs(sigs, bands=37, rows=3)
+    pairs, stats = candidate_pairs(sigs, bands=37, rows=3, min_jaccard=0.1)
+    assert [300, 301] in pairs.tolist() and [300, 301] in everything.tolist()
+    assert len(everything) > 50 and len(pairs) <= 0.1 * len(everything), (len(everything), len(pairs))
+    assert stats.below_min_jaccard == len(everything) - len(pairs)

@@ -243,3 +243,11 @@ def test_articles_in_a_language_not_compared_are_never_candidates_and_it_says_so
     e = explain(seed_texts().items(), DUP, REP, languages=("it",))
     assert not e.merged and not e.candidates.candidates and e.candidates.jaccard is None
     assert "A is in 'en', not among the languages compared (it)" in e.verdict
+
+
+def test_a_band_hit_under_the_floor_is_said_to_be_dropped_before_verification():
+    e = explain(seed_texts().items(), DUP, REP, min_jaccard=0.9)
+    assert not e.candidates.candidates and e.candidates.shared_bands > 0
+    assert e.candidates.jaccard < 0.9
+    assert "under min_jaccard = 0.9: dropped before verification" in e.candidates.note
+    assert "not a candidate" in e.verdict or "not LSH candidates" in e.verdict, e.verdict

@@ -49,6 +49,16 @@ def test_a_query_stores_nothing_and_a_held_text_matches_itself(location, seeds):
         assert idx.query("") == [] and idx.query("Nothing like the others at all.") == []
 
 
+def test_a_held_article_under_the_floor_on_signature_agreement_is_no_match(location, seeds):
+    """As in a batch run, a band hit whose signatures agree on less than ``min_jaccard`` is not
+    verified: the seed translations agree on 0.57 of their values."""
+    with Index.open(location, min_jaccard=0.6) as idx:
+        idx.add("000", seeds["000"])
+        assert idx.query(seeds["004"]) == []
+    with Index.open(location, min_jaccard=0.5) as idx:
+        assert [m.id for m in idx.query(seeds["004"])] == ["000"]
+
+
 def test_the_index_persists_across_openings(location, seeds):
     with Index.open(location) as idx:
         idx.add_many([("000", seeds["000"]), ("001", seeds["001"])])
