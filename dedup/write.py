@@ -32,6 +32,58 @@ from dedup.article import InputError
 from dedup.read import Inputs, Record
 
 _GZIP_LEVEL = 3  # measured on a 60 MB dump: 2.7x the speed of level 6 (57 vs 21 MB/s) for 8% more bytes
+_GZIP_CHUNK = 1 << 20  # bytes handed to the compressing thread at a time
+
+
+class _GzipInThread(io.RawIOBase):
+    """A gzip stream onto ``raw`` whose compression runs in a thread of its own.
+
+    zlib releases the GIL while it compresses, so the caller goes on reading and encoding the
+    next records while the last megabyte is compressed: a run's largest output (the dump of kept
+    records, about as large as its input) then costs the slower of the two, not their sum. At
+    most two chunks wait, so memory stays a few megabytes. An error of the thread (a full disk)
+    is raised by the next write or by ``close``.
+    """
+
+    def __init__(self, raw: IO[bytes], name: str) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._gz = gzip.GzipFile(filename=name, mode="wb", fileobj=raw, compresslevel=_GZIP_LEVEL, mtime=0)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dedup-gzip")
+        self._pending: list[Any] = []
+        self._buffer = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self._buffer += data
+        if len(self._buffer) >= _GZIP_CHUNK:
+            self._hand_over()
+        return len(data)
+
+    def _hand_over(self) -> None:
+        chunk, self._buffer = bytes(self._buffer), bytearray()
+        while len(self._pending) >= 2:
+            self._pending.pop(0).result()  # (raises the thread's error)
+        self._pending.append(self._pool.submit(self._gz.write, chunk))
+
+    def finish(self) -> None:
+        """Compress what is left and write the gzip trailer (``raw`` stays open)."""
+        if self._buffer:
+            self._hand_over()
+        for pending in self._pending:
+            pending.result()
+        self._pending = []
+        self._gz.close()
+
+    def close(self) -> None:
+        """Stop the thread; after an error, also the gzip stream (its file is being removed)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        if not self._gz.closed:
+            with contextlib.suppress(Exception):
+                self._gz.close()
+        super().close()
 
 
 def _temp_name(path: Path, suffix: str = ".tmp") -> Path:
@@ -83,23 +135,24 @@ def atomic_write(path: str | os.PathLike, *, mode: str = "w", compress: bool = F
     fd, tmp = _create_temp(path)
     try:
         with open(fd, "wb") as raw:
-            binary: IO[bytes] = (
-                gzip.GzipFile(filename=path.name, mode="wb", fileobj=raw, compresslevel=_GZIP_LEVEL, mtime=0)
-                if compress
-                else raw
-            )
+            zipped = _GzipInThread(raw, path.name) if compress else None
+            binary: IO[bytes] = zipped if zipped is not None else raw  # type: ignore[assignment]
             out: IO[Any] = io.TextIOWrapper(binary, encoding="utf-8", newline="\n") if mode == "w" else binary
             try:
                 yield out
                 if out is not binary:
                     out.flush()
                     out.detach()  # type: ignore[attr-defined]
-                if binary is not raw:
-                    binary.close()  # writes the gzip trailer; leaves raw open
+                if zipped is not None:
+                    zipped.finish()  # writes the gzip trailer; leaves raw open
             except BaseException:
-                with contextlib.suppress(Exception):
-                    out.close()
+                if out is not binary:
+                    with contextlib.suppress(Exception):
+                        out.detach()  # type: ignore[attr-defined]
                 raise
+            finally:
+                if zipped is not None:
+                    zipped.close()
             raw.flush()
             os.fsync(raw.fileno())
         os.replace(tmp, path)
