@@ -21,7 +21,7 @@ pair of any dev set, whose lowest estimate is 0.15 (``benchmarks/chance.py``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -201,8 +201,58 @@ def bucket_pair_codes(
         yield grouped[i] * np.int64(n) + grouped[j]
 
 
+@dataclass(frozen=True)
+class Banded:
+    """What banding reads of a run's signatures: which rows have shingles, each band's keys
+    for those rows, and each row's rank (:func:`signature_ranks`).
+
+    Made from a signature array (:meth:`of`), or kept as the articles arrive, a column of
+    keys per band (the Detector's spilled runs): banding then reads 8 bytes a row per band
+    instead of the whole signatures once per band.
+
+    Attributes:
+        n: rows (documents), valid or not.
+        valid: the rows with a non-empty signature, ascending.
+        band: ``band(b)``: the keys of band ``b`` of the valid rows (uint64, aligned with ``valid``).
+        ranks: ``ranks()``: :func:`signature_ranks` of the valid rows.
+        signatures: the ``(n, num_perm)`` signatures (perhaps a memory map), for the floor.
+        release: called after each band and each block of the floor (hands spilled pages back).
+    """
+
+    n: int
+    valid: np.ndarray
+    band: Callable[[int], np.ndarray]
+    ranks: Callable[[], np.ndarray]
+    signatures: np.ndarray
+    release: Callable[[], None] = lambda: None
+
+    @classmethod
+    def of(cls, signatures: np.ndarray, rows: int) -> Banded:
+        """The banding view of an in-memory ``(n, num_perm)`` signature array."""
+        valid = np.flatnonzero(has_shingles(signatures))
+        return cls(
+            n=len(signatures),
+            valid=valid,
+            band=lambda b: _band_keys(signatures[valid, b * rows : (b + 1) * rows]),
+            ranks=lambda: signature_ranks(signatures[valid]),
+            signatures=signatures,
+        )
+
+
+def has_shingles(signatures: np.ndarray) -> np.ndarray:
+    """Which rows of an ``(n, num_perm)`` signature array are not the empty signature (a text
+    with no shingle, which banding never pairs)."""
+    return ~np.all(signatures == _EMPTY, axis=1)
+
+
+def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """The ``(bands, n)`` keys of each band of each row of an ``(n, num_perm)`` signature array
+    (what :class:`Banded` reads; an empty signature's keys are never read)."""
+    return np.stack([_band_keys(signatures[:, b * rows : (b + 1) * rows]) for b in range(bands)])
+
+
 def candidate_pairs(
-    signatures: np.ndarray,
+    signatures: np.ndarray | Banded,
     *,
     bands: int,
     rows: int,
@@ -210,7 +260,8 @@ def candidate_pairs(
     leaders: int | None = LEADERS,
     min_jaccard: float = 0.0,
 ) -> tuple[np.ndarray, CandidateStats]:
-    """All candidate pairs ``(i, j)``, ``i < j``, of an ``(n, num_perm)`` signature array.
+    """All candidate pairs ``(i, j)``, ``i < j``, of an ``(n, num_perm)`` signature array (or of
+    its :class:`Banded` view).
 
     A bucket holding more than ``max_bucket`` documents (a large family, or
     documents made of boilerplate) is not expanded into all its pairs: each
@@ -219,30 +270,36 @@ def candidate_pairs(
     ``leaders=None``, with its next ``min(max_bucket, 8)`` members), so its
     members still end up connected and the work stays linear in the bucket
     size (:func:`bucket_pair_codes`). Documents with an empty signature (no
-    shingles) are never candidates.
+    shingles) are never candidates. A pair whose signatures agree on less than
+    ``min_jaccard`` of their values (:func:`dedup.sign.estimate_jaccard_pairs`) is dropped,
+    one range of pairs at a time, so memory follows the pairs kept.
 
     Returns:
         ``(pairs, stats)``: a sorted, duplicate-free ``(k, 2)`` int64 array and
         a :class:`CandidateStats`.
     """
-    n, num_perm = signatures.shape
+    view = signatures if isinstance(signatures, Banded) else Banded.of(signatures, rows)
+    num_perm = view.signatures.shape[1]
     if bands * rows > num_perm:
         raise ValueError(
             f"bands * rows = {bands * rows} exceeds num_perm = {num_perm}: "
             "use fewer bands or rows, or more permutations"
         )
     stats = CandidateStats(bands=bands, rows=rows)
-    valid = np.flatnonzero(~np.all(signatures == _EMPTY, axis=1))
+    n, valid = view.n, view.valid
     if len(valid) < 2:
         return np.zeros((0, 2), dtype=np.int64), stats
     hits = _PairSet(n)
-    ranks = signature_ranks(signatures[valid]) if leaders is not None else None
+    ranks = view.ranks() if leaders is not None else None
     for b in range(bands):
-        keys = _band_keys(signatures[valid, b * rows : (b + 1) * rows])
+        keys = view.band(b)
         order = np.argsort(keys, kind="stable")
         sorted_keys = keys[order]
+        del keys
         starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
+        del sorted_keys
         sizes = np.diff(np.append(starts, len(order)))
+        view.release()
         multi = sizes >= 2
         stats.buckets += int(multi.sum())
         if not multi.any():
@@ -261,7 +318,8 @@ def candidate_pairs(
         np.divmod(codes, n, out=(pairs[:, 0], pairs[:, 1]))  # (no temporaries the size of the pairs)
         del codes
         if min_jaccard > 0:
-            close = estimate_jaccard_pairs(signatures, pairs) >= min_jaccard
+            close = estimate_jaccard_pairs(view.signatures, pairs) >= min_jaccard
+            view.release()
             stats.below_min_jaccard += int(len(pairs) - np.count_nonzero(close))
             pairs = pairs[close]
         kept.append(pairs)

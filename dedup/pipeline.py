@@ -12,6 +12,7 @@ import dataclasses
 import os
 import platform
 import time
+from array import array
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
@@ -21,16 +22,18 @@ import numpy as np
 import scipy.sparse as sp
 
 from dedup.article import Article
-from dedup.candidates import LEADERS, candidate_pairs
+from dedup.candidates import LEADERS, Banded, band_keys, candidate_pairs, has_shingles, signature_ranks
 from dedup.cluster import FAMILY_SIZE, choose_representative, cluster_pairs, spanning_pairs
 from dedup.decision import Signals, match_needed, score
 from dedup.features import FeatureBatch, Features, Featurizer, featurize_batches
+from dedup.hashing import term_ids
+from dedup.keymap import KeyMap, SeenStrings
 from dedup.language import by_frequency
 from dedup.numbers import NumberSets
 from dedup.params import Params
 from dedup.sentences import SentenceBuilder, SentenceMatrix, sentence_matches
 from dedup.sign import HASH_SCHEME, Signer, estimate_jaccard_pairs
-from dedup.store import Store
+from dedup.store import Ragged, Store, trim_heap
 from dedup.verify import TfidfBuilder, pair_cosines, tfidf_rows
 
 if TYPE_CHECKING:
@@ -272,18 +275,32 @@ class Detector:
         self._fingerprints: list[np.ndarray] = []
         self._embeddings: list[np.ndarray] = []
         self._embedded = False
-        self._index: dict[str, int] = {}
-        self._lengths: list[int] = []
-        self._numbers: list[np.ndarray] = []  # every article's number ids, a batch at a time
-        self._number_sizes: list[np.ndarray] = []
+        # Each article's position by its id, 16 bytes an id (KeyMap), checked against self.ids;
+        # ids whose 64-bit hash another id already has (rare) are in the dict.
+        self._id_positions = KeyMap()
+        self._collided_ids: dict[str, int] = {}
+        self._lengths = array("q")  # each article's length (8 bytes, no object per article)
+        self._numbers = Ragged(self._store, "numbers", np.uint64)  # each member's number ids
         self._pending: list[np.ndarray] = []
-        self._signatures: list[np.ndarray] = []
+        # Each member's signature (4 * num_perm bytes); a spilled run also keeps, as they come,
+        # what banding reads (a key per band, a rank, whether it has shingles), so that banding
+        # reads 8 bytes a member per band rather than every signature once per band.
+        self._signatures = self._store.column("signatures", np.uint32)
+        self._banded = self._store.spilled
+        bands, self._rows = p.bands_rows
+        self._band_keys = (
+            [self._store.column(f"band-{b}", np.uint64, buffer=1 << 20) for b in range(bands)]
+            if self._banded
+            else []
+        )
+        self._ranks = self._store.column("ranks", np.int64) if self._banded else None
+        self._shingled = self._store.column("shingled", np.bool_) if self._banded else None
         # Exact copies (one normalised text) are one member for everything after reading: the
         # rows, signatures and numbers above are kept per member, the rest per article.
         self._collapse = not p.all_pairs
-        self._member_of: list[int] = []  # each article's member
-        self._first: list[int] = []  # each member's first article
-        self._content_member: dict[int, int] = {}
+        self._member_of = array("q")  # each article's member
+        self._first = array("q")  # each member's first article
+        self._content_member = KeyMap()  # each distinct normalised text's member
         self.skipped = 0
         self.timings = {"read_sign": 0.0}
         self._t0 = time.perf_counter()
@@ -291,8 +308,7 @@ class Detector:
     def add(self, article: Article) -> None:
         """Take one article into the run (its text is not kept)."""
         self._check_open()
-        if article.id in self._index:
-            raise ValueError(f"duplicate id {article.id!r}")
+        self._refuse_seen_ids([article.id])
         t0 = time.perf_counter()
         if self._featurizer is None:
             self._featurizer = Featurizer(self.params)
@@ -307,13 +323,9 @@ class Detector:
         """
         self._check_open()
         t0 = time.perf_counter()
-        seen: set[str] = set()
 
         def texts() -> Iterator[str]:
             for article in articles:
-                if article.id in self._index or article.id in seen:
-                    raise ValueError(f"duplicate id {article.id!r}")
-                seen.add(article.id)
                 order.append(article.id)
                 yield article.text
 
@@ -336,32 +348,77 @@ class Detector:
             fields += ("numbers",)
         return fields
 
-    def _admit(self, contents: Iterable[int]) -> list[bool]:
+    def _admit(self, contents: list[int]) -> list[bool]:
         """Record the member of each of the next articles (by their :attr:`Features.content`):
         which of them are new members (the others are exact copies of one seen before)."""
+        collapse = self._collapse
+        if collapse:
+            known = self._content_member.get_many(np.array(contents, dtype=np.uint64))[:, 0].tolist()
+        else:
+            known = [-1] * len(contents)
+        added: dict[int, int] = {}  # (the texts new in this batch)
         new = []
-        for content in contents:
-            member = self._content_member.get(content) if content and self._collapse else None
-            if member is None:
+        for content, member in zip(contents, known, strict=True):
+            if member < 0 and content and collapse:
+                member = added.get(content, -1)
+            if member < 0:
                 member = len(self._first)
                 self._first.append(len(self._member_of))
-                if content and self._collapse:
-                    self._content_member[content] = member
+                if content and collapse:
+                    added[content] = member
+                    self._content_member.add(content, member)
                 new.append(True)
             else:
                 new.append(False)
             self._member_of.append(member)
         return new
 
+    def _refuse_seen_ids(self, article_ids: list[str]) -> None:
+        """Raise ValueError naming the first of ``article_ids`` that was taken in before or
+        repeats an earlier one of them."""
+        if len(set(article_ids)) < len(article_ids):
+            seen: set[str] = set()
+            for x in article_ids:
+                if x in seen:
+                    raise ValueError(f"duplicate id {x!r}")
+                seen.add(x)
+        found = self.positions(article_ids)
+        for x, at in zip(article_ids, found.tolist(), strict=True):
+            if at >= 0:
+                raise ValueError(f"duplicate id {x!r}")
+
+    def positions(self, article_ids: list[str]) -> np.ndarray:
+        """The position of each id among the articles taken in (-1: not taken in)."""
+        if not article_ids:
+            return np.zeros(0, dtype=np.int64)
+        keys = term_ids(article_ids)
+        found = self._id_positions.get_many(keys)[:, 0]
+        for k in np.flatnonzero(found >= 0).tolist():
+            if self.ids[found[k]] != article_ids[k]:  # another id with the same hash
+                found[k] = self._collided_ids.get(article_ids[k], -1)
+        return found
+
+    def _register_ids(self, article_ids: list[str]) -> None:
+        start = len(self.ids)
+        self.ids.extend(article_ids)
+        keys = term_ids(article_ids)
+        taken = self._id_positions.get_many(keys)[:, 0].tolist()
+        fresh: set[int] = set()  # (the keys this call adds)
+        for k, (key, at) in enumerate(zip(keys.tolist(), taken, strict=True)):
+            if at >= 0 or key in fresh:
+                self._collided_ids[article_ids[k]] = start + k
+            else:
+                self._id_positions.add(key, start + k)
+                fresh.add(key)
+
     @property
     def member_of(self) -> np.ndarray:
         """Each article's member: the index of the first article with its normalised text among
         the distinct texts (what the hook's arrays and :meth:`finish`'s stages are indexed by)."""
-        return np.asarray(self._member_of, dtype=np.int64)
+        return np.frombuffer(self._member_of, dtype=np.int64).copy()
 
     def _accept(self, article_id: str, features: Features) -> None:
-        self._index[article_id] = len(self.ids)
-        self.ids.append(article_id)
+        self._register_ids([article_id])
         self.langs.append(features.lang)
         self._lengths.append(features.length)
         if self.params.cross_lingual:
@@ -374,26 +431,24 @@ class Detector:
             self._pending.append(features.shingles)
         else:
             self._flush()  # keep the signatures in the order of the articles
-            self._signatures.append(features.signature[None, :])
+            self._keep_signatures(features.signature[None, :])
         if self._tfidf is not None:
             self._tfidf.add_counts(features.terms, features.counts)
         if self._sentences is not None:
             f = features
             self._sentences.add_counts(f.sentence_terms, f.sentence_counts, f.sentence_sizes)
         if self.params.number_weight > 0:
-            self._numbers.append(features.numbers)
-            self._number_sizes.append(np.array([len(features.numbers)], dtype=np.int64))
+            self._numbers.extend(features.numbers, np.array([len(features.numbers)]))
         if len(self._pending) >= SIGN_BATCH:
             self._flush()
 
     def _accept_batch(self, article_ids: list[str], batch: FeatureBatch) -> None:
         """:meth:`_accept` for a packed batch at once (less work in this process, which is
         what the workers wait for)."""
-        start = len(self.ids)
-        self._index.update(zip(article_ids, range(start, start + len(article_ids)), strict=True))
-        self.ids.extend(article_ids)
+        self._refuse_seen_ids(article_ids)
+        self._register_ids(article_ids)
         self.langs.extend(batch.langs)
-        self._lengths.extend(batch.lengths.tolist())
+        self._lengths.frombytes(np.ascontiguousarray(batch.lengths, dtype=np.int64).tobytes())
         if self.params.cross_lingual:
             ends = np.cumsum(batch.sizes_of("fingerprint"))
             self._fingerprints.extend(np.split(batch.column("fingerprint"), ends[:-1]))
@@ -406,7 +461,7 @@ class Detector:
             if len(batch) == 0:
                 return
         self._flush()
-        self._signatures.append(batch.signatures)
+        self._keep_signatures(batch.signatures)
         if self._tfidf is not None:
             for f in batch.features():
                 self._tfidf.add_counts(f.terms, f.counts)
@@ -420,22 +475,46 @@ class Detector:
                 vocabulary=batch.vocabulary,
             )
         if self.params.number_weight > 0:
-            self._numbers.append(batch.column("numbers"))
-            self._number_sizes.append(batch.sizes_of("numbers"))
+            self._numbers.extend(batch.column("numbers"), batch.sizes_of("numbers"))
 
     def _number_sets(self) -> NumberSets | None:
         """The articles' numbers (None when the decision does not compare them)."""
         if self.params.number_weight == 0:
             return None
-        sizes = np.concatenate(self._number_sizes) if self._number_sizes else np.zeros(0, dtype=np.int64)
-        values = np.concatenate(self._numbers) if self._numbers else np.zeros(0, dtype=np.uint64)
-        self._numbers, self._number_sizes = [], []
-        return NumberSets(values, np.concatenate(([0], np.cumsum(sizes))))
+        return NumberSets(self._numbers.values(), self._numbers.offsets())
 
     def _flush(self) -> None:
         if self._pending:
-            self._signatures.append(self._signer.sign_hashes(self._pending))
+            self._keep_signatures(self._signer.sign_hashes(self._pending))
             self._pending = []
+
+    def _keep_signatures(self, signatures: np.ndarray) -> None:
+        """Keep the next members' signatures (and, spilled, what banding will read of them)."""
+        self._signatures.extend(signatures.ravel())
+        if self._banded and len(signatures):
+            assert self._ranks is not None and self._shingled is not None
+            for column, keys in zip(
+                self._band_keys, band_keys(signatures, len(self._band_keys), self._rows), strict=True
+            ):
+                column.extend(keys)
+            self._ranks.extend(signature_ranks(signatures))
+            self._shingled.extend(has_shingles(signatures))
+
+    def _banded_view(self, signatures: np.ndarray) -> Banded:
+        """What banding reads: made from the signatures, or (spilled) from the columns kept."""
+        if not self._banded:
+            return Banded.of(signatures, self._rows)
+        assert self._ranks is not None and self._shingled is not None
+        valid = np.flatnonzero(self._shingled.view())
+        ranks, columns = self._ranks, self._band_keys
+        return Banded(
+            n=len(signatures),
+            valid=valid,
+            band=lambda b: columns[b].view()[valid],
+            ranks=lambda: ranks.view()[valid],
+            signatures=signatures,
+            release=self._store.release,
+        )
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -464,21 +543,21 @@ class Detector:
         self._flush()
         n = len(self.ids)
         m = len(self._first)  # the members: the distinct texts (exact copies are one)
-        signatures = (
-            np.concatenate(self._signatures) if self._signatures else np.zeros((0, p.num_perm), np.uint32)
-        )
+        signatures = self._signatures.view().reshape(-1, p.num_perm)
+        trim_heap()  # (what reading freed)
         self.timings["read_sign"] += time.perf_counter() - t0
 
         t0 = time.perf_counter()
         bands, rows = p.bands_rows
         cands, cstats = candidate_pairs(
-            signatures,
+            self._banded_view(signatures),
             bands=bands,
             rows=rows,
             max_bucket=p.bucket_cap,
             leaders=None if p.all_pairs else LEADERS,
             min_jaccard=p.min_jaccard,
         )
+        trim_heap()  # (the band keys and pair codes banding freed)
         self.timings["candidates"] = time.perf_counter() - t0
         if self._hook is not None:
             self._hook.candidates(signatures, cands)
@@ -575,9 +654,9 @@ class Detector:
         )
         self._store.release()
         member_of = self.member_of
-        first = np.asarray(self._first, dtype=np.int64)
+        first = np.frombuffer(self._first, dtype=np.int64).copy()
         groups = with_copies(member_groups, member_of, m)
-        lengths = np.asarray(self._lengths)
+        lengths = np.frombuffer(self._lengths, dtype=np.int64).copy()
         links: list[LanguageLink] = []
         if p.cross_lingual:
             groups, links = self._link_languages(groups)
@@ -609,7 +688,7 @@ class Detector:
                 lang = dict(zip(ids, self.langs, strict=True))
                 missing = [(a, b) for a, b in missing if lang[a] == lang[b]]
             if missing:
-                at = np.array([[self._index[a], self._index[b]] for a, b in missing], dtype=np.int64)
+                at = self.positions([x for pair in missing for x in pair]).reshape(-1, 2)
                 mp = member_of[at]
                 got = Signals.concatenate(
                     [x for _, x in measure_pairs(mp, matrix, sentences, numbers, ordered=p.sentence_order)]
@@ -693,10 +772,9 @@ class Detector:
                 best[x] = k
         for x, k in best.items():
             shown[x] = k
-        for c in clusters:
-            k = self._index[c.representative]
-            if counts[member_of[k]] >= 2:
-                shown[member_of[k]] = k
+        reps = self.positions([c.representative for c in clusters])
+        reps = reps[counts[member_of[reps]] >= 2]
+        shown[member_of[reps]] = reps
         return shown
 
     def _link_languages(self, groups: list[np.ndarray]) -> tuple[list[np.ndarray], list[LanguageLink]]:
@@ -1031,12 +1109,20 @@ def find_duplicates(
     """
 
     def checked(items: Iterable[ArticleLike]) -> Iterator[Article]:
-        seen: set[str] = set()
+        seen = SeenStrings()  # (24 bytes an id, for millions of articles)
+        chunk: list[Article] = []
         for position, item in enumerate(items, start=1):
-            article = as_article(item, position)
-            if article.id in seen:
-                raise ValueError(f"article #{position}: duplicate id {article.id!r}")
-            seen.add(article.id)
+            chunk.append(as_article(item, position))
+            if len(chunk) >= 1024:
+                yield from refused(chunk, seen, position - len(chunk) + 1)
+                chunk = []
+        yield from refused(chunk, seen, position - len(chunk) + 1 if chunk else 1)
+
+    def refused(chunk: list[Article], seen: SeenStrings, start: int) -> Iterator[Article]:
+        firsts = seen.first_seen([a.id for a in chunk], range(start, start + len(chunk)))
+        for k, (article, first) in enumerate(zip(chunk, firsts, strict=True)):
+            if first >= 0:
+                raise ValueError(f"article #{start + k}: duplicate id {article.id!r}")
             yield article
 
     if engine not in ("local", "spark"):

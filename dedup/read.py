@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import IO, Any, NamedTuple
 
 from dedup.article import Article, InputError
+from dedup.keymap import SeenStrings
 
 FORMATS = ("jsonl", "csv", "txt")
 STDIN = "-"
@@ -43,6 +44,7 @@ _BOM = b"\xef\xbb\xbf"
 _READ_ERRORS = (OSError, EOFError, zlib.error)
 # Where the duplicate-id check remembers an id: source index * _LINES + line, one int per id.
 _LINES = 1 << 40
+_CHECK_BATCH = 1024  # records whose ids are checked at once
 
 OnBad = Callable[[InputError], None]
 
@@ -207,29 +209,48 @@ class Inputs:
         """
         if self._closed:
             raise ValueError("these Inputs are closed")
-        seen: dict[str, int] = {}
+        seen = SeenStrings()  # each id's first place: 24 bytes an id, for dumps of millions
         sources: list[str] = []
         for path, kind in zip(self.paths, self._kinds, strict=True):
+            pending: list[tuple[Record | InputError, int]] = []
             for item in self._read(path, kind, sources):
-                if isinstance(item, InputError):
-                    if on_bad is None:
-                        raise item
-                    on_bad(item)
-                    continue
+                line = 0 if isinstance(item, InputError) else item.article.line
+                pending.append((item, (len(sources) - 1) * _LINES + line))
+                if len(pending) >= _CHECK_BATCH:
+                    yield from self._checked(pending, seen, sources, on_bad)
+                    pending = []
+            yield from self._checked(pending, seen, sources, on_bad)
+
+    @staticmethod
+    def _checked(
+        pending: list[tuple[Record | InputError, int]],
+        seen: SeenStrings,
+        sources: list[str],
+        on_bad: OnBad | None,
+    ) -> Iterator[Record]:
+        """The records of ``pending`` (each with where it is) in order, an error for each bad
+        one and for each id seen before (the ids of a batch checked at once)."""
+        records = [(item, at) for item, at in pending if not isinstance(item, InputError)]
+        firsts = iter(seen.first_seen([r.article.id for r, _ in records], [at for _, at in records]))
+        for item, _ in pending:
+            if isinstance(item, InputError):
+                if on_bad is None:
+                    raise item
+                on_bad(item)
+                continue
+            first = next(firsts)
+            if first >= 0:
                 article = item.article
-                first = seen.get(article.id)
-                if first is not None:
-                    index, line = divmod(first, _LINES)
-                    where = f"{sources[index]}:{line}" if line else sources[index]
-                    err = InputError(
-                        article.source, article.line, f"duplicate id {article.id!r} (first seen at {where})"
-                    )
-                    if on_bad is None:
-                        raise err
-                    on_bad(err)
-                    continue
-                seen[article.id] = (len(sources) - 1) * _LINES + article.line
-                yield item
+                index, line = divmod(first, _LINES)
+                where = f"{sources[index]}:{line}" if line else sources[index]
+                err = InputError(
+                    article.source, article.line, f"duplicate id {article.id!r} (first seen at {where})"
+                )
+                if on_bad is None:
+                    raise err
+                on_bad(err)
+                continue
+            yield item
 
     def _read(self, path: str, kind: str, sources: list[str]) -> Iterator[Record | InputError]:
         """The records and errors of one input; appends each file's name to ``sources``."""

@@ -107,7 +107,10 @@ class SentenceBuilder:
         self._pending_entries = 0
         self._terms = store.column("sentence-terms", np.int32)  # every sentence's distinct terms
         self._counts = store.column("sentence-counts", np.float32)  # (numbered), one after the other
-        self._indptr = array("q", [0])  # sentence k's terms are _terms[_indptr[k]:_indptr[k + 1]]
+        # sentence k's terms are _terms[_indptr[k]:_indptr[k + 1]] (a column: 8 bytes a sentence)
+        self._indptr = store.column("sentence-indptr", np.int64)
+        self._indptr.extend(np.zeros(1, dtype=np.int64))
+        self._entries = 0  # the last value of _indptr
         self._ptr = array("q", [0])  # article i's sentences are _ptr[i] .. _ptr[i + 1] - 1
         self._df: np.ndarray | None = None  # articles holding each term, counted at the end
         self._ranked = False  # the stored numbers are the terms' ranks: the counts have been read
@@ -149,8 +152,10 @@ class SentenceBuilder:
         self._pending.append((vocabulary, terms))
         self._pending_entries += len(terms)
         self._counts.extend(counts)
-        ends = self._indptr[-1] + np.cumsum(np.asarray(sizes, dtype=np.int64))
-        self._indptr.frombytes(ends.tobytes())
+        ends = self._entries + np.cumsum(np.asarray(sizes, dtype=np.int64))
+        self._indptr.extend(ends)
+        if len(ends):
+            self._entries = int(ends[-1])
         starts = self._ptr[-1] + np.cumsum(np.asarray(sentences, dtype=np.int64))
         self._ptr.frombytes(starts.tobytes())
         if self._pending_entries >= self._batch:
@@ -185,7 +190,7 @@ class SentenceBuilder:
     def _count_matrix(self) -> sp.csr_matrix:
         self._rank()
         return sp.csr_matrix(
-            (self._counts.view(), self._terms.view(), np.frombuffer(self._indptr, dtype=np.int64)),
+            (self._counts.view(), self._terms.view(), self._indptr.view()),
             shape=(len(self._indptr) - 1, max(len(self._index), 1)),
             copy=False,
         )

@@ -73,10 +73,13 @@ def test_a_spilled_run_finds_what_an_in_memory_run_finds(tmp_path, monkeypatch):
         pytest.skip(f"{WMT_DEV} is not here")
     monkeypatch.setattr("dedup.store._FLUSH_BYTES", 4096)  # many writes to each file
     articles = [(a["id"], a["text"]) for a in load_wmt("en")[:600]]
+    articles += [("only-stop-words", "It is what it is, and so it was."), ("and-again", "It was.")]
     in_memory = find_duplicates(articles)
     spilled = find_duplicates(articles, spill_dir=tmp_path)
     assert in_memory.pairs and spilled.pairs == in_memory.pairs
     assert spilled.clusters == in_memory.clusters
+    # (banding read the keys kept as the articles came: the same candidates)
+    assert spilled.summary["candidates"] == in_memory.summary["candidates"]
     assert spilled.summary["spill"]["bytes"] > 0
     assert list(tmp_path.iterdir()) == []  # the spill folder is gone
 
