@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -440,12 +440,13 @@ def cluster_pairs(
 
 class IdForest:
     """Disjoint sets of ids (union-find, with path halving): the smaller id of a set is its
-    root, so the sets do not depend on the order of the unions."""
+    root, so the sets do not depend on the order of the unions. Ids are strings, or positions
+    (:func:`spanning_positions`)."""
 
     def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
+        self.parent: dict[Any, Any] = {}
 
-    def find(self, x: str) -> str:
+    def find(self, x: Any) -> Any:
         """The root of ``x``'s set (``x`` joins the forest alone if new)."""
         parent = self.parent
         parent.setdefault(x, x)
@@ -454,7 +455,7 @@ class IdForest:
             x = parent[x]
         return x
 
-    def union(self, a: str, b: str) -> bool:
+    def union(self, a: Any, b: Any) -> bool:
         """Join the sets of ``a`` and ``b``; False if they were one already."""
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
@@ -462,7 +463,7 @@ class IdForest:
         self.parent[max(ra, rb)] = min(ra, rb)
         return True
 
-    def __iter__(self) -> Iterator[str]:
+    def __iter__(self) -> Iterator[Any]:
         return iter(self.parent)
 
 
@@ -510,6 +511,54 @@ def spanning_pairs(
                 seen.add(r)
                 missing.append((rep, x))
     return sorted(kept), missing
+
+
+def spanning_positions(
+    groups: Sequence[np.ndarray],
+    reps: np.ndarray,
+    pairs: np.ndarray,
+    exact: np.ndarray,
+    scores: np.ndarray,
+    rank: np.ndarray,
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """:func:`spanning_pairs` over article positions, for a run of millions: the same tree by
+    the same rule, from arrays, with no object per pair.
+
+    Args:
+        groups: each cluster's members (positions); ``reps``: each cluster's representative.
+        pairs: ``(k, 2)`` positions of the verified and exact pairs; ``exact``: which are exact
+            copies; ``scores``: their scores as listed (rounded as in ``pairs.jsonl``).
+        rank: each article's rank by id (the ties are broken by ids, as in :func:`spanning_pairs`).
+
+    Returns:
+        The indices in ``pairs`` of each cluster's tree (ascending), and each member left out
+        of its representative's part as ``(representative, its part's member of lowest id)``.
+    """
+    label = np.full(len(rank), -1, dtype=np.int64)
+    for k, members in enumerate(groups):
+        label[members] = k
+    a, b = pairs[:, 0], pairs[:, 1]
+    inside = np.flatnonzero((label[a] >= 0) & (label[a] == label[b]))
+    ia, ib = a[inside], b[inside]
+    swap = rank[ia] > rank[ib]
+    lo, hi = np.where(swap, ib, ia), np.where(swap, ia, ib)  # (a pair's ids in order)
+    rep = np.asarray(reps, dtype=np.int64)[label[ia]]
+    off_rep = (ia != rep) & (ib != rep)
+    order = np.lexsort((rank[hi], rank[lo], -scores[inside], ~exact[inside], off_rep))
+    forest = IdForest()
+    kept = [
+        k
+        for k, x, y in zip(inside[order].tolist(), lo[order].tolist(), hi[order].tolist(), strict=True)
+        if forest.union(x, y)
+    ]
+    missing = []
+    for r, members in zip(np.asarray(reps).tolist(), groups, strict=True):
+        seen = {forest.find(r)}
+        for x in members[np.argsort(rank[members], kind="stable")].tolist():
+            if (root := forest.find(x)) not in seen:
+                seen.add(root)
+                missing.append((r, x))
+    return np.sort(np.asarray(kept, dtype=np.int64)), missing
 
 
 def choose_representative(members: np.ndarray, lengths: np.ndarray, rule: str = "longest") -> int:

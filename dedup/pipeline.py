@@ -23,7 +23,7 @@ import scipy.sparse as sp
 
 from dedup.article import Article
 from dedup.candidates import LEADERS, Banded, band_keys, candidate_pairs, has_shingles, signature_ranks
-from dedup.cluster import FAMILY_SIZE, choose_representative, cluster_pairs, spanning_pairs
+from dedup.cluster import FAMILY_SIZE, choose_representative, cluster_pairs, spanning_positions
 from dedup.decision import Signals, match_needed, score
 from dedup.features import FeatureBatch, Features, Featurizer, featurize_batches
 from dedup.hashing import term_ids
@@ -661,34 +661,43 @@ class Detector:
         if p.cross_lingual:
             groups, links = self._link_languages(groups)
         clusters = []
+        reps = np.zeros(len(groups), dtype=np.int64)
         for k, members in enumerate(groups):
-            rep = choose_representative(members, lengths, p.representative)
+            rep = reps[k] = choose_representative(members, lengths, p.representative)
             names = [self.ids[x] for x in members]
             clusters.append(
                 Cluster(k, self.ids[rep], names, languages={self.ids[x]: self.langs[x] for x in members})
             )
         ids = self.ids
-        shown = self._shown(first, member_of, clusters)
-        pairs = [
-            Pair.of(ids[i], ids[j], jac, vsignals, k, sc)
-            for k, ((i, j), jac, sc) in enumerate(
-                zip(shown[verified].tolist(), vjac.tolist(), vscore.tolist(), strict=True)
-            )
-        ]
+        shown = self._shown(first, member_of, reps)
+        # The pairs as article positions: the verified ones, then each exact copy with its text's
+        # article; the local engine's pairs.jsonl lists a tree of each cluster of them.
         copies = np.flatnonzero(shown[member_of] != np.arange(n))
+        listed = np.concatenate([shown[verified], np.stack([shown[member_of[copies]], copies], axis=1)])
         stated = numbers.sizes() > 0 if numbers is not None else None
-        pairs.extend(
-            Pair.exact(ids[shown[x]], ids[c], numbers=None if stated is None else bool(stated[x]))
-            for c, x in zip(copies.tolist(), member_of[copies].tolist(), strict=True)
-        )
-        if not p.all_pairs:  # the pairs that made each cluster, not every pair inside it
-            kept, missing = spanning_pairs([(c.representative, c.members) for c in clusters], pairs)
-            pairs = [pairs[k] for k in kept]
+
+        def pair_at(k: int) -> Pair:
+            i, j = listed[k].tolist()
+            if k < len(verified):
+                return Pair.of(ids[i], ids[j], vjac[k], vsignals, k, vscore[k])
+            return Pair.exact(ids[i], ids[j], numbers=None if stated is None else bool(stated[member_of[j]]))
+
+        if p.all_pairs:
+            pairs = [pair_at(k) for k in range(len(listed))]
+        else:  # the pairs that made each cluster, not every pair inside it
+            listed_scores = np.array(
+                [round(min(x, 1.0), 4) for x in vscore.tolist()] + [1.0] * len(copies), dtype=np.float64
+            )
+            exact = np.arange(len(listed)) >= len(verified)
+            involved = np.unique(np.concatenate([listed.ravel(), *groups]))
+            rank = np.full(n, -1, dtype=np.int64)
+            rank[sorted(involved.tolist(), key=ids.__getitem__)] = np.arange(len(involved))
+            kept, missing = spanning_positions(groups, reps, listed, exact, listed_scores, rank)
+            pairs = [pair_at(k) for k in kept.tolist()]
             if p.cross_lingual:  # (links.jsonl lists what joined groups across languages)
-                lang = dict(zip(ids, self.langs, strict=True))
-                missing = [(a, b) for a, b in missing if lang[a] == lang[b]]
+                missing = [(a, b) for a, b in missing if self.langs[a] == self.langs[b]]
             if missing:
-                at = self.positions([x for pair in missing for x in pair]).reshape(-1, 2)
+                at = np.array(missing, dtype=np.int64).reshape(-1, 2)
                 mp = member_of[at]
                 got = Signals.concatenate(
                     [x for _, x in measure_pairs(mp, matrix, sentences, numbers, ordered=p.sentence_order)]
@@ -696,7 +705,7 @@ class Detector:
                 values = score(got, sentence_weight=p.sentence_weight, number_weight=p.number_weight)
                 jac = estimate_jaccard_pairs(signatures, np.sort(mp, axis=1))
                 pairs.extend(
-                    dataclasses.replace(Pair.of(a, b, jac[k], got, k, values[k]), kind="linked")
+                    dataclasses.replace(Pair.of(ids[a], ids[b], jac[k], got, k, values[k]), kind="linked")
                     for k, (a, b) in enumerate(missing)
                 )
         pairs.sort(key=lambda q: (q.a, q.b))
@@ -758,7 +767,7 @@ class Detector:
             links=links,
         )
 
-    def _shown(self, first: np.ndarray, member_of: np.ndarray, clusters: list[Cluster]) -> np.ndarray:
+    def _shown(self, first: np.ndarray, member_of: np.ndarray, reps: np.ndarray) -> np.ndarray:
         """The article that names each member in the pairs: the representative of its cluster if
         it is one of the member's copies, else the copy with the lowest id (not the first read:
         the pairs do not depend on the input order)."""
@@ -772,7 +781,6 @@ class Detector:
                 best[x] = k
         for x, k in best.items():
             shown[x] = k
-        reps = self.positions([c.representative for c in clusters])
         reps = reps[counts[member_of[reps]] >= 2]
         shown[member_of[reps]] = reps
         return shown

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dedup import Detector, Params, find_duplicates
 from dedup.article import Article
@@ -255,6 +257,46 @@ def test_spanning_pairs_prefer_the_representative_then_copies_then_scores():
         ("x", "y"),
     ]
     assert missing == [("a", "f")]  # f was joined by the linkage, with no listed pair
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_spanning_positions_make_the_tree_spanning_pairs_make(data):
+    """The array form the local engine uses (article positions, ranks of ids) and the id form
+    Spark uses give the same tree and the same members left out, ties included."""
+    from dedup.cluster import spanning_pairs, spanning_positions
+
+    n = data.draw(st.integers(2, 14))
+    ids = data.draw(st.permutations([f"id{k:02d}" for k in range(n)]))
+    label = data.draw(st.lists(st.integers(-1, 2), min_size=n, max_size=n))
+    groups = [np.array([x for x in range(n) if label[x] == c]) for c in range(3)]
+    groups = [g for g in groups if len(g) >= 2]
+    reps = np.array([int(data.draw(st.sampled_from(g.tolist()))) for g in groups], dtype=np.int64)
+    drawn = data.draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, n - 1), st.integers(0, n - 1), st.sampled_from([0.5, 0.7, 1.0]), st.booleans()
+            ),
+            max_size=30,
+        )
+    )
+    drawn = list({(min(a, b), max(a, b)): (s, e) for a, b, s, e in drawn if a != b}.items())
+    pairs = [_P(*sorted((ids[a], ids[b])), s, "exact" if e else "verified") for (a, b), (s, e) in drawn]
+    kept, missing = spanning_pairs(
+        [(ids[r], [ids[x] for x in g]) for r, g in zip(reps, groups, strict=True)], pairs
+    )
+    at = np.array([ab for ab, _ in drawn], dtype=np.int64).reshape(-1, 2)
+    rank = np.argsort(np.argsort(np.array(ids)))
+    kept2, missing2 = spanning_positions(
+        groups,
+        reps,
+        at,
+        np.array([e for _, (_, e) in drawn], dtype=bool),
+        np.array([s for _, (s, _) in drawn]),
+        rank,
+    )
+    assert kept2.tolist() == kept
+    assert [(ids[r], ids[x]) for r, x in missing2] == missing
 
 
 def test_pairs_list_one_pair_per_duplicate_and_all_pairs_every_verified_pair():
