@@ -216,7 +216,8 @@ class Banded:
         band: ``band(b)``: the keys of band ``b`` of the valid rows (uint64, aligned with ``valid``).
         ranks: ``ranks()``: :func:`signature_ranks` of the valid rows.
         signatures: the ``(n, num_perm)`` signatures (perhaps a memory map), for the floor.
-        release: called after each band and each block of the floor (hands spilled pages back).
+        release: called after each band and each block of the floor to hand spilled pages back
+            (None: the signatures are in memory).
     """
 
     n: int
@@ -224,7 +225,7 @@ class Banded:
     band: Callable[[int], np.ndarray]
     ranks: Callable[[], np.ndarray]
     signatures: np.ndarray
-    release: Callable[[], None] = lambda: None
+    release: Callable[[], None] | None = None
 
     @classmethod
     def of(cls, signatures: np.ndarray, rows: int) -> Banded:
@@ -299,7 +300,8 @@ def candidate_pairs(
         starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
         del sorted_keys
         sizes = np.diff(np.append(starts, len(order)))
-        view.release()
+        if view.release is not None:
+            view.release()
         multi = sizes >= 2
         stats.buckets += int(multi.sum())
         if not multi.any():
@@ -318,8 +320,7 @@ def candidate_pairs(
         np.divmod(codes, n, out=(pairs[:, 0], pairs[:, 1]))  # (no temporaries the size of the pairs)
         del codes
         if min_jaccard > 0:
-            close = estimate_jaccard_pairs(view.signatures, pairs) >= min_jaccard
-            view.release()
+            close = estimate_jaccard_pairs(view.signatures, pairs, release=view.release) >= min_jaccard
             stats.below_min_jaccard += int(len(pairs) - np.count_nonzero(close))
             pairs = pairs[close]
         kept.append(pairs)

@@ -33,7 +33,7 @@ from dedup.numbers import NumberSets
 from dedup.params import Params
 from dedup.sentences import SentenceBuilder, SentenceMatrix, sentence_matches
 from dedup.sign import HASH_SCHEME, Signer, estimate_jaccard_pairs
-from dedup.store import Ragged, Store, trim_heap
+from dedup.store import Ragged, Store, local_stretches, trim_heap
 from dedup.verify import TfidfBuilder, pair_cosines, tfidf_rows
 
 if TYPE_CHECKING:
@@ -602,7 +602,9 @@ class Detector:
         back = np.argsort(at)  # the verified pairs in the order of the candidates
         at, vsignals, vscore = at[back], vsignals.take(back), vscore[back]
         verified = cands[at]
-        vjac = estimate_jaccard_pairs(signatures, verified)
+        vjac = estimate_jaccard_pairs(
+            signatures, verified, release=self._store.release if self._banded else None
+        )
         self.timings["verify"] = time.perf_counter() - t0
         if self._hook is not None:
 
@@ -858,31 +860,6 @@ class PairValues:
         values = np.zeros(shape)
         values[found] = self._values[at[found]]
         return found, values
-
-
-def local_stretches(
-    pairs: np.ndarray, n: int, step: int, *, blocks: int = 16, by_block: bool = True
-) -> Iterator[np.ndarray]:
-    """The positions of ``pairs`` in stretches of at most ``step``, visiting them block pair by
-    block pair (articles cut into ``blocks`` ranges; a stretch never spans two block pairs), so
-    that the rows a stretch reads lie in two ranges of a spilled matrix rather than all over it
-    (a memory map brings in a large page for each row touched). ``by_block=False``: in order."""
-    if not by_block:
-        for lo in range(0, len(pairs), step):
-            yield np.arange(lo, min(lo + step, len(pairs)))
-        return
-    if len(pairs) == 0:
-        return
-    size = -(-n // blocks)
-    key = (pairs[:, 0] // size) * blocks + pairs[:, 1] // size
-    order = np.argsort(key, kind="stable")
-    key = key[order]
-    cuts = np.flatnonzero(key[1:] != key[:-1]) + 1
-    for lo, hi in zip(
-        np.concatenate(([0], cuts)).tolist(), np.append(cuts, len(order)).tolist(), strict=True
-    ):
-        for at in range(lo, hi, step):
-            yield order[at : min(at + step, hi)]
 
 
 def measure_pairs(

@@ -17,12 +17,13 @@ steps.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 from datasketch import MinHash
 
 from dedup.hashing import hash32, term_ids
+from dedup.store import local_stretches
 
 HASH_SCHEME = "datasketch-affine32/dedup.hashing.hash32/utf-8"
 """What the signature values mean: recorded in every output."""
@@ -129,15 +130,27 @@ def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
     return float(np.count_nonzero(sig_a == sig_b)) / len(sig_a)
 
 
-def estimate_jaccard_pairs(signatures: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+def estimate_jaccard_pairs(
+    signatures: np.ndarray, pairs: np.ndarray, *, release: Callable[[], None] | None = None
+) -> np.ndarray:
     """For each row-index pair of an ``(k, 2)`` array, the share of positions where the two
     signatures agree: the MinHash estimate of their sets' Jaccard (float64, in steps of
-    ``1 / num_perm``; the ``jaccard`` of ``pairs.jsonl``)."""
-    if len(pairs) == 0:
-        return np.zeros(0)
+    ``1 / num_perm``; the ``jaccard`` of ``pairs.jsonl``).
+
+    With ``release`` (signatures in a spilled memory map), the pairs are visited block pair by
+    block pair (:func:`dedup.store.local_stretches`) and ``release`` is called after each
+    stretch, so that the pages mapped at once are those of two ranges of rows, not all of them.
+    """
     out = np.empty(len(pairs))
+    stretches = (
+        [np.arange(len(pairs))] if release is None else local_stretches(pairs, len(signatures), 1 << 20)
+    )
     step = max(1, 2_000_000 // signatures.shape[1])  # (pairs gathered at once: 16 MB of values)
-    for lo in range(0, len(pairs), step):
-        p = pairs[lo : lo + step]
-        out[lo : lo + step] = np.count_nonzero(signatures[p[:, 0]] == signatures[p[:, 1]], axis=1)
+    for idx in stretches:
+        for lo in range(0, len(idx), step):
+            at = idx[lo : lo + step]
+            p = pairs[at]
+            out[at] = np.count_nonzero(signatures[p[:, 0]] == signatures[p[:, 1]], axis=1)
+        if release is not None:
+            release()
     return out / signatures.shape[1]

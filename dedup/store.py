@@ -19,7 +19,7 @@ import os
 import shutil
 import tempfile
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -207,3 +207,28 @@ class Store:
             if self._made_parent and self._parent is not None:
                 with contextlib.suppress(OSError):
                     self._parent.rmdir()  # only if empty
+
+
+def local_stretches(
+    pairs: np.ndarray, n: int, step: int, *, blocks: int = 16, by_block: bool = True
+) -> Iterator[np.ndarray]:
+    """The positions of ``pairs`` in stretches of at most ``step``, visiting them block pair by
+    block pair (articles cut into ``blocks`` ranges; a stretch never spans two block pairs), so
+    that the rows a stretch reads lie in two ranges of a spilled matrix rather than all over it
+    (a memory map brings in a large page for each row touched). ``by_block=False``: in order."""
+    if not by_block:
+        for lo in range(0, len(pairs), step):
+            yield np.arange(lo, min(lo + step, len(pairs)))
+        return
+    if len(pairs) == 0:
+        return
+    size = -(-n // blocks)
+    key = (pairs[:, 0] // size) * blocks + pairs[:, 1] // size
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    cuts = np.flatnonzero(key[1:] != key[:-1]) + 1
+    for lo, hi in zip(
+        np.concatenate(([0], cuts)).tolist(), np.append(cuts, len(order)).tolist(), strict=True
+    ):
+        for at in range(lo, hi, step):
+            yield order[at : min(at + step, hi)]

@@ -95,7 +95,7 @@ def test_a_finished_detector_takes_no_more_articles(tmp_path):
 
 @pytest.mark.parametrize("step", [1, 3, 1000])
 def test_local_stretches_visit_every_pair_once_within_one_block_pair(step):
-    from dedup.pipeline import local_stretches
+    from dedup.store import local_stretches
 
     rng = np.random.default_rng(3)
     n = 100
