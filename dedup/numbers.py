@@ -195,6 +195,15 @@ class NumberSets:
         """:func:`agreement` of each pair of article indices."""
         return agreement(self.values, self.ptr, pairs)
 
+    def take(self, articles: np.ndarray) -> NumberSets:
+        """The numbers of ``articles`` (their positions), in that order."""
+        articles = np.asarray(articles, dtype=np.int64)
+        starts, ends = self.ptr[articles], self.ptr[articles + 1]
+        sizes = ends - starts
+        shift = np.repeat(starts - (np.cumsum(sizes) - sizes), sizes)
+        values = self.values[np.arange(int(sizes.sum()), dtype=np.int64) + shift]
+        return NumberSets(values, np.concatenate(([0], np.cumsum(sizes))))
+
     def sizes(self) -> np.ndarray:
         """How many distinct numbers each article states."""
         return np.diff(self.ptr)

@@ -26,6 +26,7 @@ from dedup.candidates import LEADERS, Banded, band_keys, candidate_pairs, has_sh
 from dedup.cluster import FAMILY_SIZE, choose_representative, cluster_pairs, spanning_positions
 from dedup.decision import Signals, match_needed, score
 from dedup.features import FeatureBatch, Features, Featurizer, featurize_batches
+from dedup.gather import component_order, positions
 from dedup.hashing import term_ids
 from dedup.keymap import KeyMap, SeenStrings
 from dedup.language import by_frequency
@@ -250,8 +251,10 @@ class Detector:
         progress: Progress = no_progress,
         spill_dir: str | os.PathLike[str] | None = None,
         hook: RunHook | None = None,
+        gather: bool | None = None,
     ) -> None:
         self.params = p = params or Params()
+        self._gather = gather  # (None: when spilled; see _gather_order)
         self._progress = progress
         self._hook = hook
         self._featurizer: Featurizer | None = None
@@ -562,20 +565,37 @@ class Detector:
         if self._hook is not None:
             self._hook.candidates(signatures, cands)
 
+        for column in self._band_keys:  # (banding is done: their files are removed)
+            self._store.discard(column)
+        self._band_keys = []
+
         t0 = time.perf_counter()
-        if self._tfidf is not None:
-            matrix = self._tfidf.matrix()
-        else:
+        all_numbers = self._number_sets()
+        # Spilled, the rows of the members in some candidate pair are gathered first, component
+        # by component (dedup.gather): every later stage reads them in order, and the others'
+        # never again. Members are then numbered in that order (`order`: each one's member).
+        order = self._gather_order(m, cands)
+        if order is not None:
             assert self._sentences is not None
-            counts = self._sentences.document_counts()
-            matrix = tfidf_rows(
-                counts,
-                sublinear_tf=p.sublinear_tf,
-                df=self._sentences.document_frequencies(),
-                release=self._store.release,
-            )
-        sentences = self._sentences.matrix() if self._sentences is not None else None
-        numbers = self._number_sets()
+            matrix, sentences = self._sentences.gathered(order, sublinear_tf=p.sublinear_tf)
+            numbers = all_numbers.take(order) if all_numbers is not None else None
+            cands = positions(m, order)[cands]  # (i < j stays: the order keeps a component's)
+            cands = cands[np.lexsort((cands[:, 1], cands[:, 0]))]
+        else:
+            if self._tfidf is not None:
+                matrix = self._tfidf.matrix()
+            else:
+                assert self._sentences is not None
+                counts = self._sentences.document_counts()
+                matrix = tfidf_rows(
+                    counts,
+                    sublinear_tf=p.sublinear_tf,
+                    df=self._sentences.document_frequencies(),
+                    release=self._store.release,
+                )
+            sentences = self._sentences.matrix() if self._sentences is not None else None
+            numbers = all_numbers
+        k = matrix.shape[0]  # the members verification numbers
         # Every candidate's score is kept (float32: the linkage reuses them); the signals only
         # for the verified pairs. A spilled run visits them block pair by block pair.
         measured = np.zeros(len(cands), dtype=np.float32)
@@ -601,7 +621,11 @@ class Detector:
         vscore = np.concatenate([f[2] for f in found]) if found else np.zeros(0)
         back = np.argsort(at)  # the verified pairs in the order of the candidates
         at, vsignals, vscore = at[back], vsignals.take(back), vscore[back]
-        verified = cands[at]
+        local = cands[at]  # (numbered as verification numbers the members)
+        verified = local if order is None else order[local]
+        if order is not None:  # in the members' order, as without gathering
+            back = np.lexsort((verified[:, 1], verified[:, 0]))
+            local, verified, vsignals, vscore = local[back], verified[back], vsignals.take(back), vscore[back]
         vjac = estimate_jaccard_pairs(
             signatures, verified, release=self._store.release if self._banded else None
         )
@@ -617,7 +641,7 @@ class Detector:
 
         t0 = time.perf_counter()
 
-        known = PairValues(cands, measured, m)  # so that the linkage does not measure them again
+        known = PairValues(cands, measured, k)  # so that the linkage does not measure them again
         del measured
 
         def similarity(groups: list[np.ndarray]) -> list[np.ndarray]:
@@ -644,8 +668,8 @@ class Detector:
             return values.astype(np.float32)
 
         member_groups = cluster_pairs(
-            m,
-            verified,
+            k,
+            local,
             similarity=similarity,
             threshold=p.threshold,
             linkage_method=p.linkage,
@@ -655,6 +679,8 @@ class Detector:
             family_size=None if p.all_pairs else FAMILY_SIZE,
         )
         self._store.release()
+        if order is not None:  # (sorted still: the order keeps a component's)
+            member_groups = [order[group] for group in member_groups]
         member_of = self.member_of
         first = np.frombuffer(self._first, dtype=np.int64).copy()
         groups = with_copies(member_groups, member_of, m)
@@ -676,7 +702,7 @@ class Detector:
         # article; the local engine's pairs.jsonl lists a tree of each cluster of them.
         copies = np.flatnonzero(shown[member_of] != np.arange(n))
         listed = np.concatenate([shown[verified], np.stack([shown[member_of[copies]], copies], axis=1)])
-        stated = numbers.sizes() > 0 if numbers is not None else None
+        stated = all_numbers.sizes() > 0 if all_numbers is not None else None
 
         def pair_at(k: int) -> Pair:
             i, j = listed[k].tolist()
@@ -701,8 +727,11 @@ class Detector:
             if missing:
                 at = np.array(missing, dtype=np.int64).reshape(-1, 2)
                 mp = member_of[at]
+                lp = mp if order is None else positions(m, order)[mp]
+                if (lp < 0).any():  # (never: a cluster's members are all in some candidate pair)
+                    raise RuntimeError("a linked member outside the candidate pairs")
                 got = Signals.concatenate(
-                    [x for _, x in measure_pairs(mp, matrix, sentences, numbers, ordered=p.sentence_order)]
+                    [x for _, x in measure_pairs(lp, matrix, sentences, numbers, ordered=p.sentence_order)]
                 )
                 values = score(got, sentence_weight=p.sentence_weight, number_weight=p.number_weight)
                 jac = estimate_jaccard_pairs(signatures, np.sort(mp, axis=1))
@@ -768,6 +797,16 @@ class Detector:
             languages=dict(zip(self.ids, self.langs, strict=True)),
             links=links,
         )
+
+    def _gather_order(self, m: int, cands: np.ndarray) -> np.ndarray | None:
+        """The members whose rows verification reads, component by component (see
+        :mod:`dedup.gather`), or None to read every member's rows where they are: in memory,
+        with word TF-IDF from other than the sentences, or for a hook (which may measure any
+        pair)."""
+        gather = self._gather if self._gather is not None else self._store.spilled
+        if not gather or self._hook is not None or self._tfidf is not None or self._sentences is None:
+            return None
+        return component_order(m, cands)
 
     def _shown(self, first: np.ndarray, member_of: np.ndarray, reps: np.ndarray) -> np.ndarray:
         """The article that names each member in the pairs: the representative of its cluster if

@@ -231,6 +231,60 @@ class SentenceBuilder:
         assert self._df is not None
         return self._df
 
+    def gathered(
+        self,
+        order: np.ndarray,
+        *,
+        sublinear_tf: bool = True,
+        block: int = 20_000,
+        budget: int | None = None,
+    ) -> tuple[sp.csr_matrix, SentenceMatrix]:
+        """The document TF-IDF rows (``sublinear_tf`` as the run's) and the :meth:`matrix` of
+        the articles ``order`` (their positions), in that order: the same rows, bit for bit, as
+        :meth:`document_counts` weighted by :func:`~dedup.verify.tfidf_rows` and :meth:`matrix`
+        give for them (the IDF counts every article), but the counts are read once and only
+        these articles' are kept, gathered by :func:`dedup.gather.gather_ranges`. The builder's
+        own files are removed: it is spent afterwards."""
+        from dedup.gather import BUDGET, gather_ranges
+
+        if self._done:
+            raise RuntimeError("SentenceBuilder.gathered(): its counts are already weights")
+        order = np.asarray(order, dtype=np.int64)
+        n = len(self)
+        df = self.document_frequencies()
+        counts = self._count_matrix()
+        ptr = np.frombuffer(self._ptr, dtype=np.int64)
+        self._done = True
+        rows = gather_ranges(
+            counts,
+            ptr[order],
+            ptr[order + 1],
+            store=self._store,
+            name="gathered-sentences",
+            budget=BUDGET if budget is None else budget,
+            release=self._store.release,
+        )
+        local_ptr = np.concatenate(([0], np.cumsum(ptr[order + 1] - ptr[order])))
+        for column in (self._terms, self._counts, self._indptr):
+            self._store.discard(column)
+        idf = smooth_idf(n, df)
+        terms = self._store.column("gathered-document-terms", np.int32)
+        values = self._store.column("gathered-document-counts", np.float32)
+        indptr = [np.zeros(1, dtype=np.int64)]
+        for lo in range(0, len(order), block):
+            hi = min(lo + block, len(order))
+            docs = sum_rows(rows[local_ptr[lo] : local_ptr[hi]], local_ptr[lo : hi + 1] - local_ptr[lo])
+            terms.extend(docs.indices)
+            values.extend(docs.data)
+            indptr.append(docs.indptr[1:] + len(terms) - docs.nnz)
+            self._store.release()
+        arrays = (values.view(), terms.view(), np.concatenate(indptr))
+        documents = sp.csr_matrix(arrays, shape=(len(order), rows.shape[1]), copy=False)
+        if documents.nnz:
+            weigh_rows(documents, idf, sublinear_tf=sublinear_tf, release=self._store.release)
+        weights = weigh_rows(rows, idf, sublinear_tf=True, release=self._store.release)
+        return documents, SentenceMatrix(rows, weights, local_ptr)
+
     def matrix(self) -> SentenceMatrix:
         """Weight the counts by sublinear TF x smoothed IDF and normalise each sentence.
 

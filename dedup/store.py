@@ -122,6 +122,14 @@ class Column:
             self._file = None
         self._buffer = array("b")
 
+    def discard(self) -> None:
+        """:meth:`close`, and remove the column's file (the disk it took is free at once)."""
+        spilled = self._file is not None
+        self.close()
+        if spilled and self._path is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self._path().unlink()
+
 
 class Ragged:
     """Arrays of one dtype kept one after the other, with where each ends: a column of values
@@ -164,6 +172,7 @@ class Store:
         self.directory: Path | None = None  # the temporary folder, once made
         self._made_parent = False
         self._columns: list[Column] = []
+        self._discarded = 0  # bytes of the columns discarded
 
     @property
     def spilled(self) -> bool:
@@ -186,6 +195,12 @@ class Store:
         self._columns.append(col)
         return col
 
+    def discard(self, column: Column) -> None:
+        """Drop ``column`` before the others (:meth:`Column.discard`: its file is removed)."""
+        self._discarded += column.nbytes
+        column.discard()
+        self._columns = [c for c in self._columns if c is not column]
+
     def release(self) -> None:
         """:meth:`Column.release` for every column."""
         for col in self._columns:
@@ -193,8 +208,8 @@ class Store:
 
     @property
     def nbytes(self) -> int:
-        """Bytes held by all the columns (on disk when spilled)."""
-        return sum(col.nbytes for col in self._columns)
+        """Bytes written to all the columns (on disk when spilled), discarded ones included."""
+        return self._discarded + sum(col.nbytes for col in self._columns)
 
     def close(self) -> None:
         """Drop every column and remove the spill folder."""
