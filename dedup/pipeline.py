@@ -779,6 +779,7 @@ class Detector:
             "spill": {
                 "directory": None if self._store.directory is None else str(self._store.directory.parent),
                 "bytes": self._store.nbytes if self._store.spilled else 0,
+                "peak_bytes": self._store.peak_bytes if self._store.spilled else 0,
             },
         }
         if p.cross_lingual:

@@ -173,6 +173,7 @@ class Store:
         self._made_parent = False
         self._columns: list[Column] = []
         self._discarded = 0  # bytes of the columns discarded
+        self._peak = 0  # the most bytes held at once before the last discard
 
     @property
     def spilled(self) -> bool:
@@ -197,6 +198,7 @@ class Store:
 
     def discard(self, column: Column) -> None:
         """Drop ``column`` before the others (:meth:`Column.discard`: its file is removed)."""
+        self._peak = self.peak_bytes  # (the folder is at its largest just before a removal)
         self._discarded += column.nbytes
         column.discard()
         self._columns = [c for c in self._columns if c is not column]
@@ -210,6 +212,11 @@ class Store:
     def nbytes(self) -> int:
         """Bytes written to all the columns (on disk when spilled), discarded ones included."""
         return self._discarded + sum(col.nbytes for col in self._columns)
+
+    @property
+    def peak_bytes(self) -> int:
+        """The most bytes the columns held at once (the spill folder's largest size)."""
+        return max(self._peak, sum(col.nbytes for col in self._columns))
 
     def close(self) -> None:
         """Drop every column and remove the spill folder."""

@@ -59,6 +59,23 @@ def test_the_spill_folder_is_made_when_needed_and_removed(tmp_path):
     assert not parent.exists()  # made by the store, left empty: removed
 
 
+def test_a_discarded_column_frees_its_file_and_the_peak_is_remembered(tmp_path):
+    s = Store(tmp_path)
+    a, b = s.column("a", np.int64), s.column("b", np.int64)
+    a.extend(np.arange(1000))
+    b.extend(np.arange(10))
+    a.view(), b.view()  # (written to their files)
+    assert len(list(s.directory.iterdir())) == 2
+    s.discard(a)
+    assert [p.name for p in s.directory.iterdir()] == ["b-1.bin"]
+    c = s.column("c", np.int64)
+    c.extend(np.arange(100))
+    assert s.nbytes == 8 * (1000 + 10 + 100)  # written in all
+    assert s.peak_bytes == 8 * (1000 + 10)  # held at once: before a was removed
+    np.testing.assert_array_equal(b.view(), np.arange(10))
+    s.close()
+
+
 def test_closing_keeps_a_folder_the_store_did_not_make(tmp_path):
     s = Store(tmp_path)
     s.column("x", np.int64).view()
@@ -80,7 +97,7 @@ def test_a_spilled_run_finds_what_an_in_memory_run_finds(tmp_path, monkeypatch):
     assert spilled.clusters == in_memory.clusters
     # (banding read the keys kept as the articles came: the same candidates)
     assert spilled.summary["candidates"] == in_memory.summary["candidates"]
-    assert spilled.summary["spill"]["bytes"] > 0
+    assert spilled.summary["spill"]["bytes"] >= spilled.summary["spill"]["peak_bytes"] > 0
     assert list(tmp_path.iterdir()) == []  # the spill folder is gone
 
 
