@@ -233,8 +233,10 @@ class Detector:
     term-count row per sentence (8 bytes a distinct term) for each article, never
     the texts; with word 1-gram TF-IDF (the default) the document rows are summed
     from the sentence rows at the end, otherwise one more row per article. With
-    ``spill_dir`` the rows go to files there (:mod:`dedup.store`) and memory holds
-    the signatures. :meth:`add_many` spreads the featurising over worker processes.
+    ``spill_dir`` the rows and signatures go to files there (:mod:`dedup.store`), and
+    verification reads a copy of the rows it needs, gathered family by family
+    (:mod:`dedup.gather`; ``gather=False`` reads them where they are, with the same results).
+    :meth:`add_many` spreads the featurising over worker processes.
 
     Examples:
         >>> det = Detector(Params())

@@ -113,3 +113,24 @@ def test_a_run_gathered_finds_what_it_finds_ungathered(tmp_path, monkeypatch, al
     gathered = run(spill_dir=tmp_path / "a", gather=True)
     assert gathered[0] and gathered == run(spill_dir=tmp_path / "b", gather=False) == run()
     assert not (tmp_path / "a").exists()  # the spill folder, buckets and all, is gone
+
+
+@pytest.mark.parametrize(
+    ("spilled", "hook", "gathers"), [(True, False, True), (False, False, False), (True, True, False)]
+)
+def test_a_spilled_run_gathers_unless_in_memory_or_hooked(tmp_path, monkeypatch, spilled, hook, gathers):
+    """Gathering is the spilled default; a run in memory has nothing to gather, and a hook (what
+    `dedup explain` uses) may measure any pair, so the rows stay where they are."""
+    import dedup.gather
+    from dedup.article import Article
+    from dedup.pipeline import Detector, RunHook
+
+    calls = []
+    real = dedup.gather.gather_ranges
+    monkeypatch.setattr(dedup.gather, "gather_ranges", lambda *a, **k: calls.append(1) or real(*a, **k))
+    text = "The council approved the budget of 4.5 million euros for the new bridge on Monday. " * 3
+    det = Detector(spill_dir=tmp_path if spilled else None, hook=RunHook() if hook else None)
+    det.add_many([Article("a", text), Article("b", text + " It opens next year."), Article("c", "Rain.")])
+    result = det.finish()
+    assert [c.members for c in result.clusters] == [["a", "b"]]
+    assert bool(calls) is gathers
