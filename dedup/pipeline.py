@@ -597,7 +597,7 @@ class Detector:
                 )
             sentences = self._sentences.matrix() if self._sentences is not None else None
             numbers = all_numbers
-        k = matrix.shape[0]  # the members verification numbers
+        counted = matrix.shape[0]  # the members verification numbers (all, or those gathered)
         # Every candidate's score is kept (float32: the linkage reuses them); the signals only
         # for the verified pairs. A spilled run visits them block pair by block pair.
         measured = np.zeros(len(cands), dtype=np.float32)
@@ -643,7 +643,7 @@ class Detector:
 
         t0 = time.perf_counter()
 
-        known = PairValues(cands, measured, k)  # so that the linkage does not measure them again
+        known = PairValues(cands, measured, counted)  # so that the linkage does not measure them again
         del measured
 
         def similarity(groups: list[np.ndarray]) -> list[np.ndarray]:
@@ -670,7 +670,7 @@ class Detector:
             return values.astype(np.float32)
 
         member_groups = cluster_pairs(
-            k,
+            counted,
             local,
             similarity=similarity,
             threshold=p.threshold,
