@@ -30,7 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from dedup.cluster import components
-from dedup.store import Column, Store
+from dedup.store import Column, Store, ranges
 
 BUDGET = 64 * 1024 * 1024
 """Bytes of rows held at once while gathering (one bucket, or one stretch of the source)."""
@@ -58,16 +58,6 @@ def positions(n: int, order: np.ndarray) -> np.ndarray:
     return at
 
 
-def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """``starts[k]:ends[k]`` for each k, one after the other, as one int64 array."""
-    sizes = ends - starts
-    total = int(sizes.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    shift = np.repeat(starts - (np.cumsum(sizes) - sizes), sizes)
-    return np.arange(total, dtype=np.int64) + shift
-
-
 def gather_ranges(
     source: sp.csr_matrix,
     starts: np.ndarray,
@@ -89,7 +79,7 @@ def gather_ranges(
     starts = np.asarray(starts, dtype=np.int64)
     ends = np.asarray(ends, dtype=np.int64)
     if not store.spilled:
-        return sp.csr_matrix(source[_ranges(starts, ends)])
+        return sp.csr_matrix(source[ranges(starts, ends)])
     return _Scatter(source, starts, ends, store, name, budget, release).run()
 
 
@@ -183,9 +173,9 @@ class _Scatter:
             if len(part) == 0:
                 continue
             part = part[np.argsort(self.bucket[part], kind="stable")]  # (source order within a bucket)
-            rows = _ranges(self.starts[part], self.ends[part])
+            rows = ranges(self.starts[part], self.ends[part])
             lo, hi = source.indptr[rows], source.indptr[rows + 1]
-            at = _ranges(lo, hi)
+            at = ranges(lo, hi)
             indices, data = source.indices[at], source.data[at]
             sizes = hi - lo
             counts = self.ends[part] - self.starts[part]
@@ -215,9 +205,9 @@ class _Scatter:
         b_indices, b_data = bucket.indices.view(), bucket.data.view()
         order = np.argsort(items, kind="stable")
         row_at = np.cumsum(counts) - counts
-        rows = _ranges(row_at[order], row_at[order] + counts[order])
+        rows = ranges(row_at[order], row_at[order] + counts[order])
         entry_at = np.cumsum(sizes) - sizes
-        at = _ranges(entry_at[rows], entry_at[rows] + sizes[rows])
+        at = ranges(entry_at[rows], entry_at[rows] + sizes[rows])
         indices.extend(b_indices[at])
         data.extend(b_data[at])
         self._released()

@@ -29,6 +29,7 @@ import re
 import numpy as np
 
 from dedup.hashing import dense_ids, term_ids
+from dedup.store import ranges
 
 _MULTIPLIERS = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
 _RUN = re.compile(r"[0-9]+(?:[.,:\u00a0\u202f ][0-9]+)*")  # (ASCII digits: twice as fast to scan as \d)
@@ -199,10 +200,8 @@ class NumberSets:
         """The numbers of ``articles`` (their positions), in that order."""
         articles = np.asarray(articles, dtype=np.int64)
         starts, ends = self.ptr[articles], self.ptr[articles + 1]
-        sizes = ends - starts
-        shift = np.repeat(starts - (np.cumsum(sizes) - sizes), sizes)
-        values = self.values[np.arange(int(sizes.sum()), dtype=np.int64) + shift]
-        return NumberSets(values, np.concatenate(([0], np.cumsum(sizes))))
+        values = self.values[ranges(starts, ends)]
+        return NumberSets(values, np.concatenate(([0], np.cumsum(ends - starts))))
 
     def sizes(self) -> np.ndarray:
         """How many distinct numbers each article states."""

@@ -581,7 +581,8 @@ class Detector:
             assert self._sentences is not None
             matrix, sentences = self._sentences.gathered(order, sublinear_tf=p.sublinear_tf)
             numbers = all_numbers.take(order) if all_numbers is not None else None
-            cands = positions(m, order)[cands]  # (i < j stays: the order keeps a component's)
+            local_of = positions(m, order)
+            cands = local_of[cands]  # (i < j stays: the order keeps a component's)
             cands = cands[np.lexsort((cands[:, 1], cands[:, 0]))]
         else:
             if self._tfidf is not None:
@@ -729,7 +730,7 @@ class Detector:
             if missing:
                 at = np.array(missing, dtype=np.int64).reshape(-1, 2)
                 mp = member_of[at]
-                lp = mp if order is None else positions(m, order)[mp]
+                lp = mp if order is None else local_of[mp]
                 if (lp < 0).any():  # (never: a cluster's members are all in some candidate pair)
                     raise RuntimeError("a linked member outside the candidate pairs")
                 got = Signals.concatenate(

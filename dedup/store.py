@@ -131,6 +131,17 @@ class Column:
                 self._path().unlink()
 
 
+def ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """``starts[k]:ends[k]`` for each k, one after the other, as one int64 array (the positions
+    of chosen arrays of a :class:`Ragged`, or of chosen rows of a matrix)."""
+    starts = np.asarray(starts, dtype=np.int64)
+    sizes = np.asarray(ends, dtype=np.int64) - starts
+    total = int(sizes.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.arange(total, dtype=np.int64) + np.repeat(starts - (np.cumsum(sizes) - sizes), sizes)
+
+
 class Ragged:
     """Arrays of one dtype kept one after the other, with where each ends: a column of values
     and a column of offsets (array ``k`` is ``values()[offsets()[k] : offsets()[k + 1]]``), so
