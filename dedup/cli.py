@@ -18,6 +18,7 @@ import click
 
 from dedup.article import Article, InputError
 from dedup.features import default_workers
+from dedup.memory import MemoryLimitError, check_limit, format_size, workers_within
 from dedup.params import (
     LINKAGES,
     REPRESENTATIVES,
@@ -242,6 +243,20 @@ def params_from(options: dict[str, Any]) -> Params:
         raise click.UsageError(str(err)) from None
 
 
+class MemorySize(click.ParamType):
+    """A size such as 4G or 800M, in bytes (:func:`dedup.memory.parse_size`)."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        try:
+            limit = check_limit(value)
+        except ValueError as err:
+            self.fail(str(err), param, ctx)
+        assert limit is not None
+        return limit
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="dedup")
 def main() -> None:
@@ -312,6 +327,15 @@ def input_options(f):
     "kB per article).",
 )
 @click.option(
+    "--memory-limit",
+    type=MemorySize(),
+    default=None,
+    metavar="SIZE",
+    help="Most resident memory the run's processes may hold together (e.g. 4G, 800M; page cache "
+    "not counted): it caps the workers and the blocks of work, and the run stops with an error, "
+    "its files removed, rather than go over it. Default: no limit.",
+)
+@click.option(
     "--index",
     "index_location",
     metavar="INDEX",
@@ -339,6 +363,7 @@ def run(
     workers: int | None,
     spill_dir: Path | None,
     in_memory: bool,
+    memory_limit: int | None,
     index_location: str | None,
     no_add: bool,
     engine: str,
@@ -367,7 +392,10 @@ def run(
         other = "--engine spark" if engine == "spark" else "--index"
         raise click.UsageError(f"--cross-lingual is not available with {other} yet")
     if engine == "spark":
-        for name, value in (("--index", index_location), ("--report", with_report), ("--skip-bad", skip_bad)):
+        for name, value in (
+            ("--index", index_location), ("--report", with_report), ("--skip-bad", skip_bad),
+            ("--memory-limit", memory_limit),
+        ):  # fmt: skip
             if value:
                 raise click.UsageError(f"{name} is not available with --engine spark")
         _run_on_spark(inputs, out, params_from(options), input_format, id_field, text_field, quiet)
@@ -403,9 +431,16 @@ def run(
                 check = IndexCheck(idx)
             assert params is not None
             spill = None if in_memory else spill_dir or out_dir
-            detector = Detector(params, progress=progress, spill_dir=spill)
+            detector = Detector(params, progress=progress, spill_dir=spill, memory_limit=memory_limit)
             stack.callback(detector.close)
-            n_workers = workers or default_workers()
+            wanted = workers or default_workers()
+            n_workers = workers_within(memory_limit, wanted)
+            if n_workers < wanted and workers is not None and not quiet:
+                click.echo(
+                    f"note: --memory-limit {format_size(memory_limit or 0)} holds {n_workers} "
+                    f"worker(s), not {wanted}",
+                    err=True,
+                )
             with progress("read+sign", None) as bar:
 
                 def articles() -> Iterator[Article]:
@@ -475,6 +510,8 @@ def run(
             write_json(out_dir / "summary.json", result.summary)
     except HeldError as err:
         raise click.ClickException(f"{err}: nothing written or added") from None
+    except MemoryLimitError as err:
+        raise click.ClickException(f"{err}; nothing written") from None
     except InputError as err:
         raise click.ClickException(f"{err} (nothing written; --skip-bad skips bad records)") from None
     except OSError as err:  # the output side: a full disk, a read-only folder

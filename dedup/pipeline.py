@@ -26,10 +26,12 @@ from dedup.candidates import LEADERS, Banded, band_keys, candidate_pairs, has_sh
 from dedup.cluster import FAMILY_SIZE, choose_representative, cluster_pairs, spanning_positions
 from dedup.decision import Signals, match_needed, score
 from dedup.features import FeatureBatch, Features, Featurizer, featurize_batches
+from dedup.gather import BUDGET as GATHER_BUDGET
 from dedup.gather import component_order, positions
 from dedup.hashing import term_ids
 from dedup.keymap import KeyMap, SeenStrings
 from dedup.language import by_frequency
+from dedup.memory import MemoryGuard, can_measure, check_limit, work_budget, workers_within
 from dedup.numbers import NumberSets
 from dedup.params import Params
 from dedup.sentences import SentenceBuilder, SentenceMatrix, sentence_matches
@@ -254,8 +256,15 @@ class Detector:
         spill_dir: str | os.PathLike[str] | None = None,
         hook: RunHook | None = None,
         gather: bool | None = None,
+        memory_limit: int | str | None = None,
     ) -> None:
         self.params = p = params or Params()
+        limit = check_limit(memory_limit)
+        if limit is not None and not can_measure():
+            raise ValueError("memory_limit needs Linux's /proc to measure the run's memory")
+        self.memory_limit = limit
+        self._guard = MemoryGuard(limit) if limit is not None else None
+        self._stage = "while reading"
         self._gather = gather  # (None: when spilled; see _gather_order)
         self._progress = progress
         self._hook = hook
@@ -323,11 +332,13 @@ class Detector:
     def add_many(self, articles: Iterable[Article], *, workers: int = 1) -> int:
         """Take a stream of articles in, featurised by ``workers`` processes; returns how many.
 
-        The result of the run does not depend on ``workers``. An id seen before
-        raises ``ValueError`` before its features are kept.
+        The result of the run does not depend on ``workers``. Under a ``memory_limit``, no
+        more workers start than it holds (:func:`dedup.memory.workers_within`). An id seen
+        before raises ``ValueError`` before its features are kept.
         """
         self._check_open()
         t0 = time.perf_counter()
+        workers = workers_within(self.memory_limit, workers)
 
         def texts() -> Iterator[str]:
             for article in articles:
@@ -446,6 +457,7 @@ class Detector:
             self._numbers.extend(features.numbers, np.array([len(features.numbers)]))
         if len(self._pending) >= SIGN_BATCH:
             self._flush()
+        self._check_memory()
 
     def _accept_batch(self, article_ids: list[str], batch: FeatureBatch) -> None:
         """:meth:`_accept` for a packed batch at once (less work in this process, which is
@@ -481,6 +493,17 @@ class Detector:
             )
         if self.params.number_weight > 0:
             self._numbers.extend(batch.column("numbers"), batch.sizes_of("numbers"))
+        self._check_memory()
+
+    def _check_memory(self, *, force: bool = False) -> None:
+        """Stop the run (MemoryLimitError) if its processes hold more than ``memory_limit``."""
+        if self._guard is not None:
+            self._guard.check(f"{self._stage} ({len(self.ids):,} articles read)", force=force)
+
+    def _release(self) -> None:
+        """After a block of work: hand back the spilled pages it read, and check the memory."""
+        self._store.release()
+        self._check_memory()
 
     def _number_sets(self) -> NumberSets | None:
         """The articles' numbers (None when the decision does not compare them)."""
@@ -518,7 +541,7 @@ class Detector:
             band=lambda b: columns[b].view()[valid],
             ranks=lambda: ranks.view()[valid],
             signatures=signatures,
-            release=self._store.release,
+            release=self._release,
         )
 
     def __len__(self) -> int:
@@ -553,6 +576,8 @@ class Detector:
         self.timings["read_sign"] += time.perf_counter() - t0
 
         t0 = time.perf_counter()
+        self._stage = "while finding candidates"
+        self._check_memory(force=True)
         bands, rows = p.bands_rows
         cands, cstats = candidate_pairs(
             self._banded_view(signatures),
@@ -572,6 +597,8 @@ class Detector:
         self._band_keys = []
 
         t0 = time.perf_counter()
+        self._stage = "while verifying"
+        self._check_memory(force=True)
         all_numbers = self._number_sets()
         # Spilled, the rows of the members in some candidate pair are gathered first, component
         # by component (dedup.gather): every later stage reads them in order, and the others'
@@ -579,7 +606,8 @@ class Detector:
         order = self._gather_order(m, cands)
         if order is not None:
             assert self._sentences is not None
-            matrix, sentences = self._sentences.gathered(order, sublinear_tf=p.sublinear_tf)
+            budget = None if self.memory_limit is None else work_budget(self.memory_limit, GATHER_BUDGET)
+            matrix, sentences = self._sentences.gathered(order, sublinear_tf=p.sublinear_tf, budget=budget)
             numbers = all_numbers.take(order) if all_numbers is not None else None
             local_of = positions(m, order)
             cands = local_of[cands]  # (i < j stays: the order keeps a component's)
@@ -594,7 +622,7 @@ class Detector:
                     counts,
                     sublinear_tf=p.sublinear_tf,
                     df=self._sentences.document_frequencies(),
-                    release=self._store.release,
+                    release=self._release,
                 )
             sentences = self._sentences.matrix() if self._sentences is not None else None
             numbers = all_numbers
@@ -612,7 +640,7 @@ class Detector:
                 ordered=p.sentence_order,
                 params=p,
                 by_block=self._store.spilled,
-                release=self._store.release,
+                release=self._release,
             ):
                 scores = score(signals, sentence_weight=p.sentence_weight, number_weight=p.number_weight)
                 measured[idx] = scores
@@ -629,9 +657,7 @@ class Detector:
         if order is not None:  # in the members' order, as without gathering
             back = np.lexsort((verified[:, 1], verified[:, 0]))
             local, verified, vsignals, vscore = local[back], verified[back], vsignals.take(back), vscore[back]
-        vjac = estimate_jaccard_pairs(
-            signatures, verified, release=self._store.release if self._banded else None
-        )
+        vjac = estimate_jaccard_pairs(signatures, verified, release=self._release if self._banded else None)
         self.timings["verify"] = time.perf_counter() - t0
         if self._hook is not None:
 
@@ -643,15 +669,17 @@ class Detector:
             self._hook.verified(verified, vscore, measure)
 
         t0 = time.perf_counter()
+        self._stage = "while clustering"
+        self._check_memory(force=True)
 
         known = PairValues(cands, measured, counted)  # so that the linkage does not measure them again
         del measured
 
         def similarity(groups: list[np.ndarray]) -> list[np.ndarray]:
             scores = member_scores(
-                groups, matrix, sentences, p, numbers=numbers, known=known, release=self._store.release
+                groups, matrix, sentences, p, numbers=numbers, known=known, release=self._release
             )
-            self._store.release()
+            self._release()
             if self._hook is not None:
                 self._hook.linkage(groups, scores)
             return scores
@@ -666,7 +694,7 @@ class Detector:
                 p,
                 numbers=numbers,
                 by_block=self._store.spilled,
-                release=self._store.release,
+                release=self._release,
             )
             return values.astype(np.float32)
 
@@ -681,7 +709,7 @@ class Detector:
             score_pairs=score_pairs,
             family_size=None if p.all_pairs else FAMILY_SIZE,
         )
-        self._store.release()
+        self._release()
         if order is not None:  # (sorted still: the order keeps a component's)
             member_groups = [order[group] for group in member_groups]
         member_of = self.member_of
@@ -785,6 +813,12 @@ class Detector:
                 "peak_bytes": self._store.peak_bytes if self._store.spilled else 0,
             },
         }
+        if self._guard is not None:
+            summary["memory"] = {
+                "limit_bytes": self._guard.limit,
+                "peak_resident_bytes_seen": self._guard.peak,
+                "checks": self._guard.checks,
+            }
         if p.cross_lingual:
             from dedup.embeddings import MODEL
 
@@ -1100,6 +1134,7 @@ def find_duplicates(
     add_to_index: bool = True,
     engine: str = "local",
     spark: Any = None,
+    memory_limit: int | str | None = None,
     **params: Any,
 ) -> Result:
     """Find rewrites and machine-translation variants among ``articles``.
@@ -1120,6 +1155,10 @@ def find_duplicates(
             (``pip install 'dedup[spark]'``; :mod:`dedup.spark_engine`), with the same pairs and
             clusters; ``spark`` is the SparkSession to use (default: the active one, or a new
             ``local[*]`` one).
+        memory_limit: the most resident memory the run's processes may hold together (bytes,
+            or a size such as ``"4G"``): it caps ``workers`` and the blocks of work, and the
+            run raises :class:`~dedup.memory.MemoryLimitError` rather than go over it (see
+            :mod:`dedup.memory`; local engine only). None: no limit.
         **params: any field of :class:`~dedup.params.Params` (validated
             before any article is read); with ``index``, those an existing index was made with.
 
@@ -1158,6 +1197,8 @@ def find_duplicates(
     if engine == "spark":
         if index is not None:
             raise ValueError("index= is not available with engine='spark'")
+        if memory_limit is not None:
+            raise ValueError("memory_limit= is not available with engine='spark' (Spark's own settings hold)")
         from dedup.spark_engine import run as run_on_spark
         from dedup.spark_io import spark_session
 
@@ -1166,9 +1207,12 @@ def find_duplicates(
         session = spark_session(spark)
         return run_on_spark(session, session.sparkContext.parallelize(rows), p)
     if index is None:
-        detector = Detector(Params.from_kwargs(**params), spill_dir=spill_dir)
-        detector.add_many(checked(articles), workers=workers)
-        return detector.finish()
+        detector = Detector(Params.from_kwargs(**params), spill_dir=spill_dir, memory_limit=memory_limit)
+        try:
+            detector.add_many(checked(articles), workers=workers)
+            return detector.finish()
+        finally:
+            detector.close()
 
     from dedup.index import Index
     from dedup.index_run import IndexCheck, merge_with_index
@@ -1178,10 +1222,13 @@ def find_duplicates(
     idx = index if isinstance(index, Index) else Index.open(index, create=add_to_index, **params)
     try:
         items = list(articles) if add_to_index else articles
-        detector = Detector(idx.params, spill_dir=spill_dir)
+        detector = Detector(idx.params, spill_dir=spill_dir, memory_limit=memory_limit)
         check = IndexCheck(idx)
-        detector.add_many(check.through(checked(items)), workers=workers)
-        result = merge_with_index(detector.finish(), detector.ids, check)
+        try:
+            detector.add_many(check.through(checked(items)), workers=workers)
+            result = merge_with_index(detector.finish(), detector.ids, check)
+        finally:
+            detector.close()
         if add_to_index:
             result.summary["index"]["added"] = idx.load((a.id, a.text) for a in checked(items))
         result.summary["index"]["held_after"] = len(idx)
