@@ -51,9 +51,15 @@ class Column:
     (:meth:`view`). In memory when ``path`` is None, otherwise in the file at ``path``."""
 
     def __init__(
-        self, dtype: np.dtype | type, path: Callable[[], Path] | None = None, *, buffer: int | None = None
+        self,
+        dtype: np.dtype | type,
+        path: Callable[[], Path] | None = None,
+        *,
+        buffer: int | None = None,
+        store: Store | None = None,
     ) -> None:
         self.dtype = np.dtype(dtype)
+        self._store = store  # told of the bytes appended and of the map made (its tallies)
         self._limit = buffer  # bytes buffered before a write (None: _FLUSH_BYTES)
         self._path = path  # gives the file's path when it is first needed
         self._buffer = array("b")  # bytes not yet written (all of them, in memory)
@@ -68,7 +74,10 @@ class Column:
             return
         if self._view is not None:
             raise RuntimeError("a column cannot grow once it is viewed")
+        before = len(self._buffer)
         self._buffer.frombytes(np.ascontiguousarray(values, dtype=self.dtype).tobytes())
+        if self._store is not None:
+            self._store._appended += len(self._buffer) - before
         limit = _FLUSH_BYTES if self._limit is None else min(self._limit, _FLUSH_BYTES)
         if self._path is not None and len(self._buffer) >= limit:
             self._flush()
@@ -102,6 +111,8 @@ class Column:
                 else:
                     self._map = mmap.mmap(self._file.fileno(), self._written)
                     self._view = np.frombuffer(self._map, dtype=self.dtype)
+                    if self._store is not None:
+                        self._store._mapped[id(self)] = self
         return self._view
 
     def release(self) -> None:
@@ -182,8 +193,14 @@ class Store:
         self._parent = None if directory is None else Path(directory)
         self.directory: Path | None = None  # the temporary folder, once made
         self._made_parent = False
-        self._columns: list[Column] = []
-        self._discarded = 0  # bytes of the columns discarded
+        # The columns by number (a dict: a discard is O(1) however many columns there are; a run
+        # gathering with a small budget makes tens of thousands), those memory-mapped, and the
+        # bytes appended to all of them and to those discarded.
+        self._columns: dict[int, Column] = {}
+        self._mapped: dict[int, Column] = {}
+        self._made = 0
+        self._appended = 0
+        self._discarded = 0
         self._peak = 0  # the most bytes held at once before the last discard
 
     @property
@@ -201,10 +218,11 @@ class Store:
     def column(self, name: str, dtype: np.dtype | type, *, buffer: int | None = None) -> Column:
         """A new column (``name`` names its file when spilled; ``buffer``: the bytes it holds
         before a write, less than the default for one of many small columns)."""
-        number = len(self._columns)
+        number = self._made
+        self._made += 1
         path = None if self._parent is None else (lambda: self._folder() / f"{name}-{number}.bin")
-        col = Column(dtype, path, buffer=buffer)
-        self._columns.append(col)
+        col = Column(dtype, path, buffer=buffer, store=self)
+        self._columns[id(col)] = col
         return col
 
     def discard(self, column: Column) -> None:
@@ -212,28 +230,30 @@ class Store:
         self._peak = self.peak_bytes  # (the folder is at its largest just before a removal)
         self._discarded += column.nbytes
         column.discard()
-        self._columns = [c for c in self._columns if c is not column]
+        self._columns.pop(id(column), None)
+        self._mapped.pop(id(column), None)
 
     def release(self) -> None:
-        """:meth:`Column.release` for every column."""
-        for col in self._columns:
+        """:meth:`Column.release` for every memory-mapped column."""
+        for col in self._mapped.values():
             col.release()
 
     @property
     def nbytes(self) -> int:
         """Bytes written to all the columns (on disk when spilled), discarded ones included."""
-        return self._discarded + sum(col.nbytes for col in self._columns)
+        return self._appended
 
     @property
     def peak_bytes(self) -> int:
         """The most bytes the columns held at once (the spill folder's largest size)."""
-        return max(self._peak, sum(col.nbytes for col in self._columns))
+        return max(self._peak, self._appended - self._discarded)
 
     def close(self) -> None:
         """Drop every column and remove the spill folder."""
-        for col in self._columns:
+        for col in self._columns.values():
             col.close()
-        self._columns = []
+        self._columns = {}
+        self._mapped = {}
         if self.directory is not None:
             shutil.rmtree(self.directory, ignore_errors=True)
             self.directory = None
