@@ -421,6 +421,7 @@ def ordered_gains(
     *,
     only: np.ndarray | None = None,
     cells: int = 1_000_000,
+    held: int = 16_000_000,
 ) -> np.ndarray:
     """For each pair, the largest weighted similarity of a monotone alignment of its sentences.
 
@@ -434,42 +435,74 @@ def ordered_gains(
         best_i[j] = max over j' <= j of (best_{i-1}[j'] + gain_i[j'])   (a running maximum)
 
     Pairs are sorted by the shape of their dense ``rows x columns`` grid and batched about
-    ``cells`` values at a time. ``only``: the pairs to compute (the others get 0).
+    ``cells`` values at a time; the batches' grids are filled about ``held`` values at a time
+    (128 MB; one pass over the similarities for all the batches of one such group, which is
+    what the sort by pair it replaced cost). ``only``: the pairs to compute (the others get 0).
     """
     rows = np.bincount(owner, minlength=pairs)
     columns = np.bincount(b_owner, minlength=pairs)
-    row_start = np.concatenate(([0], np.cumsum(rows)[:-1]))
-    col_start = np.concatenate(([0], np.cumsum(columns)[:-1]))
-    pair_of = owner[product.row]
-    gain = weights[product.row] * np.clip(product.data, 0.0, 1.0)
     out = np.zeros(pairs)
     todo = np.arange(pairs) if only is None else np.flatnonzero(only)
     if len(todo) == 0:
         return out
     order = todo[np.lexsort((columns[todo], rows[todo]))]  # by height, then breadth
     heights, breadths = np.maximum(rows[order], 1), np.maximum(columns[order], 1)
-    rank = np.full(pairs, -1, dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    entry_rank = rank[pair_of]
-    by_rank = np.argsort(entry_rank, kind="stable")
-    ranks = entry_rank[by_rank]
-    i = (product.row - row_start[pair_of])[by_rank]
-    j = (product.col - col_start[pair_of])[by_rank]
-    gain = gain[by_rank]
+    # The batches: runs of `order` whose padded grids hold about `cells` values; the height of
+    # one is its last pair's (heights ascend), its breadth the widest. Every batch's grid has its
+    # place in one flat array, so each similarity is put at its place at once, unsorted.
+    cuts = [0]
+    shapes: list[tuple[int, int]] = []
     lo = 0
     while lo < len(order):
-        # the batch's height is its last pair's (heights ascend); its breadth the widest
         wide = np.maximum.accumulate(breadths[lo:])
         size = (np.arange(1, len(wide) + 1)) * heights[lo:] * wide
         hi = lo + max(1, int(np.searchsorted(size, cells, side="right")))
-        height, breadth = int(heights[hi - 1]), int(wide[hi - lo - 1])
-        a, z = np.searchsorted(ranks, [lo, hi])
-        grid = np.zeros((hi - lo) * height * breadth)
-        grid[((ranks[a:z] - lo) * height + i[a:z]) * breadth + j[a:z]] = gain[a:z]
-        grid = grid.reshape(hi - lo, height, breadth)
-        best = np.zeros((hi - lo, breadth))
-        for row in range(height):
-            np.maximum.accumulate(best + grid[:, row, :], axis=1, out=best)
-        out[order[lo:hi]] = best[:, -1]
+        shapes.append((int(heights[hi - 1]), int(wide[hi - lo - 1])))
+        cuts.append(hi)
         lo = hi
+    bounds = np.array(cuts)
+    height = np.array([h for h, _ in shapes], dtype=np.int64)
+    breadth = np.array([b for _, b in shapes], dtype=np.int64)
+    members = np.diff(bounds)
+    base = np.concatenate(([0], np.cumsum(height * members * breadth)))
+    batch = np.full(pairs, -1, dtype=np.int64)  # each pair's batch and place in it
+    slot = np.zeros(pairs, dtype=np.int64)
+    batch[order] = np.repeat(np.arange(len(shapes)), members)
+    slot[order] = np.arange(len(order)) - np.repeat(bounds[:-1], members)
+    pair_of = owner[product.row]
+    b = batch[pair_of]
+    keep = b >= 0
+    if not keep.all():
+        pair_of, b = pair_of[keep], b[keep]
+        product = sp.coo_matrix(
+            (product.data[keep], (product.row[keep], product.col[keep])), shape=product.shape
+        )
+    row_start = np.concatenate(([0], np.cumsum(rows)[:-1]))
+    col_start = np.concatenate(([0], np.cumsum(columns)[:-1]))
+    i = product.row - row_start[pair_of]
+    j = product.col - col_start[pair_of]
+    at = base[b] + (i * members[b] + slot[pair_of]) * breadth[b] + j  # (row, pair, column) order
+    gain = weights[product.row] * np.clip(product.data, 0.0, 1.0)
+    # The grids are filled a group of batches at a time (at most `held` values, or one batch).
+    first = 0
+    while first < len(shapes):
+        last = max(first + 1, int(np.searchsorted(base, base[first] + held, side="right")) - 1)
+        last = min(last, len(shapes))
+        lo, hi = int(base[first]), int(base[last])
+        grids = np.zeros(hi - lo)
+        if first == 0 and last == len(shapes):
+            grids[at] = gain
+        else:
+            inside = (at >= lo) & (at < hi)
+            grids[at[inside] - lo] = gain[inside]
+        for k in range(first, last):
+            h, w = shapes[k]
+            n = int(members[k])
+            grid = grids[base[k] - lo : base[k + 1] - lo].reshape(h, n, w)  # (a step: one slab)
+            best = np.zeros((n, w))
+            for row in range(h):
+                np.add(best, grid[row], out=best)
+                np.maximum.accumulate(best, axis=1, out=best)
+            out[order[bounds[k] : bounds[k + 1]]] = best[:, -1]
+        first = last
     return out

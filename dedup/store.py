@@ -262,13 +262,26 @@ class Store:
                     self._parent.rmdir()  # only if empty
 
 
+FEW_ROWS = 4096
+"""Rows a stretch may touch without being cut by block pair (:func:`local_stretches`): with a
+large page brought in for each, at most 4 GB of page cache, released after the stretch."""
+
+
 def local_stretches(
-    pairs: np.ndarray, n: int, step: int, *, blocks: int = 16, by_block: bool = True
+    pairs: np.ndarray, n: int, step: int, *, blocks: int = 16, by_block: bool = True, few_rows: int = FEW_ROWS
 ) -> Iterator[np.ndarray]:
     """The positions of ``pairs`` in stretches of at most ``step``, visiting them block pair by
     block pair (articles cut into ``blocks`` ranges; a stretch never spans two block pairs), so
     that the rows a stretch reads lie in two ranges of a spilled matrix rather than all over it
-    (a memory map brings in a large page for each row touched). ``by_block=False``: in order."""
+    (a memory map brings in a large page for each row touched). ``by_block=False``: in order.
+
+    Pairs that fit one stretch and touch at most ``few_rows`` rows are one stretch, by block or
+    not: cutting them would not touch fewer pages (each row is read either way), only measure
+    them in many small calls. A family's sampled pairs are such a case: its members lie all over
+    a large component of candidates, and cut by block pair its 10,000 pairs were 200 calls of
+    50 pairs, each paying a call's fixed cost."""
+    if by_block and len(pairs) <= step and len(np.unique(pairs)) <= few_rows:
+        by_block = False
     if not by_block:
         for lo in range(0, len(pairs), step):
             yield np.arange(lo, min(lo + step, len(pairs)))

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import dedup.sentences
 from dedup import find_duplicates
 from dedup.cluster import _split, cut_tree
 from dedup.decision import Signals, combine, number_factor
@@ -157,3 +158,35 @@ def test_two_templates_with_other_numbers_score_lower_than_with_the_same():
     (p_same,), (p_other,) = same.pairs, other.pairs
     assert p_same.numbers == 1.0 and p_other.numbers == 0.5  # (0 + 1) / (1 + 1)
     assert p_other.score == pytest.approx(0.85 * p_same.score, abs=0.02)
+
+
+_navy = st.sampled_from(["ships", "parade", "putin", "ten", "sailors", "forty", "navy"])
+_said = st.lists(_navy, min_size=1, max_size=5).map(" ".join)
+_told = st.lists(_said, min_size=1, max_size=7).map(lambda sentences: ". ".join(sentences) + ".")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(_told, min_size=2, max_size=6),
+    st.sampled_from([(1, 1), (7, 30), (50, 200), (1_000_000, 16_000_000)]),
+)
+def test_the_match_in_order_is_the_brute_force_one_however_the_grids_are_batched(texts, sizes):
+    """Every pair's match in order, computed in batches of ``cells`` values filled ``held`` at a
+    time (one pair a batch and a batch a fill, up to all at once), is the best monotone alignment."""
+    cells, held = sizes
+    m = _sentence_matrix(texts)
+    i, j = np.triu_indices(len(texts), 1)
+    pairs = np.stack([i, j], axis=1)
+    real = dedup.sentences.ordered_gains
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(dedup.sentences, "ordered_gains", functools.partial(real, cells=cells, held=held))
+        anywhere, in_order = sentence_matches(m, pairs)
+    mass = m.mass()
+    for k, (a, b) in enumerate(pairs.tolist()):
+        if mass[a] > mass[b] or (mass[a] == mass[b] and a > b):
+            a, b = b, a  # (the article with less content is the one looked for in the other)
+        rows_a, rows_b = m.rows[m.ptr[a] : m.ptr[a + 1]], m.rows[m.ptr[b] : m.ptr[b + 1]]
+        w = m.weights[m.ptr[a] : m.ptr[a + 1]].astype(np.float64)
+        want = _brute_ordered((rows_a @ rows_b.T).toarray(), w) / w.sum() if w.sum() > 0 else 0.0
+        assert in_order[k] == pytest.approx(want, abs=1e-6)
+        assert in_order[k] <= anywhere[k] + 1e-12

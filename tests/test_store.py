@@ -117,7 +117,7 @@ def test_local_stretches_visit_every_pair_once_within_one_block_pair(step):
     rng = np.random.default_rng(3)
     n = 100
     pairs = np.sort(rng.integers(0, n, size=(500, 2)), axis=1)
-    stretches = list(local_stretches(pairs, n, step, blocks=4))
+    stretches = list(local_stretches(pairs, n, step, blocks=4, few_rows=0))
     seen = np.concatenate(stretches)
     assert sorted(seen.tolist()) == list(range(len(pairs)))
     for idx in stretches:
@@ -125,3 +125,16 @@ def test_local_stretches_visit_every_pair_once_within_one_block_pair(step):
         cells = {(i // 25, j // 25) for i, j in pairs[idx].tolist()}
         assert len(cells) == 1
     assert list(local_stretches(np.zeros((0, 2), dtype=np.int64), n, step)) == []
+
+
+def test_pairs_touching_few_rows_are_one_stretch_however_they_spread():
+    """A family's sampled pairs: few members, all over the matrix. Cut by block pair they would
+    be many small calls that touch no fewer rows; within one stretch's size they are one."""
+    from dedup.store import local_stretches
+
+    members = np.arange(0, 10_000, 25)  # 400 rows spread over 16 blocks
+    i, j = np.triu_indices(len(members), 1)
+    pairs = np.stack([members[i], members[j]], axis=1)  # 79,800 pairs
+    assert len(list(local_stretches(pairs, 10_000, 100_000))) == 1
+    assert len(list(local_stretches(pairs, 10_000, 100_000, few_rows=399))) == 136  # (16 x 17 / 2)
+    assert len(list(local_stretches(pairs, 10_000, 50_000))) > 1  # (more than one stretch's size)
