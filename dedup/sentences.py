@@ -465,23 +465,28 @@ def ordered_gains(
     breadth = np.array([b for _, b in shapes], dtype=np.int64)
     members = np.diff(bounds)
     base = np.concatenate(([0], np.cumsum(height * members * breadth)))
-    batch = np.full(pairs, -1, dtype=np.int64)  # each pair's batch and place in it
-    slot = np.zeros(pairs, dtype=np.int64)
+    # Each similarity's place: its row's offset plus its column. A pair's grid starts at its
+    # batch's base plus its slot times the breadth, rows `members * breadth` apart; folding each
+    # pair's first row and column into the offset, a sentence row r of pair p starts at
+    # start[p] + r * stride[p] (r and the column counted over all pairs), so that the work per
+    # similarity is one look-up and one addition.
+    batch = np.full(pairs, -1, dtype=np.int64)
     batch[order] = np.repeat(np.arange(len(shapes)), members)
-    slot[order] = np.arange(len(order)) - np.repeat(bounds[:-1], members)
-    pair_of = owner[product.row]
-    b = batch[pair_of]
-    keep = b >= 0
-    if not keep.all():
-        pair_of, b = pair_of[keep], b[keep]
+    slot = np.arange(len(order)) - np.repeat(bounds[:-1], members)
+    stride = np.zeros(pairs, dtype=np.int64)
+    stride[order] = np.repeat(members * breadth, members)
+    row_start = np.concatenate(([0], np.cumsum(rows)[:-1]))
+    col_start = np.concatenate(([0], np.cumsum(columns)[:-1]))
+    start = np.zeros(pairs, dtype=np.int64)
+    start[order] = np.repeat(base[:-1], members) + slot * np.repeat(breadth, members)
+    start -= row_start * stride + col_start
+    offset = start[owner] + np.arange(len(owner)) * stride[owner]  # each sentence row's
+    if (batch < 0).any():  # (pairs not asked for: their similarities are left out)
+        keep = (batch >= 0)[owner[product.row]]
         product = sp.coo_matrix(
             (product.data[keep], (product.row[keep], product.col[keep])), shape=product.shape
         )
-    row_start = np.concatenate(([0], np.cumsum(rows)[:-1]))
-    col_start = np.concatenate(([0], np.cumsum(columns)[:-1]))
-    i = product.row - row_start[pair_of]
-    j = product.col - col_start[pair_of]
-    at = base[b] + (i * members[b] + slot[pair_of]) * breadth[b] + j  # (row, pair, column) order
+    at = offset[product.row] + product.col  # (row, pair, column) order
     gain = weights[product.row] * np.clip(product.data, 0.0, 1.0)
     # The grids are filled a group of batches at a time (at most `held` values, or one batch).
     first = 0
