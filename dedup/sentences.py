@@ -342,11 +342,25 @@ def sentence_match(m: SentenceMatrix, pairs: np.ndarray, *, chunk: int = 2_000) 
     return sentence_matches(m, pairs, chunk=chunk)[0]
 
 
+def _chunk_starts(weight: np.ndarray, most: int, budget: int) -> np.ndarray:
+    """Where chunks of consecutive items start (and, last, the end): at most ``most`` items a
+    chunk, and no more than ``budget`` of ``weight`` unless one item alone has more."""
+    starts = [0]
+    total = np.concatenate(([0], np.cumsum(weight)))
+    n = len(weight)
+    while starts[-1] < n:
+        lo = starts[-1]
+        hi = int(np.searchsorted(total, total[lo] + budget, side="right")) - 1
+        starts.append(min(max(hi, lo + 1), lo + most, n))
+    return np.array(starts, dtype=np.int64)
+
+
 def sentence_matches(
     m: SentenceMatrix,
     pairs: np.ndarray,
     *,
     chunk: int = 2_000,
+    cells: int = 1_000_000,
     ordered: bool = True,
     at_least: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -358,7 +372,9 @@ def sentence_matches(
     source's sentences in their order, two outlets' reports of one event share facts and quotes
     here and there. The match in order is never above the match in any order. With
     ``at_least`` (one value per pair), the match in order is computed only for the pairs whose
-    match in any order reaches it; the others are given their match in any order.
+    match in any order reaches it; the others are given their match in any order. Pairs are
+    measured ``chunk`` at a time, fewer when their sentence pairs would pass ``cells`` (about
+    16 bytes each in the product, and as much in the alignment's grids).
     """
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     out = np.zeros(len(pairs), dtype=np.float64)
@@ -373,8 +389,13 @@ def sentence_matches(
     swap = (m0 > m1) | ((m0 == m1) & (pairs[:, 0] > pairs[:, 1]))
     small = np.where(swap, pairs[:, 1], pairs[:, 0])
     large = np.where(swap, pairs[:, 0], pairs[:, 1])
-    for lo in range(0, len(pairs), chunk):
-        s, g = small[lo : lo + chunk], large[lo : lo + chunk]
+    # Chunks of at most `chunk` pairs and about `cells` sentence pairs (the product and the
+    # alignment's grids grow with those: long articles make few pairs a chunk).
+    sizes = np.diff(m.ptr)
+    weight = np.maximum(sizes[small] * sizes[large], 1)
+    starts = _chunk_starts(weight, chunk, cells)
+    for lo, hi in zip(starts[:-1].tolist(), starts[1:].tolist(), strict=True):
+        s, g = small[lo:hi], large[lo:hi]
         a, owner, row_ids = _rows_of(m, s)
         b, b_owner, _ = _rows_of(m, g)
         # Renumber the (pair, term) columns densely: the product then holds only the sentence
@@ -390,13 +411,13 @@ def sentence_matches(
         w = m.weights[row_ids].astype(np.float64)
         total = np.bincount(owner, weights=w, minlength=len(s))
         hit = np.bincount(owner, weights=w * np.minimum(best, 1.0), minlength=len(s))
-        out[lo : lo + chunk] = np.divide(hit, total, out=np.zeros(len(s)), where=total > 0)
-        anywhere = out[lo : lo + chunk]
+        out[lo:hi] = np.divide(hit, total, out=np.zeros(len(s)), where=total > 0)
+        anywhere = out[lo:hi]
         if not ordered or not product.nnz:
-            in_order[lo : lo + chunk] = anywhere if not ordered else 0.0
+            in_order[lo:hi] = anywhere if not ordered else 0.0
             continue
-        wanted = np.ones(len(s), dtype=bool) if at_least is None else anywhere >= at_least[lo : lo + chunk]
-        here = in_order[lo : lo + chunk]
+        wanted = np.ones(len(s), dtype=bool) if at_least is None else anywhere >= at_least[lo:hi]
+        here = in_order[lo:hi]
         here[:] = anywhere
         if wanted.any():
             product = product.tocoo()
@@ -421,7 +442,7 @@ def ordered_gains(
     *,
     only: np.ndarray | None = None,
     cells: int = 1_000_000,
-    held: int = 16_000_000,
+    held: int = 4_000_000,
 ) -> np.ndarray:
     """For each pair, the largest weighted similarity of a monotone alignment of its sentences.
 
@@ -436,7 +457,7 @@ def ordered_gains(
 
     Pairs are sorted by the shape of their dense ``rows x columns`` grid and batched about
     ``cells`` values at a time; the batches' grids are filled about ``held`` values at a time
-    (128 MB; one pass over the similarities for all the batches of one such group, which is
+    (32 MB; one pass over the similarities for all the batches of one such group, which is
     what the sort by pair it replaced cost). ``only``: the pairs to compute (the others get 0).
     """
     rows = np.bincount(owner, minlength=pairs)

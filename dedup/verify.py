@@ -179,7 +179,7 @@ def weigh_rows(
     return norms
 
 
-def pair_cosines(matrix: sp.csr_matrix, pairs: np.ndarray, *, chunk: int = 50_000) -> np.ndarray:
+def pair_cosines(matrix: sp.csr_matrix, pairs: np.ndarray, *, chunk: int = 4_096) -> np.ndarray:
     """Cosine similarity of each row-index pair of an L2-normalised sparse matrix."""
     out = np.zeros(len(pairs), dtype=np.float64)
     for lo in range(0, len(pairs), chunk):

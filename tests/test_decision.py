@@ -180,7 +180,7 @@ def test_the_match_in_order_is_the_brute_force_one_however_the_grids_are_batched
     real = dedup.sentences.ordered_gains
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(dedup.sentences, "ordered_gains", functools.partial(real, cells=cells, held=held))
-        anywhere, in_order = sentence_matches(m, pairs)
+        anywhere, in_order = sentence_matches(m, pairs, cells=cells)  # (chunks of few pairs too)
     mass = m.mass()
     for k, (a, b) in enumerate(pairs.tolist()):
         if mass[a] > mass[b] or (mass[a] == mass[b] and a > b):

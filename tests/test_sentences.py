@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup.normalize import tokenize
-from dedup.sentences import SentenceBuilder, sentence_match, split_sentences
+from dedup.sentences import SentenceBuilder, _chunk_starts, sentence_match, split_sentences
 
 
 @pytest.mark.parametrize(
@@ -127,3 +127,16 @@ def test_articles_without_sentences_have_no_mass_and_match_nothing():
     mass = m.mass()
     assert mass[1] == 0 and mass[2] == 0 and mass[0] > 0 and mass[3] > 0
     assert sentence_match(m, np.array([[0, 1], [2, 3], [0, 3]])).tolist()[:2] == [0.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    ("weight", "most", "budget", "starts"),
+    [
+        ([1, 1, 1, 1, 1], 2, 100, [0, 2, 4, 5]),  # at most `most` a chunk
+        ([5, 5, 5, 5], 10, 10, [0, 2, 4]),  # no more than the budget
+        ([50, 1, 1, 50, 1], 10, 10, [0, 1, 3, 4, 5]),  # an item over the budget is a chunk alone
+        ([], 3, 3, [0]),
+    ],
+)
+def test_chunks_hold_at_most_so_many_pairs_and_about_so_many_cells(weight, most, budget, starts):
+    assert _chunk_starts(np.array(weight, dtype=np.int64), most, budget).tolist() == starts
