@@ -135,6 +135,6 @@ def test_pairs_touching_few_rows_are_one_stretch_however_they_spread():
     members = np.arange(0, 10_000, 25)  # 400 rows spread over 16 blocks
     i, j = np.triu_indices(len(members), 1)
     pairs = np.stack([members[i], members[j]], axis=1)  # 79,800 pairs
-    assert len(list(local_stretches(pairs, 10_000, 100_000))) == 1
+    assert len(list(local_stretches(pairs, 10_000, 100_000, few_rows=4096))) == 1
     assert len(list(local_stretches(pairs, 10_000, 100_000, few_rows=399))) == 136  # (16 x 17 / 2)
-    assert len(list(local_stretches(pairs, 10_000, 50_000))) > 1  # (more than one stretch's size)
+    assert len(list(local_stretches(pairs, 10_000, 50_000, few_rows=4096))) > 1  # (over a stretch)
