@@ -282,7 +282,7 @@ def local_stretches(
     them in many small calls. A family's sampled pairs are such a case: its members lie all over
     a large component of candidates, and cut by block pair its 10,000 pairs were 200 calls of
     50 pairs, each paying a call's fixed cost."""
-    if by_block and len(pairs) <= step and len(np.unique(pairs)) <= few_rows:
+    if by_block and few_rows > 0 and len(pairs) <= step and len(np.unique(pairs)) <= few_rows:
         by_block = False
     if not by_block:
         for lo in range(0, len(pairs), step):
