@@ -36,7 +36,7 @@ from dedup.numbers import NumberSets
 from dedup.params import Params
 from dedup.sentences import SentenceBuilder, SentenceMatrix, sentence_matches
 from dedup.sign import HASH_SCHEME, Signer, estimate_jaccard_pairs
-from dedup.store import Ragged, Store, local_stretches, trim_heap
+from dedup.store import FAMILY_ROWS, FEW_ROWS, Ragged, Store, local_stretches, trim_heap
 from dedup.verify import TfidfBuilder, pair_cosines, tfidf_rows
 
 if TYPE_CHECKING:
@@ -695,6 +695,7 @@ class Detector:
                 numbers=numbers,
                 by_block=self._store.spilled,
                 release=self._release,
+                few_rows=FAMILY_ROWS,  # (a family's sampled pairs: few rows, many small stretches)
             )
             return values.astype(np.float32)
 
@@ -950,18 +951,20 @@ def measure_pairs(
     by_block: bool = False,
     release: Callable[[], None] | None = None,
     step: int = 20_000,
+    few_rows: int = FEW_ROWS,
 ) -> Iterator[tuple[np.ndarray, Signals]]:
     """The :class:`~dedup.decision.Signals` of ``pairs``, a stretch of ``step`` at a time, as
     (positions in ``pairs``, their signals): the cosine, the sentence match in order (0 without
     ``sentences``), and the numbers' agreement (NaN without ``numbers``); block pair by block
     pair when ``by_block`` (see :func:`local_stretches`), calling ``release`` after each
-    stretch. ``ordered=False``: the sentence match in any order.
+    stretch (``few_rows``: see :func:`~dedup.store.local_stretches`). ``ordered=False``: the
+    sentence match in any order.
 
     With the run's ``params``, the match in order (a dynamic programme over each pair's sentence
     similarities) is computed only for the pairs whose score could reach the threshold with it:
     the match in any order, an upper bound, stands for it in the others, whose score is under
     the threshold either way (:func:`dedup.decision.match_needed`)."""
-    for idx in local_stretches(pairs, matrix.shape[0], step, by_block=by_block):
+    for idx in local_stretches(pairs, matrix.shape[0], step, by_block=by_block, few_rows=few_rows):
         chunk = pairs[idx]
         cos = pair_cosines(matrix, chunk)
         agree = numbers.agreement(chunk) if numbers is not None else np.full(len(cos), np.nan)
@@ -1025,6 +1028,7 @@ def pair_scores(
     numbers: NumberSets | None = None,
     by_block: bool = False,
     release: Callable[[], None] | None = None,
+    few_rows: int = FEW_ROWS,
 ) -> np.ndarray:
     """The scores (:func:`dedup.decision.score`) of ``pairs``, measured by :func:`measure_pairs`
     with the run's ``params``, as float32 (as the candidates' scores are kept, so that a pair
@@ -1039,6 +1043,7 @@ def pair_scores(
         params=params,
         by_block=by_block,
         release=release,
+        few_rows=few_rows,
     ):
         w, v = params.sentence_weight, params.number_weight
         values[idx] = score(signals, sentence_weight=w, number_weight=v)

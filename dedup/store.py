@@ -263,10 +263,15 @@ class Store:
 
 
 FEW_ROWS = 0
-"""Rows a stretch may touch without being cut by block pair (:func:`local_stretches`). Off (0):
-at 4,096 the dev stories x 37 clustered in 34 s instead of 137 s, but a 300,000-article run's peak RSS
-rose from 0.80 to 1.16 GB (1M: 1.15 to 2.90 GB), the mapped pages of the rows a long stretch
-touches held until its end. Pass ``few_rows`` where the rows are known to be few and close."""
+"""Rows a stretch may touch without being cut by block pair (:func:`local_stretches`), by
+default: none. On everywhere (4,096), a 300,000-article run's peak RSS rose from 0.80 to 1.16 GB
+and a 1M run's from 1.15 to 2.90 GB, the mapped pages of the rows a long stretch touches held
+until its end. Callers pass ``few_rows`` where the rows are known to be few and close."""
+
+FAMILY_ROWS = 4_096
+"""``few_rows`` for a family's sampled pairs (:func:`dedup.cluster.split_family`): they touch
+a few hundred members of one component, and cut by block pair they were hundreds of calls of
+a few dozen pairs. Passed there, the dev stories x 37 clustered in 34 s instead of 137 s."""
 
 
 def local_stretches(
