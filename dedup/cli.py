@@ -29,6 +29,7 @@ from dedup.params import (
     Params,
 )
 from dedup.pipeline import Detector, Result, no_progress
+from dedup.processes import Terminated, terminate_as_interrupt
 from dedup.progress import terminal_progress, wants_progress
 
 _DEFAULTS = Params()
@@ -257,7 +258,20 @@ class MemorySize(click.ParamType):
         return limit
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Group(click.Group):
+    """The command group: SIGTERM stops a command as Ctrl-C does (:mod:`dedup.processes`), with
+    every clean-up run, one line on stderr and exit status 143."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with terminate_as_interrupt():
+            try:
+                return super().invoke(ctx)
+            except Terminated:
+                click.echo("dedup: stopped by SIGTERM", err=True)
+                raise
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="dedup")
 def main() -> None:
     """Find rewrites and machine-translation variants of news articles."""

@@ -33,6 +33,7 @@ from dedup.language import detect
 from dedup.normalize import SENTENCE_ENDS, shingles, tokenize, tokenize_sentences
 from dedup.numbers import number_ids_many
 from dedup.params import Params
+from dedup.processes import die_with_parent
 from dedup.sign import Signer
 from dedup.stopwords import ENGLISH
 
@@ -271,8 +272,9 @@ def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
 _worker: Featurizer | None = None
 
 
-def _start_worker(params: Params) -> None:
+def _start_worker(params: Params, parent: int) -> None:
     global _worker
+    die_with_parent(parent)  # (a killed run leaves no worker behind)
     _worker = Featurizer(params)
 
 
@@ -511,7 +513,7 @@ def featurize_batches(
     stream = itertools.chain([first], stream)
     context = _worker_context()
     with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_start_worker, initargs=(featurizer.params,)
+        workers, mp_context=context, initializer=_start_worker, initargs=(featurizer.params, os.getpid())
     ) as pool:
         ready: list[Future[bool]] = []
         failed: list[BaseException] = []
