@@ -36,3 +36,9 @@ class InputError(ValueError):
         self.reason = reason
         where = f"{source}:{line}" if line else source
         super().__init__(f"{where}: {reason}")
+
+
+class InputChangedError(InputError):
+    """An input read again (to write the kept records, to add them to an index) is not what the
+    first read saw: changed, appended to, truncated, replaced or removed in between, or while
+    it was read. Nothing that depends on both reads may be written."""

@@ -2,7 +2,11 @@
 
 One :class:`Inputs` object stands for the inputs of a run. It can be read more
 than once (the detector reads the articles, the writer reads the records again
-to re-emit the kept ones), so stdin is spooled to a temporary file on first use.
+to re-emit the kept ones), so what cannot be read twice (stdin, a pipe, ``<(...)``) is spooled
+to a temporary file on first use, and every file read again must be the one read first: its
+device, inode, size and modification time, and a CRC-32 of its bytes, are compared with the
+first complete read's (:class:`Identity`); any difference is an :class:`InputChangedError`,
+never a silently different second read.
 
 Bad input never passes silently: every problem is an :class:`InputError` that
 names the file and line. Without ``on_bad`` the first one is raised; with it,
@@ -20,20 +24,27 @@ from __future__ import annotations
 import contextlib
 import csv
 import gzip
+import io
 import json
 import os
+import stat
 import sys
 import tempfile
 import weakref
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, NamedTuple
 
-from dedup.article import Article, InputError
+from dedup.article import Article, InputChangedError, InputError
 from dedup.keymap import SeenStrings
 
 FORMATS = ("jsonl", "csv", "txt")
+MAX_CHARS = 1_000_000
+"""The command line's longest article text by default (``--max-chars``): 1M characters, about
+300 printed pages. An article takes about 45 bytes of memory a character while it is processed
+(one of 1M characters added 45 MB to a run's peak, one of 5M 216 MB). The longest article of the
+dev sets in ``../shared/data`` has 16,887 characters."""
 STDIN = "-"
 STDIN_NAME = "<stdin>"
 
@@ -47,6 +58,100 @@ _LINES = 1 << 40
 _CHECK_BATCH = 1024  # records whose ids are checked at once
 
 OnBad = Callable[[InputError], None]
+_SPOOL_CHUNK = 1 << 20
+_READ_BUFFER = 1 << 20  # (the CRC is taken a buffer at a time)
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """What one complete read of a file saw: the file (``device``, ``inode``), its ``size`` and
+    modification time, and the CRC-32 of the bytes read. Two reads of an unchanged file have the
+    same identity; a file changed in between (even rewritten in place to the same size within
+    the clock's resolution) differs in one of them."""
+
+    device: int
+    inode: int
+    size: int
+    mtime_ns: int
+    crc: int
+
+    @classmethod
+    def of(cls, st: os.stat_result, crc: int) -> Identity:
+        return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, crc)
+
+    def same_file(self, st: os.stat_result) -> bool:
+        """Whether ``st`` (a stat taken before reading again) is this file, unchanged."""
+        return (self.device, self.inode, self.size, self.mtime_ns) == (
+            st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns,
+        )  # fmt: skip
+
+    def difference(self, other: Identity) -> str:
+        """What differs between two reads, in words."""
+        if (self.device, self.inode) != (other.device, other.inode):
+            return "it was replaced by another file"
+        if self.size != other.size:
+            return f"its size went from {self.size:,} to {other.size:,} bytes"
+        if self.mtime_ns != other.mtime_ns:
+            return "it was modified"
+        return "its content differs (same size and time)"
+
+
+class _Counted(io.RawIOBase):
+    """A file read through, counting its bytes and their CRC-32, noting when it reached the end."""
+
+    def __init__(self, raw: io.FileIO) -> None:
+        self.raw, self.crc, self.size, self.eof = raw, 0, 0, False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self.raw.readinto(buffer)
+        if n:
+            self.crc = zlib.crc32(memoryview(buffer)[:n], self.crc)
+            self.size += n
+        elif n == 0:
+            self.eof = True
+        return n  # type: ignore[return-value]
+
+    def fileno(self) -> int:
+        return self.raw.fileno()
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
+
+class _Watch:
+    """One read of one file, checked against the first complete read (``known``), which it
+    records (``record``) when there was none."""
+
+    def __init__(self, name: str, known: Identity | None, record: Callable[[Identity], None]) -> None:
+        self.name, self.known, self.record = name, known, record
+
+    def changed(self, reason: str) -> InputChangedError:
+        return InputChangedError(self.name, 0, f"changed between the two reads of the run: {reason}")
+
+    def unreadable(self, err: OSError) -> None:
+        """A file read before that cannot be opened again is a changed input, not a bad record."""
+        if self.known is not None:
+            raise self.changed(f"it cannot be read again ({_os_reason(err)})")
+
+    def opened(self, st: os.stat_result) -> None:
+        if self.known is not None and not self.known.same_file(st):
+            raise self.changed(self.known.difference(Identity.of(st, self.known.crc)))
+
+    def ended(self, before: os.stat_result, after: os.stat_result, size: int, crc: int) -> None:
+        """The read reached the end of the file, having read ``size`` bytes of CRC ``crc``."""
+        if size != after.st_size or before.st_mtime_ns != after.st_mtime_ns:
+            raise InputChangedError(
+                self.name, 0, "changed while it was read (written to, truncated or replaced): read it again"
+            )
+        seen = Identity.of(after, crc)
+        if self.known is None:
+            self.record(seen)
+        elif seen != self.known:
+            raise self.changed(self.known.difference(seen))
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +198,10 @@ class Inputs:
         input_format: ``"jsonl"``, ``"csv"`` or ``"txt"`` to read every file
             (and stdin) in that format whatever its extension; ``None`` tells
             the format from the extension. Folders are always read as .txt files.
+        max_chars: the longest text an article may have (:data:`MAX_CHARS`; None: no
+            limit). A longer one is a bad record (an :class:`InputError` naming it), refused
+            before its text is decoded where its size in bytes already says so: one huge
+            article would otherwise take gigabytes of memory (about 45 bytes a character).
 
     Note:
         Gzip is recognised by the gzip magic bytes: a gzipped file is
@@ -110,6 +219,7 @@ class Inputs:
         id_field: str = "id",
         text_field: str = "text",
         input_format: str | None = None,
+        max_chars: int | None = None,
     ) -> None:
         if isinstance(paths, (str, bytes, os.PathLike)):
             raise TypeError(f"paths must be a list of paths, not one path; did you mean [{paths!r}]?")
@@ -120,6 +230,9 @@ class Inputs:
                 f"id_field and text_field must be two different non-empty names, "
                 f"got {id_field!r} and {text_field!r}"
             )
+        if max_chars is not None and max_chars < 1:
+            raise ValueError(f"max_chars must be at least 1 (or None: no limit), not {max_chars}")
+        self.max_chars = max_chars
         self.paths = [os.fspath(p) for p in paths]
         if not self.paths:
             raise ValueError("no inputs: give at least one file, folder or '-' (stdin)")
@@ -129,8 +242,11 @@ class Inputs:
         if self.paths.count(STDIN) > 1:
             raise InputError(STDIN_NAME, 0, "stdin ('-') can be read only once; give it once")
         self._kinds = [self._kind(p) for p in self.paths]
-        self._spool: str | None = None
-        self._finalizer: weakref.finalize | None = None
+        self._spools: dict[str, str] = {}  # (input -> the file its copy is read from)
+        self._spooled: list[tuple[int, str | None]] = []  # (descriptor, name if not anonymous)
+        self._finalizer = weakref.finalize(self, _release_spools, self._spooled)
+        self._identities: dict[str, Identity] = {}  # (file -> what its first complete read saw)
+        self._listings: dict[str, list[str]] = {}  # (folder -> its .txt files at the first read)
         self._compressed: bool | None = None
         self._closed = False
 
@@ -181,8 +297,7 @@ class Inputs:
                 names = _txt_files(path)
                 return bool(names) and all(n.lower().endswith(".gz") for n in names)
             return False
-        if path == STDIN:
-            path = self._stdin_path()
+        path = self._file(path)
         try:
             with open(path, "rb") as f:
                 return f.read(2) == _GZIP_MAGIC
@@ -253,30 +368,63 @@ class Inputs:
             yield item
 
     def _read(self, path: str, kind: str, sources: list[str]) -> Iterator[Record | InputError]:
-        """The records and errors of one input; appends each file's name to ``sources``."""
+        """The records and errors of one input; appends each file's name to ``sources``.
+
+        Raises:
+            InputChangedError: the input is not what an earlier complete read of it saw."""
         if kind == "folder":
             try:
                 names = _txt_files(path)
             except OSError as err:
+                if path in self._listings:
+                    raise InputChangedError(path, 0, f"cannot be read again: {_os_reason(err)}") from None
                 yield InputError(path, 0, f"cannot read this folder: {_os_reason(err)}")
                 return
+            first = self._listings.setdefault(path, names)
+            if names != first:
+                added, gone = len(set(names) - set(first)), len(set(first) - set(names))
+                raise InputChangedError(
+                    path,
+                    0,
+                    f"changed between the two reads of the run: {added} .txt file(s) added, {gone} removed",
+                )
             if not names:
                 yield InputError(path, 0, "no .txt or .txt.gz files in this folder")
                 return
             for name in names:
                 source = os.path.join(path, name)
                 sources.append(source)
-                yield _txt_record(source, source, _txt_id(name))
+                yield self._limited(_txt_record(source, source, _txt_id(name), self._watch(source, source)))
             return
         name = STDIN_NAME if path == STDIN else path
-        file = self._stdin_path() if path == STDIN else path
+        file = self._file(path)
         sources.append(name)
+        watch = self._watch(name, file)
         if kind == "txt":
-            yield _txt_record(name, file, _txt_id(os.path.basename(path)))
+            items: Iterable[Record | InputError] = [
+                _txt_record(name, file, _txt_id(os.path.basename(path)), watch)
+            ]
         elif kind == "jsonl":
-            yield from _jsonl_records(name, file, self.id_field, self.text_field)
+            items = _jsonl_records(name, file, self.id_field, self.text_field, watch, self.max_chars)
         else:
-            yield from _csv_records(name, file, self.id_field, self.text_field)
+            items = _csv_records(name, file, self.id_field, self.text_field, watch)
+        for item in items:
+            yield self._limited(item)
+
+    def _limited(self, item: Record | InputError) -> Record | InputError:
+        """``item``, or the error of a text longer than ``max_chars``."""
+        if self.max_chars is None or isinstance(item, InputError) or len(item.article.text) <= self.max_chars:
+            return item
+        a = item.article
+        return InputError(a.source, a.line, _too_long(f"text of {len(a.text):,} characters", self.max_chars))
+
+    def _watch(self, name: str, file: str) -> _Watch:
+        """The check of one read of ``file`` (shown as ``name``) against its first."""
+
+        def record(seen: Identity) -> None:
+            self._identities[file] = seen
+
+        return _Watch(name, self._identities.get(file), record)
 
     def csv_header(self) -> CsvHeader:
         """The union of the CSV inputs' columns, in order of first appearance, and the first one's newline.
@@ -289,7 +437,7 @@ class Inputs:
         for path, kind in zip(self.paths, self._kinds, strict=True):
             if kind != "csv":
                 continue
-            file = self._stdin_path() if path == STDIN else path
+            file = self._file(path)
             with contextlib.suppress(_Unreadable, *_READ_ERRORS, csv.Error), _open_input(file) as f:
                 lines = _text_lines(f, {})
                 first = next(lines, "")
@@ -298,23 +446,49 @@ class Inputs:
                 columns.update(dict.fromkeys(next((row for row in rows if row), [])))
         return CsvHeader(list(columns), newline or "\n")
 
-    def _stdin_path(self) -> str:
-        """Copy stdin to a temporary file once, so that it can be read again."""
-        if self._spool is None:
-            fd, path = tempfile.mkstemp(prefix="dedup-stdin-", suffix=".tmp")
-            self._finalizer = weakref.finalize(self, _remove, path)
-            stream = getattr(sys.stdin, "buffer", sys.stdin)
-            with open(fd, "wb") as out:
-                while chunk := stream.read(1 << 20):
+    def _file(self, path: str) -> str:
+        """The file to read for input ``path``: itself, or for what cannot be read twice (stdin, a
+        pipe, ``<(...)``, a device) a copy spooled on first use."""
+        if path in self._spools:
+            return self._spools[path]
+        if path != STDIN:
+            try:
+                mode = os.stat(path).st_mode
+            except OSError:
+                return path  # (reading it says why it cannot be read)
+            if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+                return path
+        self._spools[path] = self._spool(path)
+        return self._spools[path]
+
+    def _spool(self, path: str) -> str:
+        """Copy stdin or the stream at ``path`` to a temporary file; the path to read it by.
+
+        On Linux the file has no name once created (read through ``/proc/self/fd``), so that
+        even a killed run leaves no copy behind; elsewhere it is deleted by :meth:`close`."""
+        name = STDIN_NAME if path == STDIN else path
+        fd, spool = tempfile.mkstemp(prefix="dedup-input-", suffix=".tmp")
+        anonymous = os.path.isdir("/proc/self/fd")
+        if anonymous:
+            os.unlink(spool)
+        self._spooled.append((fd, None if anonymous else spool))
+        try:
+            with contextlib.ExitStack() as stack:
+                if path == STDIN:
+                    stream: Any = getattr(sys.stdin, "buffer", sys.stdin)
+                else:
+                    stream = stack.enter_context(open(path, "rb"))  # noqa: SIM115
+                out = stack.enter_context(open(fd, "wb", closefd=False))
+                while chunk := stream.read(_SPOOL_CHUNK):
                     out.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
-            self._spool = path  # only once complete
-        return self._spool
+        except OSError as err:
+            raise InputError(name, 0, f"cannot read: {_os_reason(err)}") from None
+        return f"/proc/self/fd/{fd}" if anonymous else spool
 
     def close(self) -> None:
-        """Delete the spooled copy of stdin, if any. Reading after this is an error."""
+        """Delete the spooled copies (of stdin, of pipes), if any. Reading after this is an error."""
         self._closed = True
-        if self._finalizer is not None:
-            self._finalizer()
+        self._finalizer()
 
     def __enter__(self) -> Inputs:
         return self
@@ -323,9 +497,14 @@ class Inputs:
         self.close()
 
 
-def _remove(path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.remove(path)
+def _release_spools(spooled: list[tuple[int, str | None]]) -> None:
+    while spooled:
+        fd, name = spooled.pop()
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        if name is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(name)
 
 
 def _os_reason(err: OSError) -> str:
@@ -353,17 +532,25 @@ def _txt_id(name: str) -> str:
 
 
 @contextlib.contextmanager
-def _open_input(path: str) -> Iterator[IO[bytes]]:
-    """Open a file for binary reading, decompressing it if it is gzipped.
+def _open_input(path: str, watch: _Watch | None = None) -> Iterator[IO[bytes]]:
+    """Open a file for binary reading, decompressing it if it is gzipped; with ``watch``, the
+    read is checked against the file's first complete read (:class:`_Watch`).
 
     Raises:
         _Unreadable: the file cannot be opened, or is named .gz but not gzipped.
+        InputChangedError: the file is not what ``watch`` saw first.
     """
     try:
-        raw = open(path, "rb")  # noqa: SIM115 - closed below, after the gzip reader
+        fileio = io.FileIO(path, "r")
     except OSError as err:
+        if watch is not None:
+            watch.unreadable(err)
         raise _Unreadable(f"cannot read: {_os_reason(err)}") from None
-    with raw:
+    counted = _Counted(fileio)
+    with io.BufferedReader(counted, _READ_BUFFER) as raw:
+        before = os.fstat(fileio.fileno())
+        if watch is not None:
+            watch.opened(before)
         try:
             magic = raw.peek(2)[:2]
         except OSError as err:
@@ -375,6 +562,8 @@ def _open_input(path: str) -> Iterator[IO[bytes]]:
             raise _Unreadable("named .gz but not gzip-compressed (no gzip header); rename or gzip it")
         else:
             yield raw
+        if watch is not None and counted.eof:  # (a read to the end; a partial one proves nothing)
+            watch.ended(before, os.fstat(fileio.fileno()), counted.size, counted.crc)
 
 
 def _read_reason(err: BaseException) -> str:
@@ -468,16 +657,32 @@ def _article(
     return Article(id_, text, fields, source, line)
 
 
-def _jsonl_records(source: str, path: str, id_field: str, text_field: str) -> Iterator[Record | InputError]:
-    """One record per non-blank line of a JSONL file."""
+def _too_long(what: str, max_chars: int) -> str:
+    return f"{what}, over the limit of {max_chars:,} (--max-chars)"
+
+
+def _jsonl_records(
+    source: str,
+    path: str,
+    id_field: str,
+    text_field: str,
+    watch: _Watch | None = None,
+    max_chars: int | None = None,
+) -> Iterator[Record | InputError]:
+    """One record per non-blank line of a JSONL file (a line longer than ``max_chars``
+    characters could be in UTF-8 is refused before it is decoded)."""
+    most = None if max_chars is None else 4 * max_chars + 1024  # (4 bytes a character at most)
     try:
-        with _open_input(path) as f:
+        with _open_input(path, watch) as f:
             n = 0
             try:
                 for n, line in enumerate(f, 1):  # noqa: B007 - n + 1 is the line that failed, below
                     if n == 1 and line.startswith(_BOM):
                         line = line[len(_BOM) :]
-                    if line.strip():
+                    if most is not None and len(line) > most:
+                        assert max_chars is not None
+                        yield InputError(source, n, _too_long(f"a line of {len(line):,} bytes", max_chars))
+                    elif line.strip():
                         yield _jsonl_record(line, source, n, id_field, text_field)
             except _READ_ERRORS as err:
                 yield InputError(source, n + 1, _read_reason(err))
@@ -516,11 +721,13 @@ def _raise_csv_field_limit() -> None:
             limit //= 2
 
 
-def _csv_records(source: str, path: str, id_field: str, text_field: str) -> Iterator[Record | InputError]:
+def _csv_records(
+    source: str, path: str, id_field: str, text_field: str, watch: _Watch | None = None
+) -> Iterator[Record | InputError]:
     """One record per CSV row after the header; line numbers are each record's first line."""
     _raise_csv_field_limit()
     try:
-        with _open_input(path) as f:
+        with _open_input(path, watch) as f:
             yield from _csv_rows(source, f, id_field, text_field)
     except _Unreadable as err:
         yield InputError(source, 0, err.reason)
@@ -614,13 +821,21 @@ def read_text(path: str | os.PathLike) -> str:
     return text
 
 
-def _txt_record(source: str, path: str, id_: str) -> Record | InputError:
-    """A whole .txt[.gz] file as one article."""
+def _txt_record(source: str, path: str, id_: str, watch: _Watch | None = None) -> Record | InputError:
+    """A whole .txt[.gz] file as one article (checked by ``watch``, see :func:`_open_input`)."""
     try:
         with open(path, "rb") as f:
+            before = os.fstat(f.fileno())
+            if watch is not None:
+                watch.opened(before)
             stored = f.read()
+            after = os.fstat(f.fileno())
     except OSError as err:
+        if watch is not None:
+            watch.unreadable(err)
         return InputError(source, 0, f"cannot read: {_os_reason(err)}")
+    if watch is not None:
+        watch.ended(before, after, len(stored), zlib.crc32(stored))
     text = _txt_text(source, path, stored)
     if isinstance(text, InputError):
         return text

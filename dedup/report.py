@@ -99,6 +99,7 @@ class Run:
                 id_field=recorded.get("id_field", "id"),
                 text_field=recorded.get("text_field", "text"),
                 input_format=recorded.get("format"),
+                max_chars=recorded.get("max_chars"),
             )
         except (InputError, ValueError) as err:
             raise ReportError(str(err)) from None

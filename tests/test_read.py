@@ -4,11 +4,16 @@ import gzip
 import io
 import json
 import os
+import re
 import sys
+import tempfile
+import threading
+from pathlib import Path
 
 import pytest
 
 from dedup import InputError
+from dedup.article import InputChangedError
 from dedup.read import Inputs
 
 
@@ -152,11 +157,12 @@ def test_stdin_is_jsonl_and_can_be_read_twice(stdin, compress):
         first = [(a.id, a.text, a.fields) for a in inputs.articles()]
         second = [(a.id, a.text, a.fields) for a in inputs.articles()]
         assert inputs.compressed is compress
-        spool = inputs._spool
-        assert spool is not None and os.path.exists(spool)
+        spool = inputs._spools["-"]
+        assert os.path.exists(spool) and spool.startswith("/proc/self/fd/")  # (a copy with no name)
+        assert not list(Path(tempfile.gettempdir()).glob("dedup-input-*"))
         assert [a.source for a in inputs.articles()] == ["<stdin>", "<stdin>"]
     assert first == second == EXPECTED["jsonl"]
-    assert not os.path.exists(spool)  # deleted on close
+    assert inputs._spooled == []  # released on close
     with pytest.raises(ValueError, match="closed"):
         list(inputs.articles())
 
@@ -361,3 +367,130 @@ def test_each_pass_checks_duplicates_afresh(make):
 def test_misuse_is_caught_up_front(args, kwargs, error, message):
     with pytest.raises(error, match=message):
         Inputs(args, **kwargs)
+
+
+# An input read twice (to detect, then to write the kept records) must be the same both times.
+CSV_TEXT = "id,text\na,First story.\nb,Second story.\n"
+
+
+def _append(path):
+    with open(path, "ab") as f:
+        f.write(b'{"id": "late", "text": "An article appended between the reads."}\n')
+
+
+def _truncate(path):
+    data = Path(path).read_bytes()
+    Path(path).write_bytes(data[: len(data) // 2])
+
+
+def _rewrite_same_size_and_time(path):
+    """The hardest change: same size, same modification time, different bytes."""
+    st = os.stat(path)
+    data = bytearray(Path(path).read_bytes())
+    data[data.index(b"First")] = ord("W")
+    Path(path).write_bytes(bytes(data))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def _replace(path):
+    new = Path(path).with_name("new")
+    new.write_bytes(Path(path).read_bytes())
+    os.replace(new, path)  # (same bytes, another file: as a tool that writes atomically replaces it)
+
+
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        (_append, r"its size went from \d+ to \d+ bytes"),
+        (_truncate, r"its size went from \d+ to \d+ bytes"),
+        (_rewrite_same_size_and_time, r"its content differs \(same size and time\)"),
+        (_replace, r"it was replaced by another file"),
+        (os.remove, r"it cannot be read again \(no such file or folder\)"),
+    ],
+)
+@pytest.mark.parametrize("name", ["in.jsonl", "in.jsonl.gz", "in.csv"])
+def test_an_input_changed_between_two_reads_is_an_error_naming_it(make, name, change, reason):
+    path = make(name, CSV_TEXT if name.endswith(".csv") else JSONL)
+    if change is _rewrite_same_size_and_time and name.endswith(".gz"):
+        pytest.skip("the bytes of a gzipped file cannot be edited in place meaningfully")
+    with Inputs([path]) as inputs:
+        first = list(inputs.articles())
+        change(path)
+        expected = rf"^{re.escape(path)}: changed between the two reads of the run: {reason}$"
+        with pytest.raises(InputChangedError, match=expected):
+            list(inputs.articles())
+    assert len(first) == 2
+
+
+def test_an_unchanged_input_reads_the_same_any_number_of_times(make):
+    path = make("in.jsonl.gz", JSONL)
+    with Inputs([path]) as inputs:
+        reads = [[a.id for a in inputs.articles()] for _ in range(3)]
+    assert reads == [["a", "7"]] * 3
+
+
+def test_a_partial_read_proves_nothing_and_checks_nothing(make):
+    """Only a read to the end records what a file is (a first look that stops early does not)."""
+    rows = "".join(json.dumps({"id": f"x{k}", "text": f"Story {k}."}) + "\n" for k in range(5000))
+    path = make("in.jsonl", rows)
+    with Inputs([path]) as inputs:
+        next(inputs.articles())
+        _append(path)
+        assert len(list(inputs.articles())) == 5001
+
+
+def test_a_folder_whose_files_changed_between_two_reads_is_an_error(make, tmp_path):
+    make("folder/a.txt", "First story.")
+    make("folder/b.txt", "Second story.")
+    with Inputs([str(tmp_path / "folder")]) as inputs:
+        assert len(list(inputs.articles())) == 2
+        make("folder/c.txt", "A third story.")
+        added = r"folder: changed between .*: 1 \.txt file\(s\) added, 0 removed$"
+        with pytest.raises(InputChangedError, match=added):
+            list(inputs.articles())
+    with Inputs([str(tmp_path / "folder")]) as inputs:
+        assert len(list(inputs.articles())) == 3
+        (tmp_path / "folder" / "a.txt").write_text("First story, edited.")
+        with pytest.raises(InputChangedError, match=r"a\.txt: changed between .*: its size went from"):
+            list(inputs.articles())
+
+
+def test_a_fifo_is_read_once_and_spooled(tmp_path):
+    """A named pipe cannot be read twice: its data is copied on first use, then read from there."""
+    fifo = tmp_path / "in.jsonl"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_text(JSONL), daemon=True)
+    writer.start()
+    with Inputs([str(fifo)]) as inputs:
+        first = [a.id for a in inputs.articles()]
+        second = [a.id for a in inputs.articles()]
+    writer.join(timeout=10)
+    assert first == second == ["a", "7"]
+
+
+# One huge article must not take the run's memory: texts are held to max_chars.
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("x" * 101, "text of 101 characters, over the limit of 100 \\(--max-chars\\)"),
+        ("y" * 2000, r"a line of 2,0\d\d bytes, over the limit of 100 \(--max-chars\)"),  # (not even decoded)
+    ],
+)
+def test_a_text_over_max_chars_is_a_bad_record_naming_its_line(make, text, reason):
+    last = json.dumps({"id": "z", "text": "After the huge one."}) + "\n"
+    path = make("in.jsonl", JSONL + json.dumps({"id": "huge", "text": text}) + "\n" + last)
+    bad = []
+    with Inputs([path], max_chars=100) as inputs:
+        ids = [a.id for a in inputs.articles(bad.append)]
+    assert ids == ["a", "7", "z"]
+    [err] = bad
+    assert re.fullmatch(rf"{re.escape(path)}:4: {reason}", str(err))
+
+
+@pytest.mark.parametrize("name", ["in.csv", "story.txt"])
+def test_max_chars_holds_for_csv_and_txt_inputs(make, name):
+    path = make(name, "id,text\nlong," + "z" * 150 + "\n" if name.endswith(".csv") else "z" * 150)
+    with Inputs([path], max_chars=100) as inputs, pytest.raises(InputError, match="over the limit of 100"):
+        list(inputs.articles())
+    with Inputs([path], max_chars=150) as inputs:
+        assert len(list(inputs.articles())) == 1
