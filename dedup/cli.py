@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from dedup.article import Article, InputError
+from dedup.article import Article, InputChangedError, InputError
 from dedup.features import default_workers
 from dedup.memory import MemoryLimitError, check_limit, format_size, workers_within
 from dedup.params import (
@@ -31,6 +31,7 @@ from dedup.params import (
 from dedup.pipeline import Detector, Result, no_progress
 from dedup.processes import Terminated, terminate_as_interrupt
 from dedup.progress import terminal_progress, wants_progress
+from dedup.read import MAX_CHARS
 
 _DEFAULTS = Params()
 
@@ -297,6 +298,14 @@ def input_options(f):
             is_flag=True,
             help="Warn about bad records and go on (counted in the summary) instead of stopping.",
         ),
+        click.option(
+            "--max-chars",
+            type=click.IntRange(min=0),
+            default=MAX_CHARS,
+            show_default=True,
+            help="Longest article text, in characters (0: no limit); a longer one is a bad record. "
+            "An article takes about 45 bytes of memory a character while it is processed.",
+        ),
         click.option("-q", "--quiet", is_flag=True, help="No progress bars and no summary on stderr."),
     ]
     return _with_options(f, options)
@@ -385,6 +394,7 @@ def run(
     id_field: str,
     text_field: str,
     skip_bad: bool,
+    max_chars: int,
     quiet: bool,
     **options: Any,
 ) -> None:
@@ -394,9 +404,10 @@ def run(
     (optionally .gz), or - for JSONL on stdin. With --index, clusters also join the
     articles already held that they duplicate, and those clusters' articles are all dropped.
     """
+    from dedup.atomic import RunFolder, atomic_write
     from dedup.index_run import HeldError, IndexCheck, merge_with_index
     from dedup.read import STDIN, Inputs
-    from dedup.write import atomic_write, write_deduplicated, write_json, write_jsonl
+    from dedup.write import write_deduplicated, write_json, write_jsonl
 
     if no_add and index_location is None:
         raise click.UsageError("--no-add goes with --index")
@@ -435,7 +446,13 @@ def run(
     started = time.perf_counter()
     try:
         with (
-            Inputs(inputs, id_field=id_field, text_field=text_field, input_format=input_format) as source,
+            Inputs(
+                inputs,
+                id_field=id_field,
+                text_field=text_field,
+                input_format=input_format,
+                max_chars=max_chars or None,
+            ) as source,
             contextlib.ExitStack() as stack,
         ):
             check = None
@@ -472,16 +489,19 @@ def run(
             if check is not None:
                 result = merge_with_index(result, detector.ids, check)
             t0 = time.perf_counter()
-            out_dir.mkdir(parents=True, exist_ok=True)
-            write_jsonl(out_dir / "pairs.jsonl", (p.to_dict() for p in result.pairs))
-            write_jsonl(out_dir / "clusters.jsonl", (c.to_dict() for c in result.clusters))
-            dedup_path = write_deduplicated(source, out_dir, result.duplicates, on_bad=(lambda e: None))
+            folder = stack.enter_context(RunFolder(out_dir))  # (the files go in place together)
+            write_jsonl("pairs.jsonl", (p.to_dict() for p in result.pairs), run=folder)
+            write_jsonl("clusters.jsonl", (c.to_dict() for c in result.clusters), run=folder)
+            read = len(detector.ids)  # (the second read must give as many records)
+            dedup_path = write_deduplicated(
+                source, out_dir, result.duplicates, on_bad=lambda e: None, expect=read, run=folder
+            )
             outputs = {
                 "pairs": "pairs.jsonl", "clusters": "clusters.jsonl",
                 "deduplicated": dedup_path.name, "summary": "summary.json",
             }  # fmt: skip
             if params.cross_lingual:
-                write_jsonl(out_dir / "links.jsonl", (x.to_dict() for x in result.links))
+                write_jsonl("links.jsonl", (x.to_dict() for x in result.links), run=folder)
                 outputs["links"] = "links.jsonl"
             result.summary["timings_s"]["write"] = round(time.perf_counter() - t0, 3)
             if with_report:
@@ -490,7 +510,7 @@ def run(
                 t0 = time.perf_counter()
                 texts = ((a.id, a.text) for a in source.articles(lambda e: None))
                 page = report_from_result(result, texts, source=str(out_dir), progress=progress)
-                with atomic_write(out_dir / "report.html") as f:
+                with atomic_write(folder.path("report.html"), hold=folder.hold("report.html")) as f:
                     f.write(page)
                 outputs["report"] = "report.html"
                 result.summary["timings_s"]["report"] = round(time.perf_counter() - t0, 3)
@@ -518,13 +538,17 @@ def run(
                 "format": input_format,
                 "id_field": id_field,
                 "text_field": text_field,
+                "max_chars": max_chars or None,
             }
             result.summary["warnings"] = warnings[:1000]
             result.summary["outputs"] = outputs
-            write_json(out_dir / "summary.json", result.summary)
+            write_json("summary.json", result.summary, run=folder)
+            folder.commit()
     except HeldError as err:
         raise click.ClickException(f"{err}: nothing written or added") from None
     except MemoryLimitError as err:
+        raise click.ClickException(f"{err}; nothing written") from None
+    except InputChangedError as err:
         raise click.ClickException(f"{err}; nothing written") from None
     except InputError as err:
         raise click.ClickException(f"{err} (nothing written; --skip-bad skips bad records)") from None
@@ -757,7 +781,7 @@ def _emit(text: str, output: Path | None, *, color: bool = False) -> None:
     if output is None:
         click.echo(text, nl=False, color=color)
         return
-    from dedup.write import atomic_write
+    from dedup.atomic import atomic_write
 
     try:
         with atomic_write(output) as f:
@@ -1022,6 +1046,7 @@ def _index_articles(
     id_field: str,
     text_field: str,
     skip_bad: bool,
+    max_chars: int,
     quiet: bool,
     options: dict[str, Any],
 ) -> None:
@@ -1044,7 +1069,13 @@ def _index_articles(
 
     try:
         with (
-            Inputs(inputs, id_field=id_field, text_field=text_field, input_format=input_format) as source,
+            Inputs(
+                inputs,
+                id_field=id_field,
+                text_field=text_field,
+                input_format=input_format,
+                max_chars=max_chars or None,
+            ) as source,
             _open_index(index_path, params, create=store) as idx,
             progress(label, None) as bar,
         ):
@@ -1072,9 +1103,19 @@ def _index_articles(
                     flush()
             flush()
             held = len(idx)
-    except InputError as err:
-        done = "the articles before it were added" if store else "nothing written"
-        raise click.ClickException(f"{err} ({done})") from None
+    except (InputError, OSError) as err:  # (bad input, a held id; a full or failing disk)
+        if isinstance(err, InputError):
+            problem, done = str(err), "the articles before it were added"
+        else:
+            problem = f"{err.filename or index_path}: cannot write: {err.strerror or err}"
+            done = "the batches before it were added"
+        if not store:
+            done = "nothing written"
+        elif out is not None and rows:  # (the matches of what was added, committed: kept)
+            with contextlib.suppress(OSError):
+                write_jsonl(out, rows)
+                done += f", their {len(rows):,} matches written to {out}"
+        raise click.ClickException(f"{problem} ({done})") from None
     if out is not None:
         write_jsonl(out, rows)
     elif not store:
@@ -1102,7 +1143,7 @@ def index_input_options(f):
     return _with_options(f, [index, inputs, out, input_options, param_options, click.pass_context])
 
 
-_IO_OPTIONS = ("input_format", "id_field", "text_field", "skip_bad", "quiet")
+_IO_OPTIONS = ("input_format", "id_field", "text_field", "skip_bad", "max_chars", "quiet")
 
 
 @index_group.command("add")

@@ -809,7 +809,7 @@ class Detector:
             "versions": versions(),
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
             "spill": {
-                "directory": None if self._store.directory is None else str(self._store.directory.parent),
+                "directory": None if self._store.directory is None else str(self._store.directory),
                 "bytes": self._store.nbytes if self._store.spilled else 0,
                 "peak_bytes": self._store.peak_bytes if self._store.spilled else 0,
             },

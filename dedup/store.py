@@ -16,8 +16,6 @@ import contextlib
 import ctypes
 import mmap
 import os
-import shutil
-import tempfile
 from array import array
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -85,7 +83,7 @@ class Column:
     def _flush(self) -> None:
         if self._file is None:
             assert self._path is not None
-            self._file = open(self._path(), "w+b")  # noqa: SIM115 - closed in close()
+            self._file = nameless_file(self._path())
         self._file.write(self._buffer)
         self._written += len(self._buffer)
         self._buffer = array("b")
@@ -134,12 +132,24 @@ class Column:
         self._buffer = array("b")
 
     def discard(self) -> None:
-        """:meth:`close`, and remove the column's file (the disk it took is free at once)."""
-        spilled = self._file is not None
+        """:meth:`close`: the column's file, which has no name, is gone with its descriptor (the
+        disk it took is free at once, unless arrays made from its map are still alive)."""
         self.close()
-        if spilled and self._path is not None:
-            with contextlib.suppress(FileNotFoundError):
-                self._path().unlink()
+
+
+def nameless_file(path: Path) -> BinaryIO:
+    """A new file for reading and writing in the folder of ``path``, that has no name: made with
+    ``O_TMPFILE`` or, where the file system cannot, made as ``path`` and unlinked at once. It
+    exists through its descriptor (and memory maps) only, so that no process end, SIGKILL
+    included, leaves it behind."""
+    try:
+        fd = os.open(path.parent, os.O_TMPFILE | os.O_RDWR, 0o600)
+    except (OSError, AttributeError) as err:
+        if isinstance(err, FileNotFoundError):
+            raise FileNotFoundError(err.errno, err.strerror, str(path.parent)) from None
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        os.unlink(path)
+    return open(fd, "w+b")  # noqa: SIM115 - closed by Column.close
 
 
 def ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -185,13 +195,14 @@ class Ragged:
 
 
 class Store:
-    """Makes the columns of one run, in memory (``directory=None``) or as files in a
-    temporary folder inside ``directory``, made when the first file is (and removed, with
-    ``directory`` itself if this made it and it is left empty, by :meth:`close`)."""
+    """Makes the columns of one run, in memory (``directory=None``) or as files in
+    ``directory`` (:func:`nameless_file`: files without a name, which vanish with the run
+    however it ends). ``directory`` is made when the first file is, and removed by
+    :meth:`close` if this made it (and it is left empty)."""
 
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
         self._parent = None if directory is None else Path(directory)
-        self.directory: Path | None = None  # the temporary folder, once made
+        self.directory: Path | None = None  # the spill folder, once used
         self._made_parent = False
         # The columns by number (a dict: a discard is O(1) however many columns there are; a run
         # gathering with a small budget makes tens of thousands), those memory-mapped, and the
@@ -212,7 +223,7 @@ class Store:
             assert self._parent is not None
             self._made_parent = not self._parent.exists()
             self._parent.mkdir(parents=True, exist_ok=True)
-            self.directory = Path(tempfile.mkdtemp(prefix="dedup-spill-", dir=self._parent))
+            self.directory = self._parent
         return self.directory
 
     def column(self, name: str, dtype: np.dtype | type, *, buffer: int | None = None) -> Column:
@@ -220,13 +231,14 @@ class Store:
         before a write, less than the default for one of many small columns)."""
         number = self._made
         self._made += 1
-        path = None if self._parent is None else (lambda: self._folder() / f"{name}-{number}.bin")
+        spill = f".dedup-spill-{name}-{number}.bin"  # (a name only where files cannot go without)
+        path = None if self._parent is None else (lambda: self._folder() / spill)
         col = Column(dtype, path, buffer=buffer, store=self)
         self._columns[id(col)] = col
         return col
 
     def discard(self, column: Column) -> None:
-        """Drop ``column`` before the others (:meth:`Column.discard`: its file is removed)."""
+        """Drop ``column`` before the others (:meth:`Column.discard`: its file goes with it)."""
         self._peak = self.peak_bytes  # (the folder is at its largest just before a removal)
         self._discarded += column.nbytes
         column.discard()
@@ -249,13 +261,12 @@ class Store:
         return max(self._peak, self._appended - self._discarded)
 
     def close(self) -> None:
-        """Drop every column and remove the spill folder."""
+        """Drop every column (their files with them), and the spill folder if this made it."""
         for col in self._columns.values():
             col.close()
         self._columns = {}
         self._mapped = {}
         if self.directory is not None:
-            shutil.rmtree(self.directory, ignore_errors=True)
             self.directory = None
             if self._made_parent and self._parent is not None:
                 with contextlib.suppress(OSError):

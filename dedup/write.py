@@ -1,8 +1,9 @@
-"""Atomic outputs: a result file is either complete or absent, never half written.
+"""What a run writes: JSON lines, JSON documents, and the dump of the kept records.
 
-Every file is written to a hidden temporary file next to it (``.<name>.<random>.tmp``),
-flushed to disk, and renamed over the target only when writing finished without
-an error; an interrupted run (an exception, Ctrl-C) leaves any older output as it was.
+Every file is written atomically (:func:`dedup.atomic.atomic_write`): complete or absent, never
+half written, and nothing left behind by a failed or killed writer. Given a
+:class:`~dedup.atomic.RunFolder` (``run=``), a file is held until the run puts all its files in
+place at once.
 
 Examples:
     >>> from pathlib import Path
@@ -16,151 +17,17 @@ Examples:
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import gzip
-import io
 import json
 import os
-import secrets
 import shutil
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from dedup.article import InputError
-from dedup.read import Inputs, Record
-
-_GZIP_LEVEL = 3  # measured on a 60 MB dump: 2.7x the speed of level 6 (57 vs 21 MB/s) for 8% more bytes
-_GZIP_CHUNK = 1 << 20  # bytes handed to the compressing thread at a time
-
-
-class _GzipInThread(io.RawIOBase):
-    """A gzip stream onto ``raw`` whose compression runs in a thread of its own.
-
-    zlib releases the GIL while it compresses, so the caller goes on reading and encoding the
-    next records while the last megabyte is compressed: a run's largest output (the dump of kept
-    records, about as large as its input) then costs the slower of the two, not their sum. At
-    most two chunks wait, so memory stays a few megabytes. An error of the thread (a full disk)
-    is raised by the next write or by ``close``.
-    """
-
-    def __init__(self, raw: IO[bytes], name: str) -> None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        self._gz = gzip.GzipFile(filename=name, mode="wb", fileobj=raw, compresslevel=_GZIP_LEVEL, mtime=0)
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dedup-gzip")
-        self._pending: list[Any] = []
-        self._buffer = bytearray()
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        self._buffer += data
-        if len(self._buffer) >= _GZIP_CHUNK:
-            self._hand_over()
-        return len(data)
-
-    def _hand_over(self) -> None:
-        chunk, self._buffer = bytes(self._buffer), bytearray()
-        while len(self._pending) >= 2:
-            self._pending.pop(0).result()  # (raises the thread's error)
-        self._pending.append(self._pool.submit(self._gz.write, chunk))
-
-    def finish(self) -> None:
-        """Compress what is left and write the gzip trailer (``raw`` stays open)."""
-        if self._buffer:
-            self._hand_over()
-        for pending in self._pending:
-            pending.result()
-        self._pending = []
-        self._gz.close()
-
-    def close(self) -> None:
-        """Stop the thread; after an error, also the gzip stream (its file is being removed)."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        if not self._gz.closed:
-            with contextlib.suppress(Exception):
-                self._gz.close()
-        super().close()
-
-
-def _temp_name(path: Path, suffix: str = ".tmp") -> Path:
-    return path.with_name(f".{path.name}.{secrets.token_hex(4)}{suffix}")
-
-
-def _create_temp(path: Path) -> tuple[int, Path]:
-    """Create a new hidden file next to ``path``; its permissions follow the umask like open() does."""
-    while True:
-        tmp = _temp_name(path)
-        try:
-            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), tmp
-        except FileExistsError:
-            continue
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (POSIX); a no-op where folders cannot be opened."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-@contextlib.contextmanager
-def atomic_write(path: str | os.PathLike, *, mode: str = "w", compress: bool = False) -> Iterator[IO[Any]]:
-    """Open ``path`` for writing so that it appears only complete, or not at all.
-
-    Args:
-        path: the file to write; its folder must exist.
-        mode: ``"w"`` for text (UTF-8, ``"\\n"`` newlines) or ``"wb"`` for bytes.
-        compress: gzip what is written.
-
-    Note:
-        Writing goes to a temporary file in the same folder, which is flushed,
-        fsynced and renamed onto ``path`` when the block ends without an
-        exception. On any exception, KeyboardInterrupt included, the temporary
-        file is removed and ``path`` is left as it was.
-    """
-    if mode not in ("w", "wb"):
-        raise ValueError(f"mode must be 'w' (text) or 'wb' (bytes), not {mode!r}")
-    path = Path(path)
-    fd, tmp = _create_temp(path)
-    try:
-        with open(fd, "wb") as raw:
-            zipped = _GzipInThread(raw, path.name) if compress else None
-            binary: IO[bytes] = zipped if zipped is not None else raw  # type: ignore[assignment]
-            out: IO[Any] = io.TextIOWrapper(binary, encoding="utf-8", newline="\n") if mode == "w" else binary
-            try:
-                yield out
-                if out is not binary:
-                    out.flush()
-                    out.detach()  # type: ignore[attr-defined]
-                if zipped is not None:
-                    zipped.finish()  # writes the gzip trailer; leaves raw open
-            except BaseException:
-                if out is not binary:
-                    with contextlib.suppress(Exception):
-                        out.detach()  # type: ignore[attr-defined]
-                raise
-            finally:
-                if zipped is not None:
-                    zipped.close()
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)
-        raise
-    _fsync_dir(path.parent)
+from dedup.article import InputChangedError, InputError
+from dedup.atomic import RunFolder, atomic_write, fsync_dir, swap_in, temp_name
+from dedup.read import STDIN, STDIN_NAME, Inputs, Record
 
 
 def _json_line(obj: Any) -> bytes:
@@ -172,10 +39,17 @@ def _json_line(obj: Any) -> bytes:
         return json.dumps(obj).encode("ascii") + b"\n"
 
 
-def write_jsonl(path: str | os.PathLike, rows: Iterable[Mapping[str, Any]], *, compress: bool = False) -> int:
-    """Write one JSON object a line, atomically; return how many were written."""
+def write_jsonl(
+    path: str | os.PathLike,
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    compress: bool = False,
+    run: RunFolder | None = None,
+) -> int:
+    """Write one JSON object a line, atomically; return how many were written. With ``run``,
+    ``path`` is a name in the run's folder, put in place with the run's other files."""
     n = 0
-    with atomic_write(path, mode="wb", compress=compress) as f:
+    with _atomic(path, run, mode="wb", compress=compress) as f:
         for row in rows:
             f.write(_json_line(row))
             n += 1
@@ -192,9 +66,10 @@ def _json_document(obj: Any) -> bytes:
     return text + b"\n"
 
 
-def write_json(path: str | os.PathLike, obj: Any) -> None:
-    """Write one pretty-printed JSON document (a summary, a config), atomically."""
-    with atomic_write(path, mode="wb") as f:
+def write_json(path: str | os.PathLike, obj: Any, *, run: RunFolder | None = None) -> None:
+    """Write one pretty-printed JSON document (a summary, a config), atomically (``run``: see
+    :func:`write_jsonl`)."""
+    with _atomic(path, run, mode="wb") as f:
         f.write(_json_document(obj))
 
 
@@ -204,6 +79,8 @@ def write_deduplicated(
     drop: Collection[str],
     *,
     on_bad: Callable[[InputError], None] | None = None,
+    expect: int | None = None,
+    run: RunFolder | None = None,
 ) -> Path:
     """Write every input record whose id is not in ``drop``, in the inputs' format; return the path.
 
@@ -223,30 +100,75 @@ def write_deduplicated(
     The output is gzipped when every input is. Records the reader finds bad
     are passed to ``on_bad`` and not written (``None`` raises the first one,
     and nothing is written).
+
+    ``run``: ``out_dir`` is the run's folder, and the dump is put in place with its other files.
+    ``expect``: the number of records the first read gave. The inputs must give as many again
+    (and be the same files, see :class:`dedup.read.Identity`), or nothing is written.
+
+    Raises:
+        InputChangedError: the inputs read again are not those read first.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if not isinstance(drop, (set, frozenset, dict)):
         drop = set(drop)
-    kept = (r for r in inputs.records(on_bad) if r.article.id not in drop)
+    kept = _kept(inputs.records(on_bad), drop, expect, inputs)
     fmt = inputs.format
     if fmt == "txt":
+        if run is not None:
+            _fill_txt_folder(run.folder("deduplicated"), kept)
+            return run.path("deduplicated")
         return _write_txt_folder(out_dir / "deduplicated", kept)
     gz = ".gz" if inputs.compressed else ""
     if fmt == "csv":
         path = out_dir / f"deduplicated.csv{gz}"
         header = inputs.csv_header()
-        with atomic_write(path, mode="w", compress=inputs.compressed) as f:
+        with _atomic(path, run, mode="w", compress=inputs.compressed) as f:
             writer = csv.DictWriter(f, header.columns, restval="", lineterminator=header.newline)
             writer.writeheader()
             for record in kept:
                 writer.writerow(record.raw)
         return path
     path = out_dir / f"deduplicated.jsonl{gz}"
-    with atomic_write(path, mode="wb", compress=inputs.compressed) as f:
+    with _atomic(path, run, mode="wb", compress=inputs.compressed) as f:
         for record in kept:
             f.write(_json_line(_as_json(record, inputs)))
     return path
+
+
+def _kept(
+    records: Iterable[Record], drop: Collection[str], expect: int | None, inputs: Inputs
+) -> Iterator[Record]:
+    """The records whose id is not in ``drop``; after the last, an error if there were not
+    ``expect`` records in all (raised before the output is renamed into place)."""
+    read = 0
+    for record in records:
+        read += 1
+        if record.article.id not in drop:
+            yield record
+    if expect is not None and read != expect:
+        first = STDIN_NAME if inputs.paths[0] == STDIN else inputs.paths[0]
+        where = first if len(inputs.paths) == 1 else f"{first} (and the other inputs)"
+        raise InputChangedError(
+            where, 0, f"read again, the inputs gave {read:,} records where the first read gave {expect:,}"
+        )
+
+
+def _atomic(path: str | os.PathLike, run: RunFolder | None, **how: Any) -> Any:
+    """:func:`atomic_write` of ``path``, held by ``run`` when there is one."""
+    hold = None if run is None else run.hold(Path(path).name)
+    return atomic_write(path if run is None else run.path(Path(path).name), hold=hold, **how)
+
+
+def _fill_txt_folder(folder: Path, records: Iterable[Record]) -> None:
+    """Write each record as it was stored (``<id>.txt[.gz]``) in ``folder``, durably."""
+    for record in records:
+        name = record.article.id + (".txt.gz" if record.compressed else ".txt")
+        with open(folder / name, "xb") as f:
+            f.write(record.raw)
+            f.flush()
+            os.fsync(f.fileno())
+    fsync_dir(folder)
 
 
 def _as_json(record: Record, inputs: Inputs) -> Mapping[str, Any]:
@@ -259,41 +181,17 @@ def _as_json(record: Record, inputs: Inputs) -> Mapping[str, Any]:
 def _write_txt_folder(target: Path, records: Iterable[Record]) -> Path:
     """Build the folder of kept .txt files next to ``target``, then rename it into place."""
     while True:
-        tmp = _temp_name(target)
+        tmp = temp_name(target)
         try:
             os.mkdir(tmp)
             break
         except FileExistsError:
             continue
     try:
-        for record in records:
-            name = record.article.id + (".txt.gz" if record.compressed else ".txt")
-            with open(tmp / name, "xb") as f:
-                f.write(record.raw)
-                f.flush()
-                os.fsync(f.fileno())
-        _fsync_dir(tmp)
-        _swap_in(tmp, target)
+        _fill_txt_folder(tmp, records)
+        swap_in(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
     return target
-
-
-def _swap_in(new: Path, target: Path) -> None:
-    """Rename folder ``new`` to ``target``, replacing (then deleting) whatever was there."""
-    if not os.path.lexists(target):
-        os.replace(new, target)
-        return
-    old = _temp_name(target, ".old")
-    os.replace(target, old)
-    try:
-        os.replace(new, target)
-    except BaseException:
-        os.replace(old, target)
-        raise
-    if old.is_dir() and not old.is_symlink():
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        old.unlink()

@@ -276,12 +276,12 @@ def test_the_installed_command_is_quiet_on_progress_when_piped(tmp_path):
 
 
 def test_an_unwritable_output_is_a_one_line_error(tmp_path, monkeypatch):
-    import dedup.write
+    import dedup.atomic
 
-    def full_disk(*args, **kwargs):
-        raise OSError(28, "No space left on device", str(tmp_path / "out" / "pairs.jsonl"))
+    def full_disk(self, path):
+        raise OSError(28, "No space left on device", str(path))
 
-    monkeypatch.setattr(dedup.write, "_create_temp", full_disk)
+    monkeypatch.setattr(dedup.atomic.Unnamed, "__init__", full_disk)
     result = dedup_run(str(SEEDS), "-o", str(tmp_path / "out"))
     assert result.exit_code == 1
     assert (

@@ -165,3 +165,248 @@ def test_workers_started_by_a_fork_server_die_with_the_run(tmp_path):
     finally:
         if run.poll() is None:
             run.kill()
+
+
+# Stopped at random points: whatever the stage, the run leaves the earlier outputs whole or
+# its own whole, no process, and no file of its own (spill, temporary, staging) anywhere.
+OLD = {"pairs.jsonl": "old pairs\n", "clusters.jsonl": "old clusters\n", "summary.json": '{"old": true}\n'}
+
+
+@pytest.fixture(scope="module")
+def small_dump(tmp_path_factory) -> tuple[Path, float, dict[str, bytes]]:
+    """3,000 articles with some copies; the time a whole run takes, and its outputs."""
+    rng = np.random.default_rng(1)
+    words = [f"w{k}" for k in range(3000)]
+    folder = tmp_path_factory.mktemp("small")
+    path = folder / "articles.jsonl"
+    texts = [" ".join(words[x] for x in rng.integers(0, len(words), 120)) for _ in range(2500)]
+    texts += texts[:500]  # (copies: clusters to write)
+    with open(path, "w", encoding="utf-8") as f:
+        for k, text in enumerate(texts):
+            f.write(json.dumps({"id": f"a{k}", "text": text}) + "\n")
+    out = folder / "whole"
+    t0 = time.monotonic()
+    done = subprocess.run(_run_command(path, out), capture_output=True, text=True, env=_env(folder / "tmp"))
+    assert done.returncode == 0, done.stderr
+    return path, time.monotonic() - t0, {p.name: p.read_bytes() for p in out.iterdir()}
+
+
+def _old_or_whole(outputs: dict[str, bytes], whole: dict[str, bytes]) -> bool:
+    """The earlier run's files exactly, or a whole run's (the summary, which holds times and
+    paths, a complete JSON document; every other file byte for byte)."""
+    if outputs == {name: text.encode() for name, text in OLD.items()}:
+        return True
+    if set(outputs) != set(whole):
+        return False
+    json.loads(outputs["summary.json"])
+    return all(outputs[name] == whole[name] for name in whole if name != "summary.json")
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    tmp.mkdir(exist_ok=True)
+    return {**os.environ, "TMPDIR": str(tmp)}
+
+
+def _run_command(dump: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "dedup", "run", str(dump), "--out", str(out), "-q", "--workers", "2"]
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_a_run_stopped_anywhere_leaves_old_or_new_outputs_whole_and_nothing_else(small_dump, tmp_path, how):
+    dump, seconds, whole = small_dump
+    rng = np.random.default_rng(int(how))
+    for trial in range(10):
+        place = tmp_path / f"trial{trial}"
+        out, tmp = place / "out", place / "tmp"
+        out.mkdir(parents=True)
+        for name, text in OLD.items():
+            (out / name).write_text(text)
+        run = subprocess.Popen(_run_command(dump, out), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               env=_env(tmp))  # fmt: skip
+        time.sleep(float(rng.uniform(0.2, seconds * 1.1)))
+        found = descendants(run.pid)
+        run.send_signal(how)
+        run.wait(timeout=120)
+        assert wait_until(lambda f=found: not alive(f), timeout=15), f"trial {trial}: left {alive(found)}"
+        outputs = {p.name: p.read_bytes() for p in out.iterdir()}
+        assert _old_or_whole(outputs, whole), f"trial {trial}: a mix of runs or a cut file: {sorted(outputs)}"
+        assert sorted(p.name for p in place.iterdir()) == ["out", "tmp"], f"trial {trial}: left beside --out"
+        assert list(tmp.iterdir()) == [], f"trial {trial}: left in TMPDIR"
+
+
+# The second read (the kept records written out) must be of the input the first read counted.
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def _seed_dump(path: Path) -> int:
+    rows = [{"id": p.stem, "text": p.read_text(encoding="utf-8")} for p in sorted(SEEDS.glob("*.txt"))]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return len(rows)
+
+
+@pytest.mark.parametrize("change", ["append", "truncate", "remove"])
+def test_an_input_changed_between_the_two_reads_fails_the_run_and_writes_nothing(
+    tmp_path, monkeypatch, change
+):
+    from click.testing import CliRunner
+
+    from dedup import cli
+    from dedup.pipeline import Detector
+
+    dump, out = tmp_path / "in.jsonl", tmp_path / "out"
+    _seed_dump(dump)
+    out.mkdir()
+    for name, text in OLD.items():
+        (out / name).write_text(text)
+    real = Detector.finish
+
+    def finish_then_change(self):
+        result = real(self)
+        if change == "append":
+            with open(dump, "a", encoding="utf-8") as f:
+                f.write(json.dumps({"id": "late", "text": "A story that came late."}) + "\n")
+        elif change == "truncate":
+            dump.write_bytes(dump.read_bytes()[:100])
+        else:
+            dump.unlink()
+        return result
+
+    monkeypatch.setattr(Detector, "finish", finish_then_change)
+    result = CliRunner().invoke(cli.main, ["run", str(dump), "--out", str(out), "-q"])
+    assert result.exit_code == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"Error: {dump}: changed between the two reads of the run: ")
+    assert line.endswith("; nothing written")
+    assert {p.name: p.read_text() for p in out.iterdir()} == OLD
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["out"] + (["in.jsonl"] if change != "remove" else [])
+    )
+
+
+def _records(path: Path) -> list[str]:
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line)["id"] for line in f]
+
+
+def test_a_named_pipe_is_read_once_and_the_dump_holds_what_the_summary_counts(tmp_path):
+    dump, fifo, out = tmp_path / "in.jsonl", tmp_path / "pipe.jsonl", tmp_path / "out"
+    _seed_dump(dump)
+    os.mkfifo(fifo)
+    run = subprocess.Popen([sys.executable, "-m", "dedup", "run", str(fifo), "--out", str(out), "-q"],
+                           stderr=subprocess.PIPE, text=True)  # fmt: skip
+    fifo.write_bytes(dump.read_bytes())
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 0, err
+    summary = json.loads((out / "summary.json").read_text())
+    kept = _records(out / "deduplicated.jsonl")
+    assert len(kept) == summary["articles"]["kept"] == 4  # (the seeds: 000 and 004 are one story)
+
+
+def test_process_substitution_is_read_once_too(tmp_path):
+    """``dedup run <(zcat dump.gz)``: the input is /dev/fd/N, a pipe that can be read once."""
+    dump, out = tmp_path / "in.jsonl", tmp_path / "out"
+    _seed_dump(dump)
+    read_end, write_end = os.pipe()
+    command = [sys.executable, "-m", "dedup", "run", f"/dev/fd/{read_end}", "--format", "jsonl"]
+    run = subprocess.Popen(
+        [*command, "-o", str(out), "-q"], pass_fds=(read_end,), stderr=subprocess.PIPE, text=True
+    )
+    os.close(read_end)
+    with open(write_end, "wb") as f:
+        f.write(dump.read_bytes())
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 0, err
+    assert (
+        len(_records(out / "deduplicated.jsonl"))
+        == json.loads((out / "summary.json").read_text())["articles"]["kept"]
+        == 4
+    )
+
+
+def test_a_huge_article_is_refused_with_one_line_or_skipped_and_counted(tmp_path):
+    from click.testing import CliRunner
+
+    from dedup import cli
+
+    dump, out = tmp_path / "in.jsonl", tmp_path / "out"
+    n = _seed_dump(dump)
+    with open(dump, "a", encoding="utf-8") as f:
+        f.write(json.dumps({"id": "huge", "text": "word " * 300_000}) + "\n")  # (1.5M characters)
+    result = CliRunner().invoke(cli.main, ["run", str(dump), "-o", str(out), "-q"])  # (the default limit)
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"Error: {dump}:{n + 1}: text of 1,500,000 characters, over the limit of 1,000,000 (--max-chars) "
+        "(nothing written; --skip-bad skips bad records)"
+    ]
+    assert not out.exists()
+    result = CliRunner().invoke(cli.main, ["run", str(dump), "-o", str(out), "-q", "--skip-bad"])
+    assert result.exit_code == 0
+    assert json.loads((out / "summary.json").read_text())["articles"]["skipped_bad_input"] == 1
+    result = CliRunner().invoke(cli.main, ["run", str(dump), "-o", str(out), "-q", "--max-chars", "0"])
+    assert (
+        result.exit_code == 0 and json.loads((out / "summary.json").read_text())["articles"]["read"] == n + 1
+    )
+
+
+# A full disk: one line, no traceback; outputs whole or absent; an index that still checks.
+def _file_size_limit(limit: int):
+    """For a child process: files may not grow past ``limit`` bytes (EFBIG, as a full disk
+    gives ENOSPC; Python ignores SIGXFSZ, so the write fails instead of killing the process)."""
+    import resource
+
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+def _articles(n: int, seed: int) -> str:
+    rng = np.random.default_rng(seed)
+    words = [f"w{k}" for k in range(4000)]
+    rows = (
+        {"id": f"s{seed}-{k}", "text": " ".join(words[x] for x in rng.integers(0, 4000, 150))}
+        for k in range(n)
+    )
+    return "".join(json.dumps(r) + "\n" for r in rows)
+
+
+def test_a_full_disk_during_a_run_is_one_line_and_the_earlier_run_stays(tmp_path):
+    dump, out = tmp_path / "in.jsonl", tmp_path / "out"
+    dump.write_text(_articles(3000, 0), encoding="utf-8")
+    out.mkdir()
+    for name, text in OLD.items():
+        (out / name).write_text(text)
+    command = [sys.executable, "-m", "dedup", "run", str(dump), "-o", str(out), "-q", "--workers", "1"]
+    done = subprocess.run(command, capture_output=True, text=True, preexec_fn=_file_size_limit(200_000),
+                          env=_env(tmp_path / "tmp"))  # fmt: skip
+    assert done.returncode == 1
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("Error: ") and line.endswith(": cannot write: File too large"), line
+    assert {p.name: p.read_text() for p in out.iterdir()} == OLD
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out", "tmp"]
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_a_full_disk_during_an_index_add_keeps_what_was_committed(tmp_path):
+    from dedup.index import Index
+
+    first, second, db = tmp_path / "first.jsonl", tmp_path / "second.jsonl", tmp_path / "core.db"
+    first.write_text(_articles(300, 1), encoding="utf-8")
+    second.write_text(_articles(3000, 2), encoding="utf-8")
+    command = [sys.executable, "-m", "dedup", "index", "add", str(db)]
+    done = subprocess.run([*command, str(first), "-q"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    limit = 2 * os.path.getsize(db) + 100_000  # (the file, or its write-ahead log, fills up midway)
+    done = subprocess.run([*command, str(second), "-q", "-o", str(tmp_path / "matches.jsonl")],
+                          capture_output=True, text=True, preexec_fn=_file_size_limit(limit))  # fmt: skip
+    assert done.returncode == 1
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith(f"Error: {db}") and ": cannot write: " in line and "Traceback" not in line, line
+    assert "the batches before it were added" in line
+    with Index.open(str(db), create=False) as idx:
+        idx.check()
+        held = len(idx)
+    assert 300 <= held < 3300
+    if held > 300:  # (the matches of what was committed are written)
+        assert f"their {held - 300:,} matches written" in line
+        assert len((tmp_path / "matches.jsonl").read_text().splitlines()) == held - 300

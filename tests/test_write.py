@@ -36,7 +36,20 @@ def test_atomic_write_bytes(tmp_path):
     assert (tmp_path / "out.bin").read_bytes() == b"\x00\xff"
 
 
-def test_atomic_write_writes_into_a_hidden_temp_file_until_done(tmp_path):
+def test_atomic_write_writes_a_file_with_no_name_until_done(tmp_path):
+    """A file being written has no name (O_TMPFILE): a killed writer leaves nothing."""
+    path = tmp_path / "out.jsonl"
+    with atomic_write(path) as f:
+        f.write("partial")
+        f.flush()
+        assert listing(tmp_path) == []
+    assert listing(tmp_path) == ["out.jsonl"]
+    assert path.read_text() == "partial"
+
+
+def test_atomic_write_falls_back_to_a_hidden_temp_file(tmp_path, monkeypatch):
+    """Where files cannot be made without a name, a hidden temporary file stands in."""
+    monkeypatch.delattr(os, "O_TMPFILE")
     path = tmp_path / "out.jsonl"
     with atomic_write(path) as f:
         f.write("partial")
