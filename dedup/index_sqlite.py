@@ -8,6 +8,8 @@ returns, so an acknowledged add survives a crash of the process or the machine.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import sqlite3
 import time
@@ -201,14 +203,14 @@ class SqliteStore:
         if _numbers_column(self.db) == "numbers":
             return
         try:
-            with _Snapshot(self.db, "BEGIN IMMEDIATE", _Writer):
+            with _Snapshot(self.db, self.location, "BEGIN IMMEDIATE", _Writer):
                 if _numbers_column(self.db) != "numbers":
                     self.db.execute("ALTER TABLE articles ADD COLUMN numbers BLOB NOT NULL DEFAULT x''")
         except sqlite3.OperationalError:
             pass  # (read-only: the articles are read without numbers)
 
     def create(self, params: dict[str, Any]) -> None:
-        with _Snapshot(self.db, "BEGIN IMMEDIATE", _Writer):
+        with _Snapshot(self.db, self.location, "BEGIN IMMEDIATE", _Writer):
             if self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
                 return  # made by another process meanwhile
             for statement in _SCHEMA.split(";"):
@@ -222,13 +224,13 @@ class SqliteStore:
 
     def read(self, fn: Callable[[_Reader], T]) -> T:
         """``fn`` on one read transaction (a consistent snapshot)."""
-        with _Snapshot(self.db, "BEGIN", _Reader) as r:
+        with _Snapshot(self.db, self.location, "BEGIN", _Reader) as r:
             return fn(r)
 
     def write(self, fn: Callable[[_Writer], T]) -> T:
         """``fn`` in one write transaction, committed if it returns, rolled back if it raises."""
         # BEGIN IMMEDIATE takes the write lock now: what is read is what is written on
-        with _Snapshot(self.db, "BEGIN IMMEDIATE", _Writer) as w:
+        with _Snapshot(self.db, self.location, "BEGIN IMMEDIATE", _Writer) as w:
             return fn(w)
 
     def count(self) -> int:
@@ -269,10 +271,14 @@ class SqliteStore:
 
 
 class _Snapshot:
-    """A transaction: ``begin`` on entry, committed on a clean exit, rolled back otherwise."""
+    """A transaction: ``begin`` on entry, committed on a clean exit, rolled back otherwise.
 
-    def __init__(self, db: sqlite3.Connection, begin: str, kind: type[_Reader]) -> None:
-        self.db, self._begin, self._kind = db, begin, kind
+    A write that fails for want of disk (SQLite's "database or disk is full", or an I/O error)
+    is raised as the :class:`OSError` it is, naming the index file ``where``: SQLite may have
+    rolled back already, and a second rollback's "no transaction is active" must not hide it."""
+
+    def __init__(self, db: sqlite3.Connection, where: str, begin: str, kind: type[_Reader]) -> None:
+        self.db, self.where, self._begin, self._kind = db, where, begin, kind
 
     def __enter__(self) -> Any:
         self.db.execute(self._begin)
@@ -281,4 +287,33 @@ class _Snapshot:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+        if kind is None:
+            try:
+                self.db.execute("COMMIT")
+            except sqlite3.Error as failed:
+                self._rollback()
+                raise _os_error(failed, self.where) or failed from None
+            return
+        self._rollback()
+        if isinstance(error, sqlite3.Error) and (as_os := _os_error(error, self.where)) is not None:
+            raise as_os from None
+
+    def _rollback(self) -> None:
+        if self.db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
+
+
+_SQLITE_IOERR, _SQLITE_FULL = 10, 13
+
+
+def _os_error(error: sqlite3.Error, where: str) -> OSError | None:
+    """The :class:`OSError` behind an SQLite error, if it is one of the disk (full, or failing)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is None:
+        return None
+    if code & 0xFF == _SQLITE_FULL:
+        return OSError(errno.ENOSPC, "No space left on device", where)
+    if code & 0xFF == _SQLITE_IOERR:
+        return OSError(errno.EIO, f"disk I/O error ({error})", where)
+    return None

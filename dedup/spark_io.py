@@ -107,7 +107,18 @@ def spark_session(
     if not submitted:  # (a cluster's application keeps its web UI)
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         builder = builder.config("spark.ui.enabled", "false")
+    chosen_elsewhere = submitted or "--master" in os.environ.get("PYSPARK_SUBMIT_ARGS", "")
+    local = (master or "local").startswith("local") and not chosen_elsewhere
+    if local and "SPARK_LOCAL_IP" not in os.environ:
+        # A session on this machine only listens on loopback: Spark's driver and block manager
+        # otherwise bind the host's address, unauthenticated (a cluster follows its own settings).
+        for key in ("spark.driver.bindAddress", "spark.driver.host"):
+            builder = builder.config(key, LOOPBACK)
     return builder.config("spark.ui.showConsoleProgress", "true" if progress else "false").getOrCreate()
+
+
+LOOPBACK = "127.0.0.1"
+"""Where a local Spark session listens (see :func:`spark_session`)."""
 
 
 def _records(

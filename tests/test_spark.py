@@ -3,8 +3,11 @@ articles, and must find exactly the candidate and verified pairs of the local en
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -430,3 +433,36 @@ def test_a_missing_input_is_named_in_one_line(spark, tmp_path):
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "the Spark job failed: InvalidInputException: Input path does not exist" in result.output
     assert not (tmp_path / "o" / "summary.json").exists()
+
+
+def _listening(pid: int) -> set[str]:
+    """The local addresses of the TCP sockets process ``pid`` listens on (from /proc)."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if link.startswith("socket:["):
+                inodes.add(link[8:-1])
+    found = set()
+    for table, size in (("tcp", 8), ("tcp6", 32)):
+        with open(f"/proc/{pid}/net/{table}") as f:
+            for row in list(f)[1:]:
+                fields = row.split()
+                if fields[3] == "0A" and fields[9] in inodes:  # (LISTEN)
+                    address = fields[1].split(":")[0]
+                    raw = bytes.fromhex(address)
+                    if size == 8:
+                        found.add(".".join(str(b) for b in raw[::-1]))
+                    else:
+                        found.add(address)
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_local_session_listens_on_loopback_only(spark):
+    """Spark's driver and block manager, unauthenticated, bind the loopback address only."""
+    assert spark.conf.get("spark.driver.bindAddress") == "127.0.0.1"
+    jvm = spark.sparkContext._gateway.proc.pid
+    listening = _listening(jvm)
+    loopback = {"127.0.0.1", "00000000000000000000000001000000", "0000000000000000FFFF00000100007F"}
+    assert listening and listening <= loopback, listening
