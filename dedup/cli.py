@@ -18,6 +18,7 @@ import click
 
 from dedup.article import Article, InputChangedError, InputError
 from dedup.features import default_workers
+from dedup.index_store import shown_location
 from dedup.memory import MemoryLimitError, check_limit, format_size, workers_within
 from dedup.params import (
     LINKAGES,
@@ -1018,12 +1019,13 @@ def _given_params(ctx: click.Context, options: dict[str, Any]) -> dict[str, Any]
 def _open_index(location: str, params: dict[str, Any], *, create: bool = True) -> Any:
     from dedup.index import Index, IndexFileError
 
+    shown = shown_location(location)
     try:
         return Index.open(location, create=create, **params)
     except IndexFileError as err:
-        raise click.ClickException(str(err)) from None
+        raise click.ClickException(str(err).replace(location, shown)) from None
     except (ValueError, TypeError) as err:
-        raise click.UsageError(str(err)) from None
+        raise click.UsageError(str(err).replace(location, shown)) from None
 
 
 @main.group("index")
@@ -1107,7 +1109,7 @@ def _index_articles(
         if isinstance(err, InputError):
             problem, done = str(err), "the articles before it were added"
         else:
-            problem = f"{err.filename or index_path}: cannot write: {err.strerror or err}"
+            problem = f"{err.filename or shown_location(index_path)}: cannot write: {err.strerror or err}"
             done = "the batches before it were added"
         if not store:
             done = "nothing written"
@@ -1126,7 +1128,7 @@ def _index_articles(
         skipped = f", {counts['skipped']:,} skipped" if counts["skipped"] else ""
         click.echo(
             f"{verb} {counts['articles']:,} articles ({counts['matched']:,} duplicate held ones{skipped}); "
-            f"{index_path} holds {held:,}",
+            f"{shown_location(index_path)} holds {held:,}",
             err=True,
         )
 
@@ -1199,9 +1201,10 @@ def index_remove(index_path: str, ids: tuple[str, ...]) -> None:
             except KeyError:
                 missing.append(article_id)
         held = len(idx)
-    click.echo(f"removed {len(ids) - len(missing):,}; {index_path} holds {held:,}", err=True)
+    shown = shown_location(index_path)
+    click.echo(f"removed {len(ids) - len(missing):,}; {shown} holds {held:,}", err=True)
     if missing:
-        raise click.ClickException(f"{index_path}: not held: {', '.join(missing[:20])}")
+        raise click.ClickException(f"{shown}: not held: {', '.join(missing[:20])}")
 
 
 @index_group.command("stats")

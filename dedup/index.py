@@ -227,10 +227,13 @@ class Index:
     def holding(self, ids: Iterable[str]) -> set[str]:
         """Those of ``ids`` the index holds (one lookup for them all)."""
         wanted = list(dict.fromkeys(ids))
+        for article_id in wanted:
+            _check_id(article_id)
         return self._store.read(lambda r: r.present(wanted)) if wanted else set()
 
     def remove(self, article_id: str) -> None:
         """Forget an article (``KeyError`` if it is not held)."""
+        _check_id(article_id)
 
         def forget(w: Writer) -> None:
             held = w.load_ids([article_id])
@@ -277,6 +280,7 @@ class Index:
 
     def _hold(self, article_id: str, f: Features) -> Held:
         assert f.signature is not None
+        _check_id(article_id)
         if self.params.sentence_weight > 0:
             terms, counts, sizes = f.sentence_terms, f.sentence_counts, f.sentence_sizes
         else:
@@ -369,6 +373,13 @@ def measure_pairs(
 def _against_first(n: int) -> np.ndarray:
     """The pairs (0, 1), (0, 2), ..., (0, n): the new article (row 0) with each held one."""
     return np.column_stack([np.zeros(n, dtype=np.int64), np.arange(1, n + 1)])
+
+
+def _check_id(article_id: str) -> None:
+    """An id an index can hold and find whole: a string without a NUL character (the stores
+    look ids up through JSON lists, whose text SQLite ends at a NUL: ``a\x00b`` would be ``a``)."""
+    if not isinstance(article_id, str) or "\x00" in article_id:
+        raise ValueError(f"an article id must be a string without a NUL character, not {article_id!r}")
 
 
 def _reconcile(location: str | os.PathLike[str], stored: dict[str, Any], given: dict[str, Any]) -> Params:

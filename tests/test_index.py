@@ -248,3 +248,18 @@ def test_a_packed_record_reads_with_or_without_its_numbers():
     assert again.id == "a" and again.numbers.tolist() == [11, 13] and again.terms.tolist() == [5, 7]
     older = Held(*[getattr(held, f) for f in ("id", "signature", "terms", "counts", "sizes")])
     assert Held.unpack(older.pack()).numbers.tolist() == []
+
+
+@pytest.mark.parametrize("action", ["add", "remove", "holding"])
+def test_an_id_with_a_nul_character_is_refused_not_cut_short(location, action):
+    """``a\\x00b`` must never stand for ``a`` (SQLite ends a JSON list's text at the NUL)."""
+    with Index.open(location) as idx:
+        idx.add("a", "A story about a harbour and its ships, told at length for the record.")
+        with pytest.raises(ValueError, match="NUL character"):
+            if action == "add":
+                idx.add("a\x00b", "Another story entirely, about mountains and the weather there.")
+            elif action == "remove":
+                idx.remove("a\x00b")
+            else:
+                idx.holding(["a\x00b"])
+        assert idx.holding(["a"]) == {"a"} and len(idx) == 1

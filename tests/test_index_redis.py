@@ -116,3 +116,44 @@ def test_check_finds_an_index_tampered_with(url, client):
         client.hdel(prefix + "art", "2")  # a record lost
         with pytest.raises(IndexFileError, match=r"inconsistent: counts 5 articles, 5 ids, 4 records"):
             idx.check()
+
+
+def test_a_password_in_the_url_is_never_printed_or_written(tmp_path):
+    """Both forms (``redis://:pw@host`` and ``?password=pw``): masked in every summary, error line,
+    summary.json and stats."""
+    from click.testing import CliRunner
+
+    from dedup import cli
+
+    seeds = Path(__file__).resolve().parent.parent / "seeds"
+    rows = [{"id": p.stem, "text": p.read_text(encoding="utf-8")} for p in sorted(seeds.glob("*.txt"))]
+    seeds_jsonl = str(tmp_path / "seeds.jsonl")
+    Path(seeds_jsonl).write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    secret = "s3cret-pw"
+    server = RedisServer(tmp_path, "--requirepass", secret)
+    server.start()
+    try:
+        forms = [
+            f"redis://:{secret}@127.0.0.1:{server.port}/0?prefix=a:",
+            f"redis://127.0.0.1:{server.port}/0?prefix=b:&password={secret}",
+        ]
+        runner = CliRunner()
+        for location in forms:
+            shown = []
+            for args in (
+                ["run", seeds_jsonl, "-o", str(tmp_path / "out"), "--index", location],  # (adds them)
+                ["index", "add", location, seeds_jsonl],  # (held ids: an error line)
+                ["index", "stats", location],
+                ["index", "check", location],
+                ["index", "remove", location, "nope"],
+            ):
+                result = runner.invoke(cli.main, args)
+                shown.append(result.output + result.stderr)
+            shown.append((tmp_path / "out" / "summary.json").read_text())
+            assert not [text for text in shown if secret in text]
+            assert any("***" in text for text in shown)
+        wrong = f"redis://:wrong@127.0.0.1:{server.port}/0"
+        result = runner.invoke(cli.main, ["index", "stats", wrong])
+        assert result.exit_code == 1 and "wrong" not in result.stderr and "***" in result.stderr
+    finally:
+        server.kill()

@@ -494,3 +494,9 @@ def test_max_chars_holds_for_csv_and_txt_inputs(make, name):
         list(inputs.articles())
     with Inputs([path], max_chars=150) as inputs:
         assert len(list(inputs.articles())) == 1
+
+
+def test_an_id_with_a_nul_character_is_a_bad_record(make):
+    path = make("in.jsonl", json.dumps({"id": "a\x00b", "text": "A story."}) + "\n")
+    with Inputs([path]) as inputs, pytest.raises(InputError, match=r":1: id 'a\\x00b' holds a NUL character"):
+        list(inputs.articles())
