@@ -18,7 +18,7 @@ import click
 
 from dedup.article import Article, InputChangedError, InputError
 from dedup.features import default_workers
-from dedup.index_store import shown_location
+from dedup.index_store import HeldIdError, IndexFileError, shown_location
 from dedup.memory import MemoryLimitError, check_limit, format_size, workers_within
 from dedup.params import (
     LINKAGES,
@@ -262,7 +262,8 @@ class MemorySize(click.ParamType):
 
 class _Group(click.Group):
     """The command group: SIGTERM stops a command as Ctrl-C does (:mod:`dedup.processes`), with
-    every clean-up run, one line on stderr and exit status 143."""
+    every clean-up run, one line on stderr and exit status 143; an index found damaged by any
+    command is one line naming it."""
 
     def invoke(self, ctx: click.Context) -> Any:
         with terminate_as_interrupt():
@@ -271,6 +272,8 @@ class _Group(click.Group):
             except Terminated:
                 click.echo("dedup: stopped by SIGTERM", err=True)
                 raise
+            except IndexFileError as err:  # (a damaged index, met by any command: one line)
+                raise click.ClickException(str(err)) from None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -1087,8 +1090,8 @@ def _index_articles(
                 if store:
                     try:
                         found = idx.add_many([(a.id, a.text) for a in batch])
-                    except ValueError as err:  # an id held already
-                        where = next(a for a in batch if repr(a.id) in str(err))
+                    except HeldIdError as err:  # an id held already
+                        where = next(a for a in batch if a.id == err.article_id)
                         raise InputError(where.source, where.line, str(err)) from None
                 else:
                     found = [idx.query(a.text) for a in batch]
@@ -1105,8 +1108,8 @@ def _index_articles(
                     flush()
             flush()
             held = len(idx)
-    except (InputError, OSError) as err:  # (bad input, a held id; a full or failing disk)
-        if isinstance(err, InputError):
+    except (InputError, OSError, IndexFileError) as err:  # (bad input, a held id; a full disk; a server gone)
+        if isinstance(err, (InputError, IndexFileError)):
             problem, done = str(err), "the articles before it were added"
         else:
             problem = f"{err.filename or shown_location(index_path)}: cannot write: {err.strerror or err}"

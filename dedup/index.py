@@ -36,7 +36,7 @@ from dedup.candidates import _EMPTY, _band_keys
 from dedup.decision import Signals, score
 from dedup.features import Features, Featurizer, _chunks
 from dedup.hashing import vocabulary as term_vocabulary
-from dedup.index_store import FORMAT_VERSION, Held, IndexFileError, Reader, Store, Writer
+from dedup.index_store import FORMAT_VERSION, Held, HeldIdError, IndexFileError, Reader, Store, Writer
 from dedup.numbers import NumberSets
 from dedup.params import ALL_PAIRS_MAX_BUCKET, Params
 from dedup.pipeline import measure_pairs as local_measure
@@ -44,7 +44,15 @@ from dedup.sentences import SentenceMatrix, sum_rows
 from dedup.sign import estimate_jaccard_pairs
 from dedup.verify import smooth_idf, weigh_rows
 
-__all__ = ["FORMAT_VERSION", "STORED_PARAMS", "Index", "IndexFileError", "Match", "REDIS_SCHEMES"]
+__all__ = [
+    "FORMAT_VERSION",
+    "STORED_PARAMS",
+    "HeldIdError",
+    "Index",
+    "IndexFileError",
+    "Match",
+    "REDIS_SCHEMES",
+]
 
 _NO_CROSS_LINGUAL = "cross_lingual is not available for an index yet (it keeps no fingerprints)"
 
@@ -261,7 +269,7 @@ class Index:
         seen: set[str] = set()
         for h in held:
             if h.id in seen or w.has(h.id):
-                raise ValueError(f"{h.id!r} is already in the index")
+                raise HeldIdError(h.id)
             seen.add(h.id)
 
     def _insert(self, held: list[Held], w: Writer) -> None:

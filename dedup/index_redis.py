@@ -31,9 +31,10 @@ it survives a crash of the Redis server only if the server persists every write
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -51,6 +52,12 @@ LOCK_SECONDS = 30.0
 
 READ_TRIES = 3
 """Attempts at a read that no write interleaves with, before the last answer is taken."""
+
+RETRIES = 10
+RETRY_CAP = 2.0
+"""A command the server does not answer (gone, restarting, loading its data) is tried again
+``RETRIES`` times, waiting twice as long each time up to ``RETRY_CAP`` seconds (about 11 s in
+all), before the store gives up with one line: a server restarted under a job does not end it."""
 
 _APPLICATION = "dedup index"
 
@@ -283,11 +290,29 @@ class RedisStore:
         plain, prefix, self.location = _split_url(url)
         self._errors = redis.exceptions
         self.keys = _Keys(prefix)
+        from redis.backoff import ExponentialBackoff
+        from redis.retry import Retry
+
+        errors = redis.exceptions
         try:
-            self.client = redis.Redis.from_url(plain)
+            self.client = redis.Redis.from_url(
+                plain,
+                retry=Retry(ExponentialBackoff(cap=RETRY_CAP, base=0.025), RETRIES),
+                retry_on_error=[errors.ConnectionError, errors.TimeoutError, errors.BusyLoadingError],
+            )
             self.client.ping()
         except (ValueError, redis.exceptions.RedisError) as error:
             raise IndexFileError(f"{self.location}: cannot use this Redis server ({error})") from None
+
+    @contextlib.contextmanager
+    def _reachable(self) -> Iterator[None]:
+        """A server still gone after the retries is one :class:`IndexFileError` naming it."""
+        try:
+            yield
+        except (self._errors.ConnectionError, self._errors.TimeoutError) as error:
+            raise IndexFileError(
+                f"{self.location}: the Redis server cannot be reached ({error}), after {RETRIES} tries"
+            ) from None
 
     def params(self) -> dict[str, Any] | None:
         try:
@@ -320,6 +345,10 @@ class RedisStore:
     def read(self, fn: Callable[[_RedisReader], T]) -> T:
         """``fn`` on one consistent state: run again if a write was committed meanwhile (at most
         ``READ_TRIES`` times in all)."""
+        with self._reachable():
+            return self._read(fn)
+
+    def _read(self, fn: Callable[[_RedisReader], T]) -> T:
         for _ in range(READ_TRIES):
             before = self.client.get(self.keys.version)
             result = fn(_RedisReader(self.client, self.keys))
@@ -329,7 +358,11 @@ class RedisStore:
 
     def write(self, fn: Callable[[_RedisWriter], T]) -> T:
         """``fn`` as one optimistic transaction, computed again if another writer committed
-        first; nothing is applied if ``fn`` raises."""
+        first (or the connection dropped while it watched); nothing is applied if ``fn`` raises."""
+        with self._reachable():
+            return self._write(fn)
+
+    def _write(self, fn: Callable[[_RedisWriter], T]) -> T:
         tries = 0
         with self.client.lock(self.keys.lock, timeout=LOCK_SECONDS, sleep=0.002, thread_local=False):
             while True:
@@ -345,10 +378,12 @@ class RedisStore:
                         time.sleep(random.uniform(0, min(0.001 * 2**tries, 0.1)))
 
     def count(self) -> int:
-        return _RedisReader(self.client, self.keys).count()
+        with self._reachable():
+            return _RedisReader(self.client, self.keys).count()
 
     def has(self, article_id: str) -> bool:
-        return _RedisReader(self.client, self.keys).has(article_id)
+        with self._reachable():
+            return _RedisReader(self.client, self.keys).has(article_id)
 
     def _own_keys(self) -> list[bytes]:
         pattern = "".join(f"[{c}]" if c in "*?[]\\" else c for c in self.keys.prefix) + "*"

@@ -13,7 +13,7 @@ import errno
 import json
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -58,7 +58,12 @@ class _Reader:
 
     def count(self) -> int:
         row = self.db.execute("SELECT value FROM meta WHERE key = 'articles'").fetchone()
-        return int(row[0])
+        try:
+            return int(row[0])
+        except (TypeError, ValueError):
+            raise _Damaged(
+                f"its article count is {None if row is None else row[0]!r}, not a number"
+            ) from None
 
     def has(self, article_id: str) -> bool:
         return self.db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is not None
@@ -91,17 +96,7 @@ class _Reader:
             "IN (SELECT value FROM json_each(?)) ORDER BY seq",
             (json.dumps(values),),
         )
-        return [
-            Held(
-                i,
-                np.frombuffer(sig, dtype=np.uint32),
-                np.frombuffer(t, dtype=np.uint64),
-                np.frombuffer(c, dtype=np.float32),
-                np.frombuffer(z, dtype=np.int32),
-                np.frombuffer(u, dtype=np.uint64),
-            )
-            for i, sig, t, c, z, u in rows
-        ]
+        return [_held(*row) for row in rows]
 
     def load_seqs(self, seqs: list[int]) -> list[Held]:
         return self._rows("seq", seqs)
@@ -122,6 +117,34 @@ class _Reader:
             at = np.searchsorted(terms, got[:, 0].view(np.uint64))
             out[at] = got[:, 1]
         return out
+
+
+class _Damaged(Exception):
+    """A record of the index that cannot be read as what it should be (raised inside a
+    transaction; the store names the file)."""
+
+
+def _held(article_id: str, sig: bytes, terms: bytes, counts: bytes, sizes: bytes, numbers: bytes) -> Held:
+    """One stored article, its blobs checked: lengths that are whole numbers of their values,
+    as many counts as terms, sentence sizes adding up to the terms."""
+    try:
+        held = Held(
+            article_id,
+            np.frombuffer(sig, dtype=np.uint32),
+            np.frombuffer(terms, dtype=np.uint64),
+            np.frombuffer(counts, dtype=np.float32),
+            np.frombuffer(sizes, dtype=np.int32),
+            np.frombuffer(numbers, dtype=np.uint64),
+        )
+    except (TypeError, ValueError):
+        raise _Damaged(f"the record of {article_id!r} is cut short or not a record") from None
+    if (
+        len(held.terms) != len(held.counts)
+        or int(held.sizes.sum()) != len(held.terms)
+        or (held.sizes < 0).any()
+    ):
+        raise _Damaged(f"the record of {article_id!r} is inconsistent (its terms, counts and sizes disagree)")
+    return held
 
 
 class _Writer(_Reader):
@@ -175,26 +198,54 @@ class SqliteStore:
         try:
             self.db = sqlite3.connect(path, isolation_level=None, timeout=60.0, check_same_thread=False)
             self.db.execute("PRAGMA busy_timeout = 60000")
+            self._refuse_foreign()  # (before anything is written to the file, WAL mode included)
             self._journal = self.db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             self.db.execute("PRAGMA synchronous = FULL")
         except sqlite3.DatabaseError as error:
+            if hasattr(self, "db"):
+                self.db.close()
             raise IndexFileError(f"{path}: not a dedup index ({error})") from None
+        except IndexFileError:
+            self.db.close()
+            raise
+
+    def _refuse_foreign(self) -> None:
+        """Raise :class:`IndexFileError` for an SQLite file that is not a dedup index (another
+        application's): found by reading only."""
+        tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        app = self.db.execute("PRAGMA application_id").fetchone()[0]
+        if (tables or app != 0) and (app != _APPLICATION_ID or "meta" not in tables):
+            raise IndexFileError(f"{self.path}: an SQLite file, but not a dedup index")
 
     def params(self) -> dict[str, Any] | None:
         """The stored parameters, or None for a new (empty) file."""
-        try:
+        with self._named():
+            self._refuse_foreign()
             tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            app = self.db.execute("PRAGMA application_id").fetchone()[0]
-        except sqlite3.DatabaseError as error:
-            raise IndexFileError(f"{self.path}: not a dedup index ({error})") from None
-        if not tables and app == 0:
-            return None
-        if app != _APPLICATION_ID or "meta" not in tables:
-            raise IndexFileError(f"{self.path}: an SQLite file, but not a dedup index")
-        meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+            if not tables:
+                return None
+            meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
         params = params_from_meta(self.location, meta)
         self._add_numbers_column()
         return params
+
+    @contextlib.contextmanager
+    def _named(self) -> Iterator[None]:
+        """Errors of a damaged file (SQLite finds it corrupt, or a record is not what it should
+        be) as one :class:`IndexFileError` naming the file; those of a full or failing disk as
+        the :class:`OSError` they are."""
+        try:
+            yield
+        except _Damaged as error:
+            raise IndexFileError(f"{self.path}: damaged: {error} ({_CHECK})") from None
+        except sqlite3.DatabaseError as error:
+            if (as_os := _os_error(error, self.location)) is not None:
+                raise as_os from None
+            if (getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF in _DAMAGED:
+                raise IndexFileError(
+                    f"{self.path}: damaged: {error} (dedup index check tells more)"
+                ) from None
+            raise
 
     def _add_numbers_column(self) -> None:
         """Give an index made before articles kept their numbers the column for them (its
@@ -224,39 +275,62 @@ class SqliteStore:
 
     def read(self, fn: Callable[[_Reader], T]) -> T:
         """``fn`` on one read transaction (a consistent snapshot)."""
-        with _Snapshot(self.db, self.location, "BEGIN", _Reader) as r:
+        with self._named(), _Snapshot(self.db, self.location, "BEGIN", _Reader) as r:
             return fn(r)
 
     def write(self, fn: Callable[[_Writer], T]) -> T:
         """``fn`` in one write transaction, committed if it returns, rolled back if it raises."""
         # BEGIN IMMEDIATE takes the write lock now: what is read is what is written on
-        with _Snapshot(self.db, self.location, "BEGIN IMMEDIATE", _Writer) as w:
+        with self._named(), _Snapshot(self.db, self.location, "BEGIN IMMEDIATE", _Writer) as w:
             return fn(w)
 
     def count(self) -> int:
-        return _Reader(self.db).count()
+        with self._named():
+            return _Reader(self.db).count()
 
     def has(self, article_id: str) -> bool:
-        return _Reader(self.db).has(article_id)
+        with self._named():
+            return _Reader(self.db).has(article_id)
 
     def stats(self) -> dict[str, Any]:
-        meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+        with self._named():
+            meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+            terms = self.db.execute("SELECT count(*) FROM df").fetchone()[0]
+        params_from_meta(self.location, meta)  # (its records checked)
         files = [self.path, self.path.with_name(self.path.name + "-wal")]
         size = sum(f.stat().st_size for f in files if f.exists())
         return {
             "location": self.location,
             "store": "sqlite",
             "articles": int(meta["articles"]),
-            "terms": self.db.execute("SELECT count(*) FROM df").fetchone()[0],
+            "terms": terms,
             "bytes": size,
             "format_version": int(meta["format_version"]),
             "hash_scheme": meta["hash_scheme"],
         }
 
     def check(self) -> None:
-        problems = [r[0] for r in self.db.execute("PRAGMA integrity_check")]
+        """SQLite's own ``PRAGMA integrity_check``, then every record read (each article's blobs
+        checked, its signature as long as the index's ``num_perm``), then the index's counts."""
+        with self._named():
+            meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+            num_perm = params_from_meta(self.location, meta).get("num_perm")
+            self._check(num_perm)
+
+    def _check(self, num_perm: int | None) -> None:
+        problems = [line for (r,) in self.db.execute("PRAGMA integrity_check(20)") for line in r.splitlines()]
         if problems != ["ok"]:
-            raise IndexFileError(f"{self.path}: corrupt: {'; '.join(problems[:5])}")
+            more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
+            raise IndexFileError(f"{self.path}: corrupt: {'; '.join(problems[:3])}{more}")
+        numbers = _numbers_column(self.db)
+        rows = self.db.execute(f"SELECT id, signature, terms, counts, sizes, {numbers} FROM articles")
+        while batch := rows.fetchmany(1000):
+            for row in batch:
+                held = _held(*row)
+                if num_perm is not None and len(held.signature) != num_perm:
+                    raise _Damaged(
+                        f"the signature of {held.id!r} has {len(held.signature)} values, not {num_perm}"
+                    )
         held = self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
         if held != self.count():
             raise IndexFileError(f"{self.path}: holds {held} articles but counts {self.count()}")
@@ -305,6 +379,8 @@ class _Snapshot:
 
 
 _SQLITE_IOERR, _SQLITE_FULL = 10, 13
+_DAMAGED = {11, 24, 26}  # SQLITE_CORRUPT, SQLITE_FORMAT, SQLITE_NOTADB
+_CHECK = "dedup index check tells more"
 
 
 def _os_error(error: sqlite3.Error, where: str) -> OSError | None:

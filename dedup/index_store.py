@@ -29,6 +29,14 @@ FORMAT_VERSION = 1
 T = TypeVar("T")
 
 
+class HeldIdError(ValueError):
+    """An article added under an id the index holds already (``article_id``)."""
+
+    def __init__(self, article_id: str) -> None:
+        self.article_id = article_id
+        super().__init__(f"{article_id!r} is already in the index")
+
+
 class IndexFileError(ValueError):
     """The index cannot be used: not an index, corrupt, newer, made with other parameters, or
     (Redis) not reachable. ``str(err)`` names the file or server."""
@@ -176,8 +184,14 @@ def meta_record(params: dict[str, Any]) -> dict[str, str]:
 
 
 def params_from_meta(location: str, meta: dict[str, str]) -> dict[str, Any]:
-    """The parameters an index records, once its format and hash scheme are checked."""
-    version = int(meta.get("format_version", "0"))
+    """The parameters an index records, once its format and hash scheme are checked; a record
+    that is missing or unreadable is an :class:`IndexFileError` saying which."""
+    try:
+        version = int(meta.get("format_version", "0"))
+    except (TypeError, ValueError):
+        raise IndexFileError(
+            f"{location}: damaged: its format version is {meta.get('format_version')!r}, not a number"
+        ) from None
     if version > FORMAT_VERSION:
         raise IndexFileError(
             f"{location}: index format {version} is newer than this dedup reads ({FORMAT_VERSION}): "
@@ -187,4 +201,18 @@ def params_from_meta(location: str, meta: dict[str, str]) -> dict[str, Any]:
         raise IndexFileError(
             f"{location}: made with hash scheme {meta.get('hash_scheme')!r}, this dedup uses {HASH_SCHEME!r}"
         )
-    return json.loads(meta["params"])
+    if "params" not in meta:
+        raise IndexFileError(f"{location}: damaged: its parameters are missing")
+    try:
+        params = json.loads(meta["params"])
+    except (TypeError, ValueError) as error:
+        raise IndexFileError(f"{location}: damaged: its parameters are not JSON ({error})") from None
+    if not isinstance(params, dict):
+        raise IndexFileError(f"{location}: damaged: its parameters are not a JSON object")
+    try:
+        int(meta.get("articles", "0"))
+    except (TypeError, ValueError):
+        raise IndexFileError(
+            f"{location}: damaged: its article count is {meta.get('articles')!r}, not a number"
+        ) from None
+    return params

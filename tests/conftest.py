@@ -112,15 +112,15 @@ def dev_english() -> list[dict]:
     return load_wmt("en")
 
 
-def start_writer(location: str, texts: list[str]) -> subprocess.Popen[str]:
-    """A process adding articles to the index at ``location`` without end, printing each id once its
+def start_writer(location: str, texts: list[str], count: int = 100_000) -> subprocess.Popen[str]:
+    """A process adding ``count`` articles to the index at ``location``, printing each id once its
     add has returned (acknowledged)."""
     script = textwrap.dedent(
         f"""
         from dedup.index import Index
         texts = {texts!r}
         with Index.open({location!r}) as idx:
-            for k in range(100_000):
+            for k in range({count}):
                 idx.add(f"a{{k}}", texts[k % len(texts)] + f" Edition {{k}}.")
                 print(f"a{{k}}", flush=True)  # acknowledged: the add has returned
         """

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -157,3 +158,47 @@ def test_a_password_in_the_url_is_never_printed_or_written(tmp_path):
         assert result.exit_code == 1 and "wrong" not in result.stderr and "***" in result.stderr
     finally:
         server.kill()
+
+
+def test_a_server_restarted_under_an_add_does_not_end_it(tmp_path):
+    """The server goes away mid-add and comes back: the add retries and finishes, every article
+    stored once."""
+    server = RedisServer(tmp_path)
+    server.start()
+    url = server.url("restart:")
+    texts = [p.read_text() for p in sorted(SEEDS.glob("*.txt"))]
+    child = start_writer(url, texts, count=400)
+    assert child.stdout is not None
+    try:
+        acknowledged = [child.stdout.readline().strip() for _ in range(30)]
+        server.kill()
+        time.sleep(1.0)
+        server.start()  # (the same port and folder: the append-only file is replayed)
+        acknowledged += [line.strip() for line in child.stdout]
+        assert child.wait(120) == 0
+        assert acknowledged == [f"a{k}" for k in range(400)]
+        with Index.open(url) as idx:
+            idx.check()
+            assert len(idx) == 400
+    finally:
+        if child.poll() is None:
+            child.kill()
+        server.kill()
+
+
+def test_a_server_gone_for_good_is_one_line_after_the_retries(tmp_path, seeds_dir=SEEDS):
+    from click.testing import CliRunner
+
+    from dedup import cli
+
+    server = RedisServer(tmp_path)
+    server.start()
+    url = server.url("gone:")
+    with Index.open(url) as idx:
+        idx.add("first", (seeds_dir / "000_1bdcf60ae9970c12.txt").read_text())
+    server.kill()
+    t0 = time.monotonic()
+    result = CliRunner().invoke(cli.main, ["index", "add", url, str(seeds_dir)])
+    assert result.exit_code == 1 and time.monotonic() - t0 < 60
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"Error: {url}: ") and "Traceback" not in line, line
