@@ -1108,7 +1108,7 @@ def _index_articles(
                     flush()
             flush()
             held = len(idx)
-    except (InputError, OSError, IndexFileError) as err:  # (bad input, a held id; a full disk; a server gone)
+    except (InputError, OSError, IndexFileError) as err:  # (bad input, a held id; a disk; a server gone)
         if isinstance(err, (InputError, IndexFileError)):
             problem, done = str(err), "the articles before it were added"
         else:
@@ -1116,6 +1116,8 @@ def _index_articles(
             done = "the batches before it were added"
         if not store:
             done = "nothing written"
+        elif not rows:
+            done = "nothing added"
         elif out is not None and rows:  # (the matches of what was added, committed: kept)
             with contextlib.suppress(OSError):
                 write_jsonl(out, rows)

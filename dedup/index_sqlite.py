@@ -11,8 +11,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import os
 import sqlite3
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
@@ -195,12 +197,21 @@ class SqliteStore:
         self.location = str(path)
         if path.exists() and path.is_dir():
             raise IndexFileError(f"{path}: is a folder, not an index file")
+        # A file this process cannot write (its own permissions, a read-only file system) is
+        # opened read-only: queries, stats and check work; a write is an OSError saying so.
+        folder = path.parent if str(path.parent) else Path(".")
+        self.writable = os.access(path, os.W_OK) and os.access(folder, os.W_OK) if path.exists() else True
+        if not path.exists() and not os.access(folder, os.W_OK):
+            raise OSError(
+                errno.EACCES, "cannot make an index in a folder this process cannot write", str(path)
+            )
         try:
-            self.db = sqlite3.connect(path, isolation_level=None, timeout=60.0, check_same_thread=False)
+            self.db = self._connect(path)
             self.db.execute("PRAGMA busy_timeout = 60000")
             self._refuse_foreign()  # (before anything is written to the file, WAL mode included)
-            self._journal = self.db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            self.db.execute("PRAGMA synchronous = FULL")
+            if self.writable:
+                self._journal = self.db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                self.db.execute("PRAGMA synchronous = FULL")
         except sqlite3.DatabaseError as error:
             if hasattr(self, "db"):
                 self.db.close()
@@ -208,6 +219,21 @@ class SqliteStore:
         except IndexFileError:
             self.db.close()
             raise
+
+    def _connect(self, path: Path) -> sqlite3.Connection:
+        """A connection to ``path``; read-only (``mode=ro``) when it cannot be written, and where
+        not even that opens (a log-mode file in a read-only folder, where the reader's shared
+        memory file cannot be made) as an immutable file: nobody can write it there."""
+        options = {"isolation_level": None, "timeout": 60.0, "check_same_thread": False}
+        if self.writable:
+            return sqlite3.connect(path, **options)  # type: ignore[arg-type]
+        uri = "file:" + urllib.parse.quote(str(path.resolve())) + "?mode=ro"
+        try:
+            db = sqlite3.connect(uri, uri=True, **options)  # type: ignore[arg-type]
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return db
+        except sqlite3.OperationalError:
+            return sqlite3.connect(uri + "&immutable=1", uri=True, **options)  # type: ignore[arg-type]
 
     def _refuse_foreign(self) -> None:
         """Raise :class:`IndexFileError` for an SQLite file that is not a dedup index (another
@@ -378,7 +404,7 @@ class _Snapshot:
                 self.db.execute("ROLLBACK")
 
 
-_SQLITE_IOERR, _SQLITE_FULL = 10, 13
+_SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL = 8, 10, 13
 _DAMAGED = {11, 24, 26}  # SQLITE_CORRUPT, SQLITE_FORMAT, SQLITE_NOTADB
 _CHECK = "dedup index check tells more"
 
@@ -390,6 +416,8 @@ def _os_error(error: sqlite3.Error, where: str) -> OSError | None:
         return None
     if code & 0xFF == _SQLITE_FULL:
         return OSError(errno.ENOSPC, "No space left on device", where)
+    if code & 0xFF == _SQLITE_READONLY:
+        return OSError(errno.EROFS, "the index is read-only here (its file or folder is)", where)
     if code & 0xFF == _SQLITE_IOERR:
         return OSError(errno.EIO, f"disk I/O error ({error})", where)
     return None

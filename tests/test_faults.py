@@ -402,11 +402,11 @@ def test_a_full_disk_during_an_index_add_keeps_what_was_committed(tmp_path):
     assert done.returncode == 1
     [line] = done.stderr.strip().splitlines()
     assert line.startswith(f"Error: {db}") and ": cannot write: " in line and "Traceback" not in line, line
-    assert "the batches before it were added" in line
     with Index.open(str(db), create=False) as idx:
         idx.check()
         held = len(idx)
     assert 300 <= held < 3300
+    assert ("the batches before it were added" if held > 300 else "nothing added") in line
     if held > 300:  # (the matches of what was committed are written)
         assert f"their {held - 300:,} matches written" in line
         assert len((tmp_path / "matches.jsonl").read_text().splitlines()) == held - 300

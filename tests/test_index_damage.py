@@ -133,3 +133,58 @@ def test_another_applications_sqlite_file_is_refused_and_left_as_it_was(tmp_path
         assert result.stderr.strip() == f"Error: {path}: an SQLite file, but not a dedup index"
     assert path.read_bytes() == before  # (not even switched to WAL)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["app.db"]
+
+
+def test_an_add_stopped_by_a_held_id_writes_the_matches_of_what_it_added(tmp_path, seeds_jsonl):
+    """200 articles added and committed, then a held id: their matches still reach --out."""
+    db, dump, out = tmp_path / "core.db", tmp_path / "more.jsonl", tmp_path / "matches.jsonl"
+    runner = CliRunner()
+    assert runner.invoke(cli.main, ["index", "add", str(db), str(seeds_jsonl), "-q"]).exit_code == 0
+    rows = [{"id": f"n{k}", "text": f"{STORY} Note {k}, about the cranes of berth {k}."} for k in range(250)]
+    rows.insert(230, {"id": "000_1bdcf60ae9970c12", "text": "Held already."})
+    dump.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = runner.invoke(cli.main, ["index", "add", str(db), str(dump), "-o", str(out), "-q"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"Error: {dump}:231: '000_1bdcf60ae9970c12' is already in the index "
+        f"(the articles before it were added, their 200 matches written to {out})"
+    )
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == [f"n{k}" for k in range(200)]
+    with Index.open(str(db), create=False) as idx:
+        assert len(idx) == 205
+
+
+def _read_only_mount(source: Path, target: Path) -> bool:
+    """Bind ``source`` read-only at ``target`` (a read-only file system); False if not allowed."""
+    import subprocess
+
+    target.mkdir()
+    done = subprocess.run(["mount", "--bind", "-o", "ro", str(source), str(target)], capture_output=True)
+    if done.returncode != 0:
+        return False
+    subprocess.run(["mount", "-o", "remount,ro,bind", str(target)], capture_output=True)
+    return not os.access(target, os.W_OK)
+
+
+def test_a_read_only_index_can_be_queried_checked_and_counted_but_not_added_to(db, fresh_jsonl, tmp_path):
+    import subprocess
+
+    mounted = tmp_path / "ro"
+    if not _read_only_mount(db.parent, mounted):
+        pytest.skip("cannot mount a read-only file system here (needs root: mount --bind -o ro)")
+    try:
+        index = str(mounted / db.name)
+        runner = CliRunner()
+        for args in (
+            ["index", "stats", index],
+            ["index", "check", index],
+            ["index", "query", index, str(fresh_jsonl)],
+        ):
+            result = runner.invoke(cli.main, args)
+            assert result.exit_code == 0, (args, result.stderr)
+        result = runner.invoke(cli.main, ["index", "add", index, str(fresh_jsonl)])
+        assert result.exit_code == 1
+        reason = "the index is read-only here (its file or folder is)"
+        assert result.stderr.strip() == f"Error: {index}: cannot write: {reason} (nothing added)"
+    finally:
+        subprocess.run(["umount", str(mounted)], capture_output=True)
