@@ -7,6 +7,7 @@ outside while their workers featurise."""
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -410,3 +411,45 @@ def test_a_full_disk_during_an_index_add_keeps_what_was_committed(tmp_path):
     if held > 300:  # (the matches of what was committed are written)
         assert f"their {held - 300:,} matches written" in line
         assert len((tmp_path / "matches.jsonl").read_text().splitlines()) == held - 300
+
+
+def _has_tables(db: Path) -> bool:
+    if not db.exists():
+        return False
+    con = sqlite3.connect(db)
+    try:
+        return con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_an_index_add_stopped_anywhere_keeps_whole_batches_and_checks(tmp_path, how):
+    """Killed at random points: every batch committed stays, none is half there, check passes."""
+    from dedup.index import Index
+
+    dump = tmp_path / "in.jsonl"
+    dump.write_text(_articles(600, 3), encoding="utf-8")
+    command = [sys.executable, "-m", "dedup", "index", "add"]
+    t0 = time.monotonic()
+    done = subprocess.run(
+        [*command, str(tmp_path / "timed.db"), str(dump), "-q"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    seconds = time.monotonic() - t0
+    rng = np.random.default_rng(int(how))
+    for trial in range(10):
+        db = tmp_path / f"trial{trial}.db"
+        add = subprocess.Popen([*command, str(db), str(dump), "-q"], stderr=subprocess.PIPE, text=True)
+        time.sleep(float(rng.uniform(0.3, seconds)))
+        add.send_signal(how)
+        add.wait(timeout=60)
+        if (
+            not db.exists()
+            or sqlite3.connect(db).execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+        ):
+            continue  # (stopped before the index was made: an empty file, which the next add makes)
+        with Index.open(str(db), create=False) as idx:
+            idx.check()
+            held = len(idx)
+        assert held % 100 == 0 or held == 600, f"trial {trial}: {held} articles, not whole batches"

@@ -169,8 +169,10 @@ def _read_only_mount(source: Path, target: Path) -> bool:
 def test_a_read_only_index_can_be_queried_checked_and_counted_but_not_added_to(db, fresh_jsonl, tmp_path):
     import subprocess
 
-    mounted = tmp_path / "ro"
-    if not _read_only_mount(db.parent, mounted):
+    data, mounted = tmp_path / "data", tmp_path / "ro"
+    data.mkdir()
+    os.replace(db, data / db.name)
+    if not _read_only_mount(data, mounted):
         pytest.skip("cannot mount a read-only file system here (needs root: mount --bind -o ro)")
     try:
         index = str(mounted / db.name)
@@ -187,4 +189,4 @@ def test_a_read_only_index_can_be_queried_checked_and_counted_but_not_added_to(d
         reason = "the index is read-only here (its file or folder is)"
         assert result.stderr.strip() == f"Error: {index}: cannot write: {reason} (nothing added)"
     finally:
-        subprocess.run(["umount", str(mounted)], capture_output=True)
+        subprocess.run(["umount", "-l", str(mounted)], capture_output=True)
