@@ -40,7 +40,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 
-from dedup.index_store import Held, IndexFileError, meta_record, params_from_meta, shown_location
+from dedup.index_store import (
+    DamagedRecord,
+    Held,
+    IndexFileError,
+    meta_record,
+    params_from_meta,
+    shown_location,
+)
 
 T = TypeVar("T")
 
@@ -60,6 +67,7 @@ RETRY_CAP = 2.0
 all), before the store gives up with one line: a server restarted under a job does not end it."""
 
 _APPLICATION = "dedup index"
+_CHECK = "dedup index check tells more"
 
 # Scripts take and give packed arrays, one argument each: what costs in the client is arguments.
 _LOOK_UP_TERMS = """
@@ -306,9 +314,12 @@ class RedisStore:
 
     @contextlib.contextmanager
     def _reachable(self) -> Iterator[None]:
-        """A server still gone after the retries is one :class:`IndexFileError` naming it."""
+        """A server still gone after the retries, or a record that cannot be read, is one
+        :class:`IndexFileError` naming the index."""
         try:
             yield
+        except DamagedRecord as error:
+            raise IndexFileError(f"{self.location}: damaged: {error} ({_CHECK})") from None
         except (self._errors.ConnectionError, self._errors.TimeoutError) as error:
             raise IndexFileError(
                 f"{self.location}: the Redis server cannot be reached ({error}), after {RETRIES} tries"
@@ -391,6 +402,10 @@ class RedisStore:
 
     def stats(self) -> dict[str, Any]:
         """Counts, and the memory the index's keys take in Redis (``MEMORY USAGE``, every key)."""
+        with self._reachable():
+            return self._stats()
+
+    def _stats(self) -> dict[str, Any]:
         keys = self._own_keys()
         used = 0
         for start in range(0, len(keys), 10_000):
@@ -411,8 +426,12 @@ class RedisStore:
         }
 
     def check(self) -> None:
-        """The counts agree, every id has its record, every bucket entry and document frequency
-        is sound."""
+        """The counts agree, every id has its record and every record reads, every bucket entry
+        and document frequency is sound."""
+        with self._reachable():
+            self._check()
+
+    def _check(self) -> None:
         k = self.keys
         count = self.count()
         ids = {int(s) for s in self.client.hvals(k.ids)}
@@ -424,6 +443,12 @@ class RedisStore:
             problems.append(f"{len(ids ^ held)} ids and records do not correspond")
         if any(int(n) <= 0 for n in self.client.hvals(k.df)):
             problems.append("a document frequency is not positive")
+        for _, blob in self.client.hscan_iter(k.art, count=1_000):  # (every record read)
+            try:
+                Held.unpack(blob)
+            except DamagedRecord as error:
+                problems.append(str(error))
+                break
         names = list(self.client.scan_iter(match=f"{k.prefix}b:*", count=10_000))
         entries = []
         for start in range(0, len(names), 1_000):

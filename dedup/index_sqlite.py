@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from dedup.index_store import Held, IndexFileError, meta_record, params_from_meta
+from dedup.index_store import DamagedRecord, Held, IndexFileError, meta_record, params_from_meta
 
 T = TypeVar("T")
 
@@ -63,7 +63,7 @@ class _Reader:
         try:
             return int(row[0])
         except (TypeError, ValueError):
-            raise _Damaged(
+            raise DamagedRecord(
                 f"its article count is {None if row is None else row[0]!r}, not a number"
             ) from None
 
@@ -121,11 +121,6 @@ class _Reader:
         return out
 
 
-class _Damaged(Exception):
-    """A record of the index that cannot be read as what it should be (raised inside a
-    transaction; the store names the file)."""
-
-
 def _held(article_id: str, sig: bytes, terms: bytes, counts: bytes, sizes: bytes, numbers: bytes) -> Held:
     """One stored article, its blobs checked: lengths that are whole numbers of their values,
     as many counts as terms, sentence sizes adding up to the terms."""
@@ -139,13 +134,15 @@ def _held(article_id: str, sig: bytes, terms: bytes, counts: bytes, sizes: bytes
             np.frombuffer(numbers, dtype=np.uint64),
         )
     except (TypeError, ValueError):
-        raise _Damaged(f"the record of {article_id!r} is cut short or not a record") from None
+        raise DamagedRecord(f"the record of {article_id!r} is cut short or not a record") from None
     if (
         len(held.terms) != len(held.counts)
         or int(held.sizes.sum()) != len(held.terms)
         or (held.sizes < 0).any()
     ):
-        raise _Damaged(f"the record of {article_id!r} is inconsistent (its terms, counts and sizes disagree)")
+        raise DamagedRecord(
+            f"the record of {article_id!r} is inconsistent (its terms, counts and sizes disagree)"
+        )
     return held
 
 
@@ -262,7 +259,7 @@ class SqliteStore:
         the :class:`OSError` they are."""
         try:
             yield
-        except _Damaged as error:
+        except DamagedRecord as error:
             raise IndexFileError(f"{self.path}: damaged: {error} ({_CHECK})") from None
         except sqlite3.DatabaseError as error:
             if (as_os := _os_error(error, self.location)) is not None:
@@ -354,7 +351,7 @@ class SqliteStore:
             for row in batch:
                 held = _held(*row)
                 if num_perm is not None and len(held.signature) != num_perm:
-                    raise _Damaged(
+                    raise DamagedRecord(
                         f"the signature of {held.id!r} has {len(held.signature)} values, not {num_perm}"
                     )
         held = self.db.execute("SELECT count(*) FROM articles").fetchone()[0]

@@ -29,6 +29,11 @@ FORMAT_VERSION = 1
 T = TypeVar("T")
 
 
+class DamagedRecord(Exception):
+    """A stored record that cannot be read as what it should be; the store that met it names
+    its index in the :class:`IndexFileError` it becomes."""
+
+
 class HeldIdError(ValueError):
     """An article added under an id the index holds already (``article_id``)."""
 
@@ -78,17 +83,21 @@ class Held:
 
     @classmethod
     def unpack(cls, blob: bytes) -> Held:
-        """The inverse of :meth:`pack` (arrays are read-only views of ``blob``)."""
-        n_id, n_sig, n_terms, n_sizes = cls._HEADER.unpack_from(blob)
-        at = cls._HEADER.size
-        article_id = blob[at : at + n_id].decode()
-        at += n_id
-        parts = []
-        layout = ((np.uint32, n_sig), (np.uint64, n_terms), (np.float32, n_terms), (np.int32, n_sizes))
-        for dtype, n in layout:
-            parts.append(np.frombuffer(blob, dtype=dtype, count=n, offset=at))
-            at += n * np.dtype(dtype).itemsize
-        numbers = np.frombuffer(blob, dtype=np.uint64, offset=at)
+        """The inverse of :meth:`pack` (arrays are read-only views of ``blob``); a blob cut
+        short or not a record raises :class:`DamagedRecord`."""
+        try:
+            n_id, n_sig, n_terms, n_sizes = cls._HEADER.unpack_from(blob)
+            at = cls._HEADER.size
+            article_id = blob[at : at + n_id].decode()
+            at += n_id
+            parts = []
+            layout = ((np.uint32, n_sig), (np.uint64, n_terms), (np.float32, n_terms), (np.int32, n_sizes))
+            for dtype, n in layout:
+                parts.append(np.frombuffer(blob, dtype=dtype, count=n, offset=at))
+                at += n * np.dtype(dtype).itemsize
+            numbers = np.frombuffer(blob, dtype=np.uint64, offset=at)
+        except (struct.error, ValueError, UnicodeDecodeError):
+            raise DamagedRecord(f"a record ({len(blob)} bytes) is cut short or not a record") from None
         return cls(article_id, *parts, numbers)
 
 

@@ -202,3 +202,23 @@ def test_a_server_gone_for_good_is_one_line_after_the_retries(tmp_path, seeds_di
     assert result.exit_code == 1 and time.monotonic() - t0 < 60
     [line] = result.stderr.strip().splitlines()
     assert line.startswith(f"Error: {url}: ") and "Traceback" not in line, line
+
+
+def test_a_damaged_record_is_one_line_and_check_reads_every_record(url, client):
+    from click.testing import CliRunner
+
+    from dedup import cli
+
+    with Index.open(url) as idx:
+        idx.add_many([(p.name[:3], p.read_text()) for p in sorted(SEEDS.glob("*.txt"))])
+    prefix = url.split("prefix=")[1]
+    client.hset(prefix + "art", "2", b"\x01\x02\x03")  # (a record cut short)
+    result = CliRunner().invoke(cli.main, ["index", "check", url])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"Error: {url}: inconsistent: a record (3 bytes) is cut short or not a record"
+    ]
+    result = CliRunner().invoke(cli.main, ["index", "query", url, str(SEEDS)])
+    assert result.exit_code == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"Error: {url}: damaged: a record (3 bytes) is cut short"), line
