@@ -453,3 +453,31 @@ def test_an_index_add_stopped_anywhere_keeps_whole_batches_and_checks(tmp_path, 
             idx.check()
             held = len(idx)
         assert held % 100 == 0 or held == 600, f"trial {trial}: {held} articles, not whole batches"
+
+
+def test_a_second_read_that_gives_fewer_records_writes_nothing(tmp_path, monkeypatch):
+    """Beyond the files' identity, the records the second read gives are counted against the
+    first read's: a record lost in between (an I/O error the second read skips) fails the run."""
+    from click.testing import CliRunner
+
+    from dedup import cli
+    from dedup.read import Inputs
+
+    dump, out = tmp_path / "in.jsonl", tmp_path / "out"
+    _seed_dump(dump)
+    real, reads = Inputs.records, []
+
+    def second_read_loses_one(self, on_bad=None):
+        reads.append(1)
+        records = real(self, on_bad)
+        if len(reads) == 2:
+            next(records)  # (the first record lost)
+        return records
+
+    monkeypatch.setattr(Inputs, "records", second_read_loses_one)
+    result = CliRunner().invoke(cli.main, ["run", str(dump), "-o", str(out), "-q"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"Error: {dump}: read again, the inputs gave 4 records where the first read gave 5; nothing written"
+    )
+    assert not out.exists()
