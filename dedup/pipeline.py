@@ -457,6 +457,7 @@ class Detector:
             self._numbers.extend(features.numbers, np.array([len(features.numbers)]))
         if len(self._pending) >= SIGN_BATCH:
             self._flush()
+        self._check_scale()
         self._check_memory()
 
     def _accept_batch(self, article_ids: list[str], batch: FeatureBatch) -> None:
@@ -493,7 +494,20 @@ class Detector:
             )
         if self.params.number_weight > 0:
             self._numbers.extend(batch.column("numbers"), batch.sizes_of("numbers"))
+        self._check_scale()
         self._check_memory()
+
+    def _check_scale(self) -> None:
+        """Stop the run (:class:`ScaleLimitError`) as soon as its sentence counts pass what one
+        sparse matrix indexes with 32-bit positions: verification would otherwise fail at its
+        start, after the whole read, copying the counts into a matrix of 64-bit positions."""
+        if self._sentences is not None and self._sentences.entries > MAX_ENTRIES:
+            raise ScaleLimitError(
+                f"after {len(self.ids):,} articles, the run holds {self._sentences.entries:,} "
+                f"(sentence, term) entries, more than one matrix of the local engine indexes "
+                f"({MAX_ENTRIES:,}, about 6M articles of 400 words): split the dump, or use "
+                "--engine spark"
+            )
 
     def _check_memory(self, *, force: bool = False) -> None:
         """Stop the run (MemoryLimitError) if its processes hold more than ``memory_limit``."""
@@ -891,6 +905,16 @@ class Detector:
         ]
         self.timings["cross_lingual"] = time.perf_counter() - t0
         return [np.array(m, dtype=np.int64) for m in merged if len(m) >= 2], links
+
+
+MAX_ENTRIES = 2**31 - 1
+"""The most (sentence, term) entries a local run holds: its count matrices index them with 32-bit
+positions (scipy copies a larger one into 64-bit positions, 8 bytes an entry, at the start of
+verification). 10M synthetic articles of about 400 words hold 3.55 billion."""
+
+
+class ScaleLimitError(RuntimeError):
+    """A run too large for the local engine's matrices (:data:`MAX_ENTRIES`)."""
 
 
 def with_copies(groups: list[np.ndarray], member_of: np.ndarray, members: int) -> list[np.ndarray]:

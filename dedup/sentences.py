@@ -187,6 +187,11 @@ class SentenceBuilder:
     def __len__(self) -> int:
         return len(self._ptr) - 1
 
+    @property
+    def entries(self) -> int:
+        """The (sentence, term) entries held: the nonzeros of the count matrix."""
+        return self._entries
+
     def _count_matrix(self) -> sp.csr_matrix:
         self._rank()
         return sp.csr_matrix(
