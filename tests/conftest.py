@@ -126,3 +126,15 @@ def start_writer(location: str, texts: list[str], count: int = 100_000) -> subpr
         """
     )
     return subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+
+
+def nameless_files(folder) -> bool:
+    """Whether the file system of ``folder`` makes files without a name (O_TMPFILE), which the
+    promise that a killed run leaves nothing behind rests on."""
+    import os
+
+    try:
+        os.close(os.open(folder, os.O_TMPFILE | os.O_WRONLY, 0o600))
+        return True
+    except (OSError, AttributeError):
+        return False
