@@ -552,6 +552,11 @@ def run(
         raise click.ClickException(f"{err}: nothing written or added") from None
     except (MemoryLimitError, ScaleLimitError) as err:
         raise click.ClickException(f"{err}; nothing written") from None
+    except MemoryError:  # (the system's, without --memory-limit: one huge article with --max-chars 0)
+        raise click.ClickException(
+            "out of memory; nothing written (an article of millions of characters takes about 45 bytes "
+            "a character: see --max-chars; --memory-limit stops a run before the system does)"
+        ) from None
     except InputChangedError as err:
         raise click.ClickException(f"{err}; nothing written") from None
     except InputError as err:

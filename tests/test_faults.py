@@ -506,3 +506,23 @@ def test_a_run_past_the_local_engines_matrices_stops_early_with_one_line(tmp_pat
     read = int(line.split("after ")[1].split(" articles")[0].replace(",", ""))
     assert read < 1000  # (stopped at once, not after the 3,000)
     assert not out.exists()
+
+
+def test_running_out_of_memory_is_one_line_not_a_traceback(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from dedup import cli
+    from dedup.pipeline import Detector
+
+    dump = tmp_path / "in.jsonl"
+    _seed_dump(dump)
+
+    def no_memory(self):
+        raise MemoryError
+
+    monkeypatch.setattr(Detector, "finish", no_memory)
+    result = CliRunner().invoke(cli.main, ["run", str(dump), "-o", str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("Error: out of memory; nothing written") and "--max-chars" in line
+    assert not (tmp_path / "out").exists()
