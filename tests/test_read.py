@@ -398,21 +398,27 @@ def _replace(path):
     os.replace(new, path)  # (same bytes, another file: as a tool that writes atomically replaces it)
 
 
+CHANGES = [
+    (_append, r"its size went from \d+ to \d+ bytes"),
+    (_truncate, r"its size went from \d+ to \d+ bytes"),
+    (_rewrite_same_size_and_time, r"its content differs \(same size and time\)"),
+    (_replace, r"it was replaced by another file"),
+    (os.remove, r"it cannot be read again \(no such file or folder\)"),
+]
+
+
 @pytest.mark.parametrize(
-    "change, reason",
+    "name, change, reason",
     [
-        (_append, r"its size went from \d+ to \d+ bytes"),
-        (_truncate, r"its size went from \d+ to \d+ bytes"),
-        (_rewrite_same_size_and_time, r"its content differs \(same size and time\)"),
-        (_replace, r"it was replaced by another file"),
-        (os.remove, r"it cannot be read again \(no such file or folder\)"),
+        (name, change, reason)
+        for name in ("in.jsonl", "in.jsonl.gz", "in.csv")
+        for change, reason in CHANGES
+        # (a gzipped file's bytes edited in place are a corrupt stream, not a changed text)
+        if not (name.endswith(".gz") and change is _rewrite_same_size_and_time)
     ],
 )
-@pytest.mark.parametrize("name", ["in.jsonl", "in.jsonl.gz", "in.csv"])
 def test_an_input_changed_between_two_reads_is_an_error_naming_it(make, name, change, reason):
     path = make(name, CSV_TEXT if name.endswith(".csv") else JSONL)
-    if change is _rewrite_same_size_and_time and name.endswith(".gz"):
-        pytest.skip("the bytes of a gzipped file cannot be edited in place meaningfully")
     with Inputs([path]) as inputs:
         first = list(inputs.articles())
         change(path)
