@@ -318,14 +318,27 @@ class RunFolder:
         return folder
 
     def _stage(self) -> Path:
+        """The folder the run's files are named in: beside ``out`` (to be swapped with it), or
+        inside it where that cannot be (``out`` is the working folder, or its parent cannot be
+        written), and the files then go in one by one."""
         if self._staging is None:
+            beside = self.out.resolve() != Path.cwd().resolve() and self.out.name not in ("", ".", "..")
             while True:
-                staging = self.out.parent / f".{self.out.name}.{secrets.token_hex(4)}.run"
+                token = secrets.token_hex(4)
+                staging = (
+                    self.out.parent / f".{self.out.name}.{token}.run"
+                    if beside
+                    else self.out / f".{token}.run"
+                )
                 try:
                     staging.mkdir()
                     break
                 except FileExistsError:
                     continue
+                except OSError:
+                    if not beside:
+                        raise
+                    beside = False
             self._staging = staging
         return self._staging
 
@@ -337,7 +350,7 @@ class RunFolder:
         self._held.clear()
         fsync_dir(staging)
         entries = set(os.listdir(self.out))
-        if self.out.is_symlink() or not entries <= RUN_FILES:
+        if self.out.is_symlink() or not entries <= RUN_FILES:  # (a staging folder inside: too)
             self._commit_one_by_one(staging)
         else:
             if not exchange(staging, self.out):

@@ -2,6 +2,7 @@
 
 import os
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import nameless_files
@@ -120,3 +121,16 @@ def test_a_folder_built_for_the_run_goes_in_with_it(tmp_path):
         run.commit()
     assert (out / "deduplicated" / "a.txt").read_text() == "kept"
     assert listing(tmp_path) == ["out"]
+
+
+@pytest.mark.parametrize("mine", [False, True])
+def test_the_working_folder_as_out_is_filled_in_place(tmp_path, monkeypatch, mine):
+    """``--out .``: the folder a process works in is never swapped away; the run's files go in."""
+    monkeypatch.chdir(tmp_path)
+    if mine:
+        (tmp_path / "in.jsonl").write_text("mine")
+    write_run(Path("."), {"pairs.jsonl": "old", "report.html": "old"})
+    write_run(Path("."), {"pairs.jsonl": "new"})
+    expected = {"pairs.jsonl": "new", **({"in.jsonl": "mine"} if mine else {})}
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == expected
+    assert Path.cwd() == tmp_path
