@@ -282,6 +282,21 @@ def main() -> None:
     """Find rewrites and machine-translation variants of news articles."""
 
 
+def _inputs(
+    inputs: tuple[str, ...], input_format: str | None, id_field: str, text_field: str, max_chars: int
+) -> Any:
+    """The :class:`~dedup.read.Inputs` the input options say (``--max-chars 0``: no limit)."""
+    from dedup.read import Inputs
+
+    return Inputs(
+        inputs,
+        id_field=id_field,
+        text_field=text_field,
+        input_format=input_format,
+        max_chars=max_chars or None,
+    )
+
+
 def input_options(f):
     """Options that say how to read the inputs."""
     options = [
@@ -410,7 +425,7 @@ def run(
     """
     from dedup.atomic import RunFolder, atomic_write
     from dedup.index_run import HeldError, IndexCheck, merge_with_index
-    from dedup.read import STDIN, Inputs
+    from dedup.read import STDIN
     from dedup.write import write_deduplicated, write_json, write_jsonl
 
     if no_add and index_location is None:
@@ -450,13 +465,7 @@ def run(
     started = time.perf_counter()
     try:
         with (
-            Inputs(
-                inputs,
-                id_field=id_field,
-                text_field=text_field,
-                input_format=input_format,
-                max_chars=max_chars or None,
-            ) as source,
+            _inputs(inputs, input_format, id_field, text_field, max_chars) as source,
             contextlib.ExitStack() as stack,
         ):
             check = None
@@ -1063,7 +1072,6 @@ def _index_articles(
     """Read INPUTS and add (or query) each article; write the matches to ``out`` (JSONL)."""
     if input_format == "parquet":
         raise click.UsageError("--format parquet needs dedup run --engine spark")
-    from dedup.read import Inputs
     from dedup.write import write_jsonl
 
     params = _given_params(ctx, options)
@@ -1079,13 +1087,7 @@ def _index_articles(
 
     try:
         with (
-            Inputs(
-                inputs,
-                id_field=id_field,
-                text_field=text_field,
-                input_format=input_format,
-                max_chars=max_chars or None,
-            ) as source,
+            _inputs(inputs, input_format, id_field, text_field, max_chars) as source,
             _open_index(index_path, params, create=store) as idx,
             progress(label, None) as bar,
         ):
@@ -1123,7 +1125,7 @@ def _index_articles(
             done = "nothing written"
         elif not rows:
             done = "nothing added"
-        elif out is not None and rows:  # (the matches of what was added, committed: kept)
+        elif out is not None:  # (the matches of what was added, committed: kept)
             with contextlib.suppress(OSError):
                 write_jsonl(out, rows)
                 done += f", their {len(rows):,} matches written to {out}"

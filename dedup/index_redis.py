@@ -44,6 +44,7 @@ from dedup.index_store import (
     DamagedRecord,
     Held,
     IndexFileError,
+    damaged,
     meta_record,
     params_from_meta,
     shown_location,
@@ -67,7 +68,6 @@ RETRY_CAP = 2.0
 all), before the store gives up with one line: a server restarted under a job does not end it."""
 
 _APPLICATION = "dedup index"
-_CHECK = "dedup index check tells more"
 
 # Scripts take and give packed arrays, one argument each: what costs in the client is arguments.
 _LOOK_UP_TERMS = """
@@ -319,7 +319,7 @@ class RedisStore:
         try:
             yield
         except DamagedRecord as error:
-            raise IndexFileError(f"{self.location}: damaged: {error} ({_CHECK})") from None
+            raise damaged(self.location, error) from None
         except (self._errors.ConnectionError, self._errors.TimeoutError) as error:
             raise IndexFileError(
                 f"{self.location}: the Redis server cannot be reached ({error}), after {RETRIES} tries"

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from dedup.index_store import DamagedRecord, Held, IndexFileError, meta_record, params_from_meta
+from dedup.index_store import DamagedRecord, Held, IndexFileError, damaged, meta_record, params_from_meta
 
 T = TypeVar("T")
 
@@ -242,8 +242,7 @@ class SqliteStore:
 
     def params(self) -> dict[str, Any] | None:
         """The stored parameters, or None for a new (empty) file."""
-        with self._named():
-            self._refuse_foreign()
+        with self._named():  # (another application's file was refused when opened)
             tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if not tables:
                 return None
@@ -260,14 +259,12 @@ class SqliteStore:
         try:
             yield
         except DamagedRecord as error:
-            raise IndexFileError(f"{self.path}: damaged: {error} ({_CHECK})") from None
+            raise damaged(str(self.path), error) from None
         except sqlite3.DatabaseError as error:
             if (as_os := _os_error(error, self.location)) is not None:
                 raise as_os from None
             if (getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF in _DAMAGED:
-                raise IndexFileError(
-                    f"{self.path}: damaged: {error} (dedup index check tells more)"
-                ) from None
+                raise damaged(str(self.path), error) from None
             raise
 
     def _add_numbers_column(self) -> None:
@@ -403,7 +400,6 @@ class _Snapshot:
 
 _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL = 8, 10, 13
 _DAMAGED = {11, 24, 26}  # SQLITE_CORRUPT, SQLITE_FORMAT, SQLITE_NOTADB
-_CHECK = "dedup index check tells more"
 
 
 def _os_error(error: sqlite3.Error, where: str) -> OSError | None:

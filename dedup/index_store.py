@@ -47,6 +47,11 @@ class IndexFileError(ValueError):
     (Redis) not reachable. ``str(err)`` names the file or server."""
 
 
+def damaged(location: str, reason: object) -> IndexFileError:
+    """The error of an index found damaged at ``location`` (by a store, for either store)."""
+    return IndexFileError(f"{location}: damaged: {reason} (dedup index check tells more)")
+
+
 @dataclass(frozen=True, slots=True)
 class Held:
     """What the index keeps of one article: its signature, sentence (or document) counts and
