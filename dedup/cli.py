@@ -29,7 +29,7 @@ from dedup.params import (
     XLING_EMBEDDINGS,
     Params,
 )
-from dedup.pipeline import Detector, Result, ScaleLimitError, no_progress
+from dedup.pipeline import Detector, Result, no_progress
 from dedup.processes import Terminated, terminate_as_interrupt
 from dedup.progress import terminal_progress, wants_progress
 from dedup.read import MAX_CHARS
@@ -559,7 +559,7 @@ def run(
             folder.commit()
     except HeldError as err:
         raise click.ClickException(f"{err}: nothing written or added") from None
-    except (MemoryLimitError, ScaleLimitError) as err:
+    except MemoryLimitError as err:
         raise click.ClickException(f"{err}; nothing written") from None
     except MemoryError:  # (the system's, without --memory-limit: one huge article with --max-chars 0)
         raise click.ClickException(

@@ -27,9 +27,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from dedup.cluster import components
+from dedup.rows import Matrix, csr_rows
 from dedup.store import Column, Store, ranges
 
 BUDGET = 64 * 1024 * 1024
@@ -59,7 +59,7 @@ def positions(n: int, order: np.ndarray) -> np.ndarray:
 
 
 def gather_ranges(
-    source: sp.csr_matrix,
+    source: Matrix,
     starts: np.ndarray,
     ends: np.ndarray,
     *,
@@ -67,7 +67,7 @@ def gather_ranges(
     name: str,
     budget: int = BUDGET,
     release: Callable[[], None] | None = None,
-) -> sp.csr_matrix:
+) -> Matrix:
     """The rows ``starts[k]:ends[k]`` of ``source``, for k = 0, 1, ..., one range after the
     other (a CSR matrix of ``(ends - starts).sum()`` rows, the same values as ``source``'s).
 
@@ -79,7 +79,7 @@ def gather_ranges(
     starts = np.asarray(starts, dtype=np.int64)
     ends = np.asarray(ends, dtype=np.int64)
     if not store.spilled:
-        return sp.csr_matrix(source[ranges(starts, ends)])
+        return source[ranges(starts, ends)]
     return _Scatter(source, starts, ends, store, name, budget, release).run()
 
 
@@ -100,7 +100,7 @@ class _Scatter:
 
     def __init__(
         self,
-        source: sp.csr_matrix,
+        source: Matrix,
         starts: np.ndarray,
         ends: np.ndarray,
         store: Store,
@@ -129,7 +129,7 @@ class _Scatter:
         if self.release is not None:
             self.release()
 
-    def run(self) -> sp.csr_matrix:
+    def run(self) -> Matrix:
         source = self.source
         indices = self.store.column(f"{self.name}-indices", source.indices.dtype)
         data = self.store.column(f"{self.name}-data", source.data.dtype)
@@ -147,9 +147,7 @@ class _Scatter:
             for column in bucket.columns():
                 self.store.discard(column)
         rows = int((self.ends - self.starts).sum())
-        return sp.csr_matrix(
-            (data.view(), indices.view(), indptr.view()), shape=(rows, source.shape[1]), copy=False
-        )
+        return csr_rows(data.view(), indices.view(), indptr.view(), (rows, source.shape[1]))
 
     def _bucket(self, b: int) -> _Bucket:
         def column(part: str, dtype: np.dtype | type) -> Column:

@@ -19,7 +19,6 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-import scipy.sparse as sp
 
 from dedup.article import Article
 from dedup.candidates import LEADERS, Banded, band_keys, candidate_pairs, has_shingles, signature_ranks
@@ -34,6 +33,7 @@ from dedup.language import by_frequency
 from dedup.memory import MemoryGuard, can_measure, check_limit, work_budget, workers_within
 from dedup.numbers import NumberSets
 from dedup.params import Params
+from dedup.rows import Matrix
 from dedup.sentences import SentenceBuilder, SentenceMatrix, sentence_matches
 from dedup.sign import HASH_SCHEME, Signer, estimate_jaccard_pairs
 from dedup.store import FAMILY_ROWS, FEW_ROWS, Ragged, Store, local_stretches, trim_heap
@@ -457,7 +457,6 @@ class Detector:
             self._numbers.extend(features.numbers, np.array([len(features.numbers)]))
         if len(self._pending) >= SIGN_BATCH:
             self._flush()
-        self._check_scale()
         self._check_memory()
 
     def _accept_batch(self, article_ids: list[str], batch: FeatureBatch) -> None:
@@ -494,20 +493,7 @@ class Detector:
             )
         if self.params.number_weight > 0:
             self._numbers.extend(batch.column("numbers"), batch.sizes_of("numbers"))
-        self._check_scale()
         self._check_memory()
-
-    def _check_scale(self) -> None:
-        """Stop the run (:class:`ScaleLimitError`) as soon as its sentence counts pass what one
-        sparse matrix indexes with 32-bit positions: verification would otherwise fail at its
-        start, after the whole read, copying the counts into a matrix of 64-bit positions."""
-        if self._sentences is not None and self._sentences.entries > MAX_ENTRIES:
-            raise ScaleLimitError(
-                f"after {len(self.ids):,} articles, the run holds {self._sentences.entries:,} "
-                f"(sentence, term) entries, more than one matrix of the local engine indexes "
-                f"({MAX_ENTRIES:,}, about 6M articles of 400 words): split the dump, or use "
-                "--engine spark"
-            )
 
     def _check_memory(self, *, force: bool = False) -> None:
         """Stop the run (MemoryLimitError) if its processes hold more than ``memory_limit``."""
@@ -907,16 +893,6 @@ class Detector:
         return [np.array(m, dtype=np.int64) for m in merged if len(m) >= 2], links
 
 
-MAX_ENTRIES = 2**31 - 1
-"""The most (sentence, term) entries a local run holds: its count matrices index them with 32-bit
-positions (scipy copies a larger one into 64-bit positions, 8 bytes an entry, at the start of
-verification). 10M synthetic articles of about 400 words hold 3.55 billion."""
-
-
-class ScaleLimitError(RuntimeError):
-    """A run too large for the local engine's matrices (:data:`MAX_ENTRIES`)."""
-
-
 def with_copies(groups: list[np.ndarray], member_of: np.ndarray, members: int) -> list[np.ndarray]:
     """The clusters of articles, given the clusters of ``members`` (distinct texts) and each
     article's member: a cluster holds every article of its members, and the exact copies of a
@@ -966,7 +942,7 @@ class PairValues:
 
 def measure_pairs(
     pairs: np.ndarray,
-    matrix: sp.csr_matrix,
+    matrix: Matrix,
     sentences: SentenceMatrix | None,
     numbers: NumberSets | None = None,
     *,
@@ -1045,7 +1021,7 @@ def _upper_pairs(m: int, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
 
 def pair_scores(
     pairs: np.ndarray,
-    matrix: sp.csr_matrix,
+    matrix: Matrix,
     sentences: SentenceMatrix | None,
     params: Params,
     *,
@@ -1076,7 +1052,7 @@ def pair_scores(
 
 def member_scores(
     groups: list[np.ndarray],
-    matrix: sp.csr_matrix,
+    matrix: Matrix,
     sentences: SentenceMatrix | None,
     params: Params,
     *,

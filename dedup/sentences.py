@@ -35,6 +35,7 @@ import scipy.sparse as sp
 
 from dedup.hashing import TermIndex, counted, dense_ids, term_ids
 from dedup.normalize import SENTENCE_CLOSERS, SENTENCE_STOPS
+from dedup.rows import Matrix, csr_rows
 from dedup.store import Store
 from dedup.verify import smooth_idf, weigh_rows
 
@@ -67,12 +68,13 @@ class SentenceMatrix:
     """L2-normalised TF-IDF rows of every sentence, grouped by article.
 
     Attributes:
-        rows: ``(sentences, terms)`` CSR matrix, each row of unit length.
+        rows: ``(sentences, terms)`` CSR matrix, each row of unit length (a
+            :class:`~dedup.rows.Rows` past 2**31 entries).
         weights: TF-IDF mass of each sentence (its row's norm before normalising).
         ptr: sentences of article ``i`` are ``rows[ptr[i]:ptr[i + 1]]``.
     """
 
-    rows: sp.csr_matrix
+    rows: Matrix
     weights: np.ndarray
     ptr: np.ndarray
 
@@ -192,13 +194,10 @@ class SentenceBuilder:
         """The (sentence, term) entries held: the nonzeros of the count matrix."""
         return self._entries
 
-    def _count_matrix(self) -> sp.csr_matrix:
+    def _count_matrix(self) -> Matrix:
         self._rank()
-        return sp.csr_matrix(
-            (self._counts.view(), self._terms.view(), self._indptr.view()),
-            shape=(len(self._indptr) - 1, max(len(self._index), 1)),
-            copy=False,
-        )
+        shape = (len(self._indptr) - 1, max(len(self._index), 1))
+        return csr_rows(self._counts.view(), self._terms.view(), self._indptr.view(), shape)
 
     def _documents(self, block: int) -> Iterator[sp.csr_matrix]:
         """Each article's term counts, ``block`` articles at a time; counts the document
@@ -214,7 +213,7 @@ class SentenceBuilder:
             self._store.release()
         self._df = df
 
-    def document_counts(self, *, block: int = 20_000) -> sp.csr_matrix:
+    def document_counts(self, *, block: int = 20_000) -> Matrix:
         """Each article's term counts, the sum of its sentences' (an article's tokens are its
         sentences' tokens): the document vectors, without storing them twice. Made ``block``
         articles at a time, into columns of the builder's store."""
@@ -226,7 +225,7 @@ class SentenceBuilder:
             values.extend(docs.data)
             indptr.append(docs.indptr[1:] + len(terms) - docs.nnz)
         shape = (len(self), max(len(self._index), 1))
-        return sp.csr_matrix((values.view(), terms.view(), np.concatenate(indptr)), shape=shape, copy=False)
+        return csr_rows(values.view(), terms.view(), np.concatenate(indptr), shape)
 
     def document_frequencies(self) -> np.ndarray:
         """How many articles hold each term (counted with the document vectors, or on its own)."""
@@ -243,7 +242,7 @@ class SentenceBuilder:
         sublinear_tf: bool = True,
         block: int = 20_000,
         budget: int | None = None,
-    ) -> tuple[sp.csr_matrix, SentenceMatrix]:
+    ) -> tuple[Matrix, SentenceMatrix]:
         """The document TF-IDF rows (``sublinear_tf`` as the run's) and the :meth:`matrix` of
         the articles ``order`` (their positions), in that order: the same rows, bit for bit, as
         :meth:`document_counts` weighted by :func:`~dedup.verify.tfidf_rows` and :meth:`matrix`
@@ -283,8 +282,7 @@ class SentenceBuilder:
             values.extend(docs.data)
             indptr.append(docs.indptr[1:] + len(terms) - docs.nnz)
             self._store.release()
-        arrays = (values.view(), terms.view(), np.concatenate(indptr))
-        documents = sp.csr_matrix(arrays, shape=(len(order), rows.shape[1]), copy=False)
+        documents = csr_rows(values.view(), terms.view(), np.concatenate(indptr), (len(order), rows.shape[1]))
         if documents.nnz:
             weigh_rows(documents, idf, sublinear_tf=sublinear_tf, release=self._store.release)
         weights = weigh_rows(rows, idf, sublinear_tf=True, release=self._store.release)

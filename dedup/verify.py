@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from dedup.hashing import TermIndex, counted, term_ids
+from dedup.rows import Matrix, Rows, csr_rows
 
 
 class TfidfBuilder:
@@ -94,17 +95,15 @@ class TfidfBuilder:
     def __len__(self) -> int:
         return len(self._indptr) - 1
 
-    def matrix(self) -> sp.csr_matrix:
+    def matrix(self) -> Matrix:
         """The L2-normalised TF-IDF matrix, one row per document added (columns: the terms, in
         the order :class:`~dedup.hashing.TermIndex` numbered them)."""
         self._number()
-        counts = sp.csr_matrix(
-            (
-                np.frombuffer(self._counts, dtype=np.float32),
-                np.frombuffer(self._terms, dtype=np.int32),
-                np.frombuffer(self._indptr, dtype=np.int64),
-            ),
-            shape=(len(self), max(len(self._index), 1)),
+        counts = csr_rows(
+            np.frombuffer(self._counts, dtype=np.float32),
+            np.frombuffer(self._terms, dtype=np.int32),
+            np.frombuffer(self._indptr, dtype=np.int64),
+            (len(self), max(len(self._index), 1)),
         )
         return tfidf_rows(counts, sublinear_tf=self.sublinear_tf)
 
@@ -113,12 +112,12 @@ _BLOCK = 4_000_000  # stored entries transformed at once (bounds the temporaries
 
 
 def tfidf_rows(
-    counts: sp.csr_matrix,
+    counts: Matrix,
     *,
     sublinear_tf: bool = True,
     df: np.ndarray | None = None,
     release: Callable[[], None] | None = None,
-) -> sp.csr_matrix:
+) -> Matrix:
     """Term counts (documents x terms) weighted by TF-IDF and L2-normalised, as scikit-learn's
     ``TfidfTransformer`` (smooth IDF) does, in float32.
 
@@ -127,7 +126,10 @@ def tfidf_rows(
     rows (to hand the pages of a spilled matrix back, see :mod:`dedup.store`). ``df``, the
     document frequency of each term, is counted from ``counts`` unless given.
     """
-    counts = sp.csr_matrix(counts, dtype=np.float32, copy=False)
+    if not isinstance(counts, Rows):
+        counts = sp.csr_matrix(counts, dtype=np.float32, copy=False)
+    elif counts.dtype != np.float32:
+        raise TypeError("tfidf_rows: Rows of counts must hold float32 (weighed in place)")
     n_docs, n_terms = counts.shape
     if n_docs == 0 or counts.nnz == 0:
         return counts
@@ -147,7 +149,7 @@ def smooth_idf(n_docs: int, df: np.ndarray) -> np.ndarray:
 
 
 def weigh_rows(
-    matrix: sp.csr_matrix,
+    matrix: Matrix,
     idf: np.ndarray,
     *,
     sublinear_tf: bool = True,
@@ -179,7 +181,7 @@ def weigh_rows(
     return norms
 
 
-def pair_cosines(matrix: sp.csr_matrix, pairs: np.ndarray, *, chunk: int = 4_096) -> np.ndarray:
+def pair_cosines(matrix: Matrix, pairs: np.ndarray, *, chunk: int = 4_096) -> np.ndarray:
     """Cosine similarity of each row-index pair of an L2-normalised sparse matrix."""
     out = np.zeros(len(pairs), dtype=np.float64)
     for lo in range(0, len(pairs), chunk):

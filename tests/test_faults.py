@@ -488,26 +488,6 @@ def test_a_second_read_that_gives_fewer_records_writes_nothing(tmp_path, monkeyp
     assert not out.exists()
 
 
-def test_a_run_past_the_local_engines_matrices_stops_early_with_one_line(tmp_path, monkeypatch):
-    """10M articles of 400 words hold 3.55 billion (sentence, term) entries, past the 2^31 a
-    32-bit-indexed matrix holds: the run stops as soon as it gets there, not after its read."""
-    from click.testing import CliRunner
-
-    from dedup import cli, pipeline
-
-    dump, out = tmp_path / "in.jsonl", tmp_path / "out"
-    dump.write_text(_articles(3000, 4), encoding="utf-8")
-    monkeypatch.setattr(pipeline, "MAX_ENTRIES", 50_000)  # (about 400 of these articles)
-    result = CliRunner().invoke(cli.main, ["run", str(dump), "-o", str(out), "-q", "--workers", "1"])
-    assert result.exit_code == 1
-    [line] = result.stderr.strip().splitlines()
-    assert line.startswith("Error: after ") and "(sentence, term) entries, more than one matrix" in line, line
-    assert line.endswith("split the dump, or use --engine spark; nothing written")
-    read = int(line.split("after ")[1].split(" articles")[0].replace(",", ""))
-    assert read < 1000  # (stopped at once, not after the 3,000)
-    assert not out.exists()
-
-
 def test_running_out_of_memory_is_one_line_not_a_traceback(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
