@@ -1,6 +1,11 @@
-"""Shared fixtures: small input files written under tmp_path."""
+"""Shared fixtures (small input files, a Redis server, the dev set), and the rule that in CI a
+test never passes by skipping: with ``CI=true`` (or ``--require-all``) a skip for missing data,
+a missing service or a missing package is a failure naming what is missing. Only a skip whose
+reason starts with :data:`PLATFORM` (a fact of the machine, such as a file system without
+O_TMPFILE) stays a skip."""
 
 import gzip
+import os
 import shutil
 import socket
 import subprocess
@@ -11,6 +16,54 @@ import uuid
 from pathlib import Path
 
 import pytest
+
+PLATFORM = "platform: "
+"""The start of a skip reason that is a fact of the machine, not a missing requirement."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--require-all",
+        action="store_true",
+        help="fail, instead of skipping, a test whose data, service or package is missing "
+        "(the default when the environment has CI=true)",
+    )
+
+
+def require_all(config: pytest.Config) -> bool:
+    """Whether a skip for a missing requirement fails the run: ``--require-all``, or ``CI`` set
+    to true (as CI services set it, and ``.ci/run`` does)."""
+    return config.getoption("--require-all") or os.environ.get("CI", "").lower() in {"true", "1", "yes"}
+
+
+def _skip_reason(report: pytest.CollectReport | pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    return reason.removeprefix("Skipped: ")
+
+
+def _required(report: pytest.CollectReport | pytest.TestReport, config: pytest.Config) -> None:
+    """Turn a skipped report into a failure if this run requires everything and the skip is
+    not a fact of the platform."""
+    if not report.skipped or hasattr(report, "wasxfail") or not require_all(config):
+        return
+    reason = _skip_reason(report)
+    if reason.startswith(PLATFORM):
+        return
+    report.outcome = "failed"
+    report.longrepr = f"required here (CI=true or --require-all), but skipped: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> object:
+    outcome = yield
+    _required(outcome.get_result(), item.config)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> object:
+    outcome = yield
+    _required(outcome.get_result(), collector.config)
 
 
 @pytest.fixture

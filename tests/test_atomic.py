@@ -25,7 +25,7 @@ def write_run(out, files: dict[str, str], *, commit: bool = True) -> None:
 
 def test_nothing_appears_until_the_run_commits(tmp_path):
     if not nameless_files(tmp_path):
-        pytest.skip("this file system makes no file without a name (O_TMPFILE)")
+        pytest.skip("platform: this file system makes no file without a name (O_TMPFILE)")
     out = tmp_path / "out"
     with RunFolder(out) as run:
         with atomic_write(run.path("pairs.jsonl"), hold=run.hold("pairs.jsonl")) as f:
@@ -45,7 +45,7 @@ def test_a_rerun_replaces_the_whole_earlier_run(tmp_path):
     assert listing(tmp_path) == ["out"]
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2 is Linux's")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="platform: renameat2 is Linux's")
 def test_two_folders_are_exchanged_in_one_step(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir()

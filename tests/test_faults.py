@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from conftest import nameless_files
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc (Linux)")
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="platform: reads /proc (Linux)")
 
 
 def _children(pid: int) -> list[int]:
@@ -217,7 +217,8 @@ def _run_command(dump: Path, out: Path) -> list[str]:
 def test_a_run_stopped_anywhere_leaves_old_or_new_outputs_whole_and_nothing_else(small_dump, tmp_path, how):
     if how == signal.SIGKILL and not nameless_files(tmp_path):
         pytest.skip(
-            "this file system makes no file without a name (O_TMPFILE): SIGKILL leaves temporary files"
+            "platform: this file system makes no file without a name (O_TMPFILE): SIGKILL leaves "
+            "temporary files"
         )
     dump, seconds, whole = small_dump
     rng = np.random.default_rng(int(how))

@@ -210,7 +210,7 @@ def test_workers_fork_from_a_single_threaded_process_and_use_a_fork_server_other
     from dedup.features import _worker_context
 
     if os.name != "posix":
-        pytest.skip("workers are spawned where there is no fork")
+        pytest.skip("platform: workers are spawned where there is no fork")
     expected = "fork" if sys.platform == "linux" and threading.active_count() == 1 else "forkserver"
     assert _worker_context().get_start_method() == expected
     stop = threading.Event()

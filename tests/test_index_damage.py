@@ -173,7 +173,7 @@ def test_a_read_only_index_can_be_queried_checked_and_counted_but_not_added_to(d
     data.mkdir()
     os.replace(db, data / db.name)
     if not _read_only_mount(data, mounted):
-        pytest.skip("cannot mount a read-only file system here (needs root: mount --bind -o ro)")
+        pytest.skip("platform: cannot mount a read-only file system here (needs root: mount --bind -o ro)")
     try:
         index = str(mounted / db.name)
         runner = CliRunner()

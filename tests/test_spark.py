@@ -458,7 +458,7 @@ def _listening(pid: int) -> set[str]:
     return found
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="platform: reads /proc")
 def test_a_local_session_listens_on_loopback_only(spark):
     """Spark's driver and block manager, unauthenticated, bind the loopback address only."""
     assert spark.conf.get("spark.driver.bindAddress") == "127.0.0.1"

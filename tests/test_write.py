@@ -40,7 +40,10 @@ def test_atomic_write_bytes(tmp_path):
 def test_atomic_write_writes_a_file_with_no_name_until_done(tmp_path):
     """A file being written has no name (O_TMPFILE): a killed writer leaves nothing."""
     if not nameless_files(tmp_path):
-        pytest.skip("this file system makes no file without a name (O_TMPFILE): the fallback is tested below")
+        pytest.skip(
+            "platform: this file system makes no file without a name (O_TMPFILE); the fallback is "
+            "tested below"
+        )
     path = tmp_path / "out.jsonl"
     with atomic_write(path) as f:
         f.write("partial")
