@@ -16,6 +16,12 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# No hypothesis deadline anywhere: an example's time on a loaded 2-core CI machine says nothing
+# about the property (speed is the benchmarks' business).
+settings.register_profile("dedup", deadline=None)
+settings.load_profile("dedup")
 
 PLATFORM = "platform: "
 """The start of a skip reason that is a fact of the machine, not a missing requirement."""
