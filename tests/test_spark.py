@@ -466,3 +466,23 @@ def test_a_local_session_listens_on_loopback_only(spark):
     listening = _listening(jvm)
     loopback = {"127.0.0.1", "00000000000000000000000001000000", "0000000000000000FFFF00000100007F"}
     assert listening and listening <= loopback, listening
+
+
+def test_a_pair_exactly_at_the_threshold_is_a_duplicate_on_spark(spark, seeds, tmp_path, monkeypatch):
+    """As in the local engine (test_thresholds.py): the score Spark compares, unrounded, given back
+    as the threshold keeps the pair; one float step above it drops it."""
+    import dedup.pipeline
+
+    path = write_jsonl(tmp_path / "two.jsonl", [a for a in seeds if a["id"] in {"000", "004"}])
+    raw: list[float] = []
+    real = dedup.pipeline.Pair.of
+
+    def recording(a, b, jaccard, signals, at, score):  # (run in the driver, on the collected rows)
+        raw.append(score)
+        return real(a, b, jaccard, signals, at, score)
+
+    monkeypatch.setattr(dedup.pipeline.Pair, "of", staticmethod(recording))
+    assert len(spark_pairs(spark, [path], threshold=0.0)) == 1
+    [s] = raw
+    assert [p[:2] for p in spark_pairs(spark, [path], threshold=s)] == [("000", "004")]
+    assert spark_pairs(spark, [path], threshold=float(np.nextafter(s, 2.0))) == []
