@@ -60,13 +60,6 @@ MUTATIONS = [
         (THRESHOLDS,),
     ),
     Mutation(
-        "pair decision: the match in order skipped for a pair exactly at the threshold",
-        "dedup/decision.py",
-        "return need - 1e-9  # (a pair exactly at the threshold is measured)",
-        "return need + 1e-9",
-        (THRESHOLDS,),
-    ),
-    Mutation(
         "index match: >= threshold becomes >",
         "dedup/index.py",
         "if s >= p.threshold:",

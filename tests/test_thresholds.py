@@ -142,3 +142,15 @@ def test_a_pair_of_two_is_kept_whole_without_re_clustering():
 
     assert cluster_pairs(2, np.array([[0, 1]]), similarity=never, threshold=0.9)[0].tolist() == [0, 1]
     assert sim[0, 1] < 0.9
+
+
+def test_two_groups_exactly_at_the_cohesion_rule_merge():
+    """{a, b} and {c, d} score 0.8 inside and 0.4 across: at cohesion 0.5 the cross mean is
+    exactly half of each group's own (0.4 = 0.5 x 0.8, computed as 0.39999999999999991) and they
+    merge; at a cohesion a hair above, they stay apart (the threshold, 0.3, passes either way)."""
+    inside, across = 0.8, 0.4
+    sim = np.full((4, 4), across)
+    sim[:2, :2] = sim[2:, 2:] = inside
+    np.fill_diagonal(sim, 1.0)
+    assert _clusters(sim, 0.3, 0.5) == [[0, 1, 2, 3]]
+    assert _clusters(sim, 0.3, 0.5 + 1e-6) == [[0, 1], [2, 3]]
