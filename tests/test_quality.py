@@ -172,3 +172,49 @@ def test_the_floor_on_signature_agreement_drops_chance_pairs_only(name):
     fewer, more = floored.summary["candidates"], every.summary["candidates"]
     assert fewer["pairs"] + fewer["below_min_jaccard"] == more["pairs"]
     assert fewer["pairs"] <= 0.96 * more["pairs"], (fewer, more)
+
+
+def _best_f1(values, right) -> float:
+    """The best F1 of the rule "value >= t" over every threshold t, as a classifier of ``right``."""
+    import numpy as np
+
+    order = np.argsort(-np.asarray(values), kind="stable")
+    hits = np.cumsum(np.asarray(right)[order])
+    precision = hits / np.arange(1, len(order) + 1)
+    recall = hits / max(int(np.sum(right)), 1)
+    return float(np.max(2 * precision * recall / np.maximum(precision + recall, 1e-12)))
+
+
+@needs_sets
+def test_the_combined_score_separates_rival_outlets_better_than_any_signal_alone():
+    """On v3 (4,742 candidate pairs of rival outlets' reports, 4,442 of them one document), the
+    combined score at its best threshold separates them better than the cosine alone, the
+    sentence match alone, or the two without the numbers, each at its own best threshold
+    (measured pair F1: 0.9976 against 0.9953, 0.9968 and 0.9957): a decision that regressed to
+    one signal, or lost one, fails here whatever threshold it were given."""
+    from dedup.article import Article
+    from dedup.decision import score
+    from dedup.params import Params
+    from dedup.pipeline import Detector, RunHook
+
+    class Candidates(RunHook):
+        def verified(self, pairs, scores, measure) -> None:  # (threshold 0: every candidate)
+            self.pairs, self.signals = pairs.copy(), measure(pairs)
+
+    articles = load_set("v3")
+    hook = Candidates()
+    det = Detector(Params(threshold=0.0), hook=hook)
+    det.add_many(Article(a["id"], a["text"]) for a in articles)
+    det.finish()
+    gold = {a["id"]: a["cluster"] for a in articles}
+    right = [gold[det.ids[i]] == gold[det.ids[j]] for i, j in hook.pairs.tolist()]
+    assert len(right) >= 4_700 and sum(right) >= 4_400
+    p, s = Params(), hook.signals
+    combined = _best_f1(score(s, sentence_weight=p.sentence_weight, number_weight=p.number_weight), right)
+    alone = {
+        "cosine": _best_f1(s.cosine, right),
+        "sentence match": _best_f1(s.match, right),
+        "both, no numbers": _best_f1(score(s, sentence_weight=p.sentence_weight, number_weight=0.0), right),
+    }
+    assert combined >= 0.997, combined
+    assert all(combined > f for f in alone.values()), (combined, alone)
