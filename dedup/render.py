@@ -77,6 +77,17 @@ class ClusterAlignments:
 
 
 @dataclass(frozen=True)
+class HeldMatch:
+    """A cluster of a run against an index (``dedup run --index``) that holds articles of the
+    index: listed, with the run's own ``members`` and the ``held`` ones, since an index keeps no
+    texts to align (the run's members, if two or more, are aligned in the cluster's section)."""
+
+    cluster: int
+    members: list[str]
+    held: list[str]
+
+
+@dataclass(frozen=True)
 class RunReport:
     """What the run report shows: the clusters aligned and how many were left out.
 
@@ -85,6 +96,9 @@ class RunReport:
         total_clusters: clusters in the run (``len(clusters)`` plus those left out).
         source: where the run came from (its folder), shown in the header.
         articles: articles read by the run, if known.
+        held: the clusters that hold articles of an index, listed (see :class:`HeldMatch`);
+            those with fewer than two of the run's own members are not in ``clusters`` nor
+            counted in ``total_clusters``.
     """
 
     clusters: list[ClusterAlignments]
@@ -93,6 +107,12 @@ class RunReport:
     articles: int | None = None
     title: str = "dedup run report"
     notes: list[str] = field(default_factory=list)
+    held: list[HeldMatch] = field(default_factory=list)
+
+    @property
+    def held_only(self) -> int:
+        """Clusters whose only member from the run is one article (the rest held by an index)."""
+        return sum(len(h.members) < 2 for h in self.held)
 
     @property
     def left_out(self) -> int:
@@ -694,6 +714,8 @@ def render_report_html(report: RunReport) -> str:
     if report.articles is not None:
         facts.append(f"{report.articles:,} articles read")
     facts.append(f"{report.total_clusters:,} cluster{'' if report.total_clusters == 1 else 's'}")
+    if report.held_only:
+        facts.append(f"{report.held_only:,} more of one article matching the index")
     left = ""
     if report.left_out:
         left = (
@@ -705,13 +727,37 @@ def render_report_html(report: RunReport) -> str:
         '<table class="index"><thead><tr><th>cluster</th><th>articles</th><th>kept (representative)</th>'
         f"<th>duplicates</th></tr></thead><tbody>{''.join(index_rows)}</tbody></table>"
         if index_rows
+        else ""
+        if report.held
         else '<p class="note">The run found no cluster: no article has a duplicate.</p>'
     )
     body = (
         f'<section class="index-section" id="index"><h1>{_e(report.title)}</h1>'
-        f'<p class="muted">{" · ".join(facts)}</p>{left}{notes}{table}</section>{"".join(sections)}'
+        f'<p class="muted">{" · ".join(facts)}</p>{left}{notes}{table}{_held_html(report)}</section>'
+        f"{''.join(sections)}"
     )
     return _page(report.title, f"{shown:,} of {report.total_clusters:,} clusters", body)
+
+
+_HELD_NOTE = (
+    "These clusters hold articles of the index the run was checked against; an index keeps no "
+    "texts, so they are listed here, not aligned."
+)
+
+
+def _held_html(report: RunReport) -> str:
+    if not report.held:
+        return ""
+    rows = "".join(
+        f'<tr><td class="num">{h.cluster}</td><td>{_e(", ".join(h.members))}</td>'
+        f"<td>{_e(', '.join(h.held))}</td></tr>"
+        for h in report.held
+    )
+    return (
+        f'<h2 id="held">Matches in the index</h2><p class="note">{_e(_HELD_NOTE)}</p>'
+        '<table class="index held"><thead><tr><th>cluster</th><th>articles of this run</th>'
+        f"<th>held by the index</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
 
 
 def render_report_markdown(report: RunReport) -> str:
@@ -723,6 +769,8 @@ def render_report_markdown(report: RunReport) -> str:
     if report.articles is not None:
         facts.append(f"{report.articles:,} articles read")
     facts.append(f"{report.total_clusters:,} cluster{'' if report.total_clusters == 1 else 's'}")
+    if report.held_only:
+        facts.append(f"{report.held_only:,} more of one article matching the index")
     out += [" · ".join(facts), ""]
     if report.left_out:
         out += [
@@ -740,8 +788,16 @@ def render_report_markdown(report: RunReport) -> str:
             kept = f"{_md_name(cl.representative)}: {_md(cl.title)}"
             out.append(f"| {cl.cluster} | {len(cl.members)} | {kept} | {dups} |")
         out.append("")
-    else:
+    elif not report.held:
         out += ["The run found no cluster: no article has a duplicate.", ""]
+    if report.held:
+        out += ["## Matches in the index", "", _HELD_NOTE, ""]
+        out += ["| cluster | articles of this run | held by the index |", "|---|---|---|"]
+        out += [
+            f"| {h.cluster} | {', '.join(map(_md_name, h.members))} | {', '.join(map(_md_name, h.held))} |"
+            for h in report.held
+        ]
+        out.append("")
     for cl in report.clusters:
         out += [f"## Cluster {cl.cluster}: kept {_md_name(cl.representative)}", ""]
         for p in cl.pairs:

@@ -29,6 +29,7 @@ from dedup.read import STDIN, Inputs
 from dedup.render import (
     AlignedPair,
     ClusterAlignments,
+    HeldMatch,
     RunReport,
     first_line,
     render_report_html,
@@ -227,6 +228,11 @@ def build_report(
     if boilerplate_min_docs < 2:
         raise ValueError(f"boilerplate_min_docs must be >= 2, got {boilerplate_min_docs}")
     align("x", "x", boilerplate=None, **align_options)  # the options are checked here, not after reading
+    held = [
+        HeldMatch(c.cluster, [m for m in c.members if m not in set(c.held)], list(c.held))
+        for c in clusters
+        if c.held
+    ]
     clusters = [c for c in map(_run_members, clusters) if c is not None]
     shown = list(clusters[:max_clusters])
     story: dict[str, Hashable] = {m: ("cluster", c.cluster) for c in clusters for m in c.members}
@@ -282,6 +288,7 @@ def build_report(
         source=source,
         articles=total_articles,
         notes=[note] if learnt else [],
+        held=held,
     )
 
 

@@ -105,7 +105,14 @@ def test_run_index_from_the_command_line(location, dumps, tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["index"]["added"] == 3 and summary["index"]["held_after"] == 5
     assert "index_query" in summary["timings_s"] and "index_add" in summary["timings_s"]
-    assert (out / "report.html").stat().st_size > 0
+    # The report lists the match it cannot align (the index keeps no texts), not "no cluster".
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "found no cluster" not in page and "1 more of one article matching the index" in page
+    assert '<h2 id="held">Matches in the index</h2>' in page
+    assert '<tr><td class="num">0</td><td>004</td><td>000</td></tr>' in page
+    markdown = dedup("report", str(out), "--format", "md", "-q")
+    assert markdown.exit_code == 0, markdown.output
+    assert "## Matches in the index" in markdown.output and "| 0 | `004` | `000` |" in markdown.output
 
     again = dedup("run", str(tuesday), "--index", location, "--no-add", "-o", str(tmp_path / "again"))
     assert again.exit_code == 1

@@ -244,3 +244,29 @@ def test_a_folder_that_is_not_a_run_is_named(tmp_path, make, message):
     make(folder)
     with pytest.raises(ReportError, match=f"^{folder}.*{message}"):
         load_run(folder)
+
+
+def test_clusters_with_articles_of_an_index_are_listed_and_their_run_members_aligned():
+    """A run against an index: a cluster of two run articles and one held is aligned (the two)
+    and listed with the held one; a cluster of one run article and one held, whose other text
+    the index does not keep, is listed only, and counted apart from the clusters shown."""
+    from dedup.render import HeldMatch, render_report_html, render_report_markdown
+
+    texts = seed_texts()
+    clusters = [
+        Cluster(0, "h1", ["h1", REP, DUP], held=["h1"]),
+        Cluster(1, "h2", ["h2", "002_f2e2c6d8a9b0c1d2"], held=["h2"]),
+    ]
+    report = build_report(clusters, [(k, v) for k, v in texts.items() if k in {REP, DUP}])
+    [shown] = report.clusters
+    assert shown.cluster == 0 and sorted(shown.members) == sorted([REP, DUP])
+    assert report.total_clusters == 1 and report.held_only == 1 and report.left_out == 0
+    assert report.held == [
+        HeldMatch(0, [REP, DUP], ["h1"]),
+        HeldMatch(1, ["002_f2e2c6d8a9b0c1d2"], ["h2"]),
+    ]
+    page = render_report_html(report)
+    assert "1 cluster · 1 more of one article matching the index" in page
+    assert '<tr><td class="num">1</td><td>002_f2e2c6d8a9b0c1d2</td><td>h2</td></tr>' in page
+    assert 'id="cluster-0"' in page and "found no cluster" not in page
+    assert "| 1 | `002_f2e2c6d8a9b0c1d2` | `h2` |" in render_report_markdown(report)
