@@ -197,3 +197,21 @@ def nameless_files(folder) -> bool:
         return True
     except (OSError, AttributeError):
         return False
+
+
+def one_line_error(result, code: int = 1) -> str:
+    """The one line a failed command gave (a CliRunner result or a finished process): it exited
+    with ``code`` and its stderr ends with its one ``Error: ...`` line, returned without the
+    prefix; before it, only warnings (``--skip-bad``'s), or click's usage lines for a usage
+    error (``code`` 2)."""
+    exit_code = getattr(result, "exit_code", getattr(result, "returncode", None))
+    stderr = result.stderr
+    assert exit_code == code, (exit_code, stderr)
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("Error: ")]
+    assert len(errors) == 1, stderr
+    assert lines[-1] == errors[0], stderr  # (the error is the last word)
+    if code != 2:  # before it, only the warnings a run gives as it goes (--skip-bad)
+        assert all(line.startswith("warning: ") for line in lines[:-1]), stderr
+    assert "Traceback" not in stderr
+    return errors[0].removeprefix("Error: ")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import one_line_error
 
 from dedup import cli
 from dedup.align import align
@@ -20,14 +21,6 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 def dedup(*args: str, input: str | bytes | None = None):
     """Run `dedup ARGS` in-process; click's result keeps stdout and stderr apart."""
     return CliRunner().invoke(cli.main, list(args), input=input, catch_exceptions=False)
-
-
-def one_line_error(result) -> str:
-    assert result.exit_code == 1, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: ")
-    return lines[0].removeprefix("Error: ")
 
 
 def no_temp_files(folder: Path) -> bool:
@@ -139,8 +132,7 @@ def test_align_options_are_the_keywords_of_the_library(options, keywords):
 
 
 def test_a_bad_align_option_is_a_usage_error():
-    result = dedup("align", A, B, "--threshold", "1.5")
-    assert result.exit_code == 2 and "--threshold" in result.stderr
+    assert "--threshold" in one_line_error(dedup("align", A, B, "--threshold", "1.5"), 2)
 
 
 @pytest.mark.parametrize(

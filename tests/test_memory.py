@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import one_line_error
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -157,7 +158,7 @@ def test_the_command_line_stops_with_one_line_and_writes_nothing(tmp_path, monke
 @pytest.mark.parametrize(("value", "message"), [("lots", "not a size"), ("64M", "below")])
 def test_a_bad_limit_is_a_usage_error(tmp_path, value, message):
     result = CliRunner().invoke(cli.main, ["run", str(SEEDS), "-o", str(tmp_path), "--memory-limit", value])
-    assert result.exit_code == 2 and message in result.stderr
+    assert message in one_line_error(result, 2)
 
 
 def test_the_installed_command_holds_its_limit_and_records_it(tmp_path):
