@@ -146,7 +146,12 @@ def test_the_dev_sources_are_linked_to_their_translations(dev_all):
     assert precision >= 0.95 and recall >= 0.745
     assert 2 * precision * recall / (precision + recall) >= 0.835
     assert sum(1 for x in result.links if "en" not in (x.lang_a, x.lang_b)) <= 1  # no uk-ru story shared
-    assert result.summary["languages"] == {"en": 2779, "ru": 117, "uk": 106}  # one English text is Russian
+    # Languages against the gold (each record's "lang"), not a snapshot of today's detection:
+    # measured, 3,001 of 3,002 right (one English text, mostly Russian quotes, detected as ru).
+    wrong = [a["id"] for a in dev_all if result.languages[a["id"]] != a["lang"]]
+    assert len(wrong) <= 3, wrong
+    counts = result.summary["languages"]
+    assert sum(counts.values()) == len(dev_all) and set(counts) == {a["lang"] for a in dev_all}
     kept = result.summary["articles"]["kept"]
     assert kept == len(dev_all) - sum(len(c.members) - 1 for c in result.clusters)
 
