@@ -109,6 +109,20 @@ MUTATIONS = [
         ("tests/test_candidates.py",),
     ),
     Mutation(
+        "index candidate floor: >= min_jaccard becomes >",
+        "dedup/index.py",
+        "close = jac >= p.min_jaccard  # (a batch run's floor on band hits)",
+        "close = jac > p.min_jaccard",
+        (THRESHOLDS,),
+    ),
+    Mutation(
+        "sentence match floor: >= MATCH_FLOOR becomes >",
+        "dedup/pipeline.py",
+        "near = match >= MATCH_FLOOR",
+        "near = match > MATCH_FLOOR",
+        (THRESHOLDS,),
+    ),
+    Mutation(
         "metrics: precision always 1.0",
         "dedup/metrics.py",
         "precision = correct / predicted_pairs if predicted_pairs else 1.0",

@@ -154,3 +154,50 @@ def test_two_groups_exactly_at_the_cohesion_rule_merge():
     np.fill_diagonal(sim, 1.0)
     assert _clusters(sim, 0.3, 0.5) == [[0, 1, 2, 3]]
     assert _clusters(sim, 0.3, 0.5 + 1e-6) == [[0, 1], [2, 3]]
+
+
+class _Signals(RunHook):
+    def verified(self, pairs, scores, measure) -> None:
+        self.signals = measure(pairs)
+
+
+def _signals(articles: list[tuple[str, str]]):
+    from dedup.article import Article
+
+    hook = _Signals()
+    det = Detector(Params(threshold=0.0), hook=hook)
+    det.add_many(Article(i, t) for i, t in articles)
+    det.finish()
+    return hook.signals
+
+
+def test_the_sentence_match_is_measured_from_a_cosine_exactly_at_its_floor(translations, monkeypatch):
+    """Under ``MATCH_FLOOR`` the cosine stands for the sentence match; at it, the match is
+    measured (here the floor is moved onto the pair's own cosine)."""
+    import dedup.pipeline
+
+    measured = _signals(translations)
+    [cosine], [match] = measured.cosine.tolist(), measured.match.tolist()
+    assert match != cosine
+    monkeypatch.setattr(dedup.pipeline, "MATCH_FLOOR", cosine)
+    assert _signals(translations).match.tolist() == [match]
+    monkeypatch.setattr(dedup.pipeline, "MATCH_FLOOR", above(cosine))
+    assert _signals(translations).match.tolist() == [cosine]
+
+
+def test_an_index_candidate_exactly_at_the_signature_floor_is_kept(translations, tmp_path):
+    """The index drops a band hit whose signatures agree on less than ``min_jaccard`` of their
+    values, as a batch run does; one agreeing on exactly that share is kept."""
+    from dedup.features import Featurizer
+    from dedup.index import Index
+    from dedup.sign import estimate_jaccard_pairs
+
+    (a, text_a), (_, text_b) = translations
+    signatures = np.stack([f.signature for f in Featurizer(Params()).batch([text_a, text_b])])
+    [j] = estimate_jaccard_pairs(signatures, np.array([[0, 1]])).tolist()
+    db = str(tmp_path / "news.db")
+    with Index.open(db, threshold=0.0, min_jaccard=j) as index:
+        index.add(a, text_a)
+        assert [m.id for m in index.query(text_b)] == [a]
+    with Index.open(db, threshold=0.0, min_jaccard=above(j)) as index:
+        assert index.query(text_b) == []
