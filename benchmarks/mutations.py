@@ -71,7 +71,7 @@ MUTATIONS = [
         "dedup/spark_engine.py",
         "rows = measured.filter(lambda r: r[7] >= params.threshold).collect()",
         "rows = measured.filter(lambda r: r[7] > params.threshold).collect()",
-        ("tests/test_spark.py", "-k", "exactly_at_the_threshold"),
+        ("tests/test_spark.py", "-k", "exactly_at"),
     ),
     Mutation(
         "average-linkage cut without its tolerance",
@@ -114,6 +114,13 @@ MUTATIONS = [
         "close = jac >= p.min_jaccard  # (a batch run's floor on band hits)",
         "close = jac > p.min_jaccard",
         (THRESHOLDS,),
+    ),
+    Mutation(
+        "Spark candidate floor: >= min_jaccard becomes >",
+        "dedup/spark_engine.py",
+        "close = np.flatnonzero(jac >= params.min_jaccard)  # (the local engine's floor)",
+        "close = np.flatnonzero(jac > params.min_jaccard)",
+        ("tests/test_spark.py", "-k", "exactly_at"),
     ),
     Mutation(
         "sentence match floor: >= MATCH_FLOOR becomes >",

@@ -487,3 +487,15 @@ def test_a_pair_exactly_at_the_threshold_is_a_duplicate_on_spark(spark, seeds, t
     [s] = raw
     assert [p[:2] for p in spark_pairs(spark, [path], threshold=s)] == [("000", "004")]
     assert spark_pairs(spark, [path], threshold=float(np.nextafter(s, 2.0))) == []
+
+
+def test_a_candidate_exactly_at_the_signature_floor_is_kept_on_spark(spark, seeds, tmp_path):
+    from dedup.features import Featurizer
+    from dedup.sign import estimate_jaccard_pairs
+
+    two = [a for a in seeds if a["id"] in {"000", "004"}]
+    path = write_jsonl(tmp_path / "two.jsonl", two)
+    signatures = np.stack([f.signature for f in Featurizer(Params()).batch([a["text"] for a in two])])
+    [j] = estimate_jaccard_pairs(signatures, np.array([[0, 1]])).tolist()
+    assert len(spark_pairs(spark, [path], threshold=0.0, min_jaccard=j)) == 1
+    assert spark_pairs(spark, [path], threshold=0.0, min_jaccard=float(np.nextafter(j, 2.0))) == []
