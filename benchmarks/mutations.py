@@ -11,7 +11,8 @@ an *error* when the change no longer applies (the line moved: update the list). 
 reruns the slow quality guards once per mutation of a default.
 
     python benchmarks/mutations.py                  # every mutation: a table, results/mutations.json
-    python benchmarks/mutations.py --only metrics   # those whose name holds "metrics"
+    python benchmarks/mutations.py --only metrics   # those whose name holds "metrics" (the
+                                                    # other rows of results/mutations.json stay)
 
 mutmut and cosmic-ray mutate every operator of a module blindly (thousands of mutants, each
 running a suite of 14 minutes); the list here holds the decisions that matter and the tests
@@ -20,6 +21,7 @@ meant to guard each, so a run takes minutes and a miss names what is unguarded.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -33,7 +35,7 @@ import click
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-from _data import DATA, save_json  # noqa: E402
+from _data import DATA, RESULTS, save_json  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,20 @@ MUTATIONS = [
         (QUALITY,),
     ),
     Mutation(
+        "verification cut at 0.30",
+        "dedup/params.py",
+        "threshold: float = 0.34",
+        "threshold: float = 0.30",
+        (QUALITY,),
+    ),
+    Mutation(
+        "verification cut at 0.37",
+        "dedup/params.py",
+        "threshold: float = 0.34",
+        "threshold: float = 0.37",
+        (QUALITY,),
+    ),
+    Mutation(
         "verification cut at 0.40",
         "dedup/params.py",
         "threshold: float = 0.34",
@@ -247,6 +263,12 @@ def main(only: str | None, baseline: bool) -> None:
                 click.echo(f"{outcome:>7}  {m.name}  ({seconds:.0f} s; {last})")
         finally:
             _remove(tree)
+    if only is not None and (RESULTS / "mutations.json").exists():  # keep the rows not rerun
+        names = {m.name for m in chosen}
+        kept = json.loads((RESULTS / "mutations.json").read_text(encoding="utf-8"))["rows"]
+        order = [m.name for m in MUTATIONS]
+        rows += [r for r in kept if r["mutation"] not in names and r["mutation"] in order]
+        rows.sort(key=lambda r: order.index(r["mutation"]))
     caught = sum(r["outcome"] == "caught" for r in rows)
     click.echo(f"\n{'outcome':>7}  mutation")
     for r in rows:
