@@ -181,9 +181,14 @@ def _run_members(c: Cluster) -> Cluster | None:
     run's own members, aligned against the first of them (None if it has only one)."""
     if not c.held:
         return c
-    held = set(c.held)
-    mine = [m for m in c.members if m not in held]
+    mine = _own(c)
     return Cluster(c.cluster, mine[0], mine, languages=c.languages) if len(mine) >= 2 else None
+
+
+def _own(c: Cluster) -> list[str]:
+    """The members of ``c`` the run read itself (not held by an index)."""
+    held = set(c.held)
+    return [m for m in c.members if m not in held]
 
 
 def build_report(
@@ -228,11 +233,7 @@ def build_report(
     if boilerplate_min_docs < 2:
         raise ValueError(f"boilerplate_min_docs must be >= 2, got {boilerplate_min_docs}")
     align("x", "x", boilerplate=None, **align_options)  # the options are checked here, not after reading
-    held = [
-        HeldMatch(c.cluster, [m for m in c.members if m not in set(c.held)], list(c.held))
-        for c in clusters
-        if c.held
-    ]
+    held = [HeldMatch(c.cluster, _own(c), list(c.held)) for c in clusters if c.held]
     clusters = [c for c in map(_run_members, clusters) if c is not None]
     shown = list(clusters[:max_clusters])
     story: dict[str, Hashable] = {m: ("cluster", c.cluster) for c in clusters for m in c.members}

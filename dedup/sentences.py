@@ -189,11 +189,6 @@ class SentenceBuilder:
     def __len__(self) -> int:
         return len(self._ptr) - 1
 
-    @property
-    def entries(self) -> int:
-        """The (sentence, term) entries held: the nonzeros of the count matrix."""
-        return self._entries
-
     def _count_matrix(self) -> Matrix:
         self._rank()
         shape = (len(self._indptr) - 1, max(len(self._index), 1))
