@@ -55,8 +55,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _data import WMT_DEV, load_wmt, save_json  # noqa: E402
 from tune import noisy  # noqa: E402
 
-from dedup.align import align  # noqa: E402
-from dedup.paragraphs import split_paragraphs  # noqa: E402
+from dedup.report.align import align  # noqa: E402
+from dedup.text.paragraphs import split_paragraphs  # noqa: E402
 
 Pairs = set[tuple[int, int]]
 Aligner = Callable[[str, str], Pairs]

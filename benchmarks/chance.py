@@ -14,7 +14,7 @@ share of their values. This script measures, for floors from 0 to 0.18:
   without a floor (score at or above the threshold) that the floor would drop, split by whether
   the gold says they are one story.
 
-Each corpus is run once through :class:`dedup.pipeline.Detector` with ``min_jaccard=0`` (the
+Each corpus is run once through :class:`dedup.engines.local.Detector` with ``min_jaccard=0`` (the
 synthetic ones stop after the candidate step), and each floor is applied to the pairs it saw.
 
     python benchmarks/chance.py                       # 100k and 1M synthetic articles, dev sets
@@ -39,12 +39,12 @@ sys.path.insert(0, str(HERE.parent))
 from _data import DATASETS, load_set, save_json  # noqa: E402
 from speed import CACHE, corpus, truth_of  # noqa: E402
 
-from dedup.article import Article  # noqa: E402
-from dedup.candidates import MIN_JACCARD  # noqa: E402
+from dedup.engines.local import Detector, RunHook  # noqa: E402
+from dedup.io.article import Article  # noqa: E402
+from dedup.io.read import Inputs  # noqa: E402
 from dedup.params import Params  # noqa: E402
-from dedup.pipeline import Detector, RunHook  # noqa: E402
-from dedup.read import Inputs  # noqa: E402
-from dedup.sign import estimate_jaccard_pairs  # noqa: E402
+from dedup.sketch.lsh import MIN_JACCARD  # noqa: E402
+from dedup.sketch.minhash import estimate_jaccard_pairs  # noqa: E402
 
 FLOORS = (0.0, 0.08, 0.1, 0.12, 0.15, 0.18)
 

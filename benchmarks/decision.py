@@ -1,4 +1,4 @@
-"""The measurements behind the pair and cluster decision (dedup.decision): each signal on and off,
+"""The measurements behind the pair and cluster decision (dedup.score.decision): each signal on and off,
 and a grid of its two weights, on every dev set and on stress variants.
 
 Sets (English members; gold = `cluster`): wmt-variants-dev, -v2, -v3 (rival outlets' reports of

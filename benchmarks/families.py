@@ -55,7 +55,7 @@ from _data import RESULTS, ROOT, load_set, save_json  # noqa: E402
 from memory_cap import MemoryGroup, Watch, check_cgroup  # noqa: E402
 from speed import CACHE, quality, truth_of  # noqa: E402
 
-from dedup.sentences import split_sentences  # noqa: E402
+from dedup.text.paragraphs import split_sentences  # noqa: E402
 
 MB = 2**20
 CASES = ("10", "100", "1000", "dev36")

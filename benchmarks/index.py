@@ -331,22 +331,21 @@ def _label(key: tuple[str, int, str]) -> str:
     file, line, name = key
     if file == "~":
         return name
-    path = Path(file)
-    where = f"dedup/{path.name}" if path.parent.name == "dedup" else path.name
+    where = "dedup/" + file.rsplit("/dedup/", 1)[1] if "/dedup/" in file else Path(file).name
     return f"{where}:{line}({name})"
 
 
-PARTS = (  # (what, files, function): the cumulative time of that function (the largest of its entries)
+PARTS = (  # (what, files under dedup/, function): the cumulative time of that function (its largest entry)
     ("featurise (Featurizer.batch)", ("features.py",), "batch"),
-    ("band lookups (candidates)", ("index_sqlite.py", "index_redis.py"), "candidates"),
-    ("load held records (load_seqs)", ("index_sqlite.py", "index_redis.py"), "load_seqs"),
-    ("document frequencies", ("index_sqlite.py", "index_redis.py"), "document_frequencies"),
-    ("scoring (_measure, df lookups included)", ("index.py",), "_measure"),
-    ("  of which sentence match (floored_match)", ("pipeline.py",), "floored_match"),
-    ("MinHash Jaccard estimate", ("sign.py",), "estimate_jaccard_pairs"),
-    ("insert (rows / pending writes)", ("index_sqlite.py", "index_redis.py"), "insert"),
-    ("COMMIT (SQLite; reads' too)", ("index_sqlite.py",), "__exit__"),
-    ("MULTI/EXEC (Redis commit)", ("index_redis.py",), "commit"),
+    ("band lookups (candidates)", ("index/sqlite.py", "index/redis.py"), "candidates"),
+    ("load held records (load_seqs)", ("index/sqlite.py", "index/redis.py"), "load_seqs"),
+    ("document frequencies", ("index/sqlite.py", "index/redis.py"), "document_frequencies"),
+    ("scoring (_measure, df lookups included)", ("index/index.py",), "_measure"),
+    ("  of which sentence match (floored_match)", ("score/measure.py",), "floored_match"),
+    ("MinHash Jaccard estimate", ("sketch/minhash.py",), "estimate_jaccard_pairs"),
+    ("insert (rows / pending writes)", ("index/sqlite.py", "index/redis.py"), "insert"),
+    ("COMMIT (SQLite; reads' too)", ("index/sqlite.py",), "__exit__"),
+    ("MULTI/EXEC (Redis commit)", ("index/redis.py",), "commit"),
 )
 OWN = (  # (what, substring of a built-in's name): their own time, summed
     ("sqlite3 calls, own time", "sqlite3."),
@@ -363,7 +362,7 @@ def summarise_profile(prof: cProfile.Profile, n: int, top: int = 12) -> dict:
     for key, (_, calls, own, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
         file, _, name = key
         for what, files, function in PARTS:
-            if name == function and Path(file).name in files and "/dedup/" in file:
+            if name == function and "/dedup/" in file and file.rsplit("/dedup/", 1)[1] in files:
                 parts[what] = max(parts.get(what, 0.0), cumulative)  # an override calls super()
         for what, part in OWN:
             if file == "~" and part in name:

@@ -45,8 +45,8 @@ from _data import DATA, load_wmt, save_json  # noqa: E402
 
 from dedup import find_duplicates  # noqa: E402
 from dedup.metrics import score_clusters  # noqa: E402
-from dedup.normalize import tokenize  # noqa: E402
-from dedup.sentences import split_sentences  # noqa: E402
+from dedup.text.normalize import tokenize  # noqa: E402
+from dedup.text.paragraphs import split_sentences  # noqa: E402
 
 WMT_V3 = DATA / "wmt-variants-dev-v3"
 

@@ -82,7 +82,7 @@ import click
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from dedup.sentences import split_sentences  # noqa: E402
+from dedup.text.paragraphs import split_sentences  # noqa: E402
 
 PYTHON_DOCS = Path("/usr/share/doc/python3.11/html/_sources")
 TOPIC_SHARE = 0.5  # of a story's sentences taken from its topic document

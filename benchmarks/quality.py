@@ -43,11 +43,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _data import DATASETS, ROOT, ecb_pair_counts, load_set, save_json  # noqa: E402
 
 from dedup import find_duplicates  # noqa: E402
-from dedup.candidates import candidate_pairs  # noqa: E402
 from dedup.cluster import components  # noqa: E402
 from dedup.metrics import PairScores, score_clusters  # noqa: E402
-from dedup.normalize import normalize, shingles, tokenize  # noqa: E402
-from dedup.sign import estimate_jaccard_pairs  # noqa: E402
+from dedup.sketch.lsh import candidate_pairs  # noqa: E402
+from dedup.sketch.minhash import estimate_jaccard_pairs  # noqa: E402
+from dedup.text.normalize import normalize, shingles, tokenize  # noqa: E402
 
 ECB = "ecb"  # the set scored by ecb_pair_counts instead of P/R/F1
 ORACLE = "all-pairs TF-IDF *"

@@ -18,7 +18,7 @@ permutations, it times, on one core:
                               (best of --repeat, pool start included)
 
 and checks that dedup's signatures equal datasketch's, value for value, for
-``MinHash(hashfunc=dedup.hashing.hash32)`` (on the first 300 articles: that hash in pure Python is
+``MinHash(hashfunc=dedup.arrays.hashing.hash32)`` (on the first 300 articles: that hash in pure Python is
 slow; the naive loop timed above uses datasketch's default SHA-1, as users would).
 
     python benchmarks/signatures.py [--articles 2000] [--repeat 3]   # table, saves results/signatures.json
@@ -40,10 +40,10 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _data import WMT_DEV, load_wmt, save_json  # noqa: E402
 
+from dedup.arrays.hashing import hash32, term_ids  # noqa: E402
 from dedup.features import featurize_batches  # noqa: E402
-from dedup.hashing import hash32, term_ids  # noqa: E402
-from dedup.normalize import shingles, tokenize  # noqa: E402
-from dedup.sign import Signer  # noqa: E402
+from dedup.sketch.minhash import Signer  # noqa: E402
+from dedup.text.normalize import shingles, tokenize  # noqa: E402
 
 STOPWORDS = frozenset(ENGLISH_STOP_WORDS)
 NUM_PERM = 128
@@ -130,7 +130,7 @@ def main(data: Path, articles: int, repeat: int, copies: int) -> None:
     n = len(texts)
     words = sum(len(t.split()) for t in texts) / n
     methods: dict[str, Callable[[], object]] = {
-        "tokenise + shingle (dedup.normalize)": lambda: shingle_sets(texts),
+        "tokenise + shingle (dedup.text.normalize)": lambda: shingle_sets(texts),
         "datasketch, naive loop": lambda: datasketch_naive(sets),
         "datasketch, MinHash.bulk": lambda: datasketch_bulk(sets),
     }

@@ -91,7 +91,7 @@ def _components(n: int, pairs: list[tuple[int, int]]) -> list[np.ndarray]:
 def _word_shingles(text: str) -> list[str]:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    from dedup.normalize import shingles, tokenize
+    from dedup.text.normalize import shingles, tokenize
 
     return list(shingles(tokenize(text), stopwords=frozenset(ENGLISH_STOP_WORDS)))
 
@@ -149,7 +149,7 @@ def baseline(method: str, path: Path) -> dict:
     elif method == "datasketch LSH":
         from datasketch import MinHash, MinHashLSH
 
-        from dedup.normalize import shingles, tokenize
+        from dedup.text.normalize import shingles, tokenize
 
         lsh = MinHashLSH()  # its defaults: threshold 0.9, num_perm 128
         hashes = []

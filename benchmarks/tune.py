@@ -27,15 +27,17 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _data import WMT_DEV, load_wmt, save_json  # noqa: E402
 
-from dedup.candidates import candidate_pairs  # noqa: E402
 from dedup.cluster import cluster_pairs  # noqa: E402
+from dedup.engines.local import Detector  # noqa: E402
 from dedup.metrics import pair_scores  # noqa: E402
-from dedup.normalize import shingles, tokenize  # noqa: E402
 from dedup.params import Params  # noqa: E402
-from dedup.pipeline import Detector, member_scores  # noqa: E402
-from dedup.sentences import SentenceBuilder, sentence_match, split_sentences  # noqa: E402
-from dedup.sign import Signer  # noqa: E402
-from dedup.verify import TfidfBuilder, pair_cosines  # noqa: E402
+from dedup.score.measure import member_scores
+from dedup.score.sentences import SentenceBuilder, sentence_match
+from dedup.score.tfidf import TfidfBuilder, pair_cosines  # noqa: E402
+from dedup.sketch.lsh import candidate_pairs  # noqa: E402
+from dedup.sketch.minhash import Signer  # noqa: E402
+from dedup.text.normalize import shingles, tokenize  # noqa: E402
+from dedup.text.paragraphs import split_sentences  # noqa: E402
 
 BOILERPLATE = [
     "Share this article on Facebook Twitter WhatsApp",
@@ -190,7 +192,7 @@ def main(data: Path, only: tuple[str, ...]) -> None:
                 )
         # the defaults end to end
         det = Detector(Params())
-        from dedup.article import Article
+        from dedup.io.article import Article
 
         for a in arts:
             det.add(Article(a["id"], a["text"]))

@@ -4,11 +4,11 @@ Russian source, without translating.
 Data: ../shared/data/wmt-variants-dev (all 3,002 articles: 222 sources in ``uk`` or ``ru``, 2,780
 English translations; gold = ``cluster``). The run is ``find_duplicates(...,
 cross_lingual=True)``: the same-language pipeline over every article, each article's
-language detected (:mod:`dedup.language`), then the groups linked across languages by their
+language detected (:mod:`dedup.text.language`), then the groups linked across languages by their
 fingerprints (:mod:`dedup.crosslingual`).
 
 Two runs: the fingerprints alone (``xling_embeddings="no"``), and with the multilingual
-embeddings of ``dedup[xling]`` (:mod:`dedup.embeddings`; left out if it is not installed).
+embeddings of ``dedup[xling]`` (:mod:`dedup.text.embeddings`; left out if it is not installed).
 Scores: over the pairs (source, English article) that the output clusters hold, precision,
 recall and F1 against the gold pairs (2,780); the same split by the source's language; the links
 made between two non-English groups (there is no true one here); and a sweep of the margin
@@ -38,9 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _data import WMT_DEV, load_wmt, save_json  # noqa: E402
 
 from dedup import find_duplicates  # noqa: E402
-from dedup.align import align  # noqa: E402
 from dedup.crosslingual import link_languages  # noqa: E402
-from dedup.embeddings import available  # noqa: E402
+from dedup.report.align import align  # noqa: E402
+from dedup.text.embeddings import available  # noqa: E402
 
 
 def cross_pairs(clusters: list[list[str]], lang: dict[str, str]) -> set[tuple[str, str]]:

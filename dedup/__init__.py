@@ -6,11 +6,13 @@ Library first: :func:`find_duplicates` for a batch of articles,
 :func:`align` to show which paragraphs of two variants match.
 """
 
-from dedup.align import Alignment, Link, align
-from dedup.article import Article, InputError
+from dedup.api import find_duplicates
+from dedup.engines.local import Detector
 from dedup.index import Index, IndexFileError, Match
+from dedup.io.article import Article, InputError
 from dedup.params import Params
-from dedup.pipeline import Cluster, Detector, Pair, Result, find_duplicates
+from dedup.report.align import Alignment, Link, align
+from dedup.result import Cluster, Pair, Result
 
 __all__ = [
     "Alignment",

@@ -16,10 +16,11 @@ from typing import Any
 
 import click
 
-from dedup.article import Article, InputChangedError, InputError
+from dedup.engines.local import Detector
 from dedup.features import default_workers
-from dedup.index_store import HeldIdError, IndexFileError, shown_location
-from dedup.memory import MemoryLimitError, check_limit, format_size, workers_within
+from dedup.index.store import HeldIdError, IndexFileError, shown_location
+from dedup.io.article import Article, InputChangedError, InputError
+from dedup.io.read import MAX_CHARS
 from dedup.params import (
     LINKAGES,
     REPRESENTATIVES,
@@ -29,10 +30,10 @@ from dedup.params import (
     XLING_EMBEDDINGS,
     Params,
 )
-from dedup.pipeline import Detector, Result, no_progress
-from dedup.processes import Terminated, terminate_as_interrupt
-from dedup.progress import terminal_progress, wants_progress
-from dedup.read import MAX_CHARS
+from dedup.result import Result
+from dedup.runtime.memory import MemoryLimitError, check_limit, format_size, workers_within
+from dedup.runtime.processes import Terminated, terminate_as_interrupt
+from dedup.runtime.progress import no_progress, terminal_progress, wants_progress
 
 _DEFAULTS = Params()
 
@@ -247,7 +248,7 @@ def params_from(options: dict[str, Any]) -> Params:
 
 
 class MemorySize(click.ParamType):
-    """A size such as 4G or 800M, in bytes (:func:`dedup.memory.parse_size`)."""
+    """A size such as 4G or 800M, in bytes (:func:`dedup.runtime.memory.parse_size`)."""
 
     name = "size"
 
@@ -261,7 +262,7 @@ class MemorySize(click.ParamType):
 
 
 class _Group(click.Group):
-    """The command group: SIGTERM stops a command as Ctrl-C does (:mod:`dedup.processes`), with
+    """The command group: SIGTERM stops a command as Ctrl-C does (:mod:`dedup.runtime.processes`), with
     every clean-up run, one line on stderr and exit status 143; an index found damaged by any
     command is one line naming it."""
 
@@ -285,8 +286,8 @@ def main() -> None:
 def _inputs(
     inputs: tuple[str, ...], input_format: str | None, id_field: str, text_field: str, max_chars: int
 ) -> Any:
-    """The :class:`~dedup.read.Inputs` the input options say (``--max-chars 0``: no limit)."""
-    from dedup.read import Inputs
+    """The :class:`~dedup.io.read.Inputs` the input options say (``--max-chars 0``: no limit)."""
+    from dedup.io.read import Inputs
 
     return Inputs(
         inputs,
@@ -423,10 +424,10 @@ def run(
     (optionally .gz), or - for JSONL on stdin. With --index, clusters also join the
     articles already held that they duplicate, and those clusters' articles are all dropped.
     """
-    from dedup.atomic import RunFolder, atomic_write
-    from dedup.index_run import HeldError, IndexCheck, merge_with_index
-    from dedup.read import STDIN
-    from dedup.write import write_deduplicated, write_json, write_jsonl
+    from dedup.index.run import HeldError, IndexCheck, merge_with_index
+    from dedup.io.atomic import RunFolder, atomic_write
+    from dedup.io.read import STDIN
+    from dedup.io.write import write_deduplicated, write_json, write_jsonl
 
     if no_add and index_location is None:
         raise click.UsageError("--no-add goes with --index")
@@ -518,7 +519,7 @@ def run(
                 outputs["links"] = "links.jsonl"
             result.summary["timings_s"]["write"] = round(time.perf_counter() - t0, 3)
             if with_report:
-                from dedup.report import report_from_result
+                from dedup.report.build import report_from_result
 
                 t0 = time.perf_counter()
                 texts = ((a.id, a.text) for a in source.articles(lambda e: None))
@@ -590,7 +591,7 @@ def _run_on_spark(
     writes the kept records into OUT/deduplicated/ (part files); pairs, clusters and the summary
     come back to this process and are written as a local run writes them, into a local folder or,
     through Hadoop's file systems, to a URL (hdfs://, s3a://, file://)."""
-    from dedup.write import write_json, write_jsonl
+    from dedup.io.write import write_json, write_jsonl
 
     parquet = input_format == "parquet" or (
         input_format is None and all(p.rstrip("/").endswith(".parquet") for p in inputs)
@@ -601,8 +602,8 @@ def _run_on_spark(
         if "://" not in path and not os.path.exists(path):
             raise click.UsageError(f"{path}: no such file or folder")
     try:
-        from dedup.spark_engine import run
-        from dedup.spark_io import (
+        from dedup.engines.spark import run
+        from dedup.engines.spark_io import (
             Folder,
             SparkInputError,
             SparkJobError,
@@ -734,15 +735,15 @@ def print_summary(result: Result, out_dir: Path | str, limit: int = 20) -> None:
 
 
 def _align_defaults() -> dict[str, Any]:
-    from dedup.align import align
+    from dedup.report.align import align
 
     params = inspect.signature(align).parameters.values()
     return {p.name: p.default for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
 
 
 def align_options(f):
-    """The options of ``dedup.align.align`` that a user may want to change, one each."""
-    from dedup.align import SIMILARITIES, UNITS
+    """The options of ``dedup.report.align.align`` that a user may want to change, one each."""
+    from dedup.report.align import SIMILARITIES, UNITS
 
     d = _align_defaults()
     options = [
@@ -799,7 +800,7 @@ def _emit(text: str, output: Path | None, *, color: bool = False) -> None:
     if output is None:
         click.echo(text, nl=False, color=color)
         return
-    from dedup.atomic import atomic_write
+    from dedup.io.atomic import atomic_write
 
     try:
         with atomic_write(output) as f:
@@ -857,9 +858,9 @@ def align_command(
     breaks). Shows which paragraphs correspond (1:1, 1:2 splits, 2:1 merges, moved),
     which are only in A or only in B, and which are boilerplate.
     """
-    from dedup.align import align
-    from dedup.read import STDIN, STDIN_NAME, read_text
-    from dedup.render import AlignedPair, render_html, render_markdown, render_text
+    from dedup.io.read import STDIN, STDIN_NAME, read_text
+    from dedup.report.align import align
+    from dedup.report.render import AlignedPair, render_html, render_markdown, render_text
 
     if file_a == STDIN and file_b == STDIN:
         raise click.UsageError("only one of A and B can be - (stdin)")
@@ -938,7 +939,7 @@ def report_command(
     summary.json, or --input) to get the texts and to learn the boilerplate paragraphs that recur
     across stories.
     """
-    from dedup.report import ReportError, report_from_run
+    from dedup.report.build import ReportError, report_from_run
 
     progress = terminal_progress if wants_progress(quiet) else no_progress
     try:
@@ -1034,7 +1035,7 @@ def _given_params(ctx: click.Context, options: dict[str, Any]) -> dict[str, Any]
 
 
 def _open_index(location: str, params: dict[str, Any], *, create: bool = True) -> Any:
-    from dedup.index import Index, IndexFileError
+    from dedup.index.index import Index, IndexFileError
 
     shown = shown_location(location)
     try:
@@ -1072,7 +1073,7 @@ def _index_articles(
     """Read INPUTS and add (or query) each article; write the matches to ``out`` (JSONL)."""
     if input_format == "parquet":
         raise click.UsageError("--format parquet needs dedup run --engine spark")
-    from dedup.write import write_jsonl
+    from dedup.io.write import write_jsonl
 
     params = _given_params(ctx, options)
     progress = terminal_progress if wants_progress(quiet) else no_progress
@@ -1189,7 +1190,7 @@ def index_query(
 @click.argument("index_path", metavar="INDEX")
 def index_check(index_path: str) -> None:
     """Check INDEX's integrity and its own counts (exit status 1 and one line if anything is wrong)."""
-    from dedup.index import IndexFileError
+    from dedup.index.index import IndexFileError
 
     with _open_index(index_path, {}, create=False) as idx:
         try:

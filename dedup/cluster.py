@@ -63,7 +63,7 @@ def components(n: int, pairs: np.ndarray) -> np.ndarray:
     return connected_components(graph, directed=False)[1]
 
 
-def _split(
+def split_component(
     members: np.ndarray, sim: np.ndarray, threshold: float, method: str, cohesion: float = 0.0
 ) -> list[np.ndarray]:
     """The clusters of one component: its ``method`` dendrogram cut where a merge falls under
@@ -123,7 +123,7 @@ def cut_tree(
 
 def linkage_tree(sim: np.ndarray, method: str) -> np.ndarray:
     """The ``method`` dendrogram (SciPy's linkage matrix) of a component's ``(m, m)`` similarity
-    matrix: the tree :func:`_split` cuts (and :mod:`dedup.explain` reads again)."""
+    matrix: the tree :func:`split_component` cuts (and :mod:`dedup.explain` reads again)."""
     dist = np.clip(1.0 - sim, 0.0, None)
     np.fill_diagonal(dist, 0.0)
     return linkage(squareform(dist, checks=False), method=method)
@@ -175,7 +175,7 @@ def judge_merges(
         cross = 1.0 - float(distance)
         size[node] = size[left] + size[right]
         total[node] = total[left] + total[right] + cross * size[left] * size[right]
-        passes = cross >= threshold - 1e-9  # (as fcluster's nudge in _split)
+        passes = cross >= threshold - 1e-9  # (as fcluster's nudge in split_component)
         if not passes:
             refused[node] = REFUSED_BY_THRESHOLD
         elif size[left] >= 2 and size[right] >= 2:
@@ -432,7 +432,7 @@ def cluster_pairs(
             recluster.append(members)
     for batch in _batches(recluster, SIMILARITY_CELLS):
         for members, sim in zip(batch, similarity(batch), strict=True):
-            parts = _split(members, sim, threshold, linkage_method, cohesion)
+            parts = split_component(members, sim, threshold, linkage_method, cohesion)
             out.extend(part for part in parts if len(part) >= 2)
     out.sort(key=lambda m: int(m[0]))
     return out

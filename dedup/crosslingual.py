@@ -4,7 +4,7 @@ The same-language path (MinHash candidates, TF-IDF verification) groups an artic
 rewrites and translations into the same language. This module then links those groups across
 languages, with what needs no translation service:
 
-1. Each article's fingerprint (:mod:`dedup.fingerprints`: its numbers, and the phonetic codes of
+1. Each article's fingerprint (:mod:`dedup.text.fingerprints`: its numbers, and the phonetic codes of
    its transliterated names and words) becomes a vector: sublinear term frequency times smoothed
    IDF over the corpus, L2-normalised. A group's vector is the normalised sum of its members':
    twelve translations of a story say its numbers and names more reliably than one.
@@ -14,7 +14,7 @@ languages, with what needs no translation service:
    their nearest other candidates reaches ``threshold`` (:func:`best_links`). Linked groups are
    merged (connected components) into clusters that mix languages.
 
-With the embedding extra (``dedup[xling]``, :mod:`dedup.embeddings`), step 2 compares groups by
+With the embedding extra (``dedup[xling]``, :mod:`dedup.text.embeddings`), step 2 compares groups by
 the mean of their fingerprint cosine and the cosine of their members' mean embeddings, centred per
 language (:func:`best_links`): on the WMT dev set that lifts source-English pair F1 from 0.840 to
 0.997 at the same margin, 1.4.
@@ -38,10 +38,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from dedup.fingerprints import fingerprint
+from dedup.text.fingerprints import fingerprint
 
 if TYPE_CHECKING:
-    from dedup.pipeline import Result
+    from dedup.result import Result
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class Link:
 
 def fingerprint_matrix(texts: Sequence[str]) -> sp.csr_matrix:
     """One L2-normalised row per text (see :func:`fingerprint_rows`)."""
-    from dedup.hashing import term_ids
+    from dedup.arrays.hashing import term_ids
 
     return fingerprint_rows([np.sort(term_ids(fingerprint(text))) for text in texts])
 
@@ -67,7 +67,7 @@ def fingerprint_matrix(texts: Sequence[str]) -> sp.csr_matrix:
 def fingerprint_rows(token_ids: Sequence[np.ndarray]) -> sp.csr_matrix:
     """One L2-normalised row per article, from its fingerprint token ids (sorted, repeats kept):
     each token's ``1 + log(count)`` times its smoothed IDF, ``log((1 + n) / (1 + df)) + 1``."""
-    from dedup.hashing import vocabulary as term_vocabulary
+    from dedup.arrays.hashing import vocabulary as term_vocabulary
 
     n = len(token_ids)
     flat = np.concatenate(token_ids) if n else np.zeros(0, dtype=np.uint64)
@@ -284,7 +284,7 @@ def link_languages(
     clusters merged, and the links as ``(id_a, id_b, lang_a, lang_b, margin)`` between the
     groups' first members."""
     from dedup.cluster import choose_representative
-    from dedup.pipeline import Cluster, Result
+    from dedup.result import Cluster, Result
 
     ids = [article_id for article_id, _ in articles]
     at = {article_id: k for k, article_id in enumerate(ids)}

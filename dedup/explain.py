@@ -1,15 +1,15 @@
 """Why two articles were, or were not, put together: every step of the decision for one pair.
 
 A user who finds a wrong merge (or a missed one) wants to see, for that pair: whether MinHash LSH
-made them candidates, each signal of :mod:`dedup.decision` with its value and the rule it entered,
+made them candidates, each signal of :mod:`dedup.score.decision` with its value and the rule it entered,
 the score against the threshold, the numbers each text states, the clustering step that joined or
 separated them (:func:`dedup.cluster.cut_tree`: the merge of their two groups, or the first merge
 on the way that was refused, and by which rule), and the paragraph alignment behind the sentence
-match (:func:`dedup.align.align`).
+match (:func:`dedup.report.align.align`).
 
-The explanation is exact because it *is* a run: the same :class:`~dedup.pipeline.Detector` with
+The explanation is exact because it *is* a run: the same :class:`~dedup.engines.local.Detector` with
 the same parameters goes over all the articles (the IDF, the candidates, the scores and the
-clusters depend on every article), with a :class:`~dedup.pipeline.RunHook` that keeps what
+clusters depend on every article), with a :class:`~dedup.engines.local.RunHook` that keeps what
 concerns the two ids. So explaining costs a full run over the inputs (seconds for thousands of
 articles; as long as ``dedup run`` for a large dump), plus one alignment.
 
@@ -34,9 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from dedup.align import Alignment, align
-from dedup.article import Article, InputError
-from dedup.candidates import LEADERS, candidate_probability
+from dedup.api import ArticleLike, as_article
 from dedup.cluster import (
     FAMILY_SIZE,
     MAX_RECLUSTER,
@@ -48,24 +46,20 @@ from dedup.cluster import (
     linkage_tree,
 )
 from dedup.cluster import components as component_labels
-from dedup.decision import Signals, number_factor
-from dedup.decision import score as decision_score
-from dedup.numbers import PRIOR
-from dedup.numbers import numbers as number_values
+from dedup.engines.local import Detector, RunHook
+from dedup.io.article import Article, InputError
 from dedup.params import Params
-from dedup.pipeline import (
-    MATCH_FLOOR,
-    ArticleLike,
-    Detector,
-    Progress,
-    Result,
-    RunHook,
-    as_article,
-    no_progress,
-    versions,
-)
-from dedup.render import summary_line
-from dedup.sign import estimate_jaccard_pairs
+from dedup.report.align import Alignment, align
+from dedup.report.render import summary_line
+from dedup.result import Result, versions
+from dedup.runtime.progress import Progress, no_progress
+from dedup.score.decision import Signals, number_factor
+from dedup.score.decision import score as decision_score
+from dedup.score.measure import MATCH_FLOOR
+from dedup.sketch.lsh import LEADERS, candidate_probability
+from dedup.sketch.minhash import estimate_jaccard_pairs
+from dedup.text.numbers import PRIOR
+from dedup.text.numbers import numbers as number_values
 
 
 class ExplainError(ValueError):
@@ -102,7 +96,7 @@ class Candidates:
 
 @dataclass(frozen=True)
 class Signal:
-    """One signal of :class:`dedup.decision.Signals` for the pair: its value (None: not measured,
+    """One signal of :class:`dedup.score.decision.Signals` for the pair: its value (None: not measured,
     NaN in the run) and the rule it enters."""
 
     name: str
@@ -112,7 +106,7 @@ class Signal:
 
 @dataclass(frozen=True)
 class NumberFacts:
-    """The numbers behind the ``numbers`` signal (:func:`dedup.numbers.numbers`): the distinct
+    """The numbers behind the ``numbers`` signal (:func:`dedup.text.numbers.numbers`): the distinct
     values each text states, in order of first mention, and which are shared."""
 
     a: list[str]
@@ -278,11 +272,11 @@ class Explanation:
         articles: how many articles the explanation went over (the run's).
         languages: the detected language of each.
         candidates: the LSH step.
-        signals: every signal of :class:`~dedup.decision.Signals`, measured even for a pair
+        signals: every signal of :class:`~dedup.score.decision.Signals`, measured even for a pair
             that was not a candidate.
         match_other_order: the sentence match counted the other way (in any order when the run
             counts it in order, and vice versa).
-        score: the pair's score (:func:`dedup.decision.score`) and ``threshold``, the score a
+        score: the pair's score (:func:`dedup.score.decision.score`) and ``threshold``, the score a
             pair must reach.
         verified: a candidate pair whose score reached the threshold (a line of ``pairs.jsonl``).
         numbers: the numbers each text states.
@@ -405,7 +399,7 @@ class _Watch(RunHook):
 
 
 def _score(signals: Signals, params: Params) -> float:
-    """:func:`dedup.decision.score` of one pair, given the weights it takes from ``params`` by name
+    """:func:`dedup.score.decision.score` of one pair, given the weights it takes from ``params`` by name
     (so that a weight added to the rule is passed without this module knowing it)."""
     names = [
         name
@@ -600,14 +594,14 @@ def _numbers(text_a: str, text_b: str) -> NumberFacts:
 
 
 def _shown(value: str) -> str:
-    """A number value as :mod:`dedup.numbers` keys it (``#1250``, ``t19:00``), as a reader writes it."""
+    """A number value as :mod:`dedup.text.numbers` keys it (``#1250``, ``t19:00``), as a reader writes it."""
     return value[1:] if value[:1] in ("#", "t") else value
 
 
 def _rule(
     s: Signal, signals: list[Signal], p: Params, ordered: bool, other: float | None, facts: NumberFacts
 ) -> str:
-    """The rule a signal enters (see :mod:`dedup.decision`)."""
+    """The rule a signal enters (see :mod:`dedup.score.decision`)."""
     w = p.sentence_weight
     values = {x.name: x.value for x in signals}
     if s.name == "cosine":
@@ -633,12 +627,12 @@ def _rule(
         factor = float(number_factor(np.array([s.value]), p.number_weight)[0])
         k, fewer = len(facts.shared), min(len(facts.a), len(facts.b))
         share = f"{k} of the {fewer} distinct number{'' if fewer == 1 else 's'} of the text with fewer"
-        if abs((k + PRIOR) / (fewer + PRIOR) - s.value) < 1e-6:  # (as dedup.numbers counts it)
+        if abs((k + PRIOR) / (fewer + PRIOR) - s.value) < 1e-6:  # (as dedup.text.numbers counts it)
             share += f" in the other: ({k} + {PRIOR:g}) / ({fewer} + {PRIOR:g})"
         weight = p.number_weight
         return f"{share}; the score × (1 − {weight:g} × (1 − {_f(s.value)})) = × {factor:.3f}"
     weight = getattr(p, f"{s.name}_weight", None)
-    return "see dedup.decision" + ("" if weight is None else f"; {s.name}_weight {weight:g}")
+    return "see dedup.score.decision" + ("" if weight is None else f"; {s.name}_weight {weight:g}")
 
 
 def _clustering(watch: _Watch, ids: list[str], p: Params, together: bool = False) -> Clustering:
@@ -776,7 +770,7 @@ def explain_run(
         ExplainError: the folder is not a run's, ``summary.json`` is missing, the inputs cannot be
             read, or an id is not among them.
     """
-    from dedup.report import ReportError, load_run
+    from dedup.report.build import ReportError, load_run
 
     folder = Path(run_dir)
     try:

@@ -3,7 +3,7 @@
 An article is read once: its text becomes a :class:`Features` (shingle hashes
 for MinHash, term counts for the document's TF-IDF vector, term counts per
 sentence for the sentence match) and the text is dropped. Terms are named by
-their 64-bit hash (:mod:`dedup.hashing`), not by an index in a vocabulary, so
+their 64-bit hash (:mod:`dedup.arrays.hashing`), not by an index in a vocabulary, so
 articles can be featurised in several worker processes (:func:`featurize_many`)
 and their features put side by side without agreeing on a vocabulary first.
 """
@@ -26,16 +26,16 @@ from typing import TypeVar
 
 import numpy as np
 
-from dedup.fingerprints import fingerprint
-from dedup.hashing import counted, counted_inverse, grouped_counts, sorted_distinct, term_ids
-from dedup.hashing import vocabulary as term_vocabulary
-from dedup.language import detect
-from dedup.normalize import SENTENCE_ENDS, shingles, tokenize, tokenize_sentences
-from dedup.numbers import number_ids_many
+from dedup.arrays.hashing import counted, counted_inverse, grouped_counts, sorted_distinct, term_ids
+from dedup.arrays.hashing import vocabulary as term_vocabulary
 from dedup.params import Params
-from dedup.processes import die_with_parent
-from dedup.sign import Signer
-from dedup.stopwords import ENGLISH
+from dedup.runtime.processes import die_with_parent
+from dedup.sketch.minhash import Signer
+from dedup.text.fingerprints import fingerprint
+from dedup.text.language import detect
+from dedup.text.normalize import SENTENCE_ENDS, shingles, tokenize, tokenize_sentences
+from dedup.text.numbers import number_ids_many
+from dedup.text.stopwords import ENGLISH
 
 T = TypeVar("T")
 _EMPTY_U64 = np.zeros(0, dtype=np.uint64)
@@ -49,7 +49,7 @@ class Features:
 
     Attributes:
         shingles: uint32 MinHash inputs of its distinct shingles
-            (:func:`dedup.hashing.hash32` of each), sorted.
+            (:func:`dedup.arrays.hashing.hash32` of each), sorted.
         terms, counts: the distinct TF-IDF terms of the article (uint64 ids,
             sorted) and their counts.
         sentence_terms, sentence_counts: the same for each sentence with at
@@ -64,10 +64,10 @@ class Features:
             article outside ``Params.languages`` has empty arrays: it is never
             compared.
         fingerprint: with ``Params.cross_lingual``, the ids of its fingerprint
-            tokens (:mod:`dedup.fingerprints`), sorted, repeats kept.
+            tokens (:mod:`dedup.text.fingerprints`), sorted, repeats kept.
         embedding: with ``Params.cross_lingual`` and the embedding extra, the
-            article's multilingual embedding (:mod:`dedup.embeddings`).
-        numbers: the distinct values of the numbers it states (:mod:`dedup.numbers`),
+            article's multilingual embedding (:mod:`dedup.text.embeddings`).
+        numbers: the distinct values of the numbers it states (:mod:`dedup.text.numbers`),
             as sorted uint64 ids.
         content: a 64-bit hash of its normalised text (:func:`content_key`): two articles
             with one ``content`` are exact copies, one member for everything after
@@ -182,7 +182,7 @@ class Featurizer:
                 tokens = fingerprint(text) if ok else []
                 more["fingerprint"] = np.sort(term_ids(tokens)) if tokens else _EMPTY_U64
             if self.embeds:
-                from dedup.embeddings import embed
+                from dedup.text.embeddings import embed
 
                 vectors = embed([text if ok else "" for text, ok in zip(texts, compared, strict=True)])
                 for more, vector in zip(extra, vectors, strict=True):
@@ -254,7 +254,7 @@ def uses_embeddings(params: Params) -> bool:
     installed (``xling_embeddings="auto"``) or required (``"yes"``: an ImportError without it)."""
     if not params.cross_lingual or params.xling_embeddings == "no":
         return False
-    from dedup.embeddings import available
+    from dedup.text.embeddings import available
 
     if params.xling_embeddings == "yes" and not available():
         raise ImportError("xling_embeddings='yes' needs the xling extra: pip install 'dedup[xling]'")
@@ -502,10 +502,10 @@ def featurize_batches(
 
     stream = iter(texts)
     if workers == 1:
-        for chunk in _chunks(stream, chunksize):
+        for chunk in chunked(stream, chunksize):
             yield here(chunk)
         return
-    for chunk in _chunks(itertools.islice(stream, in_process), chunksize):
+    for chunk in chunked(itertools.islice(stream, in_process), chunksize):
         yield here(chunk)
     first = next(stream, None)
     if first is None:
@@ -550,7 +550,7 @@ def featurize_batches(
                 "call dedup under `if __name__ == '__main__':` (they import it again), or pass workers=1"
             ) from error
         pending: deque[Future[FeatureBatch]] = deque()
-        for chunk in _chunks(stream, chunksize):
+        for chunk in chunked(stream, chunksize):
             pending.append(pool.submit(_featurize_chunk, chunk, fields))
             if len(pending) >= _IN_FLIGHT * workers:
                 yield pending.popleft().result()
@@ -580,7 +580,7 @@ def _ready() -> bool:
     return _worker is not None
 
 
-def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
     """``items`` in lists of ``size`` (the last one shorter)."""
     chunk: list[T] = []
     for item in items:

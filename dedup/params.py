@@ -6,8 +6,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from dedup.candidates import MIN_JACCARD, lsh_params
 from dedup.cluster import LINKAGES, REPRESENTATIVES
+from dedup.sketch.lsh import MIN_JACCARD, lsh_params
 
 SHINGLE_UNITS = ("word", "char")
 STOPWORD_LISTS = ("none", "english")
@@ -40,9 +40,9 @@ class Params:
         min_jaccard: a pair that met in a band is verified only if its signatures agree on
             at least this share of their values (the MinHash estimate of its Jaccard): the
             band hits of unrelated articles, which grow with the square of the corpus, stop
-            there (:mod:`dedup.candidates`). 0 verifies every band hit.
+            there (:mod:`dedup.sketch.lsh`). 0 verifies every band hit.
         max_bucket: LSH buckets larger than this are not expanded into all
-            their pairs (see :func:`dedup.candidates.candidate_pairs`). None: 8
+            their pairs (see :func:`dedup.sketch.lsh.candidate_pairs`). None: 8
             (:attr:`bucket_cap`), or 200 with ``all_pairs`` and in the index, where
             every pair counts.
         all_pairs: verify every pair of a family, as a small run does: exact copies
@@ -56,19 +56,19 @@ class Params:
         sentence_weight: ``w`` in ``score = (1 - w) * cosine + w * match``,
             where ``match`` is the sentence match (how much of the smaller
             article is said, sentence by sentence, in the other; see
-            :mod:`dedup.sentences`). 0 uses the document cosine alone.
+            :mod:`dedup.score.sentences`). 0 uses the document cosine alone.
         sentence_order: count a sentence match only along an alignment that
             keeps the sentences' order (a translation or rewrite keeps it; a story
             told again by another outlet does not); False matches in any order.
         number_weight: how much disagreeing numbers lower a score
-            (:mod:`dedup.numbers`): the score is multiplied by
+            (:mod:`dedup.text.numbers`): the score is multiplied by
             ``1 - number_weight * (1 - agreement)``; 0 ignores the numbers.
         threshold: score at or above which a candidate pair is a duplicate,
             and at which the linkage still merges two groups.
-        (See :mod:`dedup.decision` for the whole rule.)
+        (See :mod:`dedup.score.decision` for the whole rule.)
 
     Languages:
-        languages: compare only articles detected (:mod:`dedup.language`) in
+        languages: compare only articles detected (:mod:`dedup.text.language`) in
             these languages (ISO 639-1 codes); the others are kept as they
             are, never compared. None compares every article.
         cross_lingual: also link the same story across languages, without

@@ -176,7 +176,7 @@ def start_writer(location: str, texts: list[str], count: int = 100_000) -> subpr
     add has returned (acknowledged)."""
     script = textwrap.dedent(
         f"""
-        from dedup.index import Index
+        from dedup.index.index import Index
         texts = {texts!r}
         with Index.open({location!r}) as idx:
             for k in range({count}):

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import dedup.report.align as aligner
 from dedup import align
-from dedup.paragraphs import split_paragraphs
-from dedup.sentences import split_sentences
+from dedup.text.paragraphs import split_paragraphs, split_sentences
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
@@ -142,7 +142,7 @@ def test_one_paragraph_per_line_texts_align_like_blank_line_texts(seeds_000_004)
 
 
 def test_boilerplate_learned_from_a_corpus_is_set_aside():
-    from dedup.boilerplate import Boilerplate
+    from dedup.report.boilerplate import Boilerplate
 
     footer = "Our newsroom brings you the stories that matter, every day of the week."
     corpus = [f"Story {k} text.\n\n{footer}" for k in range(3)]
@@ -161,11 +161,11 @@ def test_no_boilerplate_detection_treats_every_paragraph_as_content():
 def test_paragraph_unit_and_the_fallback_for_very_long_texts(monkeypatch, seeds_000_004):
     by_paragraph = align(seed("000"), seed("004"), unit="paragraph")
     assert by_paragraph.sentence_links == [] and (1, 1) in by_paragraph.pairs()
-    monkeypatch.setattr(sys.modules["dedup.align"], "MAX_CELLS", 20)  # dedup.align is also the function
+    monkeypatch.setattr(aligner, "MAX_CELLS", 20)
     fallback = align(seed("000"), seed("004"))
     assert fallback.sentence_links == [] and fallback.pairs() == by_paragraph.pairs()
     # 4 x 5 content paragraphs exceed 4 cells: runs of three paragraphs are aligned, coarser but whole
-    monkeypatch.setattr(sys.modules["dedup.align"], "MAX_CELLS", 4)
+    monkeypatch.setattr(aligner, "MAX_CELLS", 4)
     coarse = align(seed("000"), seed("004"))
     assert [(link.a, link.b) for link in coarse.links] == [([0, 1, 2], [0, 1, 2]), ([3], [3, 4])]
     assert len(seeds_000_004.pairs() & coarse.pairs()) == 4 and coarse.boilerplate_a == [4]

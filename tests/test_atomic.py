@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import nameless_files
 
-from dedup.atomic import RunFolder, atomic_write, exchange
+from dedup.io.atomic import RunFolder, atomic_write, exchange
 
 
 def listing(folder):

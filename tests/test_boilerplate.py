@@ -2,7 +2,7 @@
 
 import pytest
 
-from dedup.boilerplate import Boilerplate, paragraph_key
+from dedup.report.boilerplate import Boilerplate, paragraph_key
 
 
 @pytest.mark.parametrize(

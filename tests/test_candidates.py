@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.candidates import candidate_pairs, candidate_probability, lsh_params
-from dedup.sign import Signer
+from dedup.sketch.lsh import candidate_pairs, candidate_probability, lsh_params
+from dedup.sketch.minhash import Signer
 
 
 @pytest.mark.parametrize(("threshold", "num_perm"), [(0.3, 128), (0.5, 128), (0.8, 256)])
@@ -58,7 +58,7 @@ def test_oversized_buckets_are_chained_with_all_pairs():
 def test_oversized_buckets_are_stars_around_their_leaders(leaders):
     """Each member of a bucket over max_bucket is paired with the bucket's leaders only: the
     members of lowest signature rank, the same in every band and in any input order."""
-    from dedup.candidates import signature_ranks
+    from dedup.sketch.lsh import signature_ranks
 
     sigs = Signer(num_perm=16).sign_many([{"same", "text", str(k)} for k in range(60)])
     sigs[:, :8] = sigs[0, :8]  # every member in one bucket in bands 0-3; bands 4-7 apart
@@ -96,7 +96,7 @@ def test_candidates_are_exactly_the_pairs_sharing_a_band(rows_of_values):
 
 
 def test_removing_duplicate_hits_along_the_way_changes_nothing(monkeypatch):
-    import dedup.candidates as candidates
+    import dedup.sketch.lsh as candidates
 
     rng = np.random.default_rng(5)
     signatures = rng.integers(0, 3, size=(300, 12), dtype=np.uint32)  # many collisions

@@ -240,9 +240,9 @@ def test_an_interrupted_run_leaves_no_half_written_file(tmp_path, monkeypatch):
     assert dedup_run(str(SEEDS), "-o", str(out), "-q").exit_code == 0
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
 
-    import dedup.write
+    import dedup.io.write
 
-    real = dedup.write._json_line
+    real = dedup.io.write.json_line
     calls = []
 
     def cut_after_first_line(obj):
@@ -251,7 +251,7 @@ def test_an_interrupted_run_leaves_no_half_written_file(tmp_path, monkeypatch):
             raise KeyboardInterrupt  # Ctrl-C while a file is half written
         return real(obj)
 
-    monkeypatch.setattr(dedup.write, "_json_line", cut_after_first_line)
+    monkeypatch.setattr(dedup.io.write, "json_line", cut_after_first_line)
     result = dedup_run(str(SEEDS), "-o", str(out), "-q", "--threshold", "0.25")
     assert result.exit_code == 1 and "Aborted" in result.stderr  # click's answer to Ctrl-C
     assert len(calls) == 2  # cut inside pairs.jsonl (threshold 0.25 makes three pairs)
@@ -275,12 +275,12 @@ def test_the_installed_command_is_quiet_on_progress_when_piped(tmp_path):
 
 
 def test_an_unwritable_output_is_a_one_line_error(tmp_path, monkeypatch):
-    import dedup.atomic
+    import dedup.io.atomic
 
     def full_disk(self, path):
         raise OSError(28, "No space left on device", str(path))
 
-    monkeypatch.setattr(dedup.atomic.Unnamed, "__init__", full_disk)
+    monkeypatch.setattr(dedup.io.atomic.Unnamed, "__init__", full_disk)
     result = dedup_run(str(SEEDS), "-o", str(tmp_path / "out"))
     assert result.exit_code == 1
     assert (

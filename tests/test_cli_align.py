@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from conftest import one_line_error
 
 from dedup import cli
-from dedup.align import align
+from dedup.report.align import align
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 A = str(SEEDS / "000_1bdcf60ae9970c12.txt")

@@ -67,11 +67,12 @@ def test_similarities_are_asked_for_in_bounded_batches(monkeypatch):
 
 @pytest.mark.parametrize("known", [False, True])
 def test_member_scores_do_not_depend_on_the_batch_size(known):
-    from dedup.normalize import tokenize
     from dedup.params import Params
-    from dedup.pipeline import PairValues, member_scores
-    from dedup.sentences import SentenceBuilder, split_sentences
-    from dedup.verify import tfidf_rows
+    from dedup.score.measure import PairValues, member_scores
+    from dedup.score.sentences import SentenceBuilder
+    from dedup.score.tfidf import tfidf_rows
+    from dedup.text.normalize import tokenize
+    from dedup.text.paragraphs import split_sentences
 
     texts = [
         "Xi met Putin in Moscow. They talked about Ukraine. Trade grew.",

@@ -13,8 +13,8 @@ import scipy.sparse as sp
 
 from dedup import find_duplicates
 from dedup.crosslingual import best_links, fingerprint_matrix, group_vectors, link_languages, merge
-from dedup.fingerprints import fingerprint, number_token, sound_code
-from dedup.language import UNDETERMINED, detect
+from dedup.text.fingerprints import fingerprint, number_token, sound_code
+from dedup.text.language import UNDETERMINED, detect
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -286,7 +286,7 @@ def test_languages_are_normalised():
 
 
 def test_two_texts_in_different_languages_are_aligned_by_their_fingerprints():
-    from dedup.align import align
+    from dedup.report.align import align
 
     en = EN.replace("Tuesday. ", "Tuesday.\n\n").replace("said. ", "said.\n\n")  # three paragraphs
     for similarity in ("fingerprint", "auto"):
@@ -306,7 +306,7 @@ def test_the_dev_translations_are_aligned_with_their_sources(dev_all):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
     from _data import WMT_DEV
 
-    from dedup.align import align
+    from dedup.report.align import align
 
     texts = {a["id"]: a["text"] for a in dev_all}
     with gzip.open(WMT_DEV / "alignment.jsonl.gz", "rt", encoding="utf-8") as f:
@@ -321,14 +321,14 @@ def test_the_dev_translations_are_aligned_with_their_sources(dev_all):
 
 
 needs_embeddings = pytest.mark.skipif(
-    not __import__("dedup.embeddings", fromlist=["available"]).available(),
+    not __import__("dedup.text.embeddings", fromlist=["available"]).available(),
     reason="the embedding extra is not installed (pip install 'dedup[xling]')",
 )
 
 
 @needs_embeddings
 def test_a_translation_is_nearest_its_original_in_the_embedding_space():
-    from dedup.embeddings import DIMENSIONS, embed
+    from dedup.text.embeddings import DIMENSIONS, embed
 
     vectors = embed([EN, UK, OTHER_UK, "   "])
     assert vectors.shape == (4, DIMENSIONS) and vectors.dtype == np.float32
@@ -355,9 +355,9 @@ def test_embeddings_lift_the_dev_links_on_a_subset(dev_all):
 
 
 def test_required_embeddings_without_the_extra_are_a_clear_error(monkeypatch):
-    import dedup.embeddings
+    import dedup.text.embeddings
 
-    monkeypatch.setattr(dedup.embeddings, "available", lambda: False)
+    monkeypatch.setattr(dedup.text.embeddings, "available", lambda: False)
     with pytest.raises(ImportError, match=r"pip install 'dedup\[xling\]'"):
         find_duplicates([("en", EN), ("uk", UK)], cross_lingual=True, xling_embeddings="yes")
     result = find_duplicates([("en", EN), ("uk", UK)], cross_lingual=True)  # auto: fingerprints alone
@@ -376,7 +376,7 @@ def test_embeddings_lift_the_paragraph_links_across_languages(dev_all):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
     from _data import WMT_DEV
 
-    from dedup.align import align
+    from dedup.report.align import align
 
     texts = {a["id"]: a["text"] for a in dev_all}
     with gzip.open(WMT_DEV / "alignment.jsonl.gz", "rt", encoding="utf-8") as f:

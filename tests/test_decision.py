@@ -7,13 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import dedup.sentences
+import dedup.score.sentences
 from dedup import find_duplicates
-from dedup.cluster import _split, cut_tree
-from dedup.decision import Signals, combine, number_factor
-from dedup.normalize import tokenize
-from dedup.numbers import NumberSets, agreement, numbers
-from dedup.sentences import SentenceBuilder, sentence_matches, split_sentences
+from dedup.cluster import cut_tree, split_component
+from dedup.score.decision import Signals, combine, number_factor
+from dedup.score.sentences import SentenceBuilder, sentence_matches
+from dedup.text.normalize import tokenize
+from dedup.text.numbers import NumberSets, agreement, numbers
+from dedup.text.paragraphs import split_sentences
 
 
 @pytest.mark.parametrize(
@@ -33,7 +34,7 @@ def test_numbers_are_read_as_values_however_written(text, values):
 
 
 def _sets(*texts: str) -> NumberSets:
-    from dedup.numbers import number_ids
+    from dedup.text.numbers import number_ids
 
     return NumberSets.of([number_ids(t) for t in texts])
 
@@ -114,9 +115,9 @@ def test_cohesion_keeps_two_tight_groups_apart_and_lets_an_outlier_in():
     sim[6, :3] = sim[:3, 6] = 0.5
     np.fill_diagonal(sim, 1.0)
     members = np.arange(7) * 10
-    without = _split(members, sim, 0.34, "average", 0.0)
+    without = split_component(members, sim, 0.34, "average", 0.0)
     assert sorted(map(list, without)) == [[0, 10, 20, 30, 40, 50, 60]]
-    kept = sorted(map(list, _split(members, sim, 0.34, "average", 0.6)))
+    kept = sorted(map(list, split_component(members, sim, 0.34, "average", 0.6)))
     assert kept == [[0, 10, 20, 60], [30, 40, 50]]
 
 
@@ -177,9 +178,9 @@ def test_the_match_in_order_is_the_brute_force_one_however_the_grids_are_batched
     m = _sentence_matrix(texts)
     i, j = np.triu_indices(len(texts), 1)
     pairs = np.stack([i, j], axis=1)
-    real = dedup.sentences.ordered_gains
+    real = dedup.score.sentences.ordered_gains
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(dedup.sentences, "ordered_gains", functools.partial(real, cells=cells, held=held))
+        patch.setattr(dedup.score.sentences, "ordered_gains", functools.partial(real, cells=cells, held=held))
         anywhere, in_order = sentence_matches(m, pairs, cells=cells)  # (chunks of few pairs too)
     mass = m.mass()
     for k, (a, b) in enumerate(pairs.tolist()):

@@ -12,10 +12,10 @@ from click.testing import CliRunner
 
 from dedup import find_duplicates
 from dedup.cli import main
-from dedup.cluster import _split
-from dedup.decision import Signals
+from dedup.cluster import split_component
 from dedup.explain import ExplainError, _clustering, _Watch, explain, explain_run
 from dedup.params import Params
+from dedup.score.decision import Signals
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -208,7 +208,7 @@ def test_two_tight_groups_kept_apart_by_the_cohesion_rule():
 
 def test_the_clustering_trace_agrees_with_the_cut():
     """For random components of two or three tight groups, under every linkage rule: the pair is
-    traced as together exactly when the cut (dedup.cluster._split) keeps it together, and apart
+    traced as together exactly when the cut (dedup.cluster.split_component) keeps it together, and apart
     with a refused merge."""
     rng = np.random.default_rng(7)
     ids = [f"x{i}" for i in range(40)]
@@ -225,7 +225,7 @@ def test_the_clustering_trace_agrees_with_the_cut():
             linkage=str(rng.choice(["average", "complete"])),
         )
         members = np.sort(rng.choice(40, m, replace=False))
-        parts = _split(members, sim, p.threshold, p.linkage, p.cohesion)
+        parts = split_component(members, sim, p.threshold, p.linkage, p.cohesion)
         label = {int(x): k for k, part in enumerate(parts) for x in part}
         ia, ib = (int(x) for x in rng.choice(members, 2, replace=False))
         watch = _Watch()

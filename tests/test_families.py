@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup import Detector, Params, find_duplicates
-from dedup.article import Article
 from dedup.cluster import FAMILY_SIZE
 from dedup.explain import explain
 from dedup.features import Featurizer, content_key
+from dedup.io.article import Article
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from _data import DATASETS, load_set  # noqa: E402

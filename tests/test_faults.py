@@ -258,7 +258,7 @@ def test_an_input_changed_between_the_two_reads_fails_the_run_and_writes_nothing
     from click.testing import CliRunner
 
     from dedup import cli
-    from dedup.pipeline import Detector
+    from dedup.engines.local import Detector
 
     dump, out = tmp_path / "in.jsonl", tmp_path / "out"
     _seed_dump(dump)
@@ -395,7 +395,7 @@ def test_a_full_disk_during_a_run_is_one_line_and_the_earlier_run_stays(tmp_path
 
 
 def test_a_full_disk_during_an_index_add_keeps_what_was_committed(tmp_path):
-    from dedup.index import Index
+    from dedup.index.index import Index
 
     first, second, db = tmp_path / "first.jsonl", tmp_path / "second.jsonl", tmp_path / "core.db"
     first.write_text(_articles(300, 1), encoding="utf-8")
@@ -432,7 +432,7 @@ def _has_tables(db: Path) -> bool:
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
 def test_an_index_add_stopped_anywhere_keeps_whole_batches_and_checks(tmp_path, how):
     """Killed at random points: every batch committed stays, none is half there, check passes."""
-    from dedup.index import Index
+    from dedup.index.index import Index
 
     dump = tmp_path / "in.jsonl"
     dump.write_text(_articles(600, 3), encoding="utf-8")
@@ -467,7 +467,7 @@ def test_a_second_read_that_gives_fewer_records_writes_nothing(tmp_path, monkeyp
     from click.testing import CliRunner
 
     from dedup import cli
-    from dedup.read import Inputs
+    from dedup.io.read import Inputs
 
     dump, out = tmp_path / "in.jsonl", tmp_path / "out"
     _seed_dump(dump)
@@ -493,7 +493,7 @@ def test_running_out_of_memory_is_one_line_not_a_traceback(tmp_path, monkeypatch
     from click.testing import CliRunner
 
     from dedup import cli
-    from dedup.pipeline import Detector
+    from dedup.engines.local import Detector
 
     dump = tmp_path / "in.jsonl"
     _seed_dump(dump)

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup import Params, find_duplicates
+from dedup.arrays.hashing import TermIndex, counted, counted_groups, dense_ids, hash32, term_hash, term_ids
 from dedup.features import Featurizer, default_workers, featurize_batches, featurize_many
-from dedup.hashing import TermIndex, counted, counted_groups, dense_ids, hash32, term_hash, term_ids
 
 TEXTS = [
     "Xi met Putin in Moscow on Monday. Xi's office said the talks went well.",
@@ -44,7 +44,7 @@ def test_ids_are_spread_over_all_64_bits():
 def test_signatures_equal_datasketch_on_the_article_shingles(text):
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    from dedup.normalize import shingles, tokenize
+    from dedup.text.normalize import shingles, tokenize
 
     features = Featurizer(Params(num_perm=64)).batch([text])[0]
     m = MinHash(num_perm=64, seed=1, hashfunc=hash32)
@@ -82,12 +82,12 @@ def test_the_run_does_not_depend_on_the_number_of_workers(monkeypatch):
     if not (WMT_DEV / "articles.jsonl.gz").exists():
         pytest.skip(f"dev data not found at {WMT_DEV}")
     articles = load_wmt("en")[:1_300]  # more than the 1,000 featurised before the workers start
-    import dedup.pipeline
+    import dedup.engines.local
 
     def waiting(*args, **kwargs):  # the workers, once started, get the 300 others
         return featurize_batches(*args, **kwargs, while_starting=False)
 
-    monkeypatch.setattr(dedup.pipeline, "featurize_batches", waiting)
+    monkeypatch.setattr(dedup.engines.local, "featurize_batches", waiting)
     one = find_duplicates(articles)
     two = find_duplicates(articles, workers=2)
     assert one.pairs == two.pairs
@@ -143,9 +143,10 @@ def test_term_index_numbers_each_term_once_in_batches():
 
 @pytest.mark.parametrize("batch", [1, 5, 1_000_000])
 def test_numbering_in_small_batches_changes_no_similarity(batch):
-    from dedup.normalize import tokenize
-    from dedup.sentences import SentenceBuilder, sentence_match, split_sentences
-    from dedup.verify import TfidfBuilder, pair_cosines
+    from dedup.score.sentences import SentenceBuilder, sentence_match
+    from dedup.score.tfidf import TfidfBuilder, pair_cosines
+    from dedup.text.normalize import tokenize
+    from dedup.text.paragraphs import split_sentences
 
     texts = [t for t in TEXTS if t] * 3
     pairs = np.array([[i, j] for i in range(len(texts)) for j in range(i + 1, len(texts))])
@@ -162,7 +163,7 @@ def test_numbering_in_small_batches_changes_no_similarity(batch):
 
 def test_sentence_counts_do_not_depend_on_how_articles_were_batched():
     from dedup.features import FeatureBatch
-    from dedup.sentences import SentenceBuilder
+    from dedup.score.sentences import SentenceBuilder
 
     featurizer = Featurizer()
     fields = ("sentence_terms", "sentence_counts", "sentence_sizes")

@@ -1,4 +1,4 @@
-"""Rows gathered family by family (dedup.gather): the same rows, in the asked order, whether
+"""Rows gathered family by family (dedup.score.gather): the same rows, in the asked order, whether
 gathered in memory or by the external scatter of a spilled run, whatever its budget."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dedup.arrays.store import Store
 from dedup.cluster import components
-from dedup.gather import component_order, gather_ranges, positions
-from dedup.store import Store
+from dedup.score.gather import component_order, gather_ranges, positions
 
 
 def random_rows(rng: np.random.Generator, n: int, width: int = 50) -> sp.csr_matrix:
@@ -96,11 +96,11 @@ def test_a_run_gathered_finds_what_it_finds_ungathered(tmp_path, monkeypatch, al
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
     from _data import load_set
 
-    from dedup.article import Article
+    from dedup.engines.local import Detector
+    from dedup.io.article import Article
     from dedup.params import Params
-    from dedup.pipeline import Detector
 
-    monkeypatch.setattr("dedup.gather.BUDGET", 4096)  # dozens of buckets
+    monkeypatch.setattr("dedup.score.gather.BUDGET", 4096)  # dozens of buckets
     rows = load_set("v3") + load_set("dev")[:400]
     articles = [Article(a["id"], a["text"]) for a in rows]
     articles += [Article(f"copy-{a.id}", a.text) for a in articles[:30]]  # exact copies
@@ -122,13 +122,13 @@ def test_a_run_gathered_finds_what_it_finds_ungathered(tmp_path, monkeypatch, al
 def test_a_spilled_run_gathers_unless_in_memory_or_hooked(tmp_path, monkeypatch, spilled, hook, gathers):
     """Gathering is the spilled default; a run in memory has nothing to gather, and a hook (what
     `dedup explain` uses) may measure any pair, so the rows stay where they are."""
-    import dedup.gather
-    from dedup.article import Article
-    from dedup.pipeline import Detector, RunHook
+    import dedup.score.gather
+    from dedup.engines.local import Detector, RunHook
+    from dedup.io.article import Article
 
     calls = []
-    real = dedup.gather.gather_ranges
-    monkeypatch.setattr(dedup.gather, "gather_ranges", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = dedup.score.gather.gather_ranges
+    monkeypatch.setattr(dedup.score.gather, "gather_ranges", lambda *a, **k: calls.append(1) or real(*a, **k))
     text = "The council approved the budget of 4.5 million euros for the new bridge on Monday. " * 3
     det = Detector(spill_dir=tmp_path if spilled else None, hook=RunHook() if hook else None)
     det.add_many([Article("a", text), Article("b", text + " It opens next year."), Article("c", "Rain.")])

@@ -14,7 +14,7 @@ import pytest
 from conftest import start_writer
 
 from dedup import find_duplicates
-from dedup.index import FORMAT_VERSION, Index, IndexFileError, Match
+from dedup.index.index import FORMAT_VERSION, Index, IndexFileError, Match
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -234,9 +234,9 @@ def test_an_index_made_before_articles_kept_their_numbers_still_opens_and_matche
 def test_a_packed_record_reads_with_or_without_its_numbers():
     import numpy as np
 
-    from dedup.index_store import Held
+    from dedup.sketch.record import Sketch
 
-    held = Held(
+    held = Sketch(
         "a",
         np.arange(4, dtype=np.uint32),
         np.array([5, 7], dtype=np.uint64),
@@ -244,10 +244,10 @@ def test_a_packed_record_reads_with_or_without_its_numbers():
         np.array([2], dtype=np.int32),
         np.array([11, 13], dtype=np.uint64),
     )
-    again = Held.unpack(held.pack())
+    again = Sketch.unpack(held.pack())
     assert again.id == "a" and again.numbers.tolist() == [11, 13] and again.terms.tolist() == [5, 7]
-    older = Held(*[getattr(held, f) for f in ("id", "signature", "terms", "counts", "sizes")])
-    assert Held.unpack(older.pack()).numbers.tolist() == []
+    older = Sketch(*[getattr(held, f) for f in ("id", "signature", "terms", "counts", "sizes")])
+    assert Sketch.unpack(older.pack()).numbers.tolist() == []
 
 
 @pytest.mark.parametrize("action", ["add", "remove", "holding"])

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from dedup import cli
-from dedup.index import Index, IndexFileError
+from dedup.index.index import Index, IndexFileError
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 STORY = "A harbour crane collapsed on Tuesday, and the port will stay closed while engineers look at it."

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import RedisServer, start_writer
 
-from dedup.index import FORMAT_VERSION, Index, IndexFileError
+from dedup.index.index import FORMAT_VERSION, Index, IndexFileError
 
 redis = pytest.importorskip("redis", reason="the redis package is not installed (pip install 'dedup[redis]')")
 

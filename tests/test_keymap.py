@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.keymap import KeyMap, SeenStrings
+from dedup.arrays.keymap import KeyMap, SeenStrings
 
 
 @settings(max_examples=80, deadline=None)
@@ -48,7 +48,7 @@ def test_seen_strings_give_each_string_its_first_record(calls):
 def test_two_strings_sharing_a_first_hash_are_still_two(monkeypatch):
     """A 64-bit hash shared by two different ids (rare, not impossible) does not make one a
     duplicate of the other: the second hash tells them apart."""
-    import dedup.keymap as keymap
+    import dedup.arrays.keymap as keymap
 
     real = keymap.term_ids
     monkeypatch.setattr(
@@ -60,8 +60,8 @@ def test_two_strings_sharing_a_first_hash_are_still_two(monkeypatch):
 
 
 def test_a_run_tells_apart_two_ids_of_one_hash_and_still_refuses_a_repeat(monkeypatch):
-    import dedup.pipeline as pipeline
-    from dedup.article import Article
+    import dedup.engines.local as pipeline
+    from dedup.io.article import Article
 
     real = pipeline.term_ids
     monkeypatch.setattr(pipeline, "term_ids", lambda s: np.zeros(len(s), dtype=np.uint64) + real(["same"]))

@@ -1,4 +1,4 @@
-"""A run's memory limit (dedup.memory): sizes read as users write them, workers and blocks of
+"""A run's memory limit (dedup.runtime.memory): sizes read as users write them, workers and blocks of
 work sized to it, the same results under it, and a clean stop (one line, no file left) over it."""
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from conftest import one_line_error
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dedup import cli, memory
-from dedup.memory import (
+from dedup import cli
+from dedup.api import find_duplicates
+from dedup.runtime import memory
+from dedup.runtime.memory import (
     MB,
     MIN_LIMIT,
     WORKER_BYTES,
@@ -28,7 +30,6 @@ from dedup.memory import (
     work_budget,
     workers_within,
 )
-from dedup.pipeline import find_duplicates
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

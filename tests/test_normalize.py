@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dedup.normalize import SENTENCE_ENDS, normalize, shingles, tokenize, tokenize_sentences
-from dedup.sentences import split_sentences
+from dedup.text.normalize import SENTENCE_ENDS, normalize, shingles, tokenize, tokenize_sentences
+from dedup.text.paragraphs import split_sentences
 
 
 @pytest.mark.parametrize(
@@ -97,6 +97,6 @@ def test_one_pass_examples(text):
 def test_the_stop_word_copy_equals_scikit_learns():
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    from dedup.stopwords import ENGLISH
+    from dedup.text.stopwords import ENGLISH
 
     assert ENGLISH == ENGLISH_STOP_WORDS

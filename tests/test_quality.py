@@ -192,10 +192,10 @@ def test_the_combined_score_separates_rival_outlets_better_than_any_signal_alone
     sentence match alone, or the two without the numbers, each at its own best threshold
     (measured pair F1: 0.9976 against 0.9953, 0.9968 and 0.9957): a decision that regressed to
     one signal, or lost one, fails here whatever threshold it were given."""
-    from dedup.article import Article
-    from dedup.decision import score
+    from dedup.engines.local import Detector, RunHook
+    from dedup.io.article import Article
     from dedup.params import Params
-    from dedup.pipeline import Detector, RunHook
+    from dedup.score.decision import score
 
     class Candidates(RunHook):
         def verified(self, pairs, scores, measure) -> None:  # (threshold 0: every candidate)

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from dedup import InputError
-from dedup.article import InputChangedError
-from dedup.read import Inputs
+from dedup.io.article import InputChangedError
+from dedup.io.read import Inputs
 
 
 def read(paths, **kwargs):

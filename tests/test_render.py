@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.align import Alignment, Link, align
-from dedup.render import (
+from dedup.report.align import Alignment, Link, align
+from dedup.report.render import (
     AlignedPair,
     ClusterAlignments,
     Row,

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from dedup import Cluster, Result, find_duplicates
 from dedup.cli import main
-from dedup.report import ReportError, build_report, load_run, report_from_result, report_from_run
+from dedup.report.build import ReportError, build_report, load_run, report_from_result, report_from_run
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 REP, DUP = "004_89cc63446ebde389", "000_1bdcf60ae9970c12"  # the seed cluster: kept, duplicate
@@ -250,7 +250,7 @@ def test_clusters_with_articles_of_an_index_are_listed_and_their_run_members_ali
     """A run against an index: a cluster of two run articles and one held is aligned (the two)
     and listed with the held one; a cluster of one run article and one held, whose other text
     the index does not keep, is listed only, and counted apart from the clusters shown."""
-    from dedup.render import HeldMatch, render_report_html, render_report_markdown
+    from dedup.report.render import HeldMatch, render_report_html, render_report_markdown
 
     texts = seed_texts()
     clusters = [

@@ -1,4 +1,4 @@
-"""Rows past 2**31 entries (dedup.rows): read by stretch or by take, they give what scipy's
+"""Rows past 2**31 entries (dedup.arrays.rows): read by stretch or by take, they give what scipy's
 matrix of the same arrays gives, and a run whose matrices are all Rows finds what it finds
 with scipy's."""
 
@@ -13,9 +13,9 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup import rows as rows_module
-from dedup.rows import Rows, csr_rows
-from dedup.verify import pair_cosines, smooth_idf, weigh_rows
+from dedup.arrays import rows as rows_module
+from dedup.arrays.rows import Rows, csr_rows
+from dedup.score.tfidf import pair_cosines, smooth_idf, weigh_rows
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
@@ -100,9 +100,9 @@ def test_a_run_whose_matrices_are_all_rows_finds_what_it_finds_with_scipys(
     match (the TF-IDF builder's path): every matrix past a limit of 1,000 entries is Rows."""
     from _data import load_set
 
-    from dedup.article import Article
+    from dedup.engines.local import Detector
+    from dedup.io.article import Article
     from dedup.params import Params
-    from dedup.pipeline import Detector
 
     articles = [Article(a["id"], a["text"]) for a in load_set("v3")[:300]]
     params = Params() if sentence_weight is None else Params(sentence_weight=sentence_weight)
@@ -123,7 +123,7 @@ def test_a_run_whose_matrices_are_all_rows_finds_what_it_finds_with_scipys(
         made.append(type(got := real(*args)))
         return got
 
-    for module in ("dedup.sentences", "dedup.verify", "dedup.gather"):
+    for module in ("dedup.score.sentences", "dedup.score.tfidf", "dedup.score.gather"):
         monkeypatch.setattr(f"{module}.csr_rows", spy)
     assert run() == expected
     assert run(spill_dir=tmp_path / "spill") == expected

@@ -5,8 +5,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.normalize import tokenize
-from dedup.sentences import SentenceBuilder, _chunk_starts, sentence_match, split_sentences
+from dedup.score.sentences import SentenceBuilder, _chunk_starts, sentence_match
+from dedup.text.normalize import tokenize
+from dedup.text.paragraphs import split_sentences
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,9 @@ from datasketch import MinHash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import dedup.sign as sign
-from dedup.hashing import hash32
-from dedup.sign import Signer, estimate_jaccard, estimate_jaccard_pairs
+import dedup.sketch.minhash as sign
+from dedup.arrays.hashing import hash32
+from dedup.sketch.minhash import Signer, estimate_jaccard, estimate_jaccard_pairs
 
 
 def datasketch_signature(shingles, num_perm=128, seed=1):

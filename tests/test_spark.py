@@ -15,9 +15,9 @@ import pytest
 from conftest import one_line_error
 
 from dedup import find_duplicates
-from dedup.candidates import LEADERS, candidate_pairs
 from dedup.features import Featurizer
 from dedup.params import Params
+from dedup.sketch.lsh import LEADERS, candidate_pairs
 
 pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'dedup[spark]')")
 if shutil.which("java") is None:
@@ -25,8 +25,8 @@ if shutil.which("java") is None:
         "no Java runtime for Spark (apt-get install openjdk-17-jre-headless)", allow_module_level=True
     )
 
-from dedup.spark_engine import components, run, spark_candidates  # noqa: E402
-from dedup.spark_io import SparkInputError, read_jsonl, spark_session  # noqa: E402
+from dedup.engines.spark import components, run, spark_candidates  # noqa: E402
+from dedup.engines.spark_io import SparkInputError, read_jsonl, spark_session  # noqa: E402
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -278,8 +278,8 @@ def rows_of(articles: list[dict]) -> list[tuple[str, str]]:
 
 
 def test_an_article_that_fails_in_a_task_is_named(monkeypatch):
+    from dedup.engines.spark import _featurize
     from dedup.features import Featurizer
-    from dedup.spark_engine import _featurize
 
     real = Featurizer.batch
 
@@ -379,17 +379,17 @@ def test_a_local_session_listens_on_loopback_only(spark):
 def test_a_pair_exactly_at_the_threshold_is_a_duplicate_on_spark(spark, seeds, tmp_path, monkeypatch):
     """As in the local engine (test_thresholds.py): the score Spark compares, unrounded, given back
     as the threshold keeps the pair; one float step above it drops it."""
-    import dedup.pipeline
+    import dedup.result
 
     path = write_jsonl(tmp_path / "two.jsonl", [a for a in seeds if a["id"] in {"000", "004"}])
     raw: list[float] = []
-    real = dedup.pipeline.Pair.of
+    real = dedup.result.Pair.of
 
     def recording(a, b, jaccard, signals, at, score):  # (run in the driver, on the collected rows)
         raw.append(score)
         return real(a, b, jaccard, signals, at, score)
 
-    monkeypatch.setattr(dedup.pipeline.Pair, "of", staticmethod(recording))
+    monkeypatch.setattr(dedup.result.Pair, "of", staticmethod(recording))
     assert len(spark_pairs(spark, [path], threshold=0.0)) == 1
     [s] = raw
     assert [p[:2] for p in spark_pairs(spark, [path], threshold=s)] == [("000", "004")]
@@ -398,7 +398,7 @@ def test_a_pair_exactly_at_the_threshold_is_a_duplicate_on_spark(spark, seeds, t
 
 def test_a_candidate_exactly_at_the_signature_floor_is_kept_on_spark(spark, seeds, tmp_path):
     from dedup.features import Featurizer
-    from dedup.sign import estimate_jaccard_pairs
+    from dedup.sketch.minhash import estimate_jaccard_pairs
 
     two = [a for a in seeds if a["id"] in {"000", "004"}]
     path = write_jsonl(tmp_path / "two.jsonl", two)

@@ -35,8 +35,8 @@ import json, os, sys
 from pathlib import Path
 from dedup import find_duplicates
 from dedup.params import Params
-from dedup.spark_engine import run
-from dedup.spark_io import SparkJobError, bad_records_surface, spark_session
+from dedup.engines.spark import run
+from dedup.engines.spark_io import SparkJobError, bad_records_surface, spark_session
 
 marker, mode = Path(sys.argv[1]), sys.argv[2]
 articles = [json.loads(line) for line in open(sys.argv[3])]

@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dedup.pipeline import Detector, find_duplicates
-from dedup.store import Store
+from dedup.api import find_duplicates
+from dedup.arrays.store import Store
+from dedup.engines.local import Detector
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
@@ -21,7 +22,7 @@ def store(request, tmp_path):
 
 
 def test_a_column_reads_back_what_was_appended(store, monkeypatch):
-    monkeypatch.setattr("dedup.store._FLUSH_BYTES", 64)  # several writes to the file
+    monkeypatch.setattr("dedup.arrays.store._FLUSH_BYTES", 64)  # several writes to the file
     col = store.column("numbers", np.int32)
     parts = [np.arange(k, dtype=np.int64) for k in (0, 5, 100, 1, 37)]
     for part in parts:
@@ -106,7 +107,7 @@ def test_a_spilled_run_finds_what_an_in_memory_run_finds(tmp_path, monkeypatch):
 
     if not WMT_DEV.exists():
         pytest.skip(f"{WMT_DEV} is not here")
-    monkeypatch.setattr("dedup.store._FLUSH_BYTES", 4096)  # many writes to each file
+    monkeypatch.setattr("dedup.arrays.store._FLUSH_BYTES", 4096)  # many writes to each file
     articles = [(a["id"], a["text"]) for a in load_wmt("en")[:600]]
     articles += [("only-stop-words", "It is what it is, and so it was."), ("and-again", "It was.")]
     in_memory = find_duplicates(articles)
@@ -130,7 +131,7 @@ def test_a_finished_detector_takes_no_more_articles(tmp_path):
 
 @pytest.mark.parametrize("step", [1, 3, 1000])
 def test_local_stretches_visit_every_pair_once_within_one_block_pair(step):
-    from dedup.store import local_stretches
+    from dedup.arrays.store import local_stretches
 
     rng = np.random.default_rng(3)
     n = 100
@@ -148,7 +149,7 @@ def test_local_stretches_visit_every_pair_once_within_one_block_pair(step):
 def test_pairs_touching_few_rows_are_one_stretch_however_they_spread():
     """A family's sampled pairs: few members, all over the matrix. Cut by block pair they would
     be many small calls that touch no fewer rows; within one stretch's size they are one."""
-    from dedup.store import local_stretches
+    from dedup.arrays.store import local_stretches
 
     members = np.arange(0, 10_000, 25)  # 400 rows spread over 16 blocks
     i, j = np.triu_indices(len(members), 1)

@@ -14,8 +14,8 @@ import pytest
 
 from dedup import find_duplicates
 from dedup.cluster import cluster_pairs, cut_tree, linkage_tree
+from dedup.engines.local import Detector, RunHook
 from dedup.params import Params
-from dedup.pipeline import Detector, RunHook
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -38,7 +38,7 @@ class _Verified(RunHook):
 
 def exact_score(articles: list[tuple[str, str]], **params) -> float:
     """The unrounded score of the only candidate pair of ``articles``, as the run compares it."""
-    from dedup.article import Article
+    from dedup.io.article import Article
 
     hook = _Verified()
     det = Detector(Params(threshold=0.0, **params), hook=hook)
@@ -69,12 +69,12 @@ def test_a_spilled_run_decides_the_boundary_alike(translations, tmp_path):
 
 
 def test_an_index_match_exactly_at_the_threshold_is_a_match(translations, tmp_path, monkeypatch):
-    import dedup.index
-    from dedup.index import Index
+    import dedup.index.index
+    from dedup.index.index import Index
 
     (a, text_a), (_, text_b) = translations
     seen: list[float] = []
-    real = dedup.index.score
+    real = dedup.index.index.score
 
     def recording(*args, **kw):
         out = real(*args, **kw)
@@ -162,7 +162,7 @@ class _Signals(RunHook):
 
 
 def _signals(articles: list[tuple[str, str]]):
-    from dedup.article import Article
+    from dedup.io.article import Article
 
     hook = _Signals()
     det = Detector(Params(threshold=0.0), hook=hook)
@@ -174,14 +174,14 @@ def _signals(articles: list[tuple[str, str]]):
 def test_the_sentence_match_is_measured_from_a_cosine_exactly_at_its_floor(translations, monkeypatch):
     """Under ``MATCH_FLOOR`` the cosine stands for the sentence match; at it, the match is
     measured (here the floor is moved onto the pair's own cosine)."""
-    import dedup.pipeline
+    import dedup.score.measure
 
     measured = _signals(translations)
     [cosine], [match] = measured.cosine.tolist(), measured.match.tolist()
     assert match != cosine
-    monkeypatch.setattr(dedup.pipeline, "MATCH_FLOOR", cosine)
+    monkeypatch.setattr(dedup.score.measure, "MATCH_FLOOR", cosine)
     assert _signals(translations).match.tolist() == [match]
-    monkeypatch.setattr(dedup.pipeline, "MATCH_FLOOR", above(cosine))
+    monkeypatch.setattr(dedup.score.measure, "MATCH_FLOOR", above(cosine))
     assert _signals(translations).match.tolist() == [cosine]
 
 
@@ -189,8 +189,8 @@ def test_an_index_candidate_exactly_at_the_signature_floor_is_kept(translations,
     """The index drops a band hit whose signatures agree on less than ``min_jaccard`` of their
     values, as a batch run does; one agreeing on exactly that share is kept."""
     from dedup.features import Featurizer
-    from dedup.index import Index
-    from dedup.sign import estimate_jaccard_pairs
+    from dedup.index.index import Index
+    from dedup.sketch.minhash import estimate_jaccard_pairs
 
     (a, text_a), (_, text_b) = translations
     signatures = np.stack([f.signature for f in Featurizer(Params()).batch([text_a, text_b])])

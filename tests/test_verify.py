@@ -5,8 +5,8 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
-from dedup.normalize import tokenize
-from dedup.verify import TfidfBuilder, pair_cosines
+from dedup.score.tfidf import TfidfBuilder, pair_cosines
+from dedup.text.normalize import tokenize
 
 TEXTS = [
     "Xi met Putin in Moscow on Monday, Xi's office said.",

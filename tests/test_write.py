@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dedup import InputError
-from dedup.read import Inputs
-from dedup.write import atomic_write, write_deduplicated, write_json, write_jsonl
+from dedup.io.read import Inputs
+from dedup.io.write import atomic_write, write_deduplicated, write_json, write_jsonl
 
 
 def listing(folder):

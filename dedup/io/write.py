@@ -1,0 +1,197 @@
+"""What a run writes: JSON lines, JSON documents, and the dump of the kept records.
+
+Every file is written atomically (:func:`dedup.io.atomic.atomic_write`): complete or absent, never
+half written, and nothing left behind by a failed or killed writer. Given a
+:class:`~dedup.io.atomic.RunFolder` (``run=``), a file is held until the run puts all its files in
+place at once.
+
+Examples:
+    >>> from pathlib import Path
+    >>> import tempfile
+    >>> out = Path(tempfile.mkdtemp())
+    >>> write_jsonl(out / "pairs.jsonl", [{"a": "x", "b": "y", "cosine": 0.93}])
+    1
+    >>> (out / "pairs.jsonl").read_text()
+    '{"a": "x", "b": "y", "cosine": 0.93}\\n'
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from dedup.io.article import InputChangedError, InputError
+from dedup.io.atomic import RunFolder, atomic_write, fsync_dir, swap_in, temp_name
+from dedup.io.read import STDIN, STDIN_NAME, Inputs, Record
+
+
+def json_line(obj: Any) -> bytes:
+    """One JSON line in UTF-8, non-ASCII kept as is (lone surrogates, invalid in UTF-8, as \\u escapes)."""
+    line = json.dumps(obj, ensure_ascii=False)
+    try:
+        return line.encode("utf-8") + b"\n"
+    except UnicodeEncodeError:
+        return json.dumps(obj).encode("ascii") + b"\n"
+
+
+def write_jsonl(
+    path: str | os.PathLike,
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    compress: bool = False,
+    run: RunFolder | None = None,
+) -> int:
+    """Write one JSON object a line, atomically; return how many were written. With ``run``,
+    ``path`` is a name in the run's folder, put in place with the run's other files."""
+    n = 0
+    with _atomic(path, run, mode="wb", compress=compress) as f:
+        for row in rows:
+            f.write(json_line(row))
+            n += 1
+    return n
+
+
+def json_document(obj: Any) -> bytes:
+    """One pretty-printed JSON document in UTF-8, non-ASCII kept as is (lone surrogates, invalid
+    in UTF-8, as \\u escapes), with its final newline."""
+    try:
+        text = json.dumps(obj, ensure_ascii=False, indent=2).encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(obj, indent=2).encode("ascii")
+    return text + b"\n"
+
+
+def write_json(path: str | os.PathLike, obj: Any, *, run: RunFolder | None = None) -> None:
+    """Write one pretty-printed JSON document (a summary, a config), atomically (``run``: see
+    :func:`write_jsonl`)."""
+    with _atomic(path, run, mode="wb") as f:
+        f.write(json_document(obj))
+
+
+def write_deduplicated(
+    inputs: Inputs,
+    out_dir: str | os.PathLike,
+    drop: Collection[str],
+    *,
+    on_bad: Callable[[InputError], None] | None = None,
+    expect: int | None = None,
+    run: RunFolder | None = None,
+) -> Path:
+    """Write every input record whose id is not in ``drop``, in the inputs' format; return the path.
+
+    The inputs are read again, so the records come out in input order and
+    unchanged:
+
+    - JSONL: ``out_dir/deduplicated.jsonl[.gz]``, each kept object with all
+      its fields in their order;
+    - CSV: ``out_dir/deduplicated.csv[.gz]``, with the original header (the
+      union of the headers, in order, if several CSV files differ);
+    - txt: a folder ``out_dir/deduplicated/`` with each kept file as it was
+      stored (``<id>.txt``, or ``<id>.txt.gz`` if it was gzipped), built next
+      to it and renamed into place, replacing an older one;
+    - mixed formats: JSONL; JSONL records as they were, CSV and txt records
+      as ``{id_field: id, text_field: text, **other fields}``.
+
+    The output is gzipped when every input is. Records the reader finds bad
+    are passed to ``on_bad`` and not written (``None`` raises the first one,
+    and nothing is written).
+
+    ``run``: ``out_dir`` is the run's folder, and the dump is put in place with its other files.
+    ``expect``: the number of records the first read gave. The inputs must give as many again
+    (and be the same files, see :class:`dedup.io.read.Identity`), or nothing is written.
+
+    Raises:
+        InputChangedError: the inputs read again are not those read first.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if not isinstance(drop, (set, frozenset, dict)):
+        drop = set(drop)
+    kept = _kept(inputs.records(on_bad), drop, expect, inputs)
+    fmt = inputs.format
+    if fmt == "txt":
+        if run is not None:
+            _fill_txt_folder(run.folder("deduplicated"), kept)
+            return run.path("deduplicated")
+        return _write_txt_folder(out_dir / "deduplicated", kept)
+    gz = ".gz" if inputs.compressed else ""
+    if fmt == "csv":
+        path = out_dir / f"deduplicated.csv{gz}"
+        header = inputs.csv_header()
+        with _atomic(path, run, mode="w", compress=inputs.compressed) as f:
+            writer = csv.DictWriter(f, header.columns, restval="", lineterminator=header.newline)
+            writer.writeheader()
+            for record in kept:
+                writer.writerow(record.raw)
+        return path
+    path = out_dir / f"deduplicated.jsonl{gz}"
+    with _atomic(path, run, mode="wb", compress=inputs.compressed) as f:
+        for record in kept:
+            f.write(json_line(_as_json(record, inputs)))
+    return path
+
+
+def _kept(
+    records: Iterable[Record], drop: Collection[str], expect: int | None, inputs: Inputs
+) -> Iterator[Record]:
+    """The records whose id is not in ``drop``; after the last, an error if there were not
+    ``expect`` records in all (raised before the output is renamed into place)."""
+    read = 0
+    for record in records:
+        read += 1
+        if record.article.id not in drop:
+            yield record
+    if expect is not None and read != expect:
+        first = STDIN_NAME if inputs.paths[0] == STDIN else inputs.paths[0]
+        where = first if len(inputs.paths) == 1 else f"{first} (and the other inputs)"
+        raise InputChangedError(
+            where, 0, f"read again, the inputs gave {read:,} records where the first read gave {expect:,}"
+        )
+
+
+def _atomic(path: str | os.PathLike, run: RunFolder | None, **how: Any) -> Any:
+    """:func:`atomic_write` of ``path``, held by ``run`` when there is one."""
+    hold = None if run is None else run.hold(Path(path).name)
+    return atomic_write(path if run is None else run.path(Path(path).name), hold=hold, **how)
+
+
+def _fill_txt_folder(folder: Path, records: Iterable[Record]) -> None:
+    """Write each record as it was stored (``<id>.txt[.gz]``) in ``folder``, durably."""
+    for record in records:
+        name = record.article.id + (".txt.gz" if record.compressed else ".txt")
+        with open(folder / name, "xb") as f:
+            f.write(record.raw)
+            f.flush()
+            os.fsync(f.fileno())
+    fsync_dir(folder)
+
+
+def _as_json(record: Record, inputs: Inputs) -> Mapping[str, Any]:
+    if record.format == "jsonl":
+        return record.raw
+    a = record.article
+    return {inputs.id_field: a.id, inputs.text_field: a.text, **a.fields}
+
+
+def _write_txt_folder(target: Path, records: Iterable[Record]) -> Path:
+    """Build the folder of kept .txt files next to ``target``, then rename it into place."""
+    while True:
+        tmp = temp_name(target)
+        try:
+            os.mkdir(tmp)
+            break
+        except FileExistsError:
+            continue
+    try:
+        _fill_txt_folder(tmp, records)
+        swap_in(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    fsync_dir(target.parent)
+    return target

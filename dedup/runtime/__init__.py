@@ -1,0 +1,1 @@
+"""How a run lives: its memory limit, its processes (they die together), its progress bars."""

@@ -1,0 +1,155 @@
+"""The package's layout holds: no import circle, no private name taken from another module, and
+each layer imports only the layers under it (docs/architecture.md draws them).
+
+Imports are read from the source with ``ast`` (every import: at the top, in a function, under
+``TYPE_CHECKING``), so a circle that only a late import closes fails here too.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "dedup"
+
+LAYERS: list[tuple[str, ...]] = [
+    ("dedup.runtime",),  # memory limit, processes, progress bars
+    ("dedup.arrays",),  # hashed terms, key maps, spilled columns, sparse rows
+    ("dedup.io",),  # articles in, results out, whole or not at all
+    ("dedup.text",),  # tokens, language, numbers, paragraphs, fingerprints, embeddings
+    ("dedup.sketch",),  # MinHash, LSH bands, the packed record of an article
+    ("dedup.cluster",),  # linkage over scored pairs
+    ("dedup.params",),  # every setting, validated in one place
+    ("dedup.features",),  # one article read into arrays, in worker processes
+    ("dedup.score",),  # TF-IDF, sentence match, numbers, the decision
+    ("dedup.result", "dedup.metrics"),  # what every engine returns; scoring against gold
+    ("dedup.crosslingual",),  # groups linked across languages
+    ("dedup.index",),  # the persistent index and its stores
+    ("dedup.engines",),  # local and Spark
+    ("dedup.api",),  # find_duplicates: engine and index chosen
+    ("dedup.report",),  # alignment, boilerplate, reports and their renderings
+    ("dedup.explain",),  # why two articles are (not) duplicates
+    ("dedup.cli", "dedup.__main__", "dedup"),  # the commands and the package's face
+]
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def imports(name: str) -> list[tuple[str, list[str], int]]:
+    """``(module imported, names taken from it, line)`` for each import of ``dedup`` in ``name``."""
+    tree = ast.parse(MODULES[name].read_text(), filename=str(MODULES[name]))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(a.name, [], node.lineno) for a in node.names if a.name.split(".")[0] == "dedup"]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "dedup":
+            assert node.level == 0, f"{name}:{node.lineno}: a relative import"
+            for alias in node.names:
+                sub = f"{node.module}.{alias.name}"
+                if sub in MODULES:  # `from dedup.x import module`
+                    found.append((sub, [], node.lineno))
+                else:
+                    found.append((node.module, [alias.name], node.lineno))
+    return found
+
+
+def graph() -> dict[str, set[str]]:
+    return {name: {target for target, _, _ in imports(name) if target != name} for name in MODULES}
+
+
+def layer(name: str) -> int:
+    best = None
+    for k, prefixes in enumerate(LAYERS):
+        for prefix in prefixes:
+            if (name == prefix or name.startswith(prefix + ".")) and (
+                best is None or len(prefix) > len(best[1])
+            ):
+                best = (k, prefix)
+    assert best is not None, f"{name} is in no layer: add it to LAYERS and to docs/architecture.md"
+    return best[0]
+
+
+def circles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan), and self-imports."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in sorted(edges.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            part = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                part.append(w)
+                if w == v:
+                    break
+            if len(part) > 1:
+                out.append(sorted(part))
+
+    for v in sorted(edges):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_every_import_names_a_module_of_the_package():
+    unknown = [(n, t, line) for n in MODULES for t, _, line in imports(n) if t not in MODULES]
+    assert unknown == []
+
+
+def test_no_import_circle():
+    assert circles(graph()) == []
+
+
+def test_the_circle_finder_finds_a_circle():
+    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert circles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_private_name_is_imported_from_another_module():
+    private = [
+        f"{name}:{line} takes {n} from {target}"
+        for name in MODULES
+        for target, names, line in imports(name)
+        for n in names
+        if n.startswith("_") and target != name
+    ]
+    assert private == []
+
+
+def test_each_layer_imports_only_the_layers_under_it():
+    upward = [
+        f"{name} (layer {layer(name)}) imports {target} (layer {layer(target)})"
+        for name in MODULES
+        for target in graph()[name]
+        if layer(target) > layer(name)
+    ]
+    assert upward == []
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_a_module_over_500_lines_says_why_in_its_first_lines(name):
+    lines = MODULES[name].read_text().splitlines()
+    if len(lines) > 500:
+        head = "\n".join(lines[:15]).lower()
+        assert "over 500 lines" in head, f"{name}: {len(lines)} lines and no word on why"
