@@ -860,7 +860,10 @@ def align_command(
     """
     from dedup.io.read import STDIN, STDIN_NAME, read_text
     from dedup.report.align import align
-    from dedup.report.render import AlignedPair, render_html, render_markdown, render_text
+    from dedup.report.html import render_html
+    from dedup.report.markdown import render_markdown
+    from dedup.report.text import render_text
+    from dedup.report.views import AlignedPair
 
     if file_a == STDIN and file_b == STDIN:
         raise click.UsageError("only one of A and B can be - (stdin)")

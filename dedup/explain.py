@@ -50,7 +50,7 @@ from dedup.engines.local import Detector, RunHook
 from dedup.io.article import Article, InputError
 from dedup.params import Params
 from dedup.report.align import Alignment, align
-from dedup.report.render import summary_line
+from dedup.report.views import summary_line
 from dedup.result import Result, versions
 from dedup.runtime.progress import Progress, no_progress
 from dedup.score.decision import Signals, number_factor

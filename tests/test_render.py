@@ -9,18 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup.report.align import Alignment, Link, align
-from dedup.report.render import (
-    AlignedPair,
-    ClusterAlignments,
-    Row,
-    RunReport,
-    reading_order,
-    render_html,
-    render_markdown,
-    render_report_html,
-    render_report_markdown,
-    render_text,
-)
+from dedup.report.html import render_html, render_report_html
+from dedup.report.markdown import render_markdown, render_report_markdown
+from dedup.report.text import render_text
+from dedup.report.views import AlignedPair, ClusterAlignments, Row, RunReport, reading_order
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

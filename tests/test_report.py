@@ -250,7 +250,9 @@ def test_clusters_with_articles_of_an_index_are_listed_and_their_run_members_ali
     """A run against an index: a cluster of two run articles and one held is aligned (the two)
     and listed with the held one; a cluster of one run article and one held, whose other text
     the index does not keep, is listed only, and counted apart from the clusters shown."""
-    from dedup.report.render import HeldMatch, render_report_html, render_report_markdown
+    from dedup.report.html import render_report_html
+    from dedup.report.markdown import render_report_markdown
+    from dedup.report.views import HeldMatch
 
     texts = seed_texts()
     clusters = [

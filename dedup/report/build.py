@@ -25,15 +25,9 @@ from dedup.io.article import Article, InputError
 from dedup.io.read import STDIN, Inputs
 from dedup.report.align import align
 from dedup.report.boilerplate import Boilerplate
-from dedup.report.render import (
-    AlignedPair,
-    ClusterAlignments,
-    HeldMatch,
-    RunReport,
-    first_line,
-    render_report_html,
-    render_report_markdown,
-)
+from dedup.report.html import render_report_html
+from dedup.report.markdown import render_report_markdown
+from dedup.report.views import AlignedPair, ClusterAlignments, HeldMatch, RunReport, first_line
 from dedup.result import Cluster, Result
 from dedup.runtime.progress import Progress, no_progress
 
