@@ -13,7 +13,8 @@ from click.testing import CliRunner
 from dedup import find_duplicates
 from dedup.cli import main
 from dedup.cluster import split_component
-from dedup.explain import ExplainError, _clustering, _Watch, explain, explain_run
+from dedup.explain import ExplainError, explain, explain_run
+from dedup.explain.trace import _clustering, _Watch
 from dedup.params import Params
 from dedup.score.decision import Signals
 
