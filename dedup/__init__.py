@@ -3,7 +3,8 @@
 Library first: :func:`find_duplicates` for a batch of articles,
 :class:`Detector` to stream articles through, :class:`Params` for settings;
 :class:`Index` to check new articles against those seen before, kept on disk;
-:func:`align` to show which paragraphs of two variants match.
+:func:`align` to show which paragraphs of two variants match; :func:`deduplicate` for what
+``dedup run`` does (files in, a run folder out).
 """
 
 from dedup.api import find_duplicates
@@ -13,6 +14,7 @@ from dedup.io.article import Article, InputError
 from dedup.params import Params
 from dedup.report.align import Alignment, Link, align
 from dedup.result import Cluster, Pair, Result
+from dedup.runs import deduplicate
 
 __all__ = [
     "Alignment",
@@ -28,6 +30,7 @@ __all__ = [
     "Params",
     "Result",
     "align",
+    "deduplicate",
     "find_duplicates",
 ]
 __version__ = "0.1.0"

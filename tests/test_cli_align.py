@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import one_line_error
 
-from dedup import cli
-from dedup.report.align import align
+from dedup import align, cli
+from dedup.cli import show as cli_show
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 A = str(SEEDS / "000_1bdcf60ae9970c12.txt")
@@ -253,7 +253,7 @@ def test_report_names_a_gone_input(seed_run, tmp_path):
 
 @pytest.mark.parametrize("quiet", [False, True])
 def test_report_progress_shows_on_a_terminal_unless_quiet(seed_run, tmp_path, monkeypatch, quiet):
-    monkeypatch.setattr(cli, "wants_progress", lambda quiet, stream=None: not quiet)  # as on a terminal
+    monkeypatch.setattr(cli_show, "wants_progress", lambda quiet, stream=None: not quiet)  # as on a terminal
     result = dedup("report", str(seed_run), "-o", str(tmp_path / "r.html"), *(["-q"] if quiet else []))
     assert result.exit_code == 0
     if quiet:

@@ -33,6 +33,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("dedup.api",),  # find_duplicates: engine and index chosen
     ("dedup.report",),  # alignment, boilerplate, reports and their renderings
     ("dedup.explain",),  # why two articles are (not) duplicates
+    ("dedup.runs",),  # files in, a run folder out: what `dedup run` does
     ("dedup.cli", "dedup.__main__", "dedup"),  # the commands and the package's face
 ]
 
