@@ -30,7 +30,8 @@ from dedup.index.index import Index
 from dedup.index.run import IndexCheck, merge_with_index
 from dedup.io.article import Article, InputError
 from dedup.io.atomic import RunFolder, atomic_write
-from dedup.io.read import MAX_CHARS, STDIN, Inputs
+from dedup.io.files import STDIN
+from dedup.io.read import MAX_CHARS, Inputs
 from dedup.io.write import write_deduplicated, write_json, write_jsonl
 from dedup.params import Params
 from dedup.result import Result

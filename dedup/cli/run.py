@@ -120,7 +120,7 @@ def run(
     articles already held that they duplicate, and those clusters' articles are all dropped.
     """
     from dedup.index.run import HeldError
-    from dedup.io.read import STDIN
+    from dedup.io.files import STDIN
     from dedup.runs import NothingReadError, deduplicate
 
     if no_add and index_location is None:

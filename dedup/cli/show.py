@@ -55,7 +55,8 @@ def align_command(
     breaks). Shows which paragraphs correspond (1:1, 1:2 splits, 2:1 merges, moved),
     which are only in A or only in B, and which are boilerplate.
     """
-    from dedup.io.read import STDIN, STDIN_NAME, read_text
+    from dedup.io.files import STDIN, STDIN_NAME
+    from dedup.io.formats import read_text
     from dedup.report.align import align
     from dedup.report.html import render_html
     from dedup.report.markdown import render_markdown

@@ -126,7 +126,7 @@ def _records(
 ) -> Iterator[tuple[str, str, str]]:
     """The ``(id, text)`` of each non-blank line (numbered from 0), checked as the local reader
     checks them; a bad one raises :class:`SparkInputError`."""
-    from dedup.io.read import jsonl_record
+    from dedup.io.formats import jsonl_record
 
     for line, k in lines:
         if k == 0 and line.startswith(_BOM):

@@ -23,165 +23,63 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import gzip
-import io
-import json
 import os
 import stat
 import sys
 import tempfile
 import weakref
-import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import IO, Any, NamedTuple
+from typing import Any
 
 from dedup.arrays.keymap import SeenStrings
 from dedup.io.article import Article, InputChangedError, InputError
+from dedup.io.files import (
+    GZIP_MAGIC,
+    READ_ERRORS,
+    STDIN,
+    STDIN_NAME,
+    Identity,
+    Unreadable,
+    Watch,
+    open_input,
+    os_reason,
+    text_lines,
+)
+from dedup.io.formats import (
+    CsvHeader,
+    Record,
+    csv_records,
+    jsonl_records,
+    too_long,
+    txt_files,
+    txt_id,
+    txt_record,
+)
 
 FORMATS = ("jsonl", "csv", "txt")
+
+
 MAX_CHARS = 1_000_000
 """The command line's longest article text by default (``--max-chars``): 1M characters, about
 300 printed pages. An article takes about 45 bytes of memory a character while it is processed
 (one of 1M characters added 45 MB to a run's peak, one of 5M 216 MB). The longest article of the
 dev sets in ``../shared/data`` has 16,887 characters."""
-STDIN = "-"
-STDIN_NAME = "<stdin>"
+
 
 _EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".txt": "txt"}
-_GZIP_MAGIC = b"\x1f\x8b"
-_BOM = b"\xef\xbb\xbf"
-# Errors that mean the rest of a file cannot be read (a truncated or corrupt gzip, an I/O error).
-_READ_ERRORS = (OSError, EOFError, zlib.error)
+
+
 # Where the duplicate-id check remembers an id: source index * _LINES + line, one int per id.
 _LINES = 1 << 40
+
+
 _CHECK_BATCH = 1024  # records whose ids are checked at once
 
+
 OnBad = Callable[[InputError], None]
+
+
 _SPOOL_CHUNK = 1 << 20
-_READ_BUFFER = 1 << 20  # (the CRC is taken a buffer at a time)
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """What one complete read of a file saw: the file (``device``, ``inode``), its ``size`` and
-    modification time, and the CRC-32 of the bytes read. Two reads of an unchanged file have the
-    same identity; a file changed in between (even rewritten in place to the same size within
-    the clock's resolution) differs in one of them."""
-
-    device: int
-    inode: int
-    size: int
-    mtime_ns: int
-    crc: int
-
-    @classmethod
-    def of(cls, st: os.stat_result, crc: int) -> Identity:
-        return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, crc)
-
-    def same_file(self, st: os.stat_result) -> bool:
-        """Whether ``st`` (a stat taken before reading again) is this file, unchanged."""
-        return (self.device, self.inode, self.size, self.mtime_ns) == (
-            st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns,
-        )  # fmt: skip
-
-    def difference(self, other: Identity) -> str:
-        """What differs between two reads, in words."""
-        if (self.device, self.inode) != (other.device, other.inode):
-            return "it was replaced by another file"
-        if self.size != other.size:
-            return f"its size went from {self.size:,} to {other.size:,} bytes"
-        if self.mtime_ns != other.mtime_ns:
-            return "it was modified"
-        return "its content differs (same size and time)"
-
-
-class _Counted(io.RawIOBase):
-    """A file read through, counting its bytes and their CRC-32, noting when it reached the end."""
-
-    def __init__(self, raw: io.FileIO) -> None:
-        self.raw, self.crc, self.size, self.eof = raw, 0, 0, False
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        n = self.raw.readinto(buffer)
-        if n:
-            self.crc = zlib.crc32(memoryview(buffer)[:n], self.crc)
-            self.size += n
-        elif n == 0:
-            self.eof = True
-        return n  # type: ignore[return-value]
-
-    def fileno(self) -> int:
-        return self.raw.fileno()
-
-    def close(self) -> None:
-        self.raw.close()
-        super().close()
-
-
-class _Watch:
-    """One read of one file, checked against the first complete read (``known``), which it
-    records (``record``) when there was none."""
-
-    def __init__(self, name: str, known: Identity | None, record: Callable[[Identity], None]) -> None:
-        self.name, self.known, self.record = name, known, record
-
-    def changed(self, reason: str) -> InputChangedError:
-        return InputChangedError(self.name, 0, f"changed between the two reads of the run: {reason}")
-
-    def unreadable(self, err: OSError) -> None:
-        """A file read before that cannot be opened again is a changed input, not a bad record."""
-        if self.known is not None:
-            raise self.changed(f"it cannot be read again ({_os_reason(err)})")
-
-    def opened(self, st: os.stat_result) -> None:
-        if self.known is not None and not self.known.same_file(st):
-            raise self.changed(self.known.difference(Identity.of(st, self.known.crc)))
-
-    def ended(self, before: os.stat_result, after: os.stat_result, size: int, crc: int) -> None:
-        """The read reached the end of the file, having read ``size`` bytes of CRC ``crc``."""
-        if size != after.st_size or before.st_mtime_ns != after.st_mtime_ns:
-            raise InputChangedError(
-                self.name, 0, "changed while it was read (written to, truncated or replaced): read it again"
-            )
-        seen = Identity.of(after, crc)
-        if self.known is None:
-            self.record(seen)
-        elif seen != self.known:
-            raise self.changed(self.known.difference(seen))
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One record as read: its article, and what the writer needs to re-emit it unchanged.
-
-    ``raw`` is, by ``format``: ``"jsonl"`` the decoded JSON object (key order
-    and value types kept); ``"csv"`` a dict column → value in header order;
-    ``"txt"`` the file's bytes as stored (still gzipped if ``compressed``).
-    """
-
-    article: Article
-    format: str
-    raw: Any
-    compressed: bool = False
-
-
-class CsvHeader(NamedTuple):
-    """The columns of the CSV inputs (the union, in order of first appearance) and their line ending."""
-
-    columns: list[str]
-    newline: str
-
-
-class _Unreadable(Exception):
-    """A whole file cannot be read; ``reason`` says why."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class Inputs:
@@ -294,13 +192,13 @@ class Inputs:
     def _is_gzipped(self, path: str, kind: str) -> bool:
         if kind == "folder":
             with contextlib.suppress(OSError):
-                names = _txt_files(path)
+                names = txt_files(path)
                 return bool(names) and all(n.lower().endswith(".gz") for n in names)
             return False
         path = self._file(path)
         try:
             with open(path, "rb") as f:
-                return f.read(2) == _GZIP_MAGIC
+                return f.read(2) == GZIP_MAGIC
         except OSError:
             return path.lower().endswith(".gz")
 
@@ -374,11 +272,11 @@ class Inputs:
             InputChangedError: the input is not what an earlier complete read of it saw."""
         if kind == "folder":
             try:
-                names = _txt_files(path)
+                names = txt_files(path)
             except OSError as err:
                 if path in self._listings:
-                    raise InputChangedError(path, 0, f"cannot be read again: {_os_reason(err)}") from None
-                yield InputError(path, 0, f"cannot read this folder: {_os_reason(err)}")
+                    raise InputChangedError(path, 0, f"cannot be read again: {os_reason(err)}") from None
+                yield InputError(path, 0, f"cannot read this folder: {os_reason(err)}")
                 return
             first = self._listings.setdefault(path, names)
             if names != first:
@@ -394,7 +292,7 @@ class Inputs:
             for name in names:
                 source = os.path.join(path, name)
                 sources.append(source)
-                yield self._limited(_txt_record(source, source, _txt_id(name), self._watch(source, source)))
+                yield self._limited(txt_record(source, source, txt_id(name), self._watch(source, source)))
             return
         name = STDIN_NAME if path == STDIN else path
         file = self._file(path)
@@ -402,12 +300,12 @@ class Inputs:
         watch = self._watch(name, file)
         if kind == "txt":
             items: Iterable[Record | InputError] = [
-                _txt_record(name, file, _txt_id(os.path.basename(path)), watch)
+                txt_record(name, file, txt_id(os.path.basename(path)), watch)
             ]
         elif kind == "jsonl":
-            items = _jsonl_records(name, file, self.id_field, self.text_field, watch, self.max_chars)
+            items = jsonl_records(name, file, self.id_field, self.text_field, watch, self.max_chars)
         else:
-            items = _csv_records(name, file, self.id_field, self.text_field, watch)
+            items = csv_records(name, file, self.id_field, self.text_field, watch)
         for item in items:
             yield self._limited(item)
 
@@ -416,15 +314,15 @@ class Inputs:
         if self.max_chars is None or isinstance(item, InputError) or len(item.article.text) <= self.max_chars:
             return item
         a = item.article
-        return InputError(a.source, a.line, _too_long(f"text of {len(a.text):,} characters", self.max_chars))
+        return InputError(a.source, a.line, too_long(f"text of {len(a.text):,} characters", self.max_chars))
 
-    def _watch(self, name: str, file: str) -> _Watch:
+    def _watch(self, name: str, file: str) -> Watch:
         """The check of one read of ``file`` (shown as ``name``) against its first."""
 
         def record(seen: Identity) -> None:
             self._identities[file] = seen
 
-        return _Watch(name, self._identities.get(file), record)
+        return Watch(name, self._identities.get(file), record)
 
     def csv_header(self) -> CsvHeader:
         """The union of the CSV inputs' columns, in order of first appearance, and the first one's newline.
@@ -438,8 +336,8 @@ class Inputs:
             if kind != "csv":
                 continue
             file = self._file(path)
-            with contextlib.suppress(_Unreadable, *_READ_ERRORS, csv.Error), _open_input(file) as f:
-                lines = _text_lines(f, {})
+            with contextlib.suppress(Unreadable, *READ_ERRORS, csv.Error), open_input(file) as f:
+                lines = text_lines(f, {})
                 first = next(lines, "")
                 newline = newline or ("\r\n" if first.endswith("\r\n") else "\n")
                 rows = csv.reader(_chain_first(first, lines), strict=True)
@@ -482,7 +380,7 @@ class Inputs:
                 while chunk := stream.read(_SPOOL_CHUNK):
                     out.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
         except OSError as err:
-            raise InputError(name, 0, f"cannot read: {_os_reason(err)}") from None
+            raise InputError(name, 0, f"cannot read: {os_reason(err)}") from None
         return f"/proc/self/fd/{fd}" if anonymous else spool
 
     def close(self) -> None:
@@ -507,366 +405,7 @@ def _release_spools(spooled: list[tuple[int, str | None]]) -> None:
                 os.remove(name)
 
 
-def _os_reason(err: OSError) -> str:
-    if isinstance(err, FileNotFoundError):
-        return "no such file or folder"
-    return err.strerror or str(err)
-
-
-def _txt_files(folder: str) -> list[str]:
-    """The names of the ``*.txt`` and ``*.txt.gz`` files in ``folder`` (not hidden ones), sorted."""
-    with os.scandir(folder) as entries:
-        return sorted(
-            e.name
-            for e in entries
-            if not e.name.startswith(".") and e.name.lower().endswith((".txt", ".txt.gz")) and e.is_file()
-        )
-
-
-def _txt_id(name: str) -> str:
-    lower = name.lower()
-    for suffix in (".txt.gz", ".txt"):
-        if lower.endswith(suffix) and len(name) > len(suffix):
-            return name[: -len(suffix)]
-    return name
-
-
-@contextlib.contextmanager
-def _open_input(path: str, watch: _Watch | None = None) -> Iterator[IO[bytes]]:
-    """Open a file for binary reading, decompressing it if it is gzipped; with ``watch``, the
-    read is checked against the file's first complete read (:class:`_Watch`).
-
-    Raises:
-        _Unreadable: the file cannot be opened, or is named .gz but not gzipped.
-        InputChangedError: the file is not what ``watch`` saw first.
-    """
-    try:
-        fileio = io.FileIO(path, "r")
-    except OSError as err:
-        if watch is not None:
-            watch.unreadable(err)
-        raise _Unreadable(f"cannot read: {_os_reason(err)}") from None
-    counted = _Counted(fileio)
-    with io.BufferedReader(counted, _READ_BUFFER) as raw:
-        before = os.fstat(fileio.fileno())
-        if watch is not None:
-            watch.opened(before)
-        try:
-            magic = raw.peek(2)[:2]
-        except OSError as err:
-            raise _Unreadable(f"cannot read: {_os_reason(err)}") from None
-        if magic == _GZIP_MAGIC:
-            with gzip.GzipFile(fileobj=raw, mode="rb") as gz:
-                yield gz
-        elif path.lower().endswith(".gz"):
-            raise _Unreadable("named .gz but not gzip-compressed (no gzip header); rename or gzip it")
-        else:
-            yield raw
-        if watch is not None and counted.eof:  # (a read to the end; a partial one proves nothing)
-            watch.ended(before, os.fstat(fileio.fileno()), counted.size, counted.crc)
-
-
-def _read_reason(err: BaseException) -> str:
-    """Why the rest of a file cannot be read."""
-    if isinstance(err, EOFError):
-        return "truncated gzip file: the compressed data ends early (the rest of the file cannot be read)"
-    if isinstance(err, (gzip.BadGzipFile, zlib.error)):
-        return f"corrupt gzip data ({err}) (the rest of the file cannot be read)"
-    return f"cannot read: {_os_reason(err)} (the rest of the file cannot be read)"  # type: ignore[arg-type]
-
-
-def _utf8_reason(data: bytes, err: UnicodeDecodeError, where: str) -> str:
-    return f"invalid UTF-8: byte 0x{data[err.start]:02x} at offset {err.start} of the {where}"
-
-
-def _text_lines(f: IO[bytes], bad: dict[int, str]) -> Iterator[str]:
-    """Decode the lines of ``f`` (ending with their newline) as strict UTF-8, for the csv module.
-
-    A line that is not valid UTF-8 is recorded in ``bad`` (line number → reason)
-    and passed on with replacement characters, so that parsing can go on.
-    """
-    for n, line in enumerate(f, 1):
-        if n == 1 and line.startswith(_BOM):
-            line = line[len(_BOM) :]
-        try:
-            yield line.decode("utf-8")
-        except UnicodeDecodeError as err:
-            bad[n] = _utf8_reason(line, err, "line")
-            yield line.decode("utf-8", "replace")
-
-
 def _chain_first(first: str, rest: Iterator[str]) -> Iterator[str]:
     if first:
         yield first
     yield from rest
-
-
-def _json_kind(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
-
-
-def _lone_surrogate(text: str) -> str | None:
-    """Describe the first lone surrogate in ``text`` (from a broken \\u escape), if any."""
-    if text.isascii():
-        return None
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as err:
-        return f"lone surrogate \\u{ord(text[err.start]):04x} at character {err.start}"
-    return None
-
-
-def _article(
-    record: dict[str, Any], source: str, line: int, id_field: str, text_field: str, *, from_json: bool
-) -> Article | InputError:
-    """Check one JSONL/CSV record and make its article, or say what is wrong with it."""
-    if id_field not in record:
-        return InputError(source, line, f"missing id field {id_field!r}")
-    if text_field not in record:
-        return InputError(source, line, f"missing text field {text_field!r}")
-    id_, text = record[id_field], record[text_field]
-    if isinstance(id_, (int, float)) and not isinstance(id_, bool):
-        id_ = str(id_)
-    elif not isinstance(id_, str):
-        return InputError(
-            source, line, f"id field {id_field!r} must be a string or a number, not {_json_kind(id_)}"
-        )
-    if not id_:
-        return InputError(source, line, f"empty id (field {id_field!r})")
-    if "\x00" in id_:
-        return InputError(source, line, f"id {id_!r} holds a NUL character (field {id_field!r})")
-    if not isinstance(text, str):
-        return InputError(source, line, f"text field {text_field!r} must be a string, not {_json_kind(text)}")
-    if not text.strip():
-        what = "empty" if not text else "whitespace-only"
-        return InputError(source, line, f"{what} text (field {text_field!r})")
-    if from_json:
-        for name, value in ((id_field, id_), (text_field, text)):
-            problem = _lone_surrogate(value)
-            if problem:
-                return InputError(source, line, f"field {name!r} is not valid Unicode: {problem}")
-    fields = {k: v for k, v in record.items() if k != id_field and k != text_field}
-    return Article(id_, text, fields, source, line)
-
-
-def _too_long(what: str, max_chars: int) -> str:
-    return f"{what}, over the limit of {max_chars:,} (--max-chars)"
-
-
-def _jsonl_records(
-    source: str,
-    path: str,
-    id_field: str,
-    text_field: str,
-    watch: _Watch | None = None,
-    max_chars: int | None = None,
-) -> Iterator[Record | InputError]:
-    """One record per non-blank line of a JSONL file (a line longer than ``max_chars``
-    characters could be in UTF-8 is refused before it is decoded)."""
-    most = None if max_chars is None else 4 * max_chars + 1024  # (4 bytes a character at most)
-    try:
-        with _open_input(path, watch) as f:
-            n = 0
-            try:
-                for n, line in enumerate(f, 1):  # noqa: B007 - n + 1 is the line that failed, below
-                    if n == 1 and line.startswith(_BOM):
-                        line = line[len(_BOM) :]
-                    if most is not None and len(line) > most:
-                        assert max_chars is not None
-                        yield InputError(source, n, _too_long(f"a line of {len(line):,} bytes", max_chars))
-                    elif line.strip():
-                        yield jsonl_record(line, source, n, id_field, text_field)
-            except _READ_ERRORS as err:
-                yield InputError(source, n + 1, _read_reason(err))
-    except _Unreadable as err:
-        yield InputError(source, 0, err.reason)
-
-
-def jsonl_record(line: bytes, source: str, n: int, id_field: str, text_field: str) -> Record | InputError:
-    try:
-        text = line.decode("utf-8")
-    except UnicodeDecodeError as err:
-        return InputError(source, n, _utf8_reason(line, err, "line"))
-    try:
-        obj = json.loads(text.rstrip("\r\n"))
-    except json.JSONDecodeError as err:
-        what = err.msg.removesuffix(" at").removesuffix(" starting")
-        return InputError(source, n, f"malformed JSON at column {err.colno}: {what}")
-    except (ValueError, RecursionError) as err:
-        return InputError(source, n, f"malformed JSON: {err}")
-    if not isinstance(obj, dict):
-        return InputError(source, n, f"a JSON line must be an object, not {_json_kind(obj)}")
-    article = _article(obj, source, n, id_field, text_field, from_json=True)
-    if isinstance(article, InputError):
-        return article
-    return Record(article, "jsonl", obj)
-
-
-def _raise_csv_field_limit() -> None:
-    """Let the csv module read fields as long as a whole article (its default limit is 128 KiB)."""
-    limit = sys.maxsize
-    while True:
-        try:
-            csv.field_size_limit(limit)
-            return
-        except OverflowError:
-            limit //= 2
-
-
-def _csv_records(
-    source: str, path: str, id_field: str, text_field: str, watch: _Watch | None = None
-) -> Iterator[Record | InputError]:
-    """One record per CSV row after the header; line numbers are each record's first line."""
-    _raise_csv_field_limit()
-    try:
-        with _open_input(path, watch) as f:
-            yield from _csv_rows(source, f, id_field, text_field)
-    except _Unreadable as err:
-        yield InputError(source, 0, err.reason)
-
-
-def _csv_rows(source: str, f: IO[bytes], id_field: str, text_field: str) -> Iterator[Record | InputError]:
-    bad: dict[int, str] = {}
-    reader = csv.reader(_text_lines(f, bad), strict=True)
-    try:
-        header: list[str] = []
-        while not header:
-            header = next(reader)
-    except StopIteration:
-        yield InputError(source, 0, "empty CSV file: no header row")
-        return
-    except csv.Error as err:
-        yield InputError(source, reader.line_num, f"malformed CSV header: {err}")
-        return
-    except _READ_ERRORS as err:
-        yield InputError(source, reader.line_num + 1, _read_reason(err))
-        return
-    problem = _header_problem(header, id_field, text_field, bad)
-    if problem:
-        yield InputError(source, reader.line_num, problem)
-        return
-    while True:
-        start = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as err:
-            bad.clear()
-            yield InputError(source, start, f"malformed CSV: {err}")
-            continue
-        except _READ_ERRORS as err:
-            yield InputError(source, reader.line_num + 1, _read_reason(err))
-            return
-        if bad:
-            first = min(bad)
-            reason = bad[first]
-            bad.clear()
-            yield InputError(source, first, reason)
-            continue
-        if not row:  # a blank line
-            continue
-        if len(row) != len(header):
-            yield InputError(source, start, f"{len(row)} fields, but the header has {len(header)}")
-            continue
-        record = dict(zip(header, row, strict=True))
-        article = _article(record, source, start, id_field, text_field, from_json=False)
-        yield article if isinstance(article, InputError) else Record(article, "csv", record)
-
-
-def _header_problem(header: list[str], id_field: str, text_field: str, bad: dict[int, str]) -> str | None:
-    if bad:
-        return f"CSV header: {bad[min(bad)]}"
-    seen: set[str] = set()
-    for column in header:
-        if column in seen:
-            return f"column {column!r} appears twice in the header"
-        seen.add(column)
-    shown = ", ".join(map(repr, header[:10])) + (", ..." if len(header) > 10 else "")
-    for what, field in (("id", id_field), ("text", text_field)):
-        if field not in seen:
-            return f"no {what} column {field!r} in the header (columns: {shown})"
-    return None
-
-
-def read_text(path: str | os.PathLike) -> str:
-    """The text of one article file (plain text, UTF-8, optionally gzipped), or of stdin for ``"-"``.
-
-    Checked like a ``.txt`` input of a run, for commands that take texts one by one (``dedup align``).
-
-    Raises:
-        InputError: the file is missing, a folder, unreadable, not UTF-8, or empty or whitespace-only;
-            ``str(err)`` is ``"path: reason"`` (``"path:line: reason"`` for a bad byte).
-    """
-    path = os.fspath(path)
-    if path == STDIN:
-        stream = getattr(sys.stdin, "buffer", sys.stdin)
-        data = stream.read()
-        text = _txt_text(STDIN_NAME, "", data.encode("utf-8") if isinstance(data, str) else data)
-    elif os.path.isdir(path):
-        raise InputError(path, 0, "is a folder, not a text file")
-    else:
-        record = _txt_record(path, path, "")
-        text = record if isinstance(record, InputError) else record.article.text
-    if isinstance(text, InputError):
-        raise text
-    return text
-
-
-def _txt_record(source: str, path: str, id_: str, watch: _Watch | None = None) -> Record | InputError:
-    """A whole .txt[.gz] file as one article (checked by ``watch``, see :func:`_open_input`)."""
-    try:
-        with open(path, "rb") as f:
-            before = os.fstat(f.fileno())
-            if watch is not None:
-                watch.opened(before)
-            stored = f.read()
-            after = os.fstat(f.fileno())
-    except OSError as err:
-        if watch is not None:
-            watch.unreadable(err)
-        return InputError(source, 0, f"cannot read: {_os_reason(err)}")
-    if watch is not None:
-        watch.ended(before, after, len(stored), zlib.crc32(stored))
-    text = _txt_text(source, path, stored)
-    if isinstance(text, InputError):
-        return text
-    return Record(Article(id_, text, {}, source, 0), "txt", stored, stored[:2] == _GZIP_MAGIC)
-
-
-def _txt_text(source: str, path: str, stored: bytes) -> str | InputError:
-    """The text of a stored .txt[.gz] file: gunzipped if gzipped, strict UTF-8 (BOM dropped), not blank."""
-    compressed = stored[:2] == _GZIP_MAGIC
-    if compressed:
-        try:
-            data = gzip.decompress(stored)
-        except EOFError:
-            return InputError(source, 0, "truncated gzip file: the compressed data ends early")
-        except (gzip.BadGzipFile, zlib.error) as err:
-            return InputError(source, 0, f"corrupt gzip data ({err})")
-    elif path.lower().endswith(".gz"):
-        return InputError(source, 0, "named .gz but not gzip-compressed (no gzip header); rename or gzip it")
-    else:
-        data = stored
-    skip = len(_BOM) if data.startswith(_BOM) else 0
-    try:
-        text = data[skip:].decode("utf-8")
-    except UnicodeDecodeError as err:
-        offset = err.start + skip
-        line = data.count(b"\n", 0, offset) + 1
-        return InputError(
-            source, line, f"invalid UTF-8: byte 0x{data[offset]:02x} at offset {offset} of the file"
-        )
-    if not text.strip():
-        return InputError(source, 0, f"{'empty' if not text else 'whitespace-only'} text")
-    return text

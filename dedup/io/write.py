@@ -27,7 +27,9 @@ from typing import Any
 
 from dedup.io.article import InputChangedError, InputError
 from dedup.io.atomic import RunFolder, atomic_write, fsync_dir, swap_in, temp_name
-from dedup.io.read import STDIN, STDIN_NAME, Inputs, Record
+from dedup.io.files import STDIN, STDIN_NAME
+from dedup.io.formats import Record
+from dedup.io.read import Inputs
 
 
 def json_line(obj: Any) -> bytes:

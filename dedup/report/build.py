@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from dedup.io.article import Article, InputError
-from dedup.io.read import STDIN, Inputs
+from dedup.io.files import STDIN
+from dedup.io.read import Inputs
 from dedup.report.align import align
 from dedup.report.boilerplate import Boilerplate
 from dedup.report.html import render_report_html

@@ -1,0 +1,342 @@
+"""The records of each input format: JSONL lines, CSV rows, ``.txt`` files (one article each),
+each as a :class:`Record` or the :class:`~dedup.io.article.InputError` that names its file and line.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import os
+import sys
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any, NamedTuple
+
+from dedup.io.article import Article, InputError
+from dedup.io.files import (
+    BOM,
+    GZIP_MAGIC,
+    READ_ERRORS,
+    STDIN,
+    STDIN_NAME,
+    Unreadable,
+    Watch,
+    open_input,
+    os_reason,
+    read_reason,
+    text_lines,
+    utf8_reason,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One record as read: its article, and what the writer needs to re-emit it unchanged.
+
+    ``raw`` is, by ``format``: ``"jsonl"`` the decoded JSON object (key order
+    and value types kept); ``"csv"`` a dict column → value in header order;
+    ``"txt"`` the file's bytes as stored (still gzipped if ``compressed``).
+    """
+
+    article: Article
+    format: str
+    raw: Any
+    compressed: bool = False
+
+
+class CsvHeader(NamedTuple):
+    """The columns of the CSV inputs (the union, in order of first appearance) and their line ending."""
+
+    columns: list[str]
+    newline: str
+
+
+def txt_files(folder: str) -> list[str]:
+    """The names of the ``*.txt`` and ``*.txt.gz`` files in ``folder`` (not hidden ones), sorted."""
+    with os.scandir(folder) as entries:
+        return sorted(
+            e.name
+            for e in entries
+            if not e.name.startswith(".") and e.name.lower().endswith((".txt", ".txt.gz")) and e.is_file()
+        )
+
+
+def txt_id(name: str) -> str:
+    lower = name.lower()
+    for suffix in (".txt.gz", ".txt"):
+        if lower.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _lone_surrogate(text: str) -> str | None:
+    """Describe the first lone surrogate in ``text`` (from a broken \\u escape), if any."""
+    if text.isascii():
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        return f"lone surrogate \\u{ord(text[err.start]):04x} at character {err.start}"
+    return None
+
+
+def _article(
+    record: dict[str, Any], source: str, line: int, id_field: str, text_field: str, *, from_json: bool
+) -> Article | InputError:
+    """Check one JSONL/CSV record and make its article, or say what is wrong with it."""
+    if id_field not in record:
+        return InputError(source, line, f"missing id field {id_field!r}")
+    if text_field not in record:
+        return InputError(source, line, f"missing text field {text_field!r}")
+    id_, text = record[id_field], record[text_field]
+    if isinstance(id_, (int, float)) and not isinstance(id_, bool):
+        id_ = str(id_)
+    elif not isinstance(id_, str):
+        return InputError(
+            source, line, f"id field {id_field!r} must be a string or a number, not {_json_kind(id_)}"
+        )
+    if not id_:
+        return InputError(source, line, f"empty id (field {id_field!r})")
+    if "\x00" in id_:
+        return InputError(source, line, f"id {id_!r} holds a NUL character (field {id_field!r})")
+    if not isinstance(text, str):
+        return InputError(source, line, f"text field {text_field!r} must be a string, not {_json_kind(text)}")
+    if not text.strip():
+        what = "empty" if not text else "whitespace-only"
+        return InputError(source, line, f"{what} text (field {text_field!r})")
+    if from_json:
+        for name, value in ((id_field, id_), (text_field, text)):
+            problem = _lone_surrogate(value)
+            if problem:
+                return InputError(source, line, f"field {name!r} is not valid Unicode: {problem}")
+    fields = {k: v for k, v in record.items() if k != id_field and k != text_field}
+    return Article(id_, text, fields, source, line)
+
+
+def too_long(what: str, max_chars: int) -> str:
+    return f"{what}, over the limit of {max_chars:,} (--max-chars)"
+
+
+def jsonl_records(
+    source: str,
+    path: str,
+    id_field: str,
+    text_field: str,
+    watch: Watch | None = None,
+    max_chars: int | None = None,
+) -> Iterator[Record | InputError]:
+    """One record per non-blank line of a JSONL file (a line longer than ``max_chars``
+    characters could be in UTF-8 is refused before it is decoded)."""
+    most = None if max_chars is None else 4 * max_chars + 1024  # (4 bytes a character at most)
+    try:
+        with open_input(path, watch) as f:
+            n = 0
+            try:
+                for n, line in enumerate(f, 1):  # noqa: B007 - n + 1 is the line that failed, below
+                    if n == 1 and line.startswith(BOM):
+                        line = line[len(BOM) :]
+                    if most is not None and len(line) > most:
+                        assert max_chars is not None
+                        yield InputError(source, n, too_long(f"a line of {len(line):,} bytes", max_chars))
+                    elif line.strip():
+                        yield jsonl_record(line, source, n, id_field, text_field)
+            except READ_ERRORS as err:
+                yield InputError(source, n + 1, read_reason(err))
+    except Unreadable as err:
+        yield InputError(source, 0, err.reason)
+
+
+def jsonl_record(line: bytes, source: str, n: int, id_field: str, text_field: str) -> Record | InputError:
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return InputError(source, n, utf8_reason(line, err, "line"))
+    try:
+        obj = json.loads(text.rstrip("\r\n"))
+    except json.JSONDecodeError as err:
+        what = err.msg.removesuffix(" at").removesuffix(" starting")
+        return InputError(source, n, f"malformed JSON at column {err.colno}: {what}")
+    except (ValueError, RecursionError) as err:
+        return InputError(source, n, f"malformed JSON: {err}")
+    if not isinstance(obj, dict):
+        return InputError(source, n, f"a JSON line must be an object, not {_json_kind(obj)}")
+    article = _article(obj, source, n, id_field, text_field, from_json=True)
+    if isinstance(article, InputError):
+        return article
+    return Record(article, "jsonl", obj)
+
+
+def _raise_csv_field_limit() -> None:
+    """Let the csv module read fields as long as a whole article (its default limit is 128 KiB)."""
+    limit = sys.maxsize
+    while True:
+        try:
+            csv.field_size_limit(limit)
+            return
+        except OverflowError:
+            limit //= 2
+
+
+def csv_records(
+    source: str, path: str, id_field: str, text_field: str, watch: Watch | None = None
+) -> Iterator[Record | InputError]:
+    """One record per CSV row after the header; line numbers are each record's first line."""
+    _raise_csv_field_limit()
+    try:
+        with open_input(path, watch) as f:
+            yield from _csv_rows(source, f, id_field, text_field)
+    except Unreadable as err:
+        yield InputError(source, 0, err.reason)
+
+
+def _csv_rows(source: str, f: IO[bytes], id_field: str, text_field: str) -> Iterator[Record | InputError]:
+    bad: dict[int, str] = {}
+    reader = csv.reader(text_lines(f, bad), strict=True)
+    try:
+        header: list[str] = []
+        while not header:
+            header = next(reader)
+    except StopIteration:
+        yield InputError(source, 0, "empty CSV file: no header row")
+        return
+    except csv.Error as err:
+        yield InputError(source, reader.line_num, f"malformed CSV header: {err}")
+        return
+    except READ_ERRORS as err:
+        yield InputError(source, reader.line_num + 1, read_reason(err))
+        return
+    problem = _header_problem(header, id_field, text_field, bad)
+    if problem:
+        yield InputError(source, reader.line_num, problem)
+        return
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            bad.clear()
+            yield InputError(source, start, f"malformed CSV: {err}")
+            continue
+        except READ_ERRORS as err:
+            yield InputError(source, reader.line_num + 1, read_reason(err))
+            return
+        if bad:
+            first = min(bad)
+            reason = bad[first]
+            bad.clear()
+            yield InputError(source, first, reason)
+            continue
+        if not row:  # a blank line
+            continue
+        if len(row) != len(header):
+            yield InputError(source, start, f"{len(row)} fields, but the header has {len(header)}")
+            continue
+        record = dict(zip(header, row, strict=True))
+        article = _article(record, source, start, id_field, text_field, from_json=False)
+        yield article if isinstance(article, InputError) else Record(article, "csv", record)
+
+
+def _header_problem(header: list[str], id_field: str, text_field: str, bad: dict[int, str]) -> str | None:
+    if bad:
+        return f"CSV header: {bad[min(bad)]}"
+    seen: set[str] = set()
+    for column in header:
+        if column in seen:
+            return f"column {column!r} appears twice in the header"
+        seen.add(column)
+    shown = ", ".join(map(repr, header[:10])) + (", ..." if len(header) > 10 else "")
+    for what, field in (("id", id_field), ("text", text_field)):
+        if field not in seen:
+            return f"no {what} column {field!r} in the header (columns: {shown})"
+    return None
+
+
+def read_text(path: str | os.PathLike) -> str:
+    """The text of one article file (plain text, UTF-8, optionally gzipped), or of stdin for ``"-"``.
+
+    Checked like a ``.txt`` input of a run, for commands that take texts one by one (``dedup align``).
+
+    Raises:
+        InputError: the file is missing, a folder, unreadable, not UTF-8, or empty or whitespace-only;
+            ``str(err)`` is ``"path: reason"`` (``"path:line: reason"`` for a bad byte).
+    """
+    path = os.fspath(path)
+    if path == STDIN:
+        stream = getattr(sys.stdin, "buffer", sys.stdin)
+        data = stream.read()
+        text = _txt_text(STDIN_NAME, "", data.encode("utf-8") if isinstance(data, str) else data)
+    elif os.path.isdir(path):
+        raise InputError(path, 0, "is a folder, not a text file")
+    else:
+        record = txt_record(path, path, "")
+        text = record if isinstance(record, InputError) else record.article.text
+    if isinstance(text, InputError):
+        raise text
+    return text
+
+
+def txt_record(source: str, path: str, id_: str, watch: Watch | None = None) -> Record | InputError:
+    """A whole .txt[.gz] file as one article (checked by ``watch``, see :func:`open_input`)."""
+    try:
+        with open(path, "rb") as f:
+            before = os.fstat(f.fileno())
+            if watch is not None:
+                watch.opened(before)
+            stored = f.read()
+            after = os.fstat(f.fileno())
+    except OSError as err:
+        if watch is not None:
+            watch.unreadable(err)
+        return InputError(source, 0, f"cannot read: {os_reason(err)}")
+    if watch is not None:
+        watch.ended(before, after, len(stored), zlib.crc32(stored))
+    text = _txt_text(source, path, stored)
+    if isinstance(text, InputError):
+        return text
+    return Record(Article(id_, text, {}, source, 0), "txt", stored, stored[:2] == GZIP_MAGIC)
+
+
+def _txt_text(source: str, path: str, stored: bytes) -> str | InputError:
+    """The text of a stored .txt[.gz] file: gunzipped if gzipped, strict UTF-8 (BOM dropped), not blank."""
+    compressed = stored[:2] == GZIP_MAGIC
+    if compressed:
+        try:
+            data = gzip.decompress(stored)
+        except EOFError:
+            return InputError(source, 0, "truncated gzip file: the compressed data ends early")
+        except (gzip.BadGzipFile, zlib.error) as err:
+            return InputError(source, 0, f"corrupt gzip data ({err})")
+    elif path.lower().endswith(".gz"):
+        return InputError(source, 0, "named .gz but not gzip-compressed (no gzip header); rename or gzip it")
+    else:
+        data = stored
+    skip = len(BOM) if data.startswith(BOM) else 0
+    try:
+        text = data[skip:].decode("utf-8")
+    except UnicodeDecodeError as err:
+        offset = err.start + skip
+        line = data.count(b"\n", 0, offset) + 1
+        return InputError(
+            source, line, f"invalid UTF-8: byte 0x{data[offset]:02x} at offset {offset} of the file"
+        )
+    if not text.strip():
+        return InputError(source, 0, f"{'empty' if not text else 'whitespace-only'} text")
+    return text
