@@ -13,7 +13,7 @@ permutations, it times, on one core:
                               32-bit hashes (how the featuriser calls it)
     dedup, from text          tokenise + shingle + Signer.sign_many
     dedup featurise, N workers  everything a run keeps of an article (signature, document and
-                              sentence term counts) via dedup.features.featurize_batches, on the
+                              sentence term counts) via dedup.featurize.featurize_batches, on the
                               articles repeated --copies times, with 1 and 2 worker processes
                               (best of --repeat, pool start included)
 
@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _data import WMT_DEV, load_wmt, save_json  # noqa: E402
 
 from dedup.arrays.hashing import hash32, term_ids  # noqa: E402
-from dedup.features import featurize_batches  # noqa: E402
+from dedup.featurize import featurize_batches  # noqa: E402
 from dedup.sketch.minhash import Signer  # noqa: E402
 from dedup.text.normalize import shingles, tokenize  # noqa: E402
 

@@ -61,7 +61,7 @@ def find_duplicates(
         articles: ``(id, text)`` pairs, dicts with ``id`` and ``text``, or
             :class:`~dedup.io.article.Article` objects; ids must be unique.
         workers: processes that tokenise, hash and count (the result does not
-            depend on it; :func:`dedup.features.default_workers` is all cores).
+            depend on it; :func:`dedup.featurize.default_workers` is all cores).
         spill_dir: a folder where the per-article term counts are kept (in a temporary
             folder, removed at the end) instead of memory; see :mod:`dedup.arrays.store`.
         index: an :class:`~dedup.index.index.Index` (or where to open one) to deduplicate

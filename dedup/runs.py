@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dedup.engines.local import Detector
-from dedup.features import default_workers
+from dedup.featurize import default_workers
 from dedup.index.index import Index
 from dedup.index.run import IndexCheck, merge_with_index
 from dedup.io.article import Article, InputError

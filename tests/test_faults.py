@@ -138,7 +138,7 @@ def test_workers_started_by_a_fork_server_die_with_the_run(tmp_path):
         textwrap.dedent(
             """
             import threading, time
-            from dedup.features import featurize_many
+            from dedup.featurize import featurize_many
 
             def texts():
                 while True:

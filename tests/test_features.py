@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from dedup import Params, find_duplicates
 from dedup.arrays.hashing import TermIndex, counted, counted_groups, dense_ids, hash32, term_hash, term_ids
-from dedup.features import Featurizer, default_workers, featurize_batches, featurize_many
+from dedup.features import Featurizer
+from dedup.featurize import default_workers, featurize_batches, featurize_many
 
 TEXTS = [
     "Xi met Putin in Moscow on Monday. Xi's office said the talks went well.",
@@ -208,7 +209,7 @@ def test_workers_fork_from_a_single_threaded_process_and_use_a_fork_server_other
     import sys
     import threading
 
-    from dedup.features import _worker_context
+    from dedup.featurize import _worker_context
 
     if os.name != "posix":
         pytest.skip("platform: workers are spawned where there is no fork")
@@ -250,7 +251,7 @@ def test_a_script_without_a_main_guard_gets_a_clear_error(tmp_path):
     # the script again; a single-threaded one on Linux forks them and needs no guard)
     script.write_text(
         "import threading, time\n"
-        "from dedup.features import featurize_many\n"
+        "from dedup.featurize import featurize_many\n"
         "threading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n"
         "list(featurize_many(['Xi met Putin.'] * 20, workers=2, in_process=0))\n"
     )

@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("dedup.sketch",),  # MinHash, LSH bands, the packed record of an article
     ("dedup.cluster",),  # linkage over scored pairs
     ("dedup.params",),  # every setting, validated in one place
-    ("dedup.features",),  # one article read into arrays, in worker processes
+    ("dedup.features", "dedup.featurize"),  # one article read into arrays; many, in worker processes
     ("dedup.score",),  # TF-IDF, sentence match, numbers, the decision
     ("dedup.result", "dedup.metrics"),  # what every engine returns; scoring against gold
     ("dedup.crosslingual",),  # groups linked across languages

@@ -16,7 +16,7 @@ from dedup.cli.options import (
     param_options,
     params_from,
 )
-from dedup.features import default_workers
+from dedup.featurize import default_workers
 from dedup.io.article import InputChangedError, InputError
 from dedup.params import (
     Params,

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from dedup.cli.options import OUTPUT_OPTION, align_options, emit
-from dedup.features import default_workers
+from dedup.featurize import default_workers
 from dedup.io.article import InputError
 from dedup.runtime.progress import no_progress, terminal_progress, wants_progress
 

@@ -21,7 +21,8 @@ from dedup.arrays.hashing import term_ids
 from dedup.arrays.keymap import KeyMap
 from dedup.arrays.store import FAMILY_ROWS, Ragged, Store, trim_heap
 from dedup.cluster import FAMILY_SIZE, choose_representative, cluster_pairs, spanning_positions
-from dedup.features import FeatureBatch, Features, Featurizer, featurize_batches
+from dedup.features import FeatureBatch, Features, Featurizer
+from dedup.featurize import featurize_batches
 from dedup.io.article import Article
 from dedup.params import Params
 from dedup.result import Cluster, LanguageLink, Pair, Result, versions

@@ -53,7 +53,8 @@ from dedup.engines.spark_io import (
     read_jsonl,
     spark_session,
 )
-from dedup.features import Featurizer, chunked
+from dedup.features import Featurizer
+from dedup.featurize import chunked
 from dedup.params import Params
 from dedup.result import Result
 from dedup.sketch.lsh import EMPTY, LEADERS, bucket_pair_codes, row_keys, signature_ranks

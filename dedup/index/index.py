@@ -33,7 +33,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from dedup.arrays.hashing import vocabulary as term_vocabulary
-from dedup.features import Features, Featurizer, chunked
+from dedup.features import Features, Featurizer
+from dedup.featurize import chunked
 from dedup.index.store import FORMAT_VERSION, HeldIdError, IndexFileError, Reader, Store, Writer
 from dedup.params import ALL_PAIRS_MAX_BUCKET, Params
 from dedup.score.decision import Signals, score

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from dedup.cluster import IdForest
-from dedup.features import chunked
+from dedup.featurize import chunked
 from dedup.index.index import Index, Match
 from dedup.io.article import Article, InputError
 from dedup.result import Cluster, Pair, Result

@@ -72,7 +72,7 @@ def tokenize_sentences(text: str, *, transliterate: bool = False) -> list[str]:
     of :data:`SENTENCE_ENDS`): one pass over the text instead of one per sentence.
 
     The tokens between two ends are those of one sentence of
-    :func:`dedup.score.sentences.split_sentences`.
+    :func:`dedup.text.paragraphs.split_sentences`.
     """
     normal = normalize(text, transliterate=transliterate)
     if text.isascii() or not _CJK.search(text):
