@@ -59,7 +59,7 @@ def test_similarities_are_asked_for_in_bounded_batches(monkeypatch):
         calls.append(sum(len(g) ** 2 for g in groups))
         return similarity_from(big)(groups)
 
-    monkeypatch.setattr("dedup.cluster.SIMILARITY_CELLS", 36)
+    monkeypatch.setattr("dedup.cluster.groups.SIMILARITY_CELLS", 36)
     batched = cluster_pairs(24, pairs, similarity=counted, threshold=0.4)
     assert calls == [36] * 4
     assert [g.tolist() for g in batched] == [g.tolist() for g in whole] and len(whole) == 8
