@@ -70,7 +70,7 @@ MUTATIONS = [
     ),
     Mutation(
         "Spark pair decision: >= threshold becomes >",
-        "dedup/engines/spark.py",
+        "dedup/engines/spark/job.py",
         "rows = measured.filter(lambda r: r[7] >= params.threshold).collect()",
         "rows = measured.filter(lambda r: r[7] > params.threshold).collect()",
         ("tests/test_spark.py", "-k", "exactly_at"),
@@ -119,7 +119,7 @@ MUTATIONS = [
     ),
     Mutation(
         "Spark candidate floor: >= min_jaccard becomes >",
-        "dedup/engines/spark.py",
+        "dedup/engines/spark/verify.py",
         "close = np.flatnonzero(jac >= params.min_jaccard)  # (the local engine's floor)",
         "close = np.flatnonzero(jac > params.min_jaccard)",
         ("tests/test_spark.py", "-k", "exactly_at"),

@@ -26,7 +26,7 @@ Stage costs: every Spark run writes Spark's event log (``spark.eventLog.enabled`
 through ``PYSPARK_SUBMIT_ARGS``, into a temporary folder). Each Spark stage goes to a phase of the
 driver (by its submission time against the phases' bounds: session, read, run()'s own timings
 read_sign_candidates / verify / cluster, then write), labelled by its call site (``groupByKey at
-engines/spark.py:338`` and the function holding that line). Per phase:
+engines/spark/sign.py:190`` and the function holding that line). Per phase:
 
     wall        the phase's seconds
     busy        seconds with at least one task running
@@ -287,7 +287,7 @@ _CALL_SITE = re.compile(r"^(\w+) at (\S+\.py):(\d+)$")
 
 
 def _call_site(name: str) -> tuple[str, str | None]:
-    """``"groupByKey at /x/dedup/engines/spark.py:338"`` -> (``"groupByKey at engines/spark.py:338"``,
+    """``"groupByKey at /x/dedup/engines/spark/job.py:38"`` -> (``"groupByKey at engines/spark/job.py:38"``,
     the function holding that line)."""
     found = _CALL_SITE.match(name)
     if not found:
@@ -793,7 +793,8 @@ def git_state() -> dict[str, Any]:
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=HERE.parent, capture_output=True, text=True).stdout.strip()
 
-    engine = hashlib.sha256((HERE.parent / "dedup" / "engines" / "spark.py").read_bytes()).hexdigest()[:16]
+    sources = sorted((HERE.parent / "dedup" / "engines" / "spark").glob("*.py"))
+    engine = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()[:16]
     return {
         "commit": git("rev-parse", "HEAD"),
         "dedup_uncommitted": git("status", "--porcelain", "dedup").splitlines(),
@@ -1015,7 +1016,7 @@ def _java_version() -> str | None:
 @click.option("--master", required=True)
 def session_run(master: str) -> None:
     """Start a session and stop it; prints one JSON line."""
-    from dedup.engines.spark_io import spark_session
+    from dedup.engines.spark.io import spark_session
 
     t0 = time.perf_counter()
     session = spark_session(master=master, progress=False)
@@ -1036,7 +1037,7 @@ def spark_run(paths: tuple[str, ...], out: Path, master: str, marks: Path) -> No
     parameters), on ``master``, each part timed; each phase's start appended to ``marks`` as it
     begins (a killed run's too). Prints one JSON line."""
     from dedup.engines.spark import run
-    from dedup.engines.spark_io import read_jsonl, spark_session, write_deduplicated
+    from dedup.engines.spark.io import read_jsonl, spark_session, write_deduplicated
     from dedup.io.write import write_json, write_jsonl
     from dedup.params import Params
 

@@ -118,7 +118,7 @@ def find_duplicates(
         if memory_limit is not None:
             raise ValueError("memory_limit= is not available with engine='spark' (Spark's own settings hold)")
         from dedup.engines.spark import run as run_on_spark
-        from dedup.engines.spark_io import spark_session
+        from dedup.engines.spark.io import spark_session
 
         p = Params.from_kwargs(**params)
         rows = [(k, a.id, a.text, f"<api>:{k + 1}") for k, a in enumerate(checked(articles))]

@@ -211,8 +211,8 @@ def deduplicate_on_spark(
     systems, to a URL (``hdfs://``, ``s3a://``, ``file://``). ``session``: the SparkSession
     (default: the active one, else a new ``local[*]`` one).
 
-    Raises :class:`~dedup.engines.spark_io.SparkInputError` (a bad record: the job stopped, nothing
-    written), :class:`~dedup.engines.spark_io.SparkJobError` (a failed job; no ``summary.json``),
+    Raises :class:`~dedup.engines.spark.io.SparkInputError` (a bad record: the job stopped, nothing
+    written), :class:`~dedup.engines.spark.io.SparkJobError` (a failed job; no ``summary.json``),
     ImportError without pyspark, ValueError for inputs Spark does not read here."""
     params = params or Params()
     parquet = input_format == "parquet" or (
@@ -224,7 +224,7 @@ def deduplicate_on_spark(
         if "://" not in path and not os.path.exists(path):
             raise ValueError(f"{path}: no such file or folder")
     from dedup.engines.spark import run
-    from dedup.engines.spark_io import (
+    from dedup.engines.spark.io import (
         Folder,
         bad_records_surface,
         read_jsonl,
@@ -232,7 +232,7 @@ def deduplicate_on_spark(
         spark_session,
         write_parquet_kept,
     )
-    from dedup.engines.spark_io import write_deduplicated as spark_write_kept
+    from dedup.engines.spark.io import write_deduplicated as spark_write_kept
 
     started = time.perf_counter()
     session = spark_session(session)

@@ -26,7 +26,7 @@ if shutil.which("java") is None:
     )
 
 from dedup.engines.spark import components, run, spark_candidates  # noqa: E402
-from dedup.engines.spark_io import SparkInputError, read_jsonl, spark_session  # noqa: E402
+from dedup.engines.spark.io import SparkInputError, read_jsonl, spark_session  # noqa: E402
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -278,7 +278,7 @@ def rows_of(articles: list[dict]) -> list[tuple[str, str]]:
 
 
 def test_an_article_that_fails_in_a_task_is_named(monkeypatch):
-    from dedup.engines.spark import _featurize
+    from dedup.engines.spark.sign import _featurize
     from dedup.features import Featurizer
 
     real = Featurizer.batch

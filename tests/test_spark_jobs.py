@@ -36,7 +36,7 @@ from pathlib import Path
 from dedup import find_duplicates
 from dedup.params import Params
 from dedup.engines.spark import run
-from dedup.engines.spark_io import SparkJobError, bad_records_surface, spark_session
+from dedup.engines.spark.io import SparkJobError, bad_records_surface, spark_session
 
 marker, mode = Path(sys.argv[1]), sys.argv[2]
 articles = [json.loads(line) for line in open(sys.argv[3])]

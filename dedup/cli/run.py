@@ -220,7 +220,7 @@ def _run_on_spark(
     from dedup.runs import deduplicate_on_spark
 
     try:
-        from dedup.engines.spark_io import SparkInputError, SparkJobError, spark_session
+        from dedup.engines.spark.io import SparkInputError, SparkJobError, spark_session
 
         session = spark_session(progress=wants_progress(quiet))
     except ImportError as err:
