@@ -12,7 +12,8 @@ from dedup.engines.local import Detector
 from dedup.index import Index, IndexFileError, Match
 from dedup.io.article import Article, InputError
 from dedup.params import Params
-from dedup.report.align import Alignment, Link, align
+from dedup.report.align import align
+from dedup.report.alignment import Alignment, Link
 from dedup.result import Cluster, Pair, Result
 from dedup.runs import deduplicate
 

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import dedup.score.ordered
 import dedup.score.sentences
 from dedup import find_duplicates
 from dedup.cluster import cut_tree, split_component
@@ -178,7 +179,7 @@ def test_the_match_in_order_is_the_brute_force_one_however_the_grids_are_batched
     m = _sentence_matrix(texts)
     i, j = np.triu_indices(len(texts), 1)
     pairs = np.stack([i, j], axis=1)
-    real = dedup.score.sentences.ordered_gains
+    real = dedup.score.ordered.ordered_gains
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(dedup.score.sentences, "ordered_gains", functools.partial(real, cells=cells, held=held))
         anywhere, in_order = sentence_matches(m, pairs, cells=cells)  # (chunks of few pairs too)

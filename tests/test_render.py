@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.report.align import Alignment, Link, align
+from dedup.report.align import align
+from dedup.report.alignment import Alignment, Link
 from dedup.report.html import render_html, render_report_html
 from dedup.report.markdown import render_markdown, render_report_markdown
 from dedup.report.text import render_text

@@ -13,7 +13,6 @@ import time
 from array import array
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -38,9 +37,6 @@ from dedup.sketch.lsh import LEADERS, Banded, band_keys, candidate_pairs, has_sh
 from dedup.sketch.minhash import HASH_SCHEME, Signer, estimate_jaccard_pairs
 from dedup.text.language import by_frequency
 from dedup.text.numbers import NumberSets
-
-if TYPE_CHECKING:
-    pass
 
 SIGN_BATCH = 1_000
 
@@ -138,7 +134,7 @@ class Detector:
         self._signatures = self._store.column("signatures", np.uint32)
         self._banded = self._store.spilled
         bands, self._rows = p.bands_rows
-        self.row_keys = (
+        self._band_keys = (
             [self._store.column(f"band-{b}", np.uint64, buffer=1 << 20) for b in range(bands)]
             if self._banded
             else []
@@ -358,7 +354,7 @@ class Detector:
         if self._banded and len(signatures):
             assert self._ranks is not None and self._shingled is not None
             for column, keys in zip(
-                self.row_keys, band_keys(signatures, len(self.row_keys), self._rows), strict=True
+                self._band_keys, band_keys(signatures, len(self._band_keys), self._rows), strict=True
             ):
                 column.extend(keys)
             self._ranks.extend(signature_ranks(signatures))
@@ -370,7 +366,7 @@ class Detector:
             return Banded.of(signatures, self._rows)
         assert self._ranks is not None and self._shingled is not None
         valid = np.flatnonzero(self._shingled.view())
-        ranks, columns = self._ranks, self.row_keys
+        ranks, columns = self._ranks, self._band_keys
         return Banded(
             n=len(signatures),
             valid=valid,
@@ -428,9 +424,9 @@ class Detector:
         if self._hook is not None:
             self._hook.candidates(signatures, cands)
 
-        for column in self.row_keys:  # (banding is done: their files are removed)
+        for column in self._band_keys:  # (banding is done: their files are removed)
             self._store.discard(column)
-        self.row_keys = []
+        self._band_keys = []
 
         t0 = time.perf_counter()
         self._stage = "while verifying"

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dedup.explain.words import decimals, explanation_text, own_scores, plural_articles, rounded, verdict_of
-from dedup.report.align import Alignment
+from dedup.report.alignment import Alignment
 
 
 class ExplainError(ValueError):

@@ -36,7 +36,8 @@ from dedup.explain.explanation import (
 from dedup.explain.words import decimals
 from dedup.io.article import Article
 from dedup.params import Params
-from dedup.report.align import Alignment, align
+from dedup.report.align import align
+from dedup.report.alignment import Alignment
 from dedup.result import Result
 from dedup.runtime.progress import Progress, no_progress
 from dedup.score.decision import Signals, number_factor

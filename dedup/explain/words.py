@@ -6,7 +6,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from dedup.report.align import Alignment
+from dedup.report.alignment import Alignment
 from dedup.report.views import summary_line
 
 if TYPE_CHECKING:

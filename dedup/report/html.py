@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from dedup.report.align import Alignment
+from dedup.report.alignment import Alignment
 from dedup.report.page import escape_html, page
 from dedup.report.views import (
     HELD_NOTE,

@@ -7,7 +7,7 @@ import html
 import re
 from collections.abc import Sequence
 
-from dedup.report.align import Alignment
+from dedup.report.alignment import Alignment
 from dedup.report.views import HELD_NOTE, RunReport, left_out_note, run_facts, summary_line
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")

@@ -10,7 +10,7 @@ from itertools import zip_longest
 
 import click
 
-from dedup.report.align import Alignment
+from dedup.report.alignment import Alignment
 from dedup.report.views import reading_order, summary_parts
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dedup.report.align import Alignment
+from dedup.report.alignment import Alignment
 
 
 @dataclass(frozen=True)
