@@ -1,10 +1,8 @@
 """The package's layout holds: no import circle, no private name taken from another module, and
 each layer imports only the layers under it (docs/architecture.md draws them).
 
-Imports are read from the source with ``ast`` (at the top or in a function), so a circle that only
-a late import closes fails here too. An import under ``if TYPE_CHECKING:`` is not counted: it names
-a type for the annotations, and nothing runs it (it is how a lower module names the type of what a
-higher one hands it, as :mod:`dedup.explain.words` does with the explanation).
+Imports are read from the source with ``ast`` (every import: at the top, in a function, under
+``TYPE_CHECKING``), so a circle that only a late import or an annotation closes fails here too.
 """
 
 from __future__ import annotations
@@ -49,16 +47,8 @@ MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 def imports(name: str) -> list[tuple[str, list[str], int]]:
     """``(module imported, names taken from it, line)`` for each import of ``dedup`` in ``name``."""
     tree = ast.parse(MODULES[name].read_text(), filename=str(MODULES[name]))
-    typing_only = {
-        id(inner)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING")
-        for inner in ast.walk(node)
-    }
     found = []
     for node in ast.walk(tree):
-        if id(node) in typing_only:
-            continue
         if isinstance(node, ast.Import):
             found += [(a.name, [], node.lineno) for a in node.names if a.name.split(".")[0] == "dedup"]
         elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "dedup":

@@ -22,7 +22,8 @@ Examples:
     >>> print(e.to_text())  # doctest: +SKIP
 """
 
-from dedup.explain.explanation import ExplainError, Explanation
+from dedup.explain.explanation import Explanation
+from dedup.explain.facts import ExplainError
 from dedup.explain.run import explain_run
 from dedup.explain.trace import explain
 

@@ -1,208 +1,18 @@
-"""What an explanation holds: the facts of each step of the decision for one pair, as data."""
+"""An explanation: every fact of the decision for one pair, and the same in words (the verdict in
+one sentence, the report for a terminal)."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
-from dedup.explain.words import decimals, explanation_text, own_scores, plural_articles, rounded, verdict_of
+from dedup.explain.facts import Candidates, Clustering, NumberFacts, Recorded, Signal
+from dedup.explain.format import decimals, listed, plural_articles, rounded
 from dedup.report.alignment import Alignment
-
-
-class ExplainError(ValueError):
-    """The pair cannot be explained (an unknown id, a run folder or inputs that cannot be read);
-    ``str(err)`` is one line that says which."""
-
-
-@dataclass(frozen=True)
-class Candidates:
-    """The LSH step: whether the two articles became a candidate pair, and why.
-
-    Attributes:
-        candidates: they were a candidate pair (only candidates are verified directly).
-        shared_bands: bands of the signature in which the two agree on every row (one is
-            enough, unless the bucket was larger than ``max_bucket``: see ``note``).
-        bands, rows: the banding in force.
-        jaccard: the MinHash estimate of their shingle sets' Jaccard (None: an article has none).
-        probability: the chance that two sets of that Jaccard become candidates (None: as ``jaccard``).
-        note: why the rule did not apply as usual (an article without shingles, an oversized bucket).
-    """
-
-    candidates: bool
-    shared_bands: int
-    bands: int
-    rows: int
-    jaccard: float | None
-    probability: float | None
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class Signal:
-    """One signal of :class:`dedup.score.decision.Signals` for the pair: its value (None: not measured,
-    NaN in the run) and the rule it enters."""
-
-    name: str
-    value: float | None
-    rule: str
-
-
-@dataclass(frozen=True)
-class NumberFacts:
-    """The numbers behind the ``numbers`` signal (:func:`dedup.text.numbers.numbers`): the distinct
-    values each text states, in order of first mention, and which are shared."""
-
-    a: list[str]
-    b: list[str]
-    shared: list[str]
-    only_a: list[str]
-    only_b: list[str]
-
-
-@dataclass(frozen=True)
-class Merge:
-    """One merge of the linkage tree: two groups (sides) of articles, and how the cut judged it.
-
-    Attributes:
-        sizes: the members of each side.
-        members: their ids (in input order).
-        holds: which of the pair each side holds: ``"A"``, ``"B"`` or None (the first side is
-            the one on the pair's way).
-        cross: the two sides' mean cross score (average linkage; complete linkage: the lowest).
-        own: each side's own mean score over its pairs (None for one member).
-        threshold: the score a merge must reach.
-        cohesion: the cohesion factor (0: the rule is off or does not apply to this merge).
-        cohesion_limit: ``cohesion`` times the lower own mean, when both sides have two or more
-            members (the rule applies), else None.
-        refused_by: ``"threshold"``, ``"cohesion"`` or None (the merge passes).
-        method: the linkage, ``"average"`` or ``"complete"``.
-    """
-
-    sizes: tuple[int, int]
-    members: tuple[list[str], list[str]]
-    holds: tuple[str | None, str | None]
-    cross: float
-    own: tuple[float | None, float | None]
-    threshold: float
-    cohesion: float
-    cohesion_limit: float | None
-    refused_by: str | None
-    method: str = "average"
-
-    @property
-    def passes(self) -> bool:
-        return self.refused_by is None
-
-    def describe(self) -> str:
-        """One phrase: the two groups, their cross score and the rule it met or failed."""
-        sides = f"the merge of {plural_articles(self.sizes[0])} and {plural_articles(self.sizes[1])}"
-        cross = f"{'cross mean' if self.method == 'average' else 'lowest cross score'} {decimals(self.cross)}"
-        if self.refused_by == "threshold":
-            return f"{sides} was refused by the threshold: {cross} < {decimals(self.threshold)}"
-        limit = ""
-        if self.cohesion_limit is not None:
-            lower = min(o for o in self.own if o is not None)
-            limit = (
-                f"{self.cohesion:g} × {decimals(lower)} (the lower of the two groups' own means, "
-                f"{own_scores(self.own)}) = {decimals(self.cohesion_limit)}"
-            )
-        if self.refused_by == "cohesion":
-            return (
-                f"{sides} was refused by the cohesion rule: the {cross} reaches the threshold "
-                f"{decimals(self.threshold)} but is under {limit}"
-            )
-        rule = f"{cross} ≥ threshold {decimals(self.threshold)}" + (f" and ≥ {limit}" if limit else "")
-        return f"{sides} passed: {rule}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "sizes": list(self.sizes),
-            "members": [list(self.members[0]), list(self.members[1])],
-            "holds": list(self.holds),
-            "cross": rounded(self.cross),
-            "own": [rounded(o) for o in self.own],
-            "threshold": self.threshold,
-            "cohesion": self.cohesion,
-            "cohesion_limit": rounded(self.cohesion_limit),
-            "passes": self.passes,
-            "refused_by": self.refused_by,
-            "method": self.method,
-        }
-
-
-@dataclass(frozen=True)
-class Clustering:
-    """The clustering step for the pair.
-
-    Attributes:
-        component_sizes: the sizes of the connected components (of verified pairs) holding A and B
-            (1: in no verified pair).
-        same_component: A and B are linked by a chain of verified pairs (only then can the
-            linkage join them).
-        method: how the component was clustered: ``"average"``, ``"complete"`` linkage, or
-            ``"whole"`` (kept as it is: two members, single linkage, or too large to re-cluster), or
-            ``"exact"`` (A and B are exact copies, one member of the run), or ``"family"`` (a
-            component over :data:`~dedup.cluster.FAMILY_SIZE`, clustered from its units).
-        reason: why it was kept whole (None when re-clustered).
-        joining: the merge of the tree that joins A's group with B's (re-clustered components).
-        refused: the first merge on the way from A and from B up to ``joining`` that was
-            refused, or that could not be made because a merge inside its other side was (a
-            refused merge splits every merge above it); None when they stay together.
-        refused_where: ``"joining"`` (``refused`` is ``joining``), ``"on the way"`` (a merge
-            below it on the way of A or B) or ``"inside"`` (a merge inside a group that was to
-            join A's or B's on the way).
-        together: the linkage left A and B in one group.
-    """
-
-    component_sizes: tuple[int, int]
-    same_component: bool
-    method: str | None = None
-    reason: str | None = None
-    joining: Merge | None = None
-    refused: Merge | None = None
-    refused_where: str | None = None
-    together: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "component_sizes": list(self.component_sizes),
-            "same_component": self.same_component,
-            "method": self.method,
-            "reason": self.reason,
-            "joining": None if self.joining is None else self.joining.to_dict(),
-            "refused": None if self.refused is None else self.refused.to_dict(),
-            "refused_where": self.refused_where,
-            "together": self.together,
-        }
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """What the run's output folder says of the pair, and whether it agrees with the recomputation.
-
-    Attributes:
-        pair: the pair's line of ``pairs.jsonl`` (None: not a verified pair there).
-        clusters: the cluster of A and of B in ``clusters.jsonl`` (None: in none).
-        differences: how the recomputation differs (empty: it agrees).
-    """
-
-    pair: dict[str, Any] | None
-    clusters: tuple[int | None, int | None]
-    differences: list[str] = field(default_factory=list)
-
-    @property
-    def agrees(self) -> bool:
-        return not self.differences
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "pair": self.pair,
-            "clusters": list(self.clusters),
-            "agrees": self.agrees,
-            "differences": list(self.differences),
-        }
+from dedup.report.views import summary_line
 
 
 @dataclass(frozen=True)
@@ -297,3 +107,218 @@ class Explanation:
         """A readable report for a terminal: the verdict, one line per signal, the score, the
         clustering step, what the run recorded, and the aligned paragraphs (short)."""
         return explanation_text(self, width)
+
+
+def verdict_of(e: Explanation) -> str:
+    pair = f"{e.a} and {e.b}"
+    c = e.candidates
+    threshold = decimals(e.threshold)
+    if e.verified:
+        own = f"their score {decimals(e.score)} reaches the threshold {threshold}"
+    elif not c.candidates:
+        own = f"they were not LSH candidates ({c.note or f'{c.shared_bands} of {c.bands} bands shared'})"
+    else:
+        own = f"their score {decimals(e.score)} is under the threshold {threshold}"
+    k = e.clustering
+    if k.method == "exact":
+        return f"{pair} are exact copies (one normalised text): one member of the run, in one cluster"
+    if e.merged:
+        head = f"{pair} are in one cluster (cluster {e.clusters[0]})"
+        if e.verified:
+            return f"{head}: {own}"
+        if k.together and k.joining is not None:
+            return (
+                f"{head} through other articles: {own}, but the linkage joined their groups: "
+                f"{k.joining.describe()}"
+            )
+        if k.method == "family":
+            return f"{head} through other articles: {own}, but {k.reason}, joined them"
+        return f"{head} through a cross-lingual link ({own})"
+    head = f"{pair} are not in one cluster"
+    if k.method == "family":
+        return f"{head}: {own}; verified pairs link them in {k.reason}, which kept them apart"
+    if k.same_component and k.refused is not None:
+        size = plural_articles(k.component_sizes[0])
+        linked = f"{head}: {own}; verified pairs link them in a component of {size}"
+        if k.refused_where == "joining":
+            return f"{linked}, but the linkage kept their groups apart: {k.refused.describe()}"
+        whose = k.refused.holds[0] if k.refused_where == "on the way" else None
+        where = f"on {whose}'s way" if whose else "inside a group on their way"
+        return (
+            f"{linked}, but the linkage kept them apart: a merge {where} was refused: {k.refused.describe()}"
+        )
+    if not c.candidates:
+        would = "reach" if e.score >= e.threshold else "be under"
+        return (
+            f"{head}: {own}, and no chain of verified pairs links them (their score {decimals(e.score)} "
+            f"would {would} the threshold {threshold})"
+        )
+    return f"{head}: {own}, and no chain of verified pairs links them"
+
+
+_LABEL = 12  # the width of the section labels of the text
+
+
+def explanation_text(e: Explanation, width: int) -> str:
+    out = _wrap(e.verdict, width, subsequent_indent="  ")
+    if e.recorded is not None and not e.recorded.agrees:
+        out += _wrap(
+            "WARNING: this is not what the run recorded (see 'run' below): its inputs (or dedup) changed "
+            "since the run, and this explains the inputs as they are now.",
+            width,
+            subsequent_indent="  ",
+        )
+    out.append("")
+
+    def section(label: str, text: str) -> None:
+        out.extend(_wrap(text, width, initial_indent=f"{label:<{_LABEL}}", subsequent_indent=" " * _LABEL))
+
+    section("A", f"{e.a} ({e.languages[0]})")
+    section("B", f"{e.b} ({e.languages[1]})")
+    c = e.candidates
+    section(
+        "candidates",
+        f"{'yes' if c.candidates else 'no'}: {c.shared_bands} of {c.bands} bands of {c.rows} rows shared"
+        + (
+            ""
+            if c.jaccard is None or c.probability is None
+            else f"; MinHash Jaccard estimate {decimals(c.jaccard)}, at which a pair becomes a candidate "
+            f"with probability {c.probability:.2f}"
+        )
+        + (f"; {c.note}" if c.note else ""),
+    )
+    rows = [(s.name, "–" if s.value is None else f"{min(s.value, 1.0):.4f}", s.rule) for s in e.signals]
+    rows.append(("score", f"{min(e.score, 1.0):.4f}", _score_line(e)))
+    name_width = max(len(name) for name, _, _ in rows)
+    for k, (name, value, rule) in enumerate(rows):
+        lead = f"{'signals' if k == 0 else '':<{_LABEL}}{name:<{name_width}}  {value:>6}  "
+        out.extend(_wrap(rule, width, initial_indent=lead, subsequent_indent=" " * len(lead)))
+    n = e.numbers
+    section(
+        "numbers",
+        f"A: {listed(n.a)} · B: {listed(n.b)} · shared: {listed(n.shared)}"
+        if n.a or n.b
+        else "neither text states a number",
+    )
+    section("clustering", _clustering_text(e))
+    k = e.clustering
+    shown = k.refused or (k.joining if k.together else None)
+    if shown is not None:
+        for k, (holds, members) in enumerate(zip(shown.holds, shown.members, strict=True), 1):
+            side = f"{holds}'s group" if holds else f"group {k}"
+            section("", f"{side} ({plural_articles(len(members))}): {listed(members, 4)}")
+    if e.recorded is not None:
+        r = e.recorded
+        where = (
+            f"A and B in cluster {r.clusters[0]}"
+            if r.clusters[0] is not None and r.clusters[0] == r.clusters[1]
+            else ", ".join(
+                f"{x} in {'no cluster' if k is None else f'cluster {k}'}"
+                for x, k in zip("AB", r.clusters, strict=True)
+            )
+        )
+        said = (
+            "the pair (score " + str(r.pair.get("score")) + ")" if r.pair is not None else "no pair"
+        ) + f", {where}"
+        if r.agrees:
+            section("run", f"recorded {said}: as recomputed")
+        else:
+            section("run", f"recorded {said}; but recomputed: {'; '.join(r.differences)}")
+    for note in e.notes:
+        section("note", note)
+    if e.alignment is not None:
+        _alignment_text(e.alignment, width, out)
+    return "\n".join(out) + "\n"
+
+
+def _score_line(e: Explanation) -> str:
+    p = e.params
+    values = e.signal_values
+    w = p["sentence_weight"]
+    cosine = min(values.get("cosine") or 0.0, 1.0)
+    match = values.get("match") or 0.0
+    base = cosine if w == 0 else (1 - w) * cosine + w * match
+    mix = f"{decimals(cosine)}" if w == 0 else f"({1 - w:g} × {decimals(cosine)} + {w:g} × {decimals(match)})"
+    factor = e.score / base if base > 0 else 1.0
+    facts = [s.name for s in e.signals if s.name not in ("cosine", "match", "order") and s.value is not None]
+    formula = f"= {mix} × {factor:.3f}" + (f" ({', '.join(facts)})" if facts else "")
+    threshold = decimals(e.threshold)
+    if e.verified:
+        return f"{formula} ≥ threshold {threshold}: a verified pair"
+    if not e.candidates.candidates:
+        than = "≥" if e.score >= e.threshold else "<"
+        return f"{formula} {than} threshold {threshold}, but not a candidate, so never verified directly"
+    return f"{formula} < threshold {threshold}: not verified"
+
+
+def _clustering_text(e: Explanation) -> str:
+    c = e.clustering
+    if not c.same_component:
+        if c.component_sizes == (1, 1):
+            return "neither is in a verified pair: nothing links them"
+        sizes = " and ".join(plural_articles(s) for s in c.component_sizes)
+        return f"in different components of verified pairs ({sizes}): nothing links them"
+    size = plural_articles(c.component_sizes[0])
+    if c.method == "whole":
+        return f"one component of {size}, kept whole ({c.reason})"
+    if c.method == "exact":
+        return f"exact copies: one member of the run ({size} in its component), in one cluster by that alone"
+    if c.method == "family":
+        verdict = "put together" if c.together else "kept apart"
+        return f"one component of {size}, {c.reason}: {verdict}"
+    how = f"{c.method} linkage" + (
+        f" with cohesion {e.params['cohesion']:g}" if c.method == "average" and e.params["cohesion"] else ""
+    )
+    assert c.joining is not None
+    if c.refused is None or c.refused_where == "joining":
+        return f"{how} over a component of {size}: {c.joining.describe()}"
+    whose = c.refused.holds[0] if c.refused_where == "on the way" else None
+    where = f"on {whose}'s way" if whose else "inside a group on their way"
+    return (
+        f"{how} over a component of {size}: their groups would meet where {c.joining.describe()}; "
+        f"but a merge {where} was refused first: {c.refused.describe()} (a refused merge splits every "
+        "merge above it)"
+    )
+
+
+MAX_LINKS = 8
+"""Links of the alignment the text shows (all are in the JSON)."""
+
+
+def _alignment_text(al: Alignment, width: int, out: list[str]) -> None:
+    out.extend(
+        _wrap(
+            summary_line(al), width, initial_indent=f"{'alignment':<{_LABEL}}", subsequent_indent=" " * _LABEL
+        )
+    )
+    for link in al.links[:MAX_LINKS]:
+        where = f"¶{','.join(str(i + 1) for i in link.a)} ↔ ¶{','.join(str(j + 1) for j in link.b)}"
+        lead = f"{'':<{_LABEL}}{where:<12} {link.type} {link.score:.2f}{' moved' if link.moved else ''}  "
+        room = max(20, width - len(lead) - 3)
+        texts = [" ".join(al.paragraphs_a[i] for i in link.a), " ".join(al.paragraphs_b[j] for j in link.b)]
+        out.append(f"{lead}A: {_clip(texts[0], room)}")
+        out.append(f"{' ' * len(lead)}B: {_clip(texts[1], room)}")
+    if len(al.links) > MAX_LINKS:
+        out.append(f"{'':<{_LABEL}}… {len(al.links) - MAX_LINKS} more links (dedup align, or --json)")
+    rest = [
+        f"only in {side}: {', '.join(f'¶{i + 1}' for i in only)}"
+        for side, only in (("A", al.only_a), ("B", al.only_b))
+        if only
+    ]
+    boiler = [f"A ¶{i + 1}" for i in al.boilerplate_a] + [f"B ¶{j + 1}" for j in al.boilerplate_b]
+    if boiler:
+        rest.append(f"boilerplate: {', '.join(boiler)}")
+    if rest:
+        out.extend(
+            _wrap(" · ".join(rest), width, initial_indent=" " * _LABEL, subsequent_indent=" " * _LABEL)
+        )
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def _wrap(text: str, width: int, **options: Any) -> list[str]:
+    """``textwrap.wrap`` that never breaks an id at its hyphens."""
+    return textwrap.wrap(text, width, break_on_hyphens=False, **options)

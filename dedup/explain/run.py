@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from dedup.explain.explanation import ExplainError, Explanation, Recorded
+from dedup.explain.explanation import Explanation
+from dedup.explain.facts import ExplainError, Recorded
+from dedup.explain.format import decimals, listed
 from dedup.explain.trace import explain_articles
-from dedup.explain.words import decimals, listed
 from dedup.io.article import InputError
 from dedup.params import Params
 from dedup.result import versions

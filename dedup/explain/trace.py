@@ -24,16 +24,9 @@ from dedup.cluster import (
 )
 from dedup.cluster import components as component_labels
 from dedup.engines.local import Detector, RunHook
-from dedup.explain.explanation import (
-    Candidates,
-    Clustering,
-    ExplainError,
-    Explanation,
-    Merge,
-    NumberFacts,
-    Signal,
-)
-from dedup.explain.words import decimals
+from dedup.explain.explanation import Explanation
+from dedup.explain.facts import Candidates, Clustering, ExplainError, Merge, NumberFacts, Signal
+from dedup.explain.format import decimals
 from dedup.io.article import Article
 from dedup.params import Params
 from dedup.report.align import align
