@@ -81,7 +81,7 @@ def test_an_index_match_exactly_at_the_threshold_is_a_match(translations, tmp_pa
         seen.extend(out.tolist())
         return out
 
-    monkeypatch.setattr(dedup.index, "score", recording)
+    monkeypatch.setattr(dedup.index.index, "score", recording)
     db = str(tmp_path / "news.db")
     with Index.open(db, threshold=0.0) as index:
         index.add(a, text_a)

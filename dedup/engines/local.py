@@ -1,8 +1,15 @@
-"""The batch path: articles in, verified pairs, clusters and a summary out.
+"""The local engine: articles in, verified pairs, clusters and a summary out, on one machine.
 
-read → normalise → sign (MinHash) → candidates (LSH) → verify (TF-IDF) →
-cluster. :class:`Detector` takes articles one at a time, so a caller can
-stream a dump through it; :func:`find_duplicates` is the one-call form.
+read → normalise → sign (MinHash) → candidates (LSH) → verify (TF-IDF, sentence match, numbers)
+→ cluster. :class:`Detector` takes articles one at a time, so a caller can stream a dump through
+it; :meth:`Detector.finish` runs the stages after reading, each a named method
+(``_candidates``, ``_verify``, ``_cluster``, ``_listed_pairs``, ``_summary``);
+:func:`dedup.find_duplicates` is the one-call form.
+
+This module is over 500 lines because the Detector is one object that keeps a run's state from
+the first article to the result (the store of spilled columns, the signatures, the ids and the
+exact copies, the hook) and every stage reads that state: split across modules, each stage would
+take a dozen of its fields as arguments.
 """
 
 from __future__ import annotations
@@ -13,11 +20,14 @@ import time
 from array import array
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from dedup.arrays.hashing import term_ids
 from dedup.arrays.keymap import KeyMap
+from dedup.arrays.rows import Matrix
 from dedup.arrays.store import FAMILY_ROWS, Ragged, Store, trim_heap
 from dedup.cluster import FAMILY_SIZE, choose_representative, cluster_pairs, spanning_positions
 from dedup.features import FeatureBatch, Features, Featurizer
@@ -31,9 +41,17 @@ from dedup.score.decision import Signals, score
 from dedup.score.gather import BUDGET as GATHER_BUDGET
 from dedup.score.gather import component_order, positions
 from dedup.score.measure import PairValues, measure_pairs, member_scores, pair_scores
-from dedup.score.sentences import SentenceBuilder
+from dedup.score.sentences import SentenceBuilder, SentenceMatrix
 from dedup.score.tfidf import TfidfBuilder, tfidf_rows
-from dedup.sketch.lsh import LEADERS, Banded, band_keys, candidate_pairs, has_shingles, signature_ranks
+from dedup.sketch.lsh import (
+    LEADERS,
+    Banded,
+    CandidateStats,
+    band_keys,
+    candidate_pairs,
+    has_shingles,
+    signature_ranks,
+)
 from dedup.sketch.minhash import HASH_SCHEME, Signer, estimate_jaccard_pairs
 from dedup.text.language import by_frequency
 from dedup.text.numbers import NumberSets
@@ -58,6 +76,27 @@ class RunHook:
 
     def linkage(self, groups: list[np.ndarray], scores: list[np.ndarray]) -> None:
         """Components the linkage re-clusters (sorted article indices) and their score matrices."""
+
+
+@dataclass
+class _Verified:
+    """What verification hands the later stages: the matrices it read (the rows of the members it
+    numbers: all, or those gathered, in ``order``), every candidate's score, and the verified
+    pairs with their signals."""
+
+    matrix: Matrix
+    sentences: SentenceMatrix | None
+    numbers: NumberSets | None  # (of the rows)
+    all_numbers: NumberSets | None  # (of every member: whether an exact copy states any)
+    order: np.ndarray | None  # the member of each row (gathered); None: the rows are the members
+    local_of: np.ndarray | None  # each member's row (gathered), -1 for none
+    cands: np.ndarray  # the candidate pairs, numbered as the rows
+    measured: np.ndarray  # float32, each candidate's score
+    local: np.ndarray  # the verified pairs, numbered as the rows
+    verified: np.ndarray  # the verified pairs, numbered as the members
+    signals: Signals
+    scores: np.ndarray
+    jaccard: np.ndarray
 
 
 class Detector:
@@ -398,15 +437,36 @@ class Detector:
         return self._result
 
     def _finish(self) -> Result:
-        p = self.params
+        """The stages after reading, each named and timed: candidates, verification, clustering,
+        the pairs that made each cluster, the summary."""
+        signatures = self._end_reading()
+        cands, cstats = self._candidates(signatures)
+        v = self._verify(signatures, cands)
+        t0 = time.perf_counter()
+        member_of = self.member_of
+        groups, clusters, reps, links = self._cluster(v, member_of)
+        pairs = self._listed_pairs(v, signatures, member_of, groups, reps)
+        self.timings["cluster"] = time.perf_counter() - t0
+        return Result(
+            pairs=pairs,
+            clusters=clusters,
+            summary=self._summary(cands, cstats, v, member_of, pairs, clusters, links),
+            languages=dict(zip(self.ids, self.langs, strict=True)),
+            links=links,
+        )
+
+    def _end_reading(self) -> np.ndarray:
+        """The last signatures made; the ``(members, num_perm)`` signature array."""
         t0 = time.perf_counter()
         self._flush()
-        n = len(self.ids)
-        m = len(self._first)  # the members: the distinct texts (exact copies are one)
-        signatures = self._signatures.view().reshape(-1, p.num_perm)
+        signatures = self._signatures.view().reshape(-1, self.params.num_perm)
         trim_heap()  # (what reading freed)
         self.timings["read_sign"] += time.perf_counter() - t0
+        return signatures
 
+    def _candidates(self, signatures: np.ndarray) -> tuple[np.ndarray, CandidateStats]:
+        """Stage candidates: the LSH candidate pairs of members and banding's counts."""
+        p = self.params
         t0 = time.perf_counter()
         self._stage = "while finding candidates"
         self._check_memory(force=True)
@@ -427,7 +487,12 @@ class Detector:
         for column in self._band_keys:  # (banding is done: their files are removed)
             self._store.discard(column)
         self._band_keys = []
+        return cands, cstats
 
+    def _verify(self, signatures: np.ndarray, cands: np.ndarray) -> _Verified:
+        """Stage verify: every candidate pair measured and scored; those at the threshold kept."""
+        p = self.params
+        m = len(self._first)  # the members: the distinct texts (exact copies are one)
         t0 = time.perf_counter()
         self._stage = "while verifying"
         self._check_memory(force=True)
@@ -436,6 +501,7 @@ class Detector:
         # by component (dedup.score.gather): every later stage reads them in order, and the others'
         # never again. Members are then numbered in that order (`order`: each one's member).
         order = self._gather_order(m, cands)
+        local_of = None
         if order is not None:
             assert self._sentences is not None
             budget = None if self.memory_limit is None else work_budget(self.memory_limit, GATHER_BUDGET)
@@ -458,7 +524,6 @@ class Detector:
                 )
             sentences = self._sentences.matrix() if self._sentences is not None else None
             numbers = all_numbers
-        counted = matrix.shape[0]  # the members verification numbers (all, or those gathered)
         # Every candidate's score is kept (float32: the linkage reuses them); the signals only
         # for the verified pairs. A spilled run visits them block pair by block pair.
         measured = np.zeros(len(cands), dtype=np.float32)
@@ -499,13 +564,26 @@ class Detector:
                 return Signals.concatenate([signals for _, signals in found])
 
             self._hook.verified(verified, vscore, measure)
+        return _Verified(
+            matrix, sentences, numbers, all_numbers, order, local_of, cands, measured,
+            local, verified, vsignals, vscore, vjac,
+        )  # fmt: skip
 
-        t0 = time.perf_counter()
+    def _cluster(
+        self, v: _Verified, member_of: np.ndarray
+    ) -> tuple[list[np.ndarray], list[Cluster], np.ndarray, list[LanguageLink]]:
+        """Stage cluster: the verified pairs' components re-clustered by the linkage, exact copies
+        joined to their text's cluster, groups linked across languages (a cross-lingual run), and
+        each cluster's representative: the groups of articles, the clusters, their
+        representatives, the links."""
+        p = self.params
+        m = len(self._first)
         self._stage = "while clustering"
         self._check_memory(force=True)
-
-        known = PairValues(cands, measured, counted)  # so that the linkage does not measure them again
-        del measured
+        matrix, sentences, numbers = v.matrix, v.sentences, v.numbers
+        counted = matrix.shape[0]  # the members verification numbers (all, or those gathered)
+        known = PairValues(v.cands, v.measured, counted)  # so that the linkage does not measure them again
+        v.measured = np.zeros(0, dtype=np.float32)
 
         def similarity(groups: list[np.ndarray]) -> list[np.ndarray]:
             scores = member_scores(
@@ -533,20 +611,18 @@ class Detector:
 
         member_groups = cluster_pairs(
             counted,
-            local,
+            v.local,
             similarity=similarity,
             threshold=p.threshold,
             linkage_method=p.linkage,
             cohesion=p.cohesion,
-            scores=vscore.astype(np.float32),
+            scores=v.scores.astype(np.float32),
             score_pairs=score_pairs,
             family_size=None if p.all_pairs else FAMILY_SIZE,
         )
         self._release()
-        if order is not None:  # (sorted still: the order keeps a component's)
-            member_groups = [order[group] for group in member_groups]
-        member_of = self.member_of
-        first = np.frombuffer(self._first, dtype=np.int64).copy()
+        if v.order is not None:  # (sorted still: the order keeps a component's)
+            member_groups = [v.order[group] for group in member_groups]
         groups = with_copies(member_groups, member_of, m)
         lengths = np.frombuffer(self._lengths, dtype=np.int64).copy()
         links: list[LanguageLink] = []
@@ -560,25 +636,41 @@ class Detector:
             clusters.append(
                 Cluster(k, self.ids[rep], names, languages={self.ids[x]: self.langs[x] for x in members})
             )
-        ids = self.ids
+        return groups, clusters, reps, links
+
+    def _listed_pairs(
+        self,
+        v: _Verified,
+        signatures: np.ndarray,
+        member_of: np.ndarray,
+        groups: list[np.ndarray],
+        reps: np.ndarray,
+    ) -> list[Pair]:
+        """The pairs of ``pairs.jsonl``: every verified pair and exact copy with ``all_pairs``,
+        else the pairs that made each cluster (a tree of it; a pair the linkage joined under the
+        threshold is measured and listed as ``linked``), sorted by ids."""
+        p = self.params
+        n = len(self.ids)
+        ids, verified = self.ids, v.verified
+        first = np.frombuffer(self._first, dtype=np.int64).copy()
         shown = self._shown(first, member_of, reps)
         # The pairs as article positions: the verified ones, then each exact copy with its text's
         # article; the local engine's pairs.jsonl lists a tree of each cluster of them.
         copies = np.flatnonzero(shown[member_of] != np.arange(n))
         listed = np.concatenate([shown[verified], np.stack([shown[member_of[copies]], copies], axis=1)])
-        stated = all_numbers.sizes() > 0 if all_numbers is not None else None
+        stated = v.all_numbers.sizes() > 0 if v.all_numbers is not None else None
 
         def pair_at(k: int) -> Pair:
             i, j = listed[k].tolist()
             if k < len(verified):
-                return Pair.of(ids[i], ids[j], vjac[k], vsignals, k, vscore[k])
+                return Pair.of(ids[i], ids[j], v.jaccard[k], v.signals, k, v.scores[k])
             return Pair.exact(ids[i], ids[j], numbers=None if stated is None else bool(stated[member_of[j]]))
 
         if p.all_pairs:
             pairs = [pair_at(k) for k in range(len(listed))]
         else:  # the pairs that made each cluster, not every pair inside it
             listed_scores = np.array(
-                [round(min(x, 1.0), 4) for x in vscore.tolist()] + [1.0] * len(copies), dtype=np.float64
+                [round(min(x, 1.0), 4) for x in v.scores.tolist()] + [1.0] * len(copies), dtype=np.float64
             )
             exact = np.arange(len(listed)) >= len(verified)
             involved = np.unique(np.concatenate([listed.ravel(), *groups]))
@@ -591,11 +683,16 @@ class Detector:
             if missing:
                 at = np.array(missing, dtype=np.int64).reshape(-1, 2)
                 mp = member_of[at]
-                lp = mp if order is None else local_of[mp]
+                lp = mp if v.local_of is None else v.local_of[mp]
                 if (lp < 0).any():  # (never: a cluster's members are all in some candidate pair)
                     raise RuntimeError("a linked member outside the candidate pairs")
                 got = Signals.concatenate(
-                    [x for _, x in measure_pairs(lp, matrix, sentences, numbers, ordered=p.sentence_order)]
+                    [
+                        x
+                        for _, x in measure_pairs(
+                            lp, v.matrix, v.sentences, v.numbers, ordered=p.sentence_order
+                        )
+                    ]
                 )
                 values = score(got, sentence_weight=p.sentence_weight, number_weight=p.number_weight)
                 jac = estimate_jaccard_pairs(signatures, np.sort(mp, axis=1))
@@ -604,8 +701,23 @@ class Detector:
                     for k, (a, b) in enumerate(missing)
                 )
         pairs.sort(key=lambda q: (q.a, q.b))
-        self.timings["cluster"] = time.perf_counter() - t0
+        return pairs
 
+    def _summary(
+        self,
+        cands: np.ndarray,
+        cstats: CandidateStats,
+        v: _Verified,
+        member_of: np.ndarray,
+        pairs: list[Pair],
+        clusters: list[Cluster],
+        links: list[LanguageLink],
+    ) -> dict[str, Any]:
+        """What ``summary.json`` says of the run: counts of each stage, the parameters, versions,
+        timings, the spill and memory, and the cross-lingual links."""
+        p = self.params
+        n, m = len(self.ids), len(self._first)
+        bands, rows = p.bands_rows
         removed = sum(len(c.members) - 1 for c in clusters)
         languages = Counter(self.langs)
         articles = {
@@ -615,7 +727,7 @@ class Detector:
             "skipped_bad_input": self.skipped,
         }
         if p.languages is not None:
-            articles["not_compared_language"] = sum(v for k, v in languages.items() if k not in p.languages)
+            articles["not_compared_language"] = sum(c for k, c in languages.items() if k not in p.languages)
         summary = {
             "articles": articles,
             "languages": by_frequency(languages),
@@ -626,7 +738,7 @@ class Detector:
             "candidates": {
                 "pairs": int(len(cands)),
                 "below_min_jaccard": cstats.below_min_jaccard,
-                "verified_pairs": int(len(verified)),
+                "verified_pairs": int(len(v.verified)),
                 "listed_pairs": len(pairs),
                 "bands": bands,
                 "rows": rows,
@@ -639,7 +751,7 @@ class Detector:
             "params": p.to_dict(),
             "minhash": {"num_perm": p.num_perm, "seed": p.seed, "hash_scheme": HASH_SCHEME},
             "versions": versions(),
-            "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
+            "timings_s": {k: round(t, 3) for k, t in self.timings.items()},
             "spill": {
                 "directory": None if self._store.directory is None else str(self._store.directory),
                 "bytes": self._store.nbytes if self._store.spilled else 0,
@@ -661,13 +773,7 @@ class Detector:
                 "xling_threshold": p.xling_threshold,
                 "embeddings": MODEL if self._embedded else None,
             }
-        return Result(
-            pairs=pairs,
-            clusters=clusters,
-            summary=summary,
-            languages=dict(zip(self.ids, self.langs, strict=True)),
-            links=links,
-        )
+        return summary
 
     def _gather_order(self, m: int, cands: np.ndarray) -> np.ndarray | None:
         """The members whose rows verification reads, component by component (see
