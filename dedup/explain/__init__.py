@@ -13,7 +13,7 @@ IDF, the candidates, the scores and the clusters depend on every article), with 
 :class:`~dedup.engines.local.RunHook` that keeps what concerns the two ids. So explaining costs a
 full run over the inputs (seconds for thousands of articles; as long as ``dedup run`` for a large
 dump), plus one alignment. :func:`explain_run` explains a pair of a run folder
-(:mod:`dedup.explain.run`); :mod:`dedup.explain.words` puts an explanation in words.
+(:mod:`dedup.explain.run`); :mod:`dedup.explain.explanation` also puts an explanation in words.
 
 Examples:
     >>> e = explain_run("out/", "000_1bdcf60ae9970c12", "004_89cc63446ebde389")  # doctest: +SKIP
