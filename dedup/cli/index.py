@@ -18,8 +18,8 @@ from dedup.cli.options import (
     param_options,
     with_options,
 )
-from dedup.index.store import HeldIdError, IndexFileError, shown_location
-from dedup.io.article import Article, InputError
+from dedup.index.store import IndexFileError, shown_location
+from dedup.io.article import InputError
 from dedup.runtime.progress import no_progress, terminal_progress, wants_progress
 
 
@@ -47,7 +47,10 @@ def _index_articles(
     quiet: bool,
     options: dict[str, Any],
 ) -> None:
-    """Read INPUTS and add (or query) each article; write the matches to ``out`` (JSONL)."""
+    """Read INPUTS and add (or query) each article (:func:`dedup.index.feed.feed`); write the
+    matches to ``out`` (JSONL), or print them; every error as one line that says what was added."""
+    from dedup.index.feed import feed
+
     if input_format == "parquet":
         raise click.UsageError("--format parquet needs dedup run --engine spark")
     from dedup.io.write import write_jsonl
@@ -69,29 +72,11 @@ def _index_articles(
             open_index(index_path, params, create=store) as idx,
             progress(label, None) as bar,
         ):
-            batch: list[Article] = []
-
-            def flush() -> None:
-                if store:
-                    try:
-                        found = idx.add_many([(a.id, a.text) for a in batch])
-                    except HeldIdError as err:  # an id held already
-                        where = next(a for a in batch if a.id == err.article_id)
-                        raise InputError(where.source, where.line, str(err)) from None
-                else:
-                    found = [idx.query(a.text) for a in batch]
-                for article, matches in zip(batch, found, strict=True):
-                    counts["articles"] += 1
-                    counts["matched"] += bool(matches)
-                    rows.append({"id": article.id, "matches": [dataclasses.asdict(m) for m in matches]})
-                bar.update(len(batch))
-                batch.clear()
-
-            for article in source.articles(on_bad if skip_bad else None):
-                batch.append(article)
-                if len(batch) == 100:
-                    flush()
-            flush()
+            for article, matches in feed(idx, source.articles(on_bad if skip_bad else None), add=store):
+                counts["articles"] += 1
+                counts["matched"] += bool(matches)
+                rows.append({"id": article.id, "matches": [dataclasses.asdict(m) for m in matches]})
+                bar.update(1)
             held = len(idx)
     except (InputError, OSError, IndexFileError) as err:  # (bad input, a held id; a disk; a server gone)
         if isinstance(err, (InputError, IndexFileError)):
