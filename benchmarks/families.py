@@ -52,7 +52,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 import make_corpus  # noqa: E402
 from _data import RESULTS, ROOT, load_set, save_json  # noqa: E402
-from memory_cap import MemoryGroup, Watch, check_cgroup  # noqa: E402
+from memory_cap import GroupWatch, MemoryGroup, check_cgroup  # noqa: E402
 from speed import CACHE, quality, truth_of  # noqa: E402
 
 from dedup.text.paragraphs import split_sentences  # noqa: E402
@@ -156,27 +156,20 @@ class _Session:
         return members
 
 
-class Guard(Watch):
+class Guard(GroupWatch):
     """memory_cap.py's watch over a run (its memory sampled ten times a second, its process group
     killed at the deadline) that also kills it when its processes hold more than ``cap`` bytes."""
 
     def __init__(self, group: MemoryGroup | _Session, pgid: int, timeout: float, cap: int) -> None:
         super().__init__(group, pgid, time.perf_counter() + timeout)  # type: ignore[arg-type]
         self.timeout, self.cap = timeout, cap
-        self.stopped: str | None = None
 
-    def run(self) -> None:
-        while not self._done.wait(0.1):
-            rss = self.group.rss_bytes()
-            self.peak_rss = max(self.peak_rss, rss)
-            if rss > self.cap:
-                self.stopped = f"memory cap {self.cap / MB:,.0f} MB"
-            elif time.perf_counter() > self.deadline:
-                self.stopped = f"time limit {self.timeout:,.0f} s"
-            if self.stopped:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.pgid, signal.SIGKILL)
-                return
+    def reason(self, sample: dict[str, int]) -> str | None:
+        return f"memory cap {self.cap / MB:,.0f} MB" if sample["rss"] > self.cap else None
+
+    def on_stop(self) -> None:
+        if self.stopped == "time limit":
+            self.stopped = f"time limit {self.timeout:,.0f} s"
 
 
 def guarded(cmd: list[str], timeout: float, cap_mb: int, stdout: Path, stderr: Path) -> dict[str, Any]:

@@ -55,7 +55,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any, TypedDict
@@ -65,6 +64,7 @@ import click
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from _data import save_json  # noqa: E402
+from _watch import Watch  # noqa: E402
 from speed import CACHE, corpus  # noqa: E402
 
 MEMCG = Path("/sys/fs/cgroup/memory")
@@ -160,29 +160,21 @@ class MemoryGroup:
             time.sleep(0.1)
 
 
-class Watch(threading.Thread):
-    """While a run lasts, samples its group's resident memory ten times a second, and kills the
-    run's process group (it, its fork server and workers) when the deadline passes."""
+class GroupWatch(Watch):
+    """:class:`_watch.Watch` over a memory group (``rss`` sampled ten times a second); at the
+    deadline, the group's counters are kept in ``at_timeout`` before the run is killed."""
 
     def __init__(self, group: MemoryGroup, pgid: int, deadline: float) -> None:
-        super().__init__(daemon=True)
-        self.group, self.pgid, self.deadline = group, pgid, deadline
-        self.peak_rss = 0
+        super().__init__(pgid, deadline, lambda: {"rss": group.rss_bytes()})
+        self.group = group
         self.at_timeout: GroupStats | None = None  # the group's counters when it was killed
-        self._done = threading.Event()
 
-    def run(self) -> None:
-        while not self._done.wait(0.1):
-            self.peak_rss = max(self.peak_rss, self.group.rss_bytes())
-            if time.perf_counter() > self.deadline:
-                self.at_timeout = self.group.stats()
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.pgid, signal.SIGKILL)
-                return
+    @property
+    def peak_rss(self) -> int:
+        return self.peak.get("rss", 0)
 
-    def stop(self) -> None:
-        self._done.set()
-        self.join()
+    def on_stop(self) -> None:
+        self.at_timeout = self.group.stats()
 
 
 def has_swap() -> bool:
@@ -244,7 +236,7 @@ def run_once(
             proc = subprocess.Popen(
                 cmd, stdout=subprocess.DEVNULL, stderr=err, preexec_fn=group.join, start_new_session=True
             )
-            watch = Watch(group, proc.pid, t0 + timeout)
+            watch = GroupWatch(group, proc.pid, t0 + timeout)
             watch.start()
             try:
                 proc.wait()

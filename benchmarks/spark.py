@@ -90,7 +90,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -102,6 +101,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 from _data import save_json  # noqa: E402
+from _watch import Watch  # noqa: E402
 from speed import CACHE, corpus  # noqa: E402
 
 MB = 2**20
@@ -122,17 +122,15 @@ WHAT = {  # what each phase of the Spark driver does
 # ---------------------------------------------------------------- processes, timed and watched
 
 
-class Watch(threading.Thread):
-    """Samples the resident memory of a process tree four times a second and kills its process
-    group at the deadline."""
+class TreeWatch(Watch):
+    """:class:`_watch.Watch` over a process tree (four samples a second): the resident memory of
+    the tree, the JVM, the driver and the Python workers, and each process's CPU seconds."""
 
     def __init__(self, pid: int, deadline: float) -> None:
-        super().__init__(daemon=True)
-        self.pid, self.deadline = pid, deadline
+        super().__init__(pid, deadline, self._tree, every=0.25)
+        self.pid = pid
         self.peak = {"tree": 0, "jvm": 0, "driver": 0, "workers": 0}
         self.cpu: dict[int, float] = {}  # CPU seconds of each process of the tree, as last seen
-        self.timed_out = False
-        self._done = threading.Event()
 
     def _tree(self) -> dict[str, int]:
         parent: dict[int, int] = {}
@@ -174,20 +172,6 @@ class Watch(threading.Thread):
                     used[kind] = max(used[kind], rss)
         return used
 
-    def run(self) -> None:
-        while not self._done.wait(0.25):
-            for kind, value in self._tree().items():
-                self.peak[kind] = max(self.peak[kind], value)
-            if time.perf_counter() > self.deadline:
-                self.timed_out = True
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.pid, signal.SIGKILL)
-                return
-
-    def stop(self) -> None:
-        self._done.set()
-        self.join()
-
 
 def timed(cmd: list[str], timeout: float, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run ``cmd`` in a process group of its own: wall seconds, exit code, stdout, the end of
@@ -196,7 +180,7 @@ def timed(cmd: list[str], timeout: float, env: dict[str, str] | None = None) -> 
     busy0, self0 = _cpu_busy(), _self_cpu()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, start_new_session=True)
-        watch = Watch(proc.pid, t0 + timeout)
+        watch = TreeWatch(proc.pid, t0 + timeout)
         watch.start()
         try:
             proc.wait()
