@@ -154,3 +154,13 @@ def test_a_module_over_500_lines_says_why_in_its_first_lines(name):
     if len(lines) > 500:
         head = "\n".join(lines[:15]).lower()
         assert "over 500 lines" in head, f"{name}: {len(lines)} lines and no word on why"
+
+
+def test_the_public_api_is_the_package_face():
+    import types
+
+    import dedup
+
+    assert all(not isinstance(getattr(dedup, name), types.ModuleType) for name in dedup.__all__)
+    assert callable(dedup.align) and callable(dedup.find_duplicates) and callable(dedup.deduplicate)
+    assert dedup.Index.__module__ == "dedup.index.index" and dedup.Pair.__module__ == "dedup.result"
