@@ -203,13 +203,15 @@ def deduplicate_on_spark(
     id_field: str = "id",
     text_field: str = "text",
     session: Any = None,
+    progress: bool = True,
 ) -> SparkResult:
     """:func:`deduplicate` on Apache Spark (``pip install 'dedup[spark]'``): Spark reads the JSONL
     or Parquet ``inputs`` (any path it reads), runs the pipeline and writes the kept records into
     ``out/deduplicated/`` (part files); pairs, clusters and the summary come back to this process
     and are written as a local run writes them, into a local folder or, through Hadoop's file
     systems, to a URL (``hdfs://``, ``s3a://``, ``file://``). ``session``: the SparkSession
-    (default: the active one, else a new ``local[*]`` one).
+    (default: the active one, else a new ``local[*]`` one, with Spark's console progress bars
+    and logs unless not ``progress``). The inputs are checked before any session starts.
 
     Raises :class:`~dedup.engines.spark.io.SparkInputError` (a bad record: the job stopped, nothing
     written), :class:`~dedup.engines.spark.io.SparkJobError` (a failed job; no ``summary.json``),
@@ -235,7 +237,10 @@ def deduplicate_on_spark(
     from dedup.engines.spark.io import write_deduplicated as spark_write_kept
 
     started = time.perf_counter()
-    session = spark_session(session)
+    if session is None:
+        session = spark_session(progress=progress)
+        if not progress:
+            session.sparkContext.setLogLevel("ERROR")
     local = "://" not in out
     with bad_records_surface():
         frame = None

@@ -215,19 +215,13 @@ def _run_on_spark(
     text_field: str,
     quiet: bool,
 ) -> None:
-    """`dedup run --engine spark` (:func:`dedup.runs.deduplicate_on_spark`): the session started
-    here, with Spark's console progress unless quiet; its errors as one line."""
+    """`dedup run --engine spark` (:func:`dedup.runs.deduplicate_on_spark`, Spark's console
+    progress and logs unless quiet): its errors as one line."""
     from dedup.runs import deduplicate_on_spark
 
     try:
-        from dedup.engines.spark.io import SparkInputError, SparkJobError, spark_session
+        from dedup.engines.spark.io import SparkInputError, SparkJobError
 
-        session = spark_session(progress=wants_progress(quiet))
-    except ImportError as err:
-        raise click.ClickException(str(err)) from None
-    if quiet:
-        session.sparkContext.setLogLevel("ERROR")
-    try:
         result = deduplicate_on_spark(
             inputs,
             out,
@@ -235,16 +229,18 @@ def _run_on_spark(
             input_format=input_format,
             id_field=id_field,
             text_field=text_field,
-            session=session,
+            progress=wants_progress(quiet),
         )
-    except ValueError as err:
-        raise click.UsageError(str(err)) from None
+    except ImportError as err:
+        raise click.ClickException(str(err)) from None
     except SparkInputError as err:
         raise click.ClickException(f"{err} (the Spark job stopped; nothing written)") from None
     except SparkJobError as err:
         raise click.ClickException(
             f"{err} (the executors' logs have the rest; no summary.json written)"
         ) from None
+    except ValueError as err:  # (inputs Spark does not read here: checked before the session)
+        raise click.UsageError(str(err)) from None
     if not quiet:
         print_summary(result, Path(out) if "://" not in out else out)
 
