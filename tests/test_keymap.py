@@ -60,12 +60,12 @@ def test_two_strings_sharing_a_first_hash_are_still_two(monkeypatch):
 
 
 def test_a_run_tells_apart_two_ids_of_one_hash_and_still_refuses_a_repeat(monkeypatch):
-    import dedup.engines.local as pipeline
+    import dedup.engines.local as local
     from dedup.io.article import Article
 
-    real = pipeline.term_ids
-    monkeypatch.setattr(pipeline, "term_ids", lambda s: np.zeros(len(s), dtype=np.uint64) + real(["same"]))
-    det = pipeline.Detector()
+    real = local.term_ids
+    monkeypatch.setattr(local, "term_ids", lambda s: np.zeros(len(s), dtype=np.uint64) + real(["same"]))
+    det = local.Detector()
     det.add_many([Article("a", "Xi visits Putin in Moscow."), Article("b", "Xi visits Putin in Moscow!")])
     assert det.positions(["b", "a", "c"]).tolist() == [1, 0, -1]
     with pytest.raises(ValueError, match="duplicate id 'b'"):
