@@ -107,34 +107,41 @@ def spark_pairs(spark, paths: list[str], **params) -> list[tuple]:
     return as_rows(run(spark, read_jsonl(spark, paths), Params(**params)).pairs)
 
 
-def spark_clusters(spark, paths: list[str]) -> list[tuple[str, list[str]]]:
-    return [(c.representative, c.members) for c in run(spark, read_jsonl(spark, paths), Params()).clusters]
-
-
 def test_the_seeds_get_the_local_pairs(spark, seeds, tmp_path):
     got = spark_pairs(spark, [write_jsonl(tmp_path / "seeds.jsonl", seeds)])
     assert got == local_pairs(seeds) and [g[:2] for g in got] == [("000", "004")]
 
 
-def test_the_dev_set_gets_exactly_the_local_pairs(spark, dev_english, tmp_path):
+@pytest.fixture(scope="module")
+def dev_runs(spark, dev_english, tmp_path_factory) -> dict[str, tuple]:
+    """The dev set run once on Spark and once locally, with every verified pair listed
+    (``all_pairs``) and with the defaults: (Spark's result, the local result) of each."""
+    path = write_jsonl(tmp_path_factory.mktemp("dev") / "dev.jsonl", dev_english)
+    articles = [(a["id"], a["text"]) for a in dev_english]
+    return {
+        name: (run(spark, read_jsonl(spark, [path]), Params(**params)), find_duplicates(articles, **params))
+        for name, params in (("all_pairs", {"all_pairs": True}), ("default", {}))
+    }
+
+
+@pytest.mark.parametrize(("name", "least"), [("all_pairs", 15_000), ("default", 2_500)])
+def test_the_dev_set_gets_exactly_the_local_pairs(dev_runs, name, least):
     # Measured in issue 8: the same 15,868 pairs; 12 of them differ in the fourth decimal of the
     # cosine (float32 sums taken in another order), none by more than 0.0001.
     # Every verified pair (all_pairs), and the pairs listed by default (a spanning tree of each
     # cluster, with the exact copies made one member first).
-    path = write_jsonl(tmp_path / "dev.jsonl", dev_english)
-    for params, least in (({"all_pairs": True}, 15_000), ({}, 2_500)):
-        got = spark_pairs(spark, [path], **params)
-        expected = local_pairs(dev_english, **params)
-        assert [g[:2] for g in got] == [e[:2] for e in expected] and len(got) > least
-        values = np.array([g[2:] for g in got]) - np.array([e[2:] for e in expected])
-        assert np.abs(values).max() <= 0.0001 + 1e-9
-        assert np.count_nonzero(np.abs(values).max(axis=1)) <= 20
+    on_spark, local = dev_runs[name]
+    got, expected = as_rows(on_spark.pairs), as_rows(local.pairs)
+    assert [g[:2] for g in got] == [e[:2] for e in expected] and len(got) > least
+    values = np.array([g[2:] for g in got]) - np.array([e[2:] for e in expected])
+    assert np.abs(values).max() <= 0.0001 + 1e-9
+    assert np.count_nonzero(np.abs(values).max(axis=1)) <= 20
 
 
-def test_the_dev_set_gets_exactly_the_local_clusters(spark, dev_english, tmp_path):
-    got = spark_clusters(spark, [write_jsonl(tmp_path / "dev.jsonl", dev_english)])
-    local = find_duplicates([(a["id"], a["text"]) for a in dev_english]).clusters
-    assert got == [(c.representative, c.members) for c in local] and len(got) > 200
+def test_the_dev_set_gets_exactly_the_local_clusters(dev_runs):
+    on_spark, local = dev_runs["default"]
+    got = [(c.representative, c.members) for c in on_spark.clusters]
+    assert got == [(c.representative, c.members) for c in local.clusters] and len(got) > 200
 
 
 @pytest.mark.parametrize(
