@@ -61,7 +61,10 @@ def test_the_server_records_the_format_and_parameters(url, client):
     assert json.loads(meta["params"])["num_perm"] == 128
 
 
-def test_a_newer_or_foreign_index_or_no_server_is_a_clear_error(url, client, redis_server):
+def test_a_newer_or_foreign_index_or_no_server_is_a_clear_error(url, client, redis_server, monkeypatch):
+    import dedup.index.redis
+
+    monkeypatch.setattr(dedup.index.redis, "RETRIES", 1)  # (the retries have tests of their own)
     prefix = url.split("prefix=")[1]
     Index.open(url).close()
     client.hset(prefix + "meta", "format_version", str(FORMAT_VERSION + 1))
