@@ -169,6 +169,14 @@ def test_workers_started_by_a_fork_server_die_with_the_run(tmp_path):
             run.kill()
 
 
+def stop_times(rng: np.random.Generator, start: float, end: float, trials: int = 6) -> list[float]:
+    """``trials`` moments to stop a run between ``start`` and ``end`` seconds: one drawn at random
+    in each of as many equal stretches, so that every stage of the run is hit without as many
+    trials as uniform draws would need to cover it."""
+    edges = np.linspace(start, end, trials + 1)
+    return [float(rng.uniform(lo, hi)) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+
+
 # Stopped at random points: whatever the stage, the run leaves the earlier outputs whole or
 # its own whole, no process, and no file of its own (spill, temporary, staging) anywhere.
 OLD = {"pairs.jsonl": "old pairs\n", "clusters.jsonl": "old clusters\n", "summary.json": '{"old": true}\n'}
@@ -222,7 +230,7 @@ def test_a_run_stopped_anywhere_leaves_old_or_new_outputs_whole_and_nothing_else
         )
     dump, seconds, whole = small_dump
     rng = np.random.default_rng(int(how))
-    for trial in range(10):
+    for trial, stop_at in enumerate(stop_times(rng, 0.2, seconds * 1.1)):
         place = tmp_path / f"trial{trial}"
         out, tmp = place / "out", place / "tmp"
         out.mkdir(parents=True)
@@ -230,7 +238,7 @@ def test_a_run_stopped_anywhere_leaves_old_or_new_outputs_whole_and_nothing_else
             (out / name).write_text(text)
         run = subprocess.Popen(_run_command(dump, out), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                env=_env(tmp))  # fmt: skip
-        time.sleep(float(rng.uniform(0.2, seconds * 1.1)))
+        time.sleep(stop_at)
         found = descendants(run.pid)
         run.send_signal(how)
         run.wait(timeout=120)
@@ -444,10 +452,10 @@ def test_an_index_add_stopped_anywhere_keeps_whole_batches_and_checks(tmp_path, 
     assert done.returncode == 0, done.stderr
     seconds = time.monotonic() - t0
     rng = np.random.default_rng(int(how))
-    for trial in range(10):
+    for trial, stop_at in enumerate(stop_times(rng, 0.3, seconds)):
         db = tmp_path / f"trial{trial}.db"
         add = subprocess.Popen([*command, str(db), str(dump), "-q"], stderr=subprocess.PIPE, text=True)
-        time.sleep(float(rng.uniform(0.3, seconds)))
+        time.sleep(stop_at)
         add.send_signal(how)
         add.wait(timeout=60)
         if (
