@@ -34,12 +34,15 @@ class SparkInputError(ValueError):
     """A record Spark could not use: ``str(err)`` names its file and line (and the job stops)."""
 
 
+_RAISED = re.compile(re.escape(f"{SparkInputError.__module__}.{SparkInputError.__qualname__}") + ": (.+)")
+"""A bad record's error as an executor's traceback shows it (the class by its full name)."""
+
+
 class SparkJobError(RuntimeError):
     """A Spark job that failed for another reason than a bad record (a task that kept failing,
     a lost executor): ``str(err)`` is its cause in one line; the executors' logs hold the rest."""
 
 
-_RAISED = re.compile(r"dedup\.spark_\w+\.SparkInputError: (.+)")
 _ATTEMPTS = re.compile(r"failed (\d+) times?")
 _JAVA_CAUSE = re.compile(r"^[:\s]*(?:[a-z_$][\w$]*\.)+(\w*(?:Exception|Error)): (.+)$", re.MULTILINE)
 _CAUSE = re.compile(r"^(?:[\w.]+\.)?(\w+(?:Error|Exception|Exit|Interrupt)): ?(.*)$", re.MULTILINE)
