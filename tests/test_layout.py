@@ -8,6 +8,7 @@ Imports are read from the source with ``ast`` (every import: at the top, in a fu
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,7 @@ def module_name(path: Path) -> str:
 MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 
 
+@functools.cache
 def imports(name: str) -> list[tuple[str, list[str], int]]:
     """``(module imported, names taken from it, line)`` for each import of ``dedup`` in ``name``."""
     tree = ast.parse(MODULES[name].read_text(), filename=str(MODULES[name]))
@@ -62,6 +64,7 @@ def imports(name: str) -> list[tuple[str, list[str], int]]:
     return found
 
 
+@functools.cache
 def graph() -> dict[str, set[str]]:
     return {name: {target for target, _, _ in imports(name) if target != name} for name in MODULES}
 
