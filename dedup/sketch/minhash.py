@@ -18,12 +18,15 @@ steps.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import MinHash
 
 from dedup.arrays.hashing import hash32, term_ids
 from dedup.arrays.store import local_stretches
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 HASH_SCHEME = "datasketch-affine32/dedup.arrays.hashing.hash32/utf-8"
 """What the signature values mean: recorded in every output."""
@@ -41,6 +44,18 @@ def _fmix32(hv: np.ndarray) -> np.ndarray:
     hv = hv ^ (hv >> np.uint32(s2))
     hv = hv * m2
     return hv ^ (hv >> np.uint32(s3))
+
+
+def affine32_permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``num_perm`` affine permutations ``h -> a * h + b mod 2**32`` of datasketch's
+    ``MinHash(num_perm, seed)`` (its ``affine32`` scheme): the same random draws, odd ``a`` (a
+    bijection), as uint32 arrays ``a`` and ``b``. Drawn here rather than by a ``MinHash``: importing
+    datasketch costs half a second (SciPy's integrate, redis), which every run and every
+    ``dedup index add`` would pay; ``tests/test_minhash.py`` checks they are datasketch's."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
 
 
 class Signer:
@@ -65,9 +80,7 @@ class Signer:
             raise ValueError(f"num_perm must be a positive integer, got {num_perm!r}")
         self.num_perm = num_perm
         self.seed = seed
-        a, b = MinHash(num_perm=num_perm, seed=seed).permutations
-        self._a = np.asarray(a, dtype=np.uint32)
-        self._b = np.asarray(b, dtype=np.uint32)
+        self._a, self._b = affine32_permutations(num_perm, seed)
 
     def sign(self, shingles: Iterable[str]) -> np.ndarray:
         """The signature (``num_perm`` uint32 values) of one shingle set."""
@@ -122,6 +135,8 @@ class Signer:
 
     def to_minhash(self, signature: np.ndarray) -> MinHash:
         """Wrap a signature as a ``datasketch.MinHash`` (for datasketch's LSH classes)."""
+        from datasketch import MinHash
+
         return MinHash(seed=self.seed, hashvalues=signature, scheme="affine32", hashfunc=hash32)
 
 
