@@ -107,6 +107,14 @@ def spark_pairs(spark, paths: list[str], **params) -> list[tuple]:
     return as_rows(run(spark, read_jsonl(spark, paths), Params(**params)).pairs)
 
 
+def test_a_small_job_gets_few_partitions_a_large_one_many(spark):
+    from dedup.engines.spark.sign import partitions_for
+
+    slots = 2 * spark.sparkContext.defaultParallelism  # (local[2]: 4)
+    assert [partitions_for(spark, n) for n in (0, 2, 500, 501, 1_200, 2_780)] == [1, 1, 1, 2, 3, slots]
+    assert partitions_for(spark, 100_000) == 10 and partitions_for(spark, 40_000) == slots
+
+
 def test_the_seeds_get_the_local_pairs(spark, seeds, tmp_path):
     got = spark_pairs(spark, [write_jsonl(tmp_path / "seeds.jsonl", seeds)])
     assert got == local_pairs(seeds) and [g[:2] for g in got] == [("000", "004")]

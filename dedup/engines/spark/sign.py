@@ -30,12 +30,18 @@ SIGN_BATCH = 500  # articles featurised together in a task
 
 
 PARTITION_ARTICLES = 10_000  # articles a partition holds at most (their records: ~50 MB)
+PARTITION_LEAST = 500
+"""Articles a partition is given at least while there are fewer partitions than task slots: a
+task over a few articles costs more to schedule than to run (a job runs about 70 stages, one task
+per partition each: on ``local[2]``, two articles over 4 partitions took 10 s, over 1 took 5)."""
 
 
 def partitions_for(spark: SparkSession, n: int) -> int:
     """How many partitions ``n`` articles are spread over: two per task slot
-    (``defaultParallelism``), or more so that none holds more than 10,000 articles."""
-    return max(2, 2 * spark.sparkContext.defaultParallelism, -(-n // PARTITION_ARTICLES))
+    (``defaultParallelism``), fewer for a small job (:data:`PARTITION_LEAST`), more so that none
+    holds more than 10,000 articles (:data:`PARTITION_ARTICLES`)."""
+    slots = 2 * spark.sparkContext.defaultParallelism
+    return max(1, min(slots, -(-n // PARTITION_LEAST)), -(-n // PARTITION_ARTICLES))
 
 
 def spread(articles: RDD, parts: int) -> RDD:
