@@ -192,3 +192,39 @@ def test_the_match_in_order_is_the_brute_force_one_however_the_grids_are_batched
         want = _brute_ordered((rows_a @ rows_b.T).toarray(), w) / w.sum() if w.sum() > 0 else 0.0
         assert in_order[k] == pytest.approx(want, abs=1e-6)
         assert in_order[k] <= anywhere[k] + 1e-12
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(_told, min_size=2, max_size=6))
+def test_pairs_whose_best_matches_keep_order_skip_the_programme_and_get_its_value(texts):
+    """The shortcut (dedup.score.sentences.best_in_order) gives each pair the value the dynamic
+    programme gives it, to the last bits; only the pairs whose best matches go back are left to it."""
+    m = _sentence_matrix(texts)
+    i, j = np.triu_indices(len(texts), 1)
+    pairs = np.stack([i, j], axis=1)
+    anywhere, in_order = sentence_matches(m, pairs)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(dedup.score.sentences, "best_in_order", lambda _p, _b, _o, n: np.zeros(n, dtype=bool))
+        _, programme = sentence_matches(m, pairs)
+    np.testing.assert_allclose(in_order, programme, rtol=0, atol=1e-12)
+    np.testing.assert_array_less(in_order, anywhere + 1e-12)
+
+
+def test_a_near_copy_needs_no_programme_and_a_story_told_backwards_does(monkeypatch):
+    texts = [
+        "Putin arrived in Kronstadt. The parade began at ten. Forty ships took part. Sailors cheered.",
+        "Putin arrived in Kronstadt on Sunday. The parade began at ten. Forty ships took part.",
+        "Sailors cheered the ships. Forty ships took part in it. The parade began at ten. Putin arrived.",
+    ]
+    m = _sentence_matrix(texts)
+    asked: list[int] = []
+    real = dedup.score.sentences.ordered_gains
+
+    def counting(product, weights, owner, b_owner, pairs, *, only=None, **kw):
+        asked.extend(np.flatnonzero(only).tolist() if only is not None else range(pairs))
+        return real(product, weights, owner, b_owner, pairs, only=only, **kw)
+
+    monkeypatch.setattr(dedup.score.sentences, "ordered_gains", counting)
+    anywhere, in_order = sentence_matches(m, np.array([[0, 1], [0, 2]]))
+    assert asked == [1]  # (the second pair, the story told backwards, alone)
+    assert in_order[0] == anywhere[0] and in_order[1] < 0.6 * anywhere[1]

@@ -316,6 +316,27 @@ def sentence_match(m: SentenceMatrix, pairs: np.ndarray, *, chunk: int = 2_000) 
     return sentence_matches(m, pairs, chunk=chunk)[0]
 
 
+def best_in_order(product: sp.csr_matrix, best: np.ndarray, owner: np.ndarray, pairs: int) -> np.ndarray:
+    """For each pair, whether its sentences' best matches already follow the other article's
+    order: each sentence of the smaller article (``product``'s rows, ``owner[row]`` its pair),
+    taking the first of its best columns, never goes back from the last sentence that matched.
+    Such a pair's match in order is its match in any order (the upper bound is an alignment that
+    never goes back), with no dynamic programme to run: most pairs of near-copies, translations
+    and rewrites. A pair that needs another of its tied best columns is left to the programme."""
+    matched = np.flatnonzero(np.diff(product.indptr) > 0)  # (a CSR row's entries are together)
+    best = np.minimum(best, 1.0)
+    row = np.repeat(np.arange(product.shape[0]), np.diff(product.indptr))
+    top = (np.minimum(product.data, 1.0) >= best[row]) & (best[row] > 0.0)
+    columns = np.where(top, product.indices, np.iinfo(product.indices.dtype).max)
+    first = np.minimum.reduceat(columns, product.indptr[matched]) if len(matched) else columns[:0]
+    keep = best[matched] > 0.0
+    col, who = first[keep], owner[matched[keep]]
+    back = (who[1:] == who[:-1]) & (col[1:] < col[:-1])
+    out = np.ones(pairs, dtype=bool)
+    out[who[1:][back]] = False
+    return out
+
+
 def _chunk_starts(weight: np.ndarray, most: int, budget: int) -> np.ndarray:
     """Where chunks of consecutive items start (and, last, the end): at most ``most`` items a
     chunk, and no more than ``budget`` of ``weight`` unless one item alone has more."""
@@ -393,6 +414,7 @@ def sentence_matches(
         wanted = np.ones(len(s), dtype=bool) if at_least is None else anywhere >= at_least[lo:hi]
         here = in_order[lo:hi]
         here[:] = anywhere
+        wanted &= ~best_in_order(product, best, owner, len(s))  # (theirs is the match anywhere)
         if wanted.any():
             product = product.tocoo()
             if not wanted.all():  # only the wanted pairs' entries, so that ordered_gains sorts fewer
