@@ -361,9 +361,10 @@ def test_embeddings_lift_the_dev_links_on_a_subset(dev_all):
         return 2 * p * r / (p + r)
 
     # (the quantised model's sums differ by CPU: 0.948 / 0.984 against 0.956 / 0.984 on the
-    # 666-article subset on two machines of this kind)
-    assert precision >= 0.89 and recall >= 0.98 and f1(precision, recall) >= 0.935
-    assert f1(precision, recall) >= f1(*alone) + 0.06
+    # 666-article subset on two machines of this kind; on half as many pairs, a few pairs more
+    # or less move precision by a point, hence the margins)
+    assert precision >= 0.87 and recall >= 0.98 and f1(precision, recall) >= 0.925
+    assert f1(precision, recall) >= f1(*alone) + 0.05
 
 
 def test_required_embeddings_without_the_extra_are_a_clear_error(monkeypatch):
