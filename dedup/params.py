@@ -8,6 +8,7 @@ from typing import Any
 
 from dedup.cluster import LINKAGES, REPRESENTATIVES
 from dedup.sketch.lsh import MIN_JACCARD, lsh_params
+from dedup.text.language import language_codes, unknown_code_error
 
 SHINGLE_UNITS = ("word", "char")
 STOPWORD_LISTS = ("none", "english")
@@ -183,7 +184,11 @@ class Params:
                 raise ValueError(
                     f"languages must be language codes such as ('en', 'it'); got {self.languages!r}"
                 )
-            object.__setattr__(self, "languages", tuple(sorted({c.strip().lower() for c in codes})))
+            known = language_codes()
+            for code in codes:
+                if code.strip().lower() not in known:  # (it would compare no article: refused)
+                    raise ValueError(unknown_code_error(code))
+            object.__setattr__(self, "languages", tuple(sorted({known[c.strip().lower()] for c in codes})))
         if not isinstance(self.sentence_order, bool):
             raise ValueError(f"sentence_order must be True or False; got {self.sentence_order!r}")
         if not isinstance(self.all_pairs, bool):

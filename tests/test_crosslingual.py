@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import one_line_error
 
 from dedup import find_duplicates
 from dedup.crosslingual import best_links, fingerprint_matrix, group_vectors, link_languages, merge
@@ -283,6 +284,36 @@ def test_languages_are_normalised():
 
     assert Params(languages="EN, it").languages == ("en", "it")
     assert Params(languages=["uk"]).to_dict()["languages"] == ["uk"]
+    # CLD2's old codes and its case, written as detection gives them
+    assert Params(languages="iw,SR-me,und").languages == ("he", "sr-ME", "und")
+
+
+@pytest.mark.parametrize(
+    ("given", "meant"), [("english", "en"), ("Italian", "it"), ("xx", None), ("e n", None)]
+)
+def test_an_unknown_language_code_is_refused_with_the_codes(given, meant):
+    """An unknown code would compare no article (issue 19): refused, naming the code meant when a
+    language's name was given, and the codes there are."""
+    from dedup.params import Params
+
+    with pytest.raises(ValueError) as caught:
+        Params(languages=f"ru,{given}")
+    message = str(caught.value)
+    assert message.startswith(f"unknown language code {given!r}")
+    assert (f"(did you mean {meant!r}?)" in message) == (meant is not None)
+    assert ", en, " in message and ", uk, " in message and "\n" not in message
+
+
+def test_dedup_run_refuses_an_unknown_language_in_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from dedup import cli
+
+    seeds = Path(__file__).resolve().parent.parent / "seeds"
+    result = CliRunner().invoke(cli.main, ["run", str(seeds), "-o", str(tmp_path / "o"), "--lang", "english"])
+    line = one_line_error(result, 2)
+    assert line.startswith("unknown language code 'english' (did you mean 'en'?)")
+    assert not (tmp_path / "o").exists()
 
 
 def test_two_texts_in_different_languages_are_aligned_by_their_fingerprints():

@@ -48,6 +48,33 @@ def detect_many(texts: Iterable[str], *, prefix: int = PREFIX) -> list[tuple[str
     return [detect(text, prefix=prefix) for text in texts]
 
 
+def language_codes() -> dict[str, str]:
+    """Every code :func:`detect` can give, as ``languages`` may be written: CLD2's codes and the
+    ones written here instead (``iw`` and ``he``), lower-cased, each with the code :func:`detect`
+    gives (``"sr-me"``: ``"sr-ME"``); ``"und"`` too."""
+    import pycld2
+
+    out = {UNDETERMINED: UNDETERMINED}
+    for _, code in pycld2.LANGUAGES:
+        out[code.lower()] = out[_CODES.get(code, code).lower()] = _CODES.get(code, code)
+    return out
+
+
+def unknown_code_error(code: str) -> str:
+    """Why ``code`` is not a language code :func:`detect` gives, the code meant when ``code`` is a
+    language's name (``"english"``: ``"en"``), and the codes it could be."""
+    import pycld2
+
+    names = {name.lower(): _CODES.get(c, c) for name, c in pycld2.LANGUAGES}
+    meant = names.get(code.strip().lower())
+    hint = f" (did you mean {meant!r}?)" if meant else ""
+    listed = sorted({c for c in language_codes().values() if not c.startswith("xx-")})
+    return (
+        f"unknown language code {code!r}{hint}: languages are codes such as en, it, ru, uk; "
+        f"all of them: {', '.join(listed)} (and CLD2's script codes, xx-Latn and so on)"
+    )
+
+
 def by_frequency(counts: Mapping[str, int]) -> dict[str, int]:
     """Articles per language, the most frequent language first (then by code): how summaries
     list them."""
