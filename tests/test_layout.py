@@ -167,3 +167,16 @@ def test_the_public_api_is_the_package_face():
     assert all(not isinstance(getattr(dedup, name), types.ModuleType) for name in dedup.__all__)
     assert callable(dedup.align) and callable(dedup.find_duplicates) and callable(dedup.deduplicate)
     assert dedup.Index.__module__ == "dedup.index.index" and dedup.Pair.__module__ == "dedup.result"
+
+
+def test_the_package_says_it_is_typed_and_ships_its_licence():
+    """PEP 561: ``py.typed`` in the package and in its wheel (package data), and the licence the
+    metadata names beside it (issue 19)."""
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    project = tomllib.loads((root / "pyproject.toml").read_text())
+    assert (root / "dedup" / "py.typed").is_file()
+    assert "py.typed" in project["tool"]["setuptools"]["package-data"]["dedup"]
+    assert project["project"]["license"] == {"text": "MIT"}
+    assert (root / "LICENSE").read_text().startswith("MIT License")
