@@ -185,10 +185,11 @@ class Params:
                     f"languages must be language codes such as ('en', 'it'); got {self.languages!r}"
                 )
             known = language_codes()
-            for code in codes:
-                if code.strip().lower() not in known:  # (it would compare no article: refused)
+            written = [c.strip().lower() for c in codes]
+            for code, key in zip(codes, written, strict=True):
+                if key not in known:  # (it would compare no article: refused)
                     raise ValueError(unknown_code_error(code))
-            object.__setattr__(self, "languages", tuple(sorted({known[c.strip().lower()] for c in codes})))
+            object.__setattr__(self, "languages", tuple(sorted({known[key] for key in written})))
         if not isinstance(self.sentence_order, bool):
             raise ValueError(f"sentence_order must be True or False; got {self.sentence_order!r}")
         if not isinstance(self.all_pairs, bool):

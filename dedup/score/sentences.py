@@ -414,7 +414,8 @@ def sentence_matches(
         wanted = np.ones(len(s), dtype=bool) if at_least is None else anywhere >= at_least[lo:hi]
         here = in_order[lo:hi]
         here[:] = anywhere
-        wanted &= ~best_in_order(product, best, owner, len(s))  # (theirs is the match anywhere)
+        if wanted.any():  # (those whose best matches keep order: the match anywhere is theirs)
+            wanted &= ~best_in_order(product, best, owner, len(s))
         if wanted.any():
             product = product.tocoo()
             if not wanted.all():  # only the wanted pairs' entries, so that ordered_gains sorts fewer

@@ -51,7 +51,7 @@ def affine32_permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndar
     ``MinHash(num_perm, seed)`` (its ``affine32`` scheme): the same random draws, odd ``a`` (a
     bijection), as uint32 arrays ``a`` and ``b``. Drawn here rather than by a ``MinHash``: importing
     datasketch costs half a second (SciPy's integrate, redis), which every run and every
-    ``dedup index add`` would pay; ``tests/test_minhash.py`` checks they are datasketch's."""
+    ``dedup index add`` would pay; ``tests/test_sign.py`` checks they are datasketch's."""
     gen = np.random.RandomState(seed)
     a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
     b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
