@@ -10,7 +10,7 @@ Rows (methods):
                   side (both ways), threshold chosen in hindsight on the dev pairs
     paragraph-DP  ``align(unit="paragraph")``: the same DP over whole paragraphs
     sentence-DP   ``align()`` with its defaults (the method; ``similarity="auto"``: for two texts
-                  in different languages fingerprints, with the embeddings of ``dedup[xling]``
+                  in different languages fingerprints, with the embeddings of ``newsdedup[xling]``
                   when it is installed; TF-IDF of words otherwise)
     ... ablations of the method: fuzz / mix similarity, no attach, no moved pass
 

@@ -7,7 +7,7 @@ permutations, it times, on one core:
     tokenise + shingle        dedup's normalisation alone (the floor of the rest)
     datasketch, naive loop    one MinHash per article, update() per shingle
     datasketch, bulk          MinHash.bulk over all articles
-    rensa                     RMinHash per article (Rust), if installed (pip install dedup[bench])
+    rensa                     RMinHash per article (Rust), if installed (pip install newsdedup[bench])
     dedup Signer              Signer.sign_many over batches, shingles given (as strings)
     dedup Signer, hashes      Signer.sign_hashes: the permutations alone, shingles given as their
                               32-bit hashes (how the featuriser calls it)
@@ -139,7 +139,7 @@ def main(data: Path, articles: int, repeat: int, copies: int) -> None:
 
         methods["rensa RMinHash"] = lambda: rensa_sign(sets)
     except ImportError:
-        click.echo("rensa not installed (pip install 'dedup[bench]'): left out", err=True)
+        click.echo("rensa not installed (pip install 'newsdedup[bench]'): left out", err=True)
     methods["dedup Signer (shingles given)"] = lambda: dedup_sign(sets)
     hash_sets = [term_ids(list(s)).astype(np.uint32) for s in sets]
     methods["dedup Signer (hashes given)"] = lambda: dedup_sign_hashes(hash_sets)

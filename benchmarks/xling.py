@@ -8,7 +8,7 @@ language detected (:mod:`dedup.text.language`), then the groups linked across la
 fingerprints (:mod:`dedup.crosslingual`).
 
 Two runs: the fingerprints alone (``xling_embeddings="no"``), and with the multilingual
-embeddings of ``dedup[xling]`` (:mod:`dedup.text.embeddings`; left out if it is not installed).
+embeddings of ``newsdedup[xling]`` (:mod:`dedup.text.embeddings`; left out if it is not installed).
 Scores: over the pairs (source, English article) that the output clusters hold, precision,
 recall and F1 against the gold pairs (2,780); the same split by the source's language; the links
 made between two non-English groups (there is no true one here); and a sweep of the margin

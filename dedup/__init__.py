@@ -16,6 +16,7 @@ from dedup.report.align import align
 from dedup.report.alignment import Alignment, Link
 from dedup.result import Cluster, Pair, Result
 from dedup.runs import deduplicate
+from dedup.version import __version__
 
 __all__ = [
     "Alignment",
@@ -33,5 +34,5 @@ __all__ = [
     "align",
     "deduplicate",
     "find_duplicates",
+    "__version__",
 ]
-__version__ = "0.1.0"

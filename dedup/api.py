@@ -70,7 +70,7 @@ def find_duplicates(
         add_to_index: store ``articles`` in ``index`` once the run is done (they are then
             read twice, so an iterator is first made a list).
         engine: ``"local"``, or ``"spark"`` to run the same pipeline on Apache Spark
-            (``pip install 'dedup[spark]'``; :mod:`dedup.engines.spark`), with the same pairs and
+            (``pip install 'newsdedup[spark]'``; :mod:`dedup.engines.spark`), with the same pairs and
             clusters; ``spark`` is the SparkSession to use (default: the active one, or a new
             ``local[*]`` one).
         memory_limit: the most resident memory the run's processes may hold together (bytes,

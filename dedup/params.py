@@ -33,7 +33,7 @@ class Params:
         stopwords: ``"english"`` drops scikit-learn's English stop-word list
             from the shingles, so that articles do not become candidates for
             sharing "the", "of", "and"; ``"none"`` keeps every token.
-        transliterate: fold text to ASCII first (needs ``dedup[translit]``).
+        transliterate: fold text to ASCII first (needs ``newsdedup[translit]``).
         num_perm, seed: MinHash signature length and permutation seed.
         lsh_threshold: the Jaccard similarity (of the shingle sets) the LSH
             S-curve is centred on; bands/rows are derived from it unless
@@ -77,7 +77,7 @@ class Params:
         xling_threshold: the margin a cross-lingual link needs (its fingerprint
             cosine over the mean of the nearest candidates'); higher is stricter.
         xling_embeddings: ``"auto"`` also compares articles across languages by a
-            multilingual embedding model when ``dedup[xling]`` is installed,
+            multilingual embedding model when ``newsdedup[xling]`` is installed,
             ``"yes"`` requires it, ``"no"`` uses the fingerprints alone.
 
     Clusters:

@@ -147,8 +147,10 @@ def versions() -> dict[str, str]:
     """Versions of dedup and the libraries whose behaviour shapes its results."""
     from importlib.metadata import PackageNotFoundError, version
 
-    out = {"python": platform.python_version()}
-    for name in ("dedup", "datasketch", "scikit-learn", "numpy", "scipy"):
+    from dedup.version import __version__
+
+    out = {"python": platform.python_version(), "dedup": __version__}
+    for name in ("datasketch", "scikit-learn", "numpy", "scipy"):
         try:
             out[name] = version(name)
         except PackageNotFoundError:

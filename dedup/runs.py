@@ -205,7 +205,7 @@ def deduplicate_on_spark(
     session: Any = None,
     progress: bool = True,
 ) -> SparkResult:
-    """:func:`deduplicate` on Apache Spark (``pip install 'dedup[spark]'``): Spark reads the JSONL
+    """:func:`deduplicate` on Apache Spark (``pip install 'newsdedup[spark]'``): Spark reads the JSONL
     or Parquet ``inputs`` (any path it reads), runs the pipeline and writes the kept records into
     ``out/deduplicated/`` (part files); pairs, clusters and the summary come back to this process
     and are written as a local run writes them, into a local folder or, through Hadoop's file

@@ -142,7 +142,7 @@ class RedisServer:
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
     """One Redis server for the session; each test uses keys of its own prefix."""
-    pytest.importorskip("redis", reason="the redis package is not installed (pip install 'dedup[redis]')")
+    pytest.importorskip("redis", reason="the redis package is not installed (pip install 'newsdedup[redis]')")
     server = RedisServer(tmp_path_factory.mktemp("redis"))
     server.start()
     yield server

@@ -353,7 +353,7 @@ def test_the_dev_translations_are_aligned_with_their_sources(dev_all):
 
 needs_embeddings = pytest.mark.skipif(
     not __import__("dedup.text.embeddings", fromlist=["available"]).available(),
-    reason="the embedding extra is not installed (pip install 'dedup[xling]')",
+    reason="the embedding extra is not installed (pip install 'newsdedup[xling]')",
 )
 
 

@@ -14,7 +14,9 @@ from conftest import RedisServer, start_writer
 
 from dedup.index.index import FORMAT_VERSION, Index, IndexFileError
 
-redis = pytest.importorskip("redis", reason="the redis package is not installed (pip install 'dedup[redis]')")
+redis = pytest.importorskip(
+    "redis", reason="the redis package is not installed (pip install 'newsdedup[redis]')"
+)
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

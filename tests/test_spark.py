@@ -19,7 +19,7 @@ from dedup.features import Featurizer
 from dedup.params import Params
 from dedup.sketch.lsh import LEADERS, candidate_pairs
 
-pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'dedup[spark]')")
+pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'newsdedup[spark]')")
 if shutil.which("java") is None:
     pytest.skip(
         "no Java runtime for Spark (apt-get install openjdk-17-jre-headless)", allow_module_level=True

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'dedup[spark]')")
+pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'newsdedup[spark]')")
 if shutil.which("java") is None:
     pytest.skip(
         "no Java runtime for Spark (apt-get install openjdk-17-jre-headless)", allow_module_level=True

@@ -17,6 +17,7 @@ from dedup.cli.run import run
 from dedup.cli.show import align_command, explain_command, report_command
 from dedup.index.store import IndexFileError
 from dedup.runtime.processes import Terminated, terminate_as_interrupt
+from dedup.version import __version__
 
 
 class _Group(click.Group):
@@ -36,7 +37,7 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(package_name="dedup")
+@click.version_option(version=__version__, prog_name="dedup", package_name="newsdedup")
 def main() -> None:
     """Find rewrites and machine-translation variants of news articles."""
 

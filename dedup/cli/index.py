@@ -26,7 +26,7 @@ from dedup.runtime.progress import no_progress, terminal_progress, wants_progres
 @click.group("index")
 def index_group() -> None:
     """A persistent index that new articles are checked against: one SQLite file, or a Redis server
-    shared by many machines (INDEX = redis://host:port/db[?prefix=...], pip install 'dedup[redis]').
+    shared by many machines (INDEX = redis://host:port/db[?prefix=...], pip install 'newsdedup[redis]').
 
     The index is made, with the detection options given, by the first `dedup index add`;
     afterwards it keeps those options (verification ones, such as --threshold, may change).

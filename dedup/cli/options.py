@@ -70,7 +70,7 @@ def param_options(f):
             "--transliterate/--no-transliterate",
             default=d.transliterate,
             show_default=True,
-            help="Fold text to ASCII before tokenising (needs dedup[translit]).",
+            help="Fold text to ASCII before tokenising (needs newsdedup[translit]).",
         ),
         click.option(
             "--num-perm",
@@ -195,7 +195,7 @@ def param_options(f):
             default=d.xling_embeddings,
             show_default=True,
             help="With --cross-lingual: also compare articles by a multilingual embedding model (auto: "
-            "when dedup[xling] is installed; yes: require it; no: fingerprints alone).",
+            "when newsdedup[xling] is installed; yes: require it; no: fingerprints alone).",
         ),
         click.option(
             "--linkage",

@@ -87,7 +87,7 @@ from dedup.runtime.progress import no_progress, terminal_progress, wants_progres
     type=click.Choice(["local", "spark"]),
     default="local",
     show_default=True,
-    help="spark: run on Apache Spark (pip install 'dedup[spark]'; JSONL inputs, any path Spark reads; "
+    help="spark: run on Apache Spark (pip install 'newsdedup[spark]'; JSONL inputs, any path Spark reads; "
     "the active session's master, else local[*]), with the same pairs and clusters.",
 )
 @input_options

@@ -77,7 +77,7 @@ STORED_PARAMS = (
 with. The others (``threshold``, ``max_bucket``, ...) may differ from one opening to the next."""
 
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
-"""Locations that name a Redis server (``pip install 'dedup[redis]'``) rather than a file."""
+"""Locations that name a Redis server (``pip install 'newsdedup[redis]'``) rather than a file."""
 
 _WINDOW = 8  # members of an oversized bucket a new article is compared with (the latest)
 

@@ -1,6 +1,6 @@
 """An index store on a Redis server, shared by many processes on many machines.
 
-``pip install 'dedup[redis]'``; open with ``Index.open("redis://host:6379/0")``. All keys
+``pip install 'newsdedup[redis]'``; open with ``Index.open("redis://host:6379/0")``. All keys
 start with a prefix (``dedup:`` unless the URL says ``?prefix=...``):
 
 - ``meta`` (hash): ``application``, ``format_version``, ``hash_scheme``, ``params``;
@@ -286,7 +286,7 @@ class RedisStore:
             import redis
         except ImportError:
             raise IndexFileError(
-                f"{url}: a Redis index needs the redis package: pip install 'dedup[redis]'"
+                f"{url}: a Redis index needs the redis package: pip install 'newsdedup[redis]'"
             ) from None
         plain, prefix, self.location = _split_url(url)
         self._errors = redis.exceptions

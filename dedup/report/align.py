@@ -107,7 +107,7 @@ def align(
             ratio), ``"mix"`` (their mean), ``"fingerprint"`` (TF-IDF cosine of the
             sentences' language-independent fingerprints, :mod:`dedup.text.fingerprints`: for two
             texts in different languages), ``"xling"`` (the mean of that and the cosine of the
-            sentences' multilingual embeddings, centred per text; needs ``dedup[xling]``), or
+            sentences' multilingual embeddings, centred per text; needs ``newsdedup[xling]``), or
             ``"auto"``: for two texts detected in different languages (:mod:`dedup.text.language`),
             ``"xling"`` if the extra is installed, else ``"fingerprint"``; ``"tfidf"`` otherwise.
             Measured in ``benchmarks/alignment.py``.

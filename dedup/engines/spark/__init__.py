@@ -1,4 +1,4 @@
-"""The batch pipeline on Apache Spark (``pip install 'dedup[spark]'``), for dumps that outgrow one
+"""The batch pipeline on Apache Spark (``pip install 'newsdedup[spark]'``), for dumps that outgrow one
 machine.
 
 It is the local pipeline's data flow, stage by stage, with the same functions inside each task,

@@ -97,7 +97,7 @@ def spark_session(
     try:
         from pyspark.sql import SparkSession
     except ImportError:
-        raise ImportError("the Spark engine needs pyspark: pip install 'dedup[spark]'") from None
+        raise ImportError("the Spark engine needs pyspark: pip install 'newsdedup[spark]'") from None
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
