@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import os
 from pathlib import Path
 
 import pytest
@@ -182,3 +183,76 @@ def test_the_package_says_it_is_typed_and_ships_its_licence():
     assert project["project"]["license"] == "MIT"  # an SPDX expression (PEP 639), not the old table
     assert project["project"]["license-files"] == ["LICENSE"]
     assert (root / "LICENSE").read_text().startswith("MIT License")
+
+
+def _tracked_files(root: Path) -> list[str]:
+    import subprocess
+
+    if not (root / ".git").exists():
+        pytest.skip("platform: not a git checkout (an unpacked sdist), so there is no file list to compare")
+    out = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True, check=True).stdout
+    return [name for name in out.decode().split("\0") if name]
+
+
+def test_the_sdist_carries_what_its_tests_need_and_they_pass_from_it(tmp_path):
+    """The source distribution holds every file of the package, the seeds, the tests and the
+    benchmark modules the tests import (MANIFEST.in; issue 19: it lacked seeds/), and a run and a
+    test file work from the unpacked sdist alone."""
+    import shutil
+    import subprocess
+    import sys
+    import tarfile
+
+    root = Path(__file__).resolve().parent.parent
+    tracked = _tracked_files(root)
+    source = tmp_path / "source"
+    for name in tracked:
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / name, source / name)
+    build = "import sys, setuptools.build_meta as b; sys.stdout.write(b.build_sdist(sys.argv[1]))"
+    made = subprocess.run(
+        [sys.executable, "-c", build, str(tmp_path / "dist")],
+        cwd=source,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()[-1]
+    assert made.startswith("newsdedup-")
+    with tarfile.open(tmp_path / "dist" / made) as tar:
+        top = made.removesuffix(".tar.gz")
+        members = {m.name.removeprefix(top + "/") for m in tar.getmembers() if m.isfile()}
+        tar.extractall(tmp_path / "unpacked", filter="data")
+    wanted = [n for n in tracked if not n.startswith(".")]
+    assert [n for n in wanted if n not in members] == []
+    assert not any(n.startswith("benchmarks/.cache") or "__pycache__" in n for n in members)
+
+    unpacked = tmp_path / "unpacked" / top
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "PYTEST_ADDOPTS")}
+    env["PYTHONPATH"] = str(unpacked)
+    run = subprocess.run(
+        [sys.executable, "-m", "dedup", "run", "seeds/", "--out", str(tmp_path / "out"), "--quiet"],
+        cwd=unpacked,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "out" / "clusters.jsonl").read_text().count("\n") == 1
+    tests = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-o",
+            "addopts=",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_normalize.py",
+        ],
+        cwd=unpacked,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert tests.returncode == 0, tests.stdout[-2000:]
+    assert " passed" in tests.stdout and " failed" not in tests.stdout
