@@ -7,16 +7,44 @@ Library first: :func:`find_duplicates` for a batch of articles,
 ``dedup run`` does (files in, a run folder out).
 """
 
-from dedup.api import find_duplicates
-from dedup.engines.local import Detector
-from dedup.index import Index, IndexFileError, Match
-from dedup.io.article import Article, InputError
-from dedup.params import Params
-from dedup.report.align import align
-from dedup.report.alignment import Alignment, Link
-from dedup.result import Cluster, Pair, Result
-from dedup.runs import deduplicate
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from dedup.version import __version__
+
+if TYPE_CHECKING:
+    from dedup.api import find_duplicates
+    from dedup.engines.local import Detector
+    from dedup.index import Index, IndexFileError, Match
+    from dedup.io.article import Article, InputError
+    from dedup.params import Params
+    from dedup.report.align import align
+    from dedup.report.alignment import Alignment, Link
+    from dedup.result import Cluster, Pair, Result
+    from dedup.runs import deduplicate
+
+# Each public name and the module it lives in: ``import dedup`` loads none of them (numpy, SciPy
+# and scikit-learn take most of a second to import); the first use of a name loads its module
+# (PEP 562), so ``dedup --help`` and a script that only needs ``dedup.Params`` start fast.
+_HOMES = {
+    "find_duplicates": "dedup.api",
+    "Detector": "dedup.engines.local",
+    "Index": "dedup.index",
+    "IndexFileError": "dedup.index",
+    "Match": "dedup.index",
+    "Article": "dedup.io.article",
+    "InputError": "dedup.io.article",
+    "Params": "dedup.params",
+    "align": "dedup.report.align",
+    "Alignment": "dedup.report.alignment",
+    "Link": "dedup.report.alignment",
+    "Cluster": "dedup.result",
+    "Pair": "dedup.result",
+    "Result": "dedup.result",
+    "deduplicate": "dedup.runs",
+}
 
 __all__ = [
     "Alignment",
@@ -36,3 +64,18 @@ __all__ = [
     "find_duplicates",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name's module on first use (PEP 562) and keep the name here after."""
+    try:
+        home = _HOMES[name]
+    except KeyError:
+        raise AttributeError(f"module 'dedup' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES))
