@@ -1,7 +1,7 @@
-"""What the README's tuning advice buys: each setting's cost and quality, side by side.
+"""What the tuning advice of docs/tuning.md buys: each setting's cost and quality, side by side.
 
 For each setting (the defaults, then the speed, recall and precision options the
-README recommends) it runs ``find_duplicates`` on the dev set as is, cut to the
+docs recommend) it runs ``find_duplicates`` on the dev set as is, cut to the
 first 40 words, and made noisy (the stress variants of ``tune.py``), and reports
 candidate pairs, seconds per stage and pair precision / recall / F1.
 

@@ -10,7 +10,7 @@ Sets (`--sets`, short names of `_data.DATASETS`; the English members of each, go
 Methods, on each set: `dedup.find_duplicates` with its defaults (timed); exact hash of the
 normalised text; datasketch MinHash LSH at Jaccard 0.8 on word 5-grams, every pair it returns a
 duplicate (the usual dedup setting); on `dev` only, a MinHash-only pipeline on dedup's word 1-gram
-signatures at Jaccard 0.3 and 0.4 (cheap, and kept there for comparison with the README's table);
+signatures at Jaccard 0.3 and 0.4 (cheap, and kept there for comparison with the table of docs/quality.md);
 and, unless `--no-oracle`, the all-pairs TF-IDF hindsight oracle (word 1-grams, sublinear tf,
 connected components, threshold picked on the set itself; quadratic).
 

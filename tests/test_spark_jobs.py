@@ -97,7 +97,7 @@ _JOB = 'from dedup.cli import main\n\nmain(prog_name="dedup")\n'
 
 
 def test_spark_submit_runs_dedup_on_the_master_it_is_given(seeds, tmp_path):
-    """The README's cluster recipe, on local[2]: ``spark-submit --master ... dedup_job.py run
+    """The cluster recipe of docs/spark.md, on local[2]: ``spark-submit --master ... dedup_job.py run
     --engine spark ...`` runs on spark-submit's master (the command line starts no session of its
     own choosing)."""
     import os

@@ -11,8 +11,8 @@ the index's current document frequencies, which count the new article too.
 So the verdicts agree with a batch run over the same articles except where the
 IDF differs: a batch run counts every article of the run, the index counts the
 articles held when the new one arrives. (Pairs a batch run finds only because of
-articles that came later, and the reverse, are the differences; the README gives
-their count on the dev set.)
+articles that came later, and the reverse, are the differences; docs/persistent-index.md
+gives their count on the dev set.)
 
 Where it is kept is a store's business (:mod:`dedup.index.store`): by default one SQLite
 file in WAL mode (:mod:`dedup.index.sqlite`), or a Redis server that many processes on many

@@ -34,7 +34,7 @@ onto paragraphs:
    the TF-IDF cosine of its aligned sentences; links under ``min_score`` are
    dropped. Content paragraphs with no link are ``only_a`` / ``only_b``.
 
-Measured by ``benchmarks/alignment.py``; see the README for the figures.
+Measured by ``benchmarks/alignment.py``; see docs/alignment.md for the figures.
 """
 
 from __future__ import annotations

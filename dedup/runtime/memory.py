@@ -166,7 +166,7 @@ class MemoryGuard:
             raise MemoryLimitError(
                 f"memory limit exceeded {where}: the run's processes hold {format_size(held)}, "
                 f"over the limit of {format_size(self.limit)} (a run needs about 550 bytes an "
-                "article, its candidate pairs included, and 180 MB a worker; see README, Memory)"
+                "article, its candidate pairs included, and 180 MB a worker; see docs/speed.md, Memory)"
             )
 
 
