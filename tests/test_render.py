@@ -117,7 +117,8 @@ def test_text_view_of_the_seeds(seeds):
     text = render_text(seeds, names=("000.txt", "004.txt"), width=120)
     lines = text.splitlines()
     assert lines[0] == "A: 000.txt (5 paragraphs)" and lines[1] == "B: 004.txt (5 paragraphs)"
-    assert lines[2].startswith("3 links (1:2, 1:3, 1:1) · matched: A 75%, B 80%") and "only in B: 1" in text
+    assert lines[2] == "languages: A en, B en · similarity: tfidf"
+    assert lines[3].startswith("3 links (1:2, 1:3, 1:1) · matched: A 75%, B 80%") and "only in B: 1" in text
     assert "counted from 1" in text
     # B's extra opening paragraph is a row of its own, right column only, after A's title.
     only_a = next(i for i, line in enumerate(lines) if "│ only in A │" in line)

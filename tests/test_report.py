@@ -41,7 +41,9 @@ def test_report_from_a_result_and_its_texts_aligns_each_duplicate_with_the_kept_
     rows = json.loads(report_from_result(result, texts, format="json"))
     assert [(r["cluster"], r["a"], r["b"]) for r in rows] == [(0, REP, DUP)]
     alignment = rows[0]["alignment"]
-    assert list(alignment) == ["links", "only_a", "only_b", "boilerplate_a", "boilerplate_b", "similarity"]
+    assert list(alignment) == [
+        "links", "only_a", "only_b", "boilerplate_a", "boilerplate_b", "similarity", "languages",
+    ]  # fmt: skip
     # A is 004 here: its opening paragraph is the one 000 lacks, and 000's "Leave a Comment" is boilerplate.
     assert alignment["only_a"] == [0] and alignment["boilerplate_b"] == [4]
     # ... and the 1:3 link of `dedup align 000 004`, seen from 004's side.

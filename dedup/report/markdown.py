@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 
 from dedup.report.alignment import Alignment
-from dedup.report.views import HELD_NOTE, RunReport, left_out_note, run_facts, summary_line
+from dedup.report.views import HELD_NOTE, RunReport, left_out_note, method_line, run_facts, summary_line
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
 
@@ -48,7 +48,8 @@ def render_markdown(alignment: Alignment, *, names: tuple[str, str] = ("A", "B")
         f"{heading} {_md_name(names[0])} ↔ {_md_name(names[1])}",
         "",
         f"A: {_md_name(names[0])} ({len(al.paragraphs_a)} paragraphs) · B: {_md_name(names[1])} "
-        f"({len(al.paragraphs_b)} paragraphs) · {summary_line(al)} · ¶ numbers count from 1",
+        f"({len(al.paragraphs_b)} paragraphs) · {method_line(al)} · {summary_line(al)} · "
+        "¶ numbers count from 1",
         "",
     ]
     if al.links:

@@ -170,6 +170,19 @@ def summary_line(alignment: Alignment) -> str:
     return " · ".join(summary_parts(alignment))
 
 
+def method_line(alignment: Alignment, score: float | None = None) -> str:
+    """How the alignment was made: the two texts' detected languages and the similarity used
+    (and the run's score of the pair, if known)."""
+    parts = []
+    if alignment.languages is not None:
+        la, lb = alignment.languages
+        parts.append(f"languages: A {la}, B {lb}")
+    parts.append(f"similarity: {alignment.similarity}")
+    if score is not None:
+        parts.append(f"run score: {score:.2f}")
+    return " · ".join(parts)
+
+
 def first_line(text: str, limit: int = 120) -> str:
     """The first non-blank line of ``text``, cut to ``limit`` characters: a title for an index."""
     line = next((s.strip() for s in text.splitlines() if s.strip()), "")
