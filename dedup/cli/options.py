@@ -264,11 +264,12 @@ def open_inputs(
     )
 
 
-def input_options(f):
-    """Options that say how to read the inputs."""
+def input_options(f, format_flag: str = "--format"):
+    """Options that say how to read the inputs (the format's named ``format_flag``: ``dedup align``
+    keeps ``--format`` for what it writes)."""
     options = [
         click.option(
-            "--format",
+            format_flag,
             "input_format",
             type=click.Choice(["jsonl", "csv", "txt", "parquet"]),
             default=None,
@@ -359,8 +360,9 @@ def align_options(f):
 
 
 def emit(text: str, output: Path | None, *, color: bool = False) -> None:
-    """Print ``text`` to stdout, or write it atomically to ``output``; a failure names the file."""
-    if output is None:
+    """Print ``text`` to stdout (``output`` None or ``-``), or write it atomically to ``output``; a
+    failure names the file."""
+    if output is None or str(output) == "-":
         click.echo(text, nl=False, color=color)
         return
     from dedup.io.atomic import atomic_write
@@ -377,7 +379,7 @@ OUTPUT_OPTION = click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Write to this file (atomically) instead of stdout.",
+    help="Write to this file (atomically) instead of stdout (- is stdout).",
 )
 
 
