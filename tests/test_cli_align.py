@@ -326,7 +326,7 @@ def test_run_report_writes_report_html_with_the_other_outputs(seed_run):
     assert summary["input_options"]["paths"] == [str(SEEDS)]
     page = (seed_run / "report.html").read_text(encoding="utf-8")
     assert 'id="cluster-0"' in page
-    assert 'data-a="004_89cc63446ebde389" data-b="000_1bdcf60ae9970c12"' in page
+    assert 'data-b="000_1bdcf60ae9970c12"' in page and 'class="cluster compact"' in page
     assert no_temp_files(seed_run)
 
 
@@ -369,9 +369,20 @@ def test_report_output_dash_is_stdout(seed_run, tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []  # no file named -
 
 
-def test_report_max_clusters_says_what_was_left_out(seed_run):
-    page = dedup("report", str(seed_run), "--max-clusters", "0").stdout
-    assert "Showing the first 0 of 1 clusters; 1 is left out" in page
+def test_report_max_clusters_says_what_was_left_out_in_the_page_and_on_stderr(seed_run):
+    result = dedup("report", str(seed_run), "--max-clusters", "0")
+    assert "Showing the first 0 of 1 clusters; 1 is left out" in result.stdout
+    assert result.stderr == (
+        "note: the report shows the first 0 of 1 clusters; 1 is left out (raise --max-clusters to see them)\n"
+    )
+    assert dedup("report", str(seed_run), "--max-clusters", "0", "-q").stderr == ""
+    assert dedup("report", str(seed_run)).stderr == ""  # nothing left out
+
+
+@pytest.mark.parametrize("view, marker", [("compact", 'class="cluster compact"'), ("full", 'class="pair"')])
+def test_report_views(seed_run, view, marker):
+    page = dedup("report", str(seed_run), "--view", view).stdout
+    assert marker in page and 'id="clusters"' in page
 
 
 @pytest.mark.parametrize(

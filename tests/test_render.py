@@ -287,13 +287,14 @@ def report_of(seeds: Alignment, left_out: int = 0) -> RunReport:
     return RunReport([cluster], total_clusters=1 + left_out, source="out/", articles=5)
 
 
-def test_report_html_has_an_index_linking_to_each_cluster_and_pair(seeds):
-    page = render_report_html(report_of(seeds))
+@pytest.mark.parametrize("view, copy_id", [("compact", "cluster-0-copy-1"), ("full", "pair-004--000")])
+def test_report_html_has_an_index_linking_to_each_cluster_and_pair(seeds, view, copy_id):
+    page = render_report_html(report_of(seeds), view=view)
     elements = Elements(page)
     ids = {attrs["id"] for attrs in elements.with_attr("id")}
-    assert {"index", "cluster-0", "pair-004--000"} <= ids
+    assert {"index", "cluster-0", copy_id} <= ids
     hrefs = [attrs["href"] for attrs in elements.with_attr("href")]
-    assert "#cluster-0" in hrefs and "#pair-004--000" in hrefs and "#index" in hrefs
+    assert "#cluster-0" in hrefs and f"#{copy_id}" in hrefs and "#index" in hrefs
     assert all(h[1:] in ids for h in hrefs)
     assert "Russian President Vladimir Putin" in page and "5 articles read" in page
     assert "left out" not in page

@@ -239,6 +239,14 @@ def _align_run(
 )
 @OUTPUT_OPTION
 @click.option(
+    "--view",
+    type=click.Choice(["compact", "full"]),
+    default="compact",
+    show_default=True,
+    help="html: compact shows each cluster's kept article once and what each copy adds or drops; full "
+    "shows each copy side by side with the kept article (a page many times larger).",
+)
+@click.option(
     "--input",
     "input_paths",
     multiple=True,
@@ -265,6 +273,7 @@ def report_command(
     run_dir: Path,
     output_format: str,
     output: Path | None,
+    view: str,
     input_paths: tuple[str, ...],
     max_clusters: int,
     max_duplicates: int,
@@ -276,9 +285,14 @@ def report_command(
 
     RUN_DIR is the --out folder of `dedup run`. The inputs are read again (paths recorded in
     summary.json, or --input) to get the texts and to learn the boilerplate paragraphs that recur
-    across stories.
+    across stories. The HTML page opens on an index of the clusters, lowest score first, that
+    sorts and filters by size and score. -o - writes to stdout.
     """
     from dedup.report.build import ReportError, report_from_run
+
+    def note(line: str) -> None:
+        if not quiet:
+            click.echo(f"note: {line}", err=True)
 
     progress = terminal_progress if wants_progress(quiet) else no_progress
     try:
@@ -286,6 +300,8 @@ def report_command(
             run_dir,
             inputs=list(input_paths) or None,
             format=output_format,
+            view=view,
+            on_left_out=note,
             max_clusters=max_clusters,
             max_duplicates=max_duplicates,
             progress=progress,

@@ -45,6 +45,8 @@ class ClusterAlignments:
     Attributes:
         title: the representative's first line, for the index.
         left_out: duplicates of this cluster not aligned (beyond the report's limit).
+        lowest_score: the lowest score of the run's verified pairs inside the cluster (None if
+            none is known): the weakest link, where a reviewer looks first.
     """
 
     cluster: int
@@ -53,6 +55,12 @@ class ClusterAlignments:
     title: str
     pairs: list[AlignedPair]
     left_out: int = 0
+    lowest_score: float | None = None
+
+    @property
+    def changes(self) -> int:
+        """Paragraphs the copies shown add or drop against the kept article, summed."""
+        return sum(len(p.alignment.only_a) + len(p.alignment.only_b) for p in self.pairs)
 
 
 @dataclass(frozen=True)
