@@ -235,6 +235,22 @@ def params_from(options: dict[str, Any]) -> Params:
         raise click.UsageError(str(err)) from None
 
 
+def work_options(*, workers_help: str, spill_dir_help: str, in_memory_help: str) -> Any:
+    """``--workers``, ``--spill-dir`` and ``--in-memory``, as ``dedup run`` and ``dedup explain``
+    both take them (each command says in its help what they mean there)."""
+    options = [
+        click.option("--workers", type=click.IntRange(min=1), default=None, help=workers_help),
+        click.option(
+            "--spill-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=None,
+            help=spill_dir_help,
+        ),
+        click.option("--in-memory", is_flag=True, help=in_memory_help),
+    ]
+    return lambda f: with_options(f, options)
+
+
 class MemorySize(click.ParamType):
     """A size such as 4G or 800M, in bytes (:func:`dedup.runtime.memory.parse_size`)."""
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from dedup.cli.options import OUTPUT_OPTION, align_options, emit, input_options, open_inputs
+from dedup.cli.options import OUTPUT_OPTION, align_options, emit, input_options, open_inputs, work_options
 from dedup.featurize import default_workers
 from dedup.io.article import InputError
 from dedup.runtime.progress import no_progress, terminal_progress, wants_progress
@@ -323,20 +323,12 @@ def report_command(
     multiple=True,
     help="Read the run's inputs from here instead of the paths summary.json recorded (repeat for several).",
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Processes that tokenise, hash and count (default: all cores).",
+@work_options(
+    workers_help="Processes that tokenise, hash and count (default: all cores).",
+    spill_dir_help="Folder for the per-article term counts while explaining, as dedup run's (default: a "
+    "temporary folder in RUN_DIR, removed at the end).",
+    in_memory_help="Keep the per-article term counts in memory instead.",
 )
-@click.option(
-    "--spill-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder for the per-article term counts while explaining, as dedup run's (default: a temporary "
-    "folder in RUN_DIR, removed at the end).",
-)
-@click.option("--in-memory", is_flag=True, help="Keep the per-article term counts in memory instead.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 def explain_command(
     run_dir: Path,
