@@ -363,6 +363,9 @@ def test_a_capped_report_says_so_to_the_caller(seed_run):
     ]
     report_from_run(seed_run, on_left_out=said.append)
     assert len(said) == 1
+    texts = seed_texts()
+    report_from_result(find_duplicates(texts.items()), texts, max_clusters=0, on_left_out=said.append)
+    assert said[1] == said[0]
 
 
 def test_an_unknown_view_is_refused_before_reading(seed_run):

@@ -352,13 +352,15 @@ def report_from_result(
     format: str = "html",
     view: str = "compact",
     source: str = "",
+    on_left_out: Callable[[str], None] | None = None,
     **options: Any,
 ) -> str:
     """The report of a :class:`~dedup.engines.local.Result`, given the run's texts.
 
     ``texts`` is a mapping id -> text or a stream of ``(id, text)`` / :class:`Article`
     (every article of the run, so that boilerplate is learnt across it). ``view`` as
-    :func:`render_report`; other keywords as :func:`build_report`.
+    :func:`render_report`, ``on_left_out`` as :func:`report_from_run`; other keywords as
+    :func:`build_report`.
     """
     if format not in _RENDERERS:
         raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
@@ -367,7 +369,16 @@ def report_from_result(
     options.setdefault("total_articles", read)
     scores = {(p.a, p.b): p.score for p in result.pairs}
     report = build_report(result.clusters, _texts(texts), scores=scores, source=source, **options)
+    _say_left_out(report, on_left_out)
     return render_report(report, format, view=view)
+
+
+def _say_left_out(report: RunReport, on_left_out: Callable[[str], None] | None) -> None:
+    if report.left_out and on_left_out is not None:
+        on_left_out(
+            f"the report shows the first {len(report.clusters):,} of {report.total_clusters:,} clusters; "
+            f"{left_out_note(report)}"
+        )
 
 
 def report_from_run(
@@ -407,9 +418,5 @@ def report_from_run(
             )
         except ReportError as err:
             raise ReportError(f"{err}; first problem reading them: {bad[0]}" if bad else str(err)) from None
-    if report.left_out and on_left_out is not None:
-        on_left_out(
-            f"the report shows the first {len(report.clusters):,} of {report.total_clusters:,} clusters; "
-            f"{left_out_note(report)}"
-        )
+    _say_left_out(report, on_left_out)
     return render_report(report, format, view=view)

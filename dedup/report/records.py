@@ -71,12 +71,7 @@ def _as_list(paths: Paths) -> list[str]:
 def _pair(
     found: dict[str, Article], id_a: str, id_b: str, score: float | None, **options: Any
 ) -> AlignedPair:
-    a, b = found[id_a], found[id_b]
-    for article in (a, b):
-        if not article.text.strip():
-            where = f"{article.source}:{article.line}" if article.line else article.source
-            raise ReportError(f"{where}: the text of record {article.id!r} is empty")
-    return AlignedPair(id_a, id_b, align(a.text, b.text, **options), score)
+    return AlignedPair(id_a, id_b, align(found[id_a].text, found[id_b].text, **options), score)
 
 
 def align_records(
@@ -104,7 +99,7 @@ def align_records(
 
     Raises:
         ValueError: a bad align option (before anything is read).
-        ReportError: an id is not in the dump, or its text is empty.
+        ReportError: an id is not in the dump.
         InputError: the dump cannot be read, or a bad record comes first (without ``on_bad``).
     """
     align("x", "x", boilerplate=None, **align_options)  # (the options are checked before reading)
