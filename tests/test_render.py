@@ -1,5 +1,6 @@
 """Renderers of one alignment: reading order, terminal text, Markdown, HTML."""
 
+import dataclasses
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -309,7 +310,11 @@ def test_report_says_how_many_clusters_were_left_out(seeds, render):
 def test_report_markdown_has_an_index_and_each_pair(seeds):
     md = render_report_markdown(report_of(seeds))
     assert md.startswith("# dedup run report\n")
-    assert "| 0 | 2 | `004`: Russian President Vladimir Putin | `000` |" in md
+    assert "| 0 | 2 |  | `004`: Russian President Vladimir Putin | `000` |" in md  # (no run score known)
+    scored = dataclasses.replace(
+        report_of(seeds), clusters=[dataclasses.replace(report_of(seeds).clusters[0], lowest_score=0.66)]
+    )
+    assert "| 0 | 2 | 0.66 | `004`" in render_report_markdown(scored)
     assert "## Cluster 0: kept `004`" in md and "### `004` ↔ `000`" in md
 
 

@@ -92,13 +92,17 @@ def render_report_markdown(report: RunReport) -> str:
         ]
     out += [_md(n) + "\n" for n in report.notes]
     if report.clusters:
-        out += ["| cluster | articles | kept (representative) | duplicates |", "|---|---|---|---|"]
+        out += [
+            "| cluster | articles | lowest score | kept (representative) | duplicates |",
+            "|---|---|---|---|---|",
+        ]
         for cl in report.clusters:
             dups = ", ".join(_md_name(p.b) for p in cl.pairs) + (
                 f" and {cl.left_out} more" if cl.left_out else ""
             )
             kept = f"{_md_name(cl.representative)}: {_md(cl.title)}"
-            out.append(f"| {cl.cluster} | {len(cl.members)} | {kept} | {dups} |")
+            lowest = "" if cl.lowest_score is None else f"{cl.lowest_score:.2f}"
+            out.append(f"| {cl.cluster} | {len(cl.members)} | {lowest} | {kept} | {dups} |")
         out.append("")
     elif not report.held:
         out += ["The run found no cluster: no article has a duplicate.", ""]
