@@ -46,7 +46,9 @@ def test_seed_extra_opening_paragraph_title_and_boilerplate(seeds_000_004):
 
 def test_to_dict_uses_the_documented_names(seeds_000_004):
     d = seeds_000_004.to_dict()
-    assert list(d) == ["links", "only_a", "only_b", "boilerplate_a", "boilerplate_b", "similarity"]
+    assert list(d) == [
+        "links", "only_a", "only_b", "boilerplate_a", "boilerplate_b", "similarity", "languages",
+    ]  # fmt: skip
     assert d["similarity"] == "tfidf"  # (auto: both English)
     assert d["links"][1] == {
         "a": [2],

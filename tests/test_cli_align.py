@@ -39,7 +39,13 @@ def test_align_text_shows_the_extra_paragraph_the_footer_and_the_split():
     assert re.search(r"│ only in B │ ¶1 Russian President Vladimir Putin", out)  # B's extra opening paragraph
     assert re.search(r"^¶5 Leave a Comment +│boilerplate│", out, re.M)
     assert re.search(r"^¶3 Russia, on the other hand.*│    1:3    │", out, re.M)
+    assert "languages: A en, B en · similarity: tfidf" in out  # how it aligned them
     assert not ANSI.search(out)  # stdout is not a terminal
+
+
+def test_align_text_names_the_similarity_it_was_told_to_use():
+    out = dedup("align", A, B, "--similarity", "fingerprint", "--width", "140").stdout
+    assert "languages: A en, B en · similarity: fingerprint" in out
 
 
 def test_align_json_keeps_the_names_of_the_api():
@@ -55,6 +61,7 @@ def test_align_json_keeps_the_names_of_the_api():
         "boilerplate_a",
         "boilerplate_b",
         "similarity",
+        "languages",
     ]
     assert (data["a"], data["b"]) == (A, B)
     assert [(link["a"], link["b"], link["type"]) for link in data["links"]] == [
@@ -65,6 +72,7 @@ def test_align_json_keeps_the_names_of_the_api():
     assert set(data["links"][0]) == {"a", "b", "type", "score", "moved"}
     assert data["only_a"] == [0] and data["only_b"] == [0]
     assert data["boilerplate_a"] == [4] and data["boilerplate_b"] == []
+    assert (data["similarity"], data["languages"]) == ("tfidf", ["en", "en"])
 
 
 def test_align_markdown():
@@ -159,9 +167,142 @@ def test_align_bad_input_is_one_line_naming_the_file(tmp_path, name, content, re
     assert not out.exists()
 
 
+def test_align_output_dash_is_stdout(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = dedup("align", A, B, "--format", "json", "-o", "-")
+    assert result.exit_code == 0 and json.loads(result.stdout)["a"] == A
+    assert list(tmp_path.iterdir()) == []  # no file named -
+
+
 def test_align_to_a_folder_that_does_not_exist_is_one_line_naming_the_file(tmp_path):
     out = tmp_path / "no" / "such" / "out.html"
     assert one_line_error(dedup("align", A, B, "-o", str(out))).startswith(f"{out}: cannot write")
+
+
+# ---------------------------------------------------------------------------------------------
+# dedup align DUMP ID_A ID_B, dedup align --run OUT ID_A ID_B
+
+REP, DUP = "004_89cc63446ebde389", "000_1bdcf60ae9970c12"
+
+
+def seeds_jsonl(extra: list[str] = ()) -> str:
+    records = [json.dumps({"id": p.stem, "body": p.read_text()}) for p in sorted(SEEDS.glob("*.txt"))]
+    return "\n".join([*extra, *records]) + "\n"
+
+
+def without_names(out: str) -> dict:
+    data = json.loads(out)
+    for key in ("a", "b", "score"):
+        data.pop(key, None)
+    return data
+
+
+@pytest.mark.parametrize("fmt", ["json", "md", "html", "text"])
+def test_align_two_records_of_a_dump_as_two_files(tmp_path, fmt):
+    dump = tmp_path / "seeds.jsonl"
+    dump.write_text(seeds_jsonl())
+    result = dedup("align", str(dump), DUP, REP, "--text-field", "body", "--format", fmt, "--width", "120")
+    assert result.exit_code == 0, result.stderr
+    files = dedup("align", A, B, "--format", fmt, "--width", "120").stdout
+    if fmt == "json":
+        assert without_names(result.stdout) == without_names(files)
+        assert json.loads(result.stdout)["a"] == DUP
+    elif fmt == "html":  # (its element ids are made from the names)
+        assert f'data-a="{DUP}" data-b="{REP}"' in result.stdout
+        assert result.stdout.count('data-status="linked"') == files.count('data-status="linked"') > 0
+    else:  # the same view, the records named by their ids (the lines naming them aside)
+
+        def rows(out: str) -> list[str]:
+            return [line for line in out.splitlines() if not line.startswith(("A: ", "B: "))]
+
+        assert rows(result.stdout) == rows(files.replace(A, DUP).replace(B, REP))
+        assert re.search(f"A: `?{DUP}`? \\(5 paragraphs\\)", result.stdout)
+
+
+def test_align_a_dump_read_as_told(tmp_path):
+    dump = tmp_path / "seeds.data"
+    dump.write_text(seeds_jsonl())
+    args = ["align", str(dump), DUP, REP, "--text-field", "body", "--format", "json"]
+    message = one_line_error(dedup(*args))  # (no format from the name)
+    assert message.startswith(f"{dump}: ") and "format" in message and "--format" not in message
+    result = dedup(*args, "--input-format", "jsonl")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["links"]
+
+
+def test_align_a_dump_from_stdin():
+    result = dedup("align", "-", DUP, REP, "--text-field", "body", "--format", "json", input=seeds_jsonl())
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["only_b"] == [0]
+
+
+def test_align_a_missing_record_is_one_line_naming_the_dump_and_the_id(tmp_path):
+    dump = tmp_path / "seeds.jsonl"
+    dump.write_text(seeds_jsonl())
+    message = one_line_error(dedup("align", str(dump), DUP, "nope", "--text-field", "body"))
+    assert message == f"{dump}: no record with id 'nope'"
+
+
+def test_align_a_bad_record_first_stops_unless_skipped(tmp_path):
+    dump = tmp_path / "seeds.jsonl"
+    dump.write_text(seeds_jsonl(extra=["{not json"]))
+    message = one_line_error(dedup("align", str(dump), DUP, REP, "--text-field", "body"))
+    assert message.startswith(f"{dump}:1: ") and "--skip-bad" in message
+    result = dedup("align", str(dump), DUP, REP, "--text-field", "body", "--skip-bad")
+    assert result.exit_code == 0 and result.stderr.startswith(f"warning: skipped {dump}:1: ")
+    quiet = dedup("align", str(dump), DUP, REP, "--text-field", "body", "--skip-bad", "-q")
+    assert quiet.exit_code == 0 and quiet.stderr == "" and quiet.stdout == result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([A], "give A B"),
+        ([A, B, DUP, REP], "give A B"),
+        (["--run", "out", A, DUP, REP], "--run OUT takes two ids"),
+        ([A, B, "--id-field", "key"], "--id-field: input options go with DUMP ID_A ID_B"),
+        ([A, B, "--input", A], "--input goes with --run"),
+        (["--run", "out", DUP, REP, "--text-field", "body"], "--text-field: --run takes the run's own"),
+    ],
+)
+def test_align_usage_errors(args, message):
+    assert message in one_line_error(dedup("align", *args), 2)
+
+
+@pytest.fixture(scope="module")
+def plain_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("run") / "out"
+    assert dedup("run", str(SEEDS), "-o", str(out), "-q").exit_code == 0
+    return out
+
+
+def test_align_two_records_of_a_run_with_its_score(plain_run):
+    result = dedup("align", "--run", str(plain_run), REP, DUP, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    recorded = json.loads((plain_run / "pairs.jsonl").read_text().splitlines()[0])
+    assert (data["a"], data["b"], data["score"]) == (REP, DUP, recorded["score"])
+    assert without_names(result.stdout) == without_names(dedup("align", B, A, "--format", "json").stdout)
+    text = dedup("align", "--run", str(plain_run), REP, DUP, "--width", "140").stdout
+    assert f"similarity: tfidf · run score: {recorded['score']:.2f}" in text
+
+
+def test_align_a_run_whose_input_moved(plain_run, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(plain_run, run)
+    summary = json.loads((run / "summary.json").read_text())
+    summary["input_options"]["paths"] = [str(tmp_path / "gone")]
+    (run / "summary.json").write_text(json.dumps(summary))
+    moved = tmp_path / "moved"
+    shutil.copytree(SEEDS, moved)
+    result = dedup("align", "--run", str(run), REP, DUP, "--input", str(moved), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["score"] > 0
+
+
+def test_align_a_missing_record_of_a_run_names_it(plain_run):
+    message = one_line_error(dedup("align", "--run", str(plain_run), REP, "nope"))
+    assert message == f"{SEEDS}: no record with id 'nope'"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -185,7 +326,7 @@ def test_run_report_writes_report_html_with_the_other_outputs(seed_run):
     assert summary["input_options"]["paths"] == [str(SEEDS)]
     page = (seed_run / "report.html").read_text(encoding="utf-8")
     assert 'id="cluster-0"' in page
-    assert 'data-a="004_89cc63446ebde389" data-b="000_1bdcf60ae9970c12"' in page
+    assert 'data-b="000_1bdcf60ae9970c12"' in page and 'class="cluster compact"' in page
     assert no_temp_files(seed_run)
 
 
@@ -220,9 +361,28 @@ def test_report_formats_and_atomic_output(seed_run, tmp_path, fmt, marker):
     assert [p.name for p in tmp_path.iterdir()] == [out.name] and no_temp_files(tmp_path)
 
 
-def test_report_max_clusters_says_what_was_left_out(seed_run):
-    page = dedup("report", str(seed_run), "--max-clusters", "0").stdout
-    assert "Showing the first 0 of 1 clusters; 1 is left out" in page
+def test_report_output_dash_is_stdout(seed_run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = dedup("report", str(seed_run), "--format", "json", "-o", "-")
+    assert result.exit_code == 0, result.stderr
+    assert [r["b"] for r in json.loads(result.stdout)] == [DUP]
+    assert list(tmp_path.iterdir()) == []  # no file named -
+
+
+def test_report_max_clusters_says_what_was_left_out_in_the_page_and_on_stderr(seed_run):
+    result = dedup("report", str(seed_run), "--max-clusters", "0")
+    assert "Showing the first 0 of 1 clusters; 1 is left out" in result.stdout
+    assert result.stderr == (
+        "note: the report shows the first 0 of 1 clusters; 1 is left out (raise --max-clusters to see them)\n"
+    )
+    assert dedup("report", str(seed_run), "--max-clusters", "0", "-q").stderr == ""
+    assert dedup("report", str(seed_run)).stderr == ""  # nothing left out
+
+
+@pytest.mark.parametrize("view, marker", [("compact", 'class="cluster compact"'), ("full", 'class="pair"')])
+def test_report_views(seed_run, view, marker):
+    page = dedup("report", str(seed_run), "--view", view).stdout
+    assert marker in page and 'id="clusters"' in page
 
 
 @pytest.mark.parametrize(

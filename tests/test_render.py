@@ -1,5 +1,6 @@
 """Renderers of one alignment: reading order, terminal text, Markdown, HTML."""
 
+import dataclasses
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -117,7 +118,8 @@ def test_text_view_of_the_seeds(seeds):
     text = render_text(seeds, names=("000.txt", "004.txt"), width=120)
     lines = text.splitlines()
     assert lines[0] == "A: 000.txt (5 paragraphs)" and lines[1] == "B: 004.txt (5 paragraphs)"
-    assert lines[2].startswith("3 links (1:2, 1:3, 1:1) · matched: A 75%, B 80%") and "only in B: 1" in text
+    assert lines[2] == "languages: A en, B en · similarity: tfidf"
+    assert lines[3].startswith("3 links (1:2, 1:3, 1:1) · matched: A 75%, B 80%") and "only in B: 1" in text
     assert "counted from 1" in text
     # B's extra opening paragraph is a row of its own, right column only, after A's title.
     only_a = next(i for i, line in enumerate(lines) if "│ only in A │" in line)
@@ -286,13 +288,14 @@ def report_of(seeds: Alignment, left_out: int = 0) -> RunReport:
     return RunReport([cluster], total_clusters=1 + left_out, source="out/", articles=5)
 
 
-def test_report_html_has_an_index_linking_to_each_cluster_and_pair(seeds):
-    page = render_report_html(report_of(seeds))
+@pytest.mark.parametrize("view, copy_id", [("compact", "cluster-0-copy-1"), ("full", "pair-004--000")])
+def test_report_html_has_an_index_linking_to_each_cluster_and_pair(seeds, view, copy_id):
+    page = render_report_html(report_of(seeds), view=view)
     elements = Elements(page)
     ids = {attrs["id"] for attrs in elements.with_attr("id")}
-    assert {"index", "cluster-0", "pair-004--000"} <= ids
+    assert {"index", "cluster-0", copy_id} <= ids
     hrefs = [attrs["href"] for attrs in elements.with_attr("href")]
-    assert "#cluster-0" in hrefs and "#pair-004--000" in hrefs and "#index" in hrefs
+    assert "#cluster-0" in hrefs and f"#{copy_id}" in hrefs and "#index" in hrefs
     assert all(h[1:] in ids for h in hrefs)
     assert "Russian President Vladimir Putin" in page and "5 articles read" in page
     assert "left out" not in page
@@ -307,7 +310,11 @@ def test_report_says_how_many_clusters_were_left_out(seeds, render):
 def test_report_markdown_has_an_index_and_each_pair(seeds):
     md = render_report_markdown(report_of(seeds))
     assert md.startswith("# dedup run report\n")
-    assert "| 0 | 2 | `004`: Russian President Vladimir Putin | `000` |" in md
+    assert "| 0 | 2 |  | `004`: Russian President Vladimir Putin | `000` |" in md  # (no run score known)
+    scored = dataclasses.replace(
+        report_of(seeds), clusters=[dataclasses.replace(report_of(seeds).clusters[0], lowest_score=0.66)]
+    )
+    assert "| 0 | 2 | 0.66 | `004`" in render_report_markdown(scored)
     assert "## Cluster 0: kept `004`" in md and "### `004` ↔ `000`" in md
 
 

@@ -2,13 +2,14 @@
 
 import contextlib
 import json
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from dedup import Cluster, Result, find_duplicates
+from dedup import Cluster, Result, align, find_duplicates
 from dedup.cli import main
 from dedup.report.build import ReportError, build_report, load_run, report_from_result, report_from_run
 
@@ -41,7 +42,9 @@ def test_report_from_a_result_and_its_texts_aligns_each_duplicate_with_the_kept_
     rows = json.loads(report_from_result(result, texts, format="json"))
     assert [(r["cluster"], r["a"], r["b"]) for r in rows] == [(0, REP, DUP)]
     alignment = rows[0]["alignment"]
-    assert list(alignment) == ["links", "only_a", "only_b", "boilerplate_a", "boilerplate_b", "similarity"]
+    assert list(alignment) == [
+        "links", "only_a", "only_b", "boilerplate_a", "boilerplate_b", "similarity", "languages",
+    ]  # fmt: skip
     # A is 004 here: its opening paragraph is the one 000 lacks, and 000's "Leave a Comment" is boilerplate.
     assert alignment["only_a"] == [0] and alignment["boilerplate_b"] == [4]
     # ... and the 1:3 link of `dedup align 000 004`, seen from 004's side.
@@ -51,7 +54,7 @@ def test_report_from_a_result_and_its_texts_aligns_each_duplicate_with_the_kept_
 
 
 @pytest.mark.parametrize(
-    "fmt, marker", [("html", 'data-pair="pair-'), ("md", "## Cluster 0"), ("json", '"cluster": 0')]
+    "fmt, marker", [("html", 'data-cluster="0"'), ("md", "## Cluster 0"), ("json", '"cluster": 0')]
 )
 def test_every_format_names_the_cluster(fmt, marker):
     texts = seed_texts()
@@ -155,8 +158,9 @@ def test_bad_options_fail_before_anything_is_read(options, message):
 
 def test_report_from_a_run_folder_reads_the_inputs_again(seed_run):
     page = report_from_run(seed_run)
-    assert f'data-a="{REP}" data-b="{DUP}"' in page
+    assert f'<article class="copy" id="cluster-0-copy-1" data-b="{DUP}">' in page  # (compact)
     assert "5 articles read" in page
+    assert f'data-a="{REP}" data-b="{DUP}"' in report_from_run(seed_run, view="full")
     summary = json.loads((seed_run / "summary.json").read_text())
     assert summary["input_options"] == {
         "paths": [str(SEEDS)], "format": None, "id_field": "id", "text_field": "text", "max_chars": 1_000_000,
@@ -272,3 +276,98 @@ def test_clusters_with_articles_of_an_index_are_listed_and_their_run_members_ali
     assert '<tr><td class="num">1</td><td>002_f2e2c6d8a9b0c1d2</td><td>h2</td></tr>' in page
     assert 'id="cluster-0"' in page and "found no cluster" not in page
     assert "| 1 | `002_f2e2c6d8a9b0c1d2` | `h2` |" in render_report_markdown(report)
+
+
+# ---------------------------------------------------------------------------------------------
+# The compact view and the index of clusters
+
+
+PARAGRAPHS = (
+    "The harbour authority of {k} closed the northern pier on Monday after inspectors found cracks.",
+    "Fishermen said the closure would cost them a week of catches during the busiest season of the year.",
+    "Engineers expect the repairs to take three months and to be paid from the regional budget.",
+    "The mayor promised a public meeting on Thursday evening to answer the questions of residents.",
+)
+
+
+def edition(k: int, *, drop: int | None = None, add: str | None = None) -> str:
+    """Story ``k`` in four paragraphs, one of them dropped or a paragraph added at the end."""
+    paragraphs = [p.format(k=k) for p in PARAGRAPHS]
+    if drop is not None:
+        del paragraphs[drop]
+    if add:
+        paragraphs.append(add)
+    return "\n\n".join(paragraphs)
+
+
+ADDED = "A spokesman for the airport said the flights would resume once the storm over the coast had passed."
+
+
+def test_differences_say_what_each_copy_adds_and_drops():
+    from dedup.report.compact import differences
+
+    copy = align(edition(1), edition(1, drop=2, add=ADDED))
+    diff = differences(copy)
+    assert diff.dropped == [2]  # the kept article's third paragraph
+    assert diff.added == [(3, 3)]  # the copy's fourth paragraph, after the kept article's fourth
+    assert not differences(align(edition(1), edition(1)))  # a true copy changes nothing
+
+
+def three_copies() -> tuple[list[Cluster], dict[str, str], dict[tuple[str, str], float]]:
+    texts = {"k": edition(1), "c1": edition(1, drop=0), "c2": edition(1, add=ADDED), "c3": edition(1)}
+    scores = {("c1", "k"): 0.61, ("c2", "k"): 0.74, ("c3", "k"): 0.98, ("c1", "c2"): 0.52}
+    return [Cluster(0, "k", ["k", "c1", "c2", "c3"])], texts, scores
+
+
+def test_the_compact_view_shows_the_kept_article_once_and_each_copys_differences():
+    from dedup.report.html import render_report_html
+
+    clusters, texts, scores = three_copies()
+    report = build_report(clusters, texts.items(), scores=scores)
+    compact, full = render_report_html(report), render_report_html(report, view="full")
+    opening = edition(1).split("\n\n")[1]
+    assert compact.count(opening) == 1 and full.count(opening) == 2 * 3  # the kept text once; twice a pair
+
+    def main(page: str) -> str:
+        return page[page.index("<main>") : page.index("</main>")]
+
+    assert len(main(compact)) < len(main(full)) / 2
+    copies = re.findall(r'<article class="copy" id="[^"]+" data-b="(\w+)">(.*?)</article>', compact)
+    changes = {b: re.findall(r'<li class="([\w-]+)">', body) for b, body in copies}
+    assert changes == {"c1": ["drop"], "c2": ["add"], "c3": []}
+    assert ADDED in dict(copies)["c2"] and "Says what the kept article says" in dict(copies)["c3"]
+    assert report.clusters[0].lowest_score == 0.52  # the weakest pair inside the cluster, not only the kept's
+
+
+def test_the_index_opens_lowest_score_first_with_what_its_script_sorts_by():
+    from dedup.report.html import render_report_html
+
+    clusters, texts = clusters_of(4, size=3)
+    scores = {(f"c{k}m0", f"c{k}m{m}"): 0.9 - 0.1 * ((k * 5 + m) % 4) for k in range(4) for m in (1, 2)}
+    report = build_report(clusters, texts.items(), scores=scores)
+    rows = re.findall(
+        r'<tr data-cluster="(\d+)" data-size="(\d+)" data-score="([\d.]*)" data-changes="(\d+)">',
+        render_report_html(report),
+    )
+    lowest = {k: min(s for (a, _), s in scores.items() if a == f"c{k}m0") for k in range(4)}
+    assert [int(r[0]) for r in rows] == sorted(range(4), key=lambda k: (lowest[k], k))
+    assert {int(r[0]): float(r[2]) for r in rows} == pytest.approx(lowest)
+    assert {r[1] for r in rows} == {"3"}
+
+
+def test_a_capped_report_says_so_to_the_caller(seed_run):
+    said = []
+    report_from_run(seed_run, max_clusters=0, on_left_out=said.append)
+    assert said == [
+        "the report shows the first 0 of 1 clusters; 1 is left out (raise --max-clusters to see them)"
+    ]
+    report_from_run(seed_run, on_left_out=said.append)
+    assert len(said) == 1
+    texts = seed_texts()
+    report_from_result(find_duplicates(texts.items()), texts, max_clusters=0, on_left_out=said.append)
+    assert said[1] == said[0]
+
+
+def test_an_unknown_view_is_refused_before_reading(seed_run):
+    with pytest.raises(ValueError, match="view must be one of"):
+        report_from_run(seed_run / "nowhere", view="wide")

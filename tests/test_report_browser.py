@@ -7,7 +7,9 @@ throws is loaded too, so that a change in that format fails here instead of
 silently passing.
 """
 
+import html
 import json
+import random
 import re
 import shutil
 import struct
@@ -19,7 +21,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from dedup import cli
+from dedup import Cluster, cli
+from dedup.report.build import build_report
+from dedup.report.html import render_report_html
+from dedup.report.views import RunReport
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 REP, DUP = "004_89cc63446ebde389", "000_1bdcf60ae9970c12"
@@ -70,10 +75,24 @@ def report(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def shown(report, tmp_path_factory) -> tuple[Loaded, Path]:
+def full_report(report) -> Path:
+    """The same run's report in the full view: each copy side by side with the kept article."""
+    page = report.parent / "full.html"
+    result = CliRunner().invoke(cli.main, ["report", str(report.parent), "--view", "full", "-o", str(page)])
+    assert result.exit_code == 0, result.output
+    return page
+
+
+@pytest.fixture(scope="module")
+def shown(full_report, tmp_path_factory) -> tuple[Loaded, Path]:
     tmp = tmp_path_factory.mktemp("chromium")
     png = tmp / "report.png"
-    return load(report, tmp, screenshot=png), png
+    return load(full_report, tmp, screenshot=png), png
+
+
+@pytest.fixture(scope="module")
+def shown_compact(report, tmp_path_factory) -> Loaded:
+    return load(report, tmp_path_factory.mktemp("chromium"))
 
 
 PAGES = {
@@ -87,14 +106,17 @@ PAGES = {
     "page, expected",
     [
         ("report", []),
+        ("compact report", []),
         ("throws", ["Uncaught Error: boom"]),
         ("console.error", ["bad thing"]),
         ("syntax error", ["Uncaught SyntaxError"]),
     ],
 )
-def test_console_messages_are_caught_and_the_report_has_none(page, expected, shown, tmp_path):
+def test_console_messages_are_caught_and_the_report_has_none(page, expected, shown, shown_compact, tmp_path):
     if page == "report":
         loaded = shown[0]
+    elif page == "compact report":
+        loaded = shown_compact
     else:
         path = tmp_path / "page.html"
         path.write_text(PAGES[page])
@@ -103,8 +125,9 @@ def test_console_messages_are_caught_and_the_report_has_none(page, expected, sho
     assert all(message.startswith(want) for message, want in zip(loaded.console, expected, strict=True))
 
 
-def test_the_report_loads_nothing_but_itself(shown, report):
-    assert shown[0].files == [report.as_uri()]
+def test_the_report_loads_nothing_but_itself(shown, full_report, shown_compact, report):
+    assert shown[0].files == [full_report.as_uri()]
+    assert shown_compact.files == [report.as_uri()]
 
 
 def png_size_and_pixels(path: Path) -> tuple[tuple[int, int], bytes]:
@@ -126,7 +149,7 @@ def test_the_screenshot_is_a_full_window_of_varied_pixels(shown):
     assert len(set(pixels)) > 64  # text, colours and borders; a blank page has a handful of values
 
 
-def test_the_seed_pair_and_its_matched_paragraphs_are_in_the_rendered_page(shown, report):
+def test_the_seed_pair_and_its_matched_paragraphs_are_in_the_rendered_page(shown):
     dom = shown[0].dom
     section = re.search(
         rf'<section class="pair" id="([^"]+)" data-pair="\1" data-a="{REP}" data-b="{DUP}">', dom
@@ -164,9 +187,9 @@ PROBE = """<script>
 </script>"""
 
 
-def test_hovering_a_paragraph_highlights_its_counterparts(report, tmp_path):
+def test_hovering_a_paragraph_highlights_its_counterparts(report, full_report, tmp_path):
     """The page's own script, driven by synthetic events: the paragraphs of the first link light up."""
-    page = report.read_text(encoding="utf-8")
+    page = full_report.read_text(encoding="utf-8")
     probed = tmp_path / "probed.html"
     probed.write_text(page.replace("</body>", PROBE % (REP, DUP) + "</body>"), encoding="utf-8")
     loaded = load(probed, tmp_path)
@@ -181,3 +204,98 @@ def test_hovering_a_paragraph_highlights_its_counterparts(report, tmp_path):
     assert sorted(got["hover"].split()) == expected
     assert sorted(got["pinned"].split()) == expected
     assert {name[0] for name in got["sentence"].split()} == {"a", "b"}  # a sentence and its counterpart
+
+
+# ---------------------------------------------------------------------------------------------
+# The compact view and the index of clusters, at 100 clusters
+
+
+def test_the_compact_seed_report_shows_what_the_copy_drops(shown_compact):
+    dom = shown_compact.dom
+    copy = re.search(rf'<article class="copy" id="cluster-0-copy-1" data-b="{DUP}">(.*?)</article>', dom)
+    assert copy and re.search(r'<li class="drop"><a href="#cluster-0-p1">kept ¶1</a>', copy[1])
+    kept = re.search(r'<details class="kept">(.*?)</details>', dom)[1]
+    assert 'id="cluster-0-p1"' in kept and "Russian President Vladimir Putin" in kept
+
+
+WORDS = (
+    "harbour", "river", "council", "budget", "school", "teacher", "railway", "station", "airport",
+    "storm", "flood", "minister", "police", "court", "hospital", "doctor", "farmer", "market", "bank",
+    "price", "energy", "fuel", "bridge", "tunnel", "museum", "festival", "election", "vote", "mayor",
+    "village", "border", "army", "ship", "port", "factory", "worker", "union", "strike", "contract",
+    "report", "inquiry", "fire", "forest", "coast"
+)  # fmt: skip
+
+
+def sentence(rng: random.Random) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(rng.randint(9, 14))).capitalize() + "."
+
+
+def hundred_clusters() -> RunReport:
+    """100 stories of 2 to 7 articles: the kept one and copies that drop a paragraph, add one, or
+    neither; each pair with a score of its own (seeded, so the run is the same every time)."""
+    rng = random.Random(19)
+    clusters, texts, scores = [], {}, {}
+    for k in range(100):
+        story = ["\n".join(sentence(rng) for _ in range(2)) + f" Story {k}." for _ in range(4)]
+        members = [f"s{k:03d}-{m}" for m in range(rng.randint(2, 7))]
+        texts[members[0]] = "\n\n".join(story)
+        for m in members[1:]:
+            paragraphs = list(story)
+            if rng.random() < 0.5:
+                del paragraphs[rng.randrange(4)]
+            if rng.random() < 0.5:
+                paragraphs.insert(rng.randrange(len(paragraphs) + 1), sentence(rng) + " " + sentence(rng))
+            texts[m] = "\n\n".join(paragraphs)
+            scores[tuple(sorted((members[0], m)))] = round(rng.uniform(0.3, 1.0), 4)
+        clusters.append(Cluster(k, members[0], members))
+    return build_report(clusters, texts.items(), scores=scores, source="synthetic/run")
+
+
+SORT_PROBE = """<script>
+(function () {
+  function order() {
+    return Array.from(document.querySelectorAll('#clusters tbody tr'))
+      .filter(function (r) { return !r.hidden; }).map(function (r) { return r.dataset.cluster; }).join(' ');
+  }
+  function set(id, value, event) {
+    var el = document.getElementById(id); el.value = value; el.dispatchEvent(new Event(event));
+  }
+  var out = {opened: order()};
+  set('sort', 'size', 'change'); out.size = order();
+  document.querySelector('th button[data-sort="changes"]').click(); out.changes = order();
+  set('sort', 'score', 'change'); set('min-size', '5', 'input'); out.big = order();
+  set('min-size', '2', 'input'); set('max-score', '0.5', 'input'); out.low = order();
+  out.count = document.getElementById('count').textContent;
+  set('max-score', '', 'input'); set('find', 's042-0', 'input'); out.found = order();
+  document.body.dataset.probe = JSON.stringify(out);
+})();
+</script>"""
+
+
+def test_the_index_of_100_clusters_sorts_and_filters_in_the_browser(tmp_path):
+    report = hundred_clusters()
+    assert len(report.clusters) == 100
+    page = tmp_path / "report.html"
+    page.write_text(render_report_html(report).replace("</body>", SORT_PROBE + "</body>"), encoding="utf-8")
+    loaded = load(page, tmp_path)
+    assert loaded.console == [] and loaded.files == [page.as_uri()]
+    got = {
+        k: v.split()
+        for k, v in json.loads(html.unescape(re.search(r'data-probe="([^"]*)"', loaded.dom)[1])).items()
+    }
+
+    def ids(clusters) -> list[str]:
+        return [str(c.cluster) for c in clusters]
+
+    cl = report.clusters
+    by_score = sorted(cl, key=lambda c: (c.lowest_score, c.cluster))
+    assert got["opened"] == ids(by_score)  # where a reviewer looks first
+    assert got["size"] == ids(sorted(cl, key=lambda c: (-len(c.members), c.cluster)))
+    assert got["changes"] == ids(sorted(cl, key=lambda c: (-c.changes, c.cluster)))
+    assert got["big"] == ids(c for c in by_score if len(c.members) >= 5)
+    assert got["low"] == ids(c for c in by_score if c.lowest_score <= 0.5)
+    assert " ".join(got["count"]) == f"{len(got['low'])} of 100 clusters"
+    assert got["found"] == ["42"]
+    # Each of these changed what is shown: the order, or the rows.
+    assert got["opened"] != got["size"] != got["changes"] and 0 < len(got["big"]) < 100 > len(got["low"]) > 0

@@ -235,6 +235,22 @@ def params_from(options: dict[str, Any]) -> Params:
         raise click.UsageError(str(err)) from None
 
 
+def work_options(*, workers_help: str, spill_dir_help: str, in_memory_help: str) -> Any:
+    """``--workers``, ``--spill-dir`` and ``--in-memory``, as ``dedup run`` and ``dedup explain``
+    both take them (each command says in its help what they mean there)."""
+    options = [
+        click.option("--workers", type=click.IntRange(min=1), default=None, help=workers_help),
+        click.option(
+            "--spill-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=None,
+            help=spill_dir_help,
+        ),
+        click.option("--in-memory", is_flag=True, help=in_memory_help),
+    ]
+    return lambda f: with_options(f, options)
+
+
 class MemorySize(click.ParamType):
     """A size such as 4G or 800M, in bytes (:func:`dedup.runtime.memory.parse_size`)."""
 
@@ -264,11 +280,12 @@ def open_inputs(
     )
 
 
-def input_options(f):
-    """Options that say how to read the inputs."""
+def input_options(f, format_flag: str = "--format"):
+    """Options that say how to read the inputs (the format's named ``format_flag``: ``dedup align``
+    keeps ``--format`` for what it writes)."""
     options = [
         click.option(
-            "--format",
+            format_flag,
             "input_format",
             type=click.Choice(["jsonl", "csv", "txt", "parquet"]),
             default=None,
@@ -359,8 +376,9 @@ def align_options(f):
 
 
 def emit(text: str, output: Path | None, *, color: bool = False) -> None:
-    """Print ``text`` to stdout, or write it atomically to ``output``; a failure names the file."""
-    if output is None:
+    """Print ``text`` to stdout (``output`` None or ``-``), or write it atomically to ``output``; a
+    failure names the file."""
+    if output is None or str(output) == "-":
         click.echo(text, nl=False, color=color)
         return
     from dedup.io.atomic import atomic_write
@@ -377,7 +395,7 @@ OUTPUT_OPTION = click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Write to this file (atomically) instead of stdout.",
+    help="Write to this file (atomically) instead of stdout (- is stdout).",
 )
 
 

@@ -15,6 +15,7 @@ from dedup.cli.options import (
     open_index,
     param_options,
     params_from,
+    work_options,
 )
 from dedup.featurize import default_workers
 from dedup.io.article import InputChangedError, InputError
@@ -44,25 +45,13 @@ from dedup.runtime.progress import no_progress, terminal_progress, wants_progres
     help="Also write report.html: each cluster's duplicates aligned paragraph by paragraph with the kept "
     "article (dedup report RUN_DIR makes it later, with more options).",
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Processes that tokenise, hash and count (default: all cores). Results do not depend on it.",
-)
-@click.option(
-    "--spill-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder for the run's per-article term counts, written as articles are read and read back "
+@work_options(
+    workers_help="Processes that tokenise, hash and count (default: all cores). Results do not depend on it.",
+    spill_dir_help="Folder for the run's per-article term counts, written as articles are read and read back "
     "through memory maps, so that memory holds little more than the signatures and candidate pairs "
     "(default: a temporary folder in --out, removed at the end).",
-)
-@click.option(
-    "--in-memory",
-    is_flag=True,
-    help="Keep the per-article term counts in memory instead (a little faster; memory grows by a few "
-    "kB per article).",
+    in_memory_help="Keep the per-article term counts in memory instead (a little faster; memory grows by a "
+    "few kB per article).",
 )
 @click.option(
     "--memory-limit",

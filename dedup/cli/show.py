@@ -9,15 +9,37 @@ from typing import Any
 
 import click
 
-from dedup.cli.options import OUTPUT_OPTION, align_options, emit
+from dedup.cli.options import OUTPUT_OPTION, align_options, emit, input_options, open_inputs, work_options
 from dedup.featurize import default_workers
 from dedup.io.article import InputError
 from dedup.runtime.progress import no_progress, terminal_progress, wants_progress
 
 
+def _dump_input_options(f):
+    """How to read a dump (``dedup run``'s input options, the format's as ``--input-format``)."""
+    return input_options(f, "--input-format")
+
+
+_ALIGN_USAGE = "give A B (two text files), DUMP ID_A ID_B (two records of a dump) or --run OUT ID_A ID_B"
+
+
 @click.command("align")
-@click.argument("file_a", metavar="A")
-@click.argument("file_b", metavar="B")
+@click.argument("args", nargs=-1, required=True, metavar="A B | DUMP ID_A ID_B | --run OUT ID_A ID_B")
+@click.option(
+    "--run",
+    "run_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    metavar="OUT",
+    help="Align records ID_A and ID_B of an earlier run (its --out folder): read from the inputs its "
+    "summary.json recorded, else from the records the run wrote.",
+)
+@click.option(
+    "--input",
+    "input_paths",
+    multiple=True,
+    help="With --run: read the run's records from here instead (repeat for several).",
+)
 @click.option(
     "--format",
     "output_format",
@@ -39,54 +61,170 @@ from dedup.runtime.progress import no_progress, terminal_progress, wants_progres
     help="Line width of the text format (default: the terminal's).",
 )
 @align_options
+@_dump_input_options
+@click.pass_context
 def align_command(
-    file_a: str,
-    file_b: str,
+    ctx: click.Context,
+    args: tuple[str, ...],
+    run_dir: Path | None,
+    input_paths: tuple[str, ...],
     output_format: str,
     output: Path | None,
     color: bool | None,
     width: int | None,
+    skip_bad: bool,
+    quiet: bool,
     **options: Any,
 ) -> None:
     """Align the paragraphs of two variants of an article, A and B.
 
-    A and B are text files (UTF-8, optionally gzipped); one of them may be - for
-    stdin. Paragraphs are separated by blank lines (or, if there is none, by line
-    breaks). Shows which paragraphs correspond (1:1, 1:2 splits, 2:1 merges, moved),
-    which are only in A or only in B, and which are boilerplate.
+    \b
+    dedup align A.txt B.txt                two text files (one may be - for stdin)
+    dedup align DUMP ID_A ID_B             two records of a dump (any input of dedup run)
+    dedup align --run OUT ID_A ID_B        two records of an earlier run
+
+    Text files are UTF-8, optionally compressed. A dump is read in one pass that stops when both
+    records are found. Paragraphs are separated by blank lines (or, if there is none, by line
+    breaks). Shows which paragraphs correspond (1:1, 1:2 splits, 2:1 merges, moved), which are
+    only in A or only in B, and which are boilerplate; the text view says which languages were
+    detected and which similarity was used.
     """
-    from dedup.io.files import STDIN, STDIN_NAME
-    from dedup.io.formats import read_text
     from dedup.report.align import align
     from dedup.report.html import render_html
     from dedup.report.markdown import render_markdown
     from dedup.report.text import render_text
     from dedup.report.views import AlignedPair
 
-    if file_a == STDIN and file_b == STDIN:
+    align_keys = set(_align_keywords())
+    align_kw = {k: v for k, v in options.items() if k in align_keys}
+    input_kw = {k: v for k, v in options.items() if k not in align_keys}
+    if run_dir is not None:
+        if len(args) != 2:
+            raise click.UsageError(f"--run OUT takes two ids, ID_A ID_B; {_ALIGN_USAGE}")
+        _no_options(ctx, input_kw, "--run takes the run's own input options")
+        pair = _align_run(run_dir, args, input_paths, skip_bad, quiet, align_kw)
+    elif input_paths:
+        raise click.UsageError("--input goes with --run")
+    elif len(args) == 3:
+        pair = _align_dump(args, input_kw, skip_bad, quiet, align_kw)
+    elif len(args) == 2:
+        _no_options(ctx, input_kw, "input options go with DUMP ID_A ID_B")
+        texts, names = _read_texts(args)
+        try:
+            pair = AlignedPair(names[0], names[1], align(texts[0], texts[1], **align_kw))
+        except ValueError as err:
+            raise click.UsageError(str(err)) from None
+    else:
+        raise click.UsageError(_ALIGN_USAGE)
+    names = (pair.a, pair.b)
+    alignment = pair.alignment
+    use_color = False
+    if output_format == "text":
+        to_stdout = output is None or str(output) == "-"
+        use_color = color if color is not None else (to_stdout and sys.stdout.isatty())
+        page = render_text(alignment, names=names, width=width, color=use_color, score=pair.score)
+    elif output_format == "json":
+        score = {} if pair.score is None else {"score": round(pair.score, 4)}
+        data = {"a": names[0], "b": names[1], **score, **alignment.to_dict()}
+        page = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    elif output_format == "md":
+        page = render_markdown(alignment, names=names)
+    else:
+        page = render_html(pair, title=f"{names[0]} ↔ {names[1]}")
+    emit(page, output, color=use_color)
+
+
+def _align_keywords() -> list[str]:
+    import inspect
+
+    from dedup.report.align import align
+
+    return [p.name for p in inspect.signature(align).parameters.values() if p.kind is p.KEYWORD_ONLY]
+
+
+def _no_options(ctx: click.Context, given: dict[str, Any], why: str) -> None:
+    """A usage error if one of the options ``given`` was set on the command line."""
+    for name in given:
+        if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE:
+            flag = next(p.opts[0] for p in ctx.command.params if p.name == name)
+            raise click.UsageError(f"{flag}: {why}")
+
+
+def _read_texts(paths: tuple[str, ...]) -> tuple[list[str], tuple[str, str]]:
+    from dedup.io.files import STDIN, STDIN_NAME
+    from dedup.io.formats import read_text
+
+    if paths[0] == STDIN and paths[1] == STDIN:
         raise click.UsageError("only one of A and B can be - (stdin)")
     texts = []
-    for path in (file_a, file_b):
+    for path in paths:
         try:
             texts.append(read_text(path))
         except InputError as err:
             raise click.ClickException(str(err)) from None
-    names = (STDIN_NAME if file_a == STDIN else file_a, STDIN_NAME if file_b == STDIN else file_b)
-    alignment = align(texts[0], texts[1], **options)
-    use_color = False
-    if output_format == "text":
-        use_color = color if color is not None else (output is None and sys.stdout.isatty())
-        page = render_text(alignment, names=names, width=width, color=use_color)
-    elif output_format == "json":
-        page = (
-            json.dumps({"a": names[0], "b": names[1], **alignment.to_dict()}, ensure_ascii=False, indent=2)
-            + "\n"
-        )
-    elif output_format == "md":
-        page = render_markdown(alignment, names=names)
-    else:
-        page = render_html(AlignedPair(names[0], names[1], alignment), title=f"{names[0]} ↔ {names[1]}")
-    emit(page, output, color=use_color)
+    names = tuple(STDIN_NAME if p == STDIN else p for p in paths)
+    return texts, (names[0], names[1])
+
+
+def _warn_skipped(quiet: bool) -> Any:
+    def on_bad(err: InputError) -> None:
+        if not quiet:
+            click.echo(f"warning: skipped {err}", err=True)
+
+    return on_bad
+
+
+def _align_dump(
+    args: tuple[str, ...], input_kw: dict[str, Any], skip_bad: bool, quiet: bool, align_kw: dict[str, Any]
+) -> Any:
+    """``dedup align DUMP ID_A ID_B``: :func:`dedup.report.records.align_records`."""
+    from dedup.report.build import ReportError
+    from dedup.report.records import align_records
+
+    dump, id_a, id_b = args
+    try:
+        inputs = open_inputs((dump,), **input_kw)
+    except (InputError, ValueError) as err:  # (dedup run's --format is --input-format here)
+        raise click.ClickException(str(err).replace("--format", "--input-format")) from None
+    progress = terminal_progress if wants_progress(quiet) else no_progress
+    try:
+        with inputs:
+            return align_records(
+                inputs, id_a, id_b, on_bad=_warn_skipped(quiet) if skip_bad else None, progress=progress,
+                **align_kw,
+            )  # fmt: skip
+    except ReportError as err:
+        raise click.ClickException(str(err)) from None
+    except InputError as err:
+        raise click.ClickException(f"{err} (--skip-bad skips bad records)") from None
+    except ValueError as err:
+        raise click.UsageError(str(err)) from None
+
+
+def _align_run(
+    run_dir: Path,
+    ids: tuple[str, ...],
+    input_paths: tuple[str, ...],
+    skip_bad: bool,
+    quiet: bool,
+    align_kw: dict[str, Any],
+) -> Any:
+    """``dedup align --run OUT ID_A ID_B``: :func:`dedup.report.records.align_run_records`."""
+    from dedup.report.build import ReportError
+    from dedup.report.records import align_run_records
+
+    progress = terminal_progress if wants_progress(quiet) else no_progress
+    try:
+        return align_run_records(
+            run_dir, ids[0], ids[1], inputs=list(input_paths) or None,
+            on_bad=_warn_skipped(quiet) if skip_bad else None, progress=progress, **align_kw,
+        )  # fmt: skip
+    except ReportError as err:
+        raise click.ClickException(str(err)) from None
+    except InputError as err:
+        raise click.ClickException(f"{err} (--skip-bad skips bad records)") from None
+    except ValueError as err:
+        raise click.UsageError(str(err)) from None
 
 
 @click.command("report")
@@ -100,6 +238,14 @@ def align_command(
     help="html: one self-contained page; md: Markdown; json: a list of {cluster, a, b, alignment}.",
 )
 @OUTPUT_OPTION
+@click.option(
+    "--view",
+    type=click.Choice(["compact", "full"]),
+    default="compact",
+    show_default=True,
+    help="html: compact shows each cluster's kept article once and what each copy adds or drops; full "
+    "shows each copy side by side with the kept article (a page many times larger).",
+)
 @click.option(
     "--input",
     "input_paths",
@@ -127,6 +273,7 @@ def report_command(
     run_dir: Path,
     output_format: str,
     output: Path | None,
+    view: str,
     input_paths: tuple[str, ...],
     max_clusters: int,
     max_duplicates: int,
@@ -138,9 +285,14 @@ def report_command(
 
     RUN_DIR is the --out folder of `dedup run`. The inputs are read again (paths recorded in
     summary.json, or --input) to get the texts and to learn the boilerplate paragraphs that recur
-    across stories.
+    across stories. The HTML page opens on an index of the clusters, lowest score first, that
+    sorts and filters by size and score. -o - writes to stdout.
     """
     from dedup.report.build import ReportError, report_from_run
+
+    def note(line: str) -> None:
+        if not quiet:
+            click.echo(f"note: {line}", err=True)
 
     progress = terminal_progress if wants_progress(quiet) else no_progress
     try:
@@ -148,6 +300,8 @@ def report_command(
             run_dir,
             inputs=list(input_paths) or None,
             format=output_format,
+            view=view,
+            on_left_out=note,
             max_clusters=max_clusters,
             max_duplicates=max_duplicates,
             progress=progress,
@@ -169,20 +323,12 @@ def report_command(
     multiple=True,
     help="Read the run's inputs from here instead of the paths summary.json recorded (repeat for several).",
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Processes that tokenise, hash and count (default: all cores).",
+@work_options(
+    workers_help="Processes that tokenise, hash and count (default: all cores).",
+    spill_dir_help="Folder for the per-article term counts while explaining, as dedup run's (default: a "
+    "temporary folder in RUN_DIR, removed at the end).",
+    in_memory_help="Keep the per-article term counts in memory instead.",
 )
-@click.option(
-    "--spill-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder for the per-article term counts while explaining, as dedup run's (default: a temporary "
-    "folder in RUN_DIR, removed at the end).",
-)
-@click.option("--in-memory", is_flag=True, help="Keep the per-article term counts in memory instead.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 def explain_command(
     run_dir: Path,

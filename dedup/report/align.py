@@ -120,10 +120,11 @@ def align(
     """
     if similarity not in SIMILARITIES:
         raise ValueError(f"similarity must be one of {SIMILARITIES}, got {similarity!r}")
-    if similarity == "auto":
-        from dedup.text.language import detect
+    from dedup.text.language import detect
 
-        if detect(text_a)[0] == detect(text_b)[0]:
+    languages = (detect(text_a)[0], detect(text_b)[0])
+    if similarity == "auto":
+        if languages[0] == languages[1]:
             similarity = "tfidf"
         else:
             from dedup.text.embeddings import available
@@ -190,6 +191,7 @@ def align(
         sentences_a=sentences_a,
         sentences_b=sentences_b,
         similarity=similarity,
+        languages=languages,
     )
 
 

@@ -55,6 +55,8 @@ class Alignment:
         sentences_a, sentences_b: ``(paragraph index, sentence)`` of each text.
         similarity: the similarity the alignment used (``"xling"`` or ``"fingerprint"`` for
             two texts in different languages, with ``similarity="auto"``).
+        languages: the detected languages of A and B (ISO 639-1, ``"und"`` if not told), which
+            ``similarity="auto"`` chose by; ``None`` if not detected.
     """
 
     paragraphs_a: list[str]
@@ -68,6 +70,7 @@ class Alignment:
     sentences_a: list[tuple[int, str]]
     sentences_b: list[tuple[int, str]]
     similarity: str = "tfidf"
+    languages: tuple[str, str] | None = None
 
     def pairs(self) -> set[tuple[int, int]]:
         """Every linked paragraph pair ``(i, j)``: the links expanded."""
@@ -94,6 +97,7 @@ class Alignment:
             "boilerplate_a": self.boilerplate_a,
             "boilerplate_b": self.boilerplate_b,
             "similarity": self.similarity,
+            "languages": None if self.languages is None else list(self.languages),
         }
         if texts:
             out["paragraphs_a"] = self.paragraphs_a

@@ -26,9 +26,16 @@ from dedup.io.files import STDIN
 from dedup.io.read import Inputs
 from dedup.report.align import align
 from dedup.report.boilerplate import Boilerplate
-from dedup.report.html import render_report_html
+from dedup.report.html import VIEWS, render_report_html
 from dedup.report.markdown import render_report_markdown
-from dedup.report.views import AlignedPair, ClusterAlignments, HeldMatch, RunReport, first_line
+from dedup.report.views import (
+    AlignedPair,
+    ClusterAlignments,
+    HeldMatch,
+    RunReport,
+    first_line,
+    left_out_note,
+)
 from dedup.result import Cluster, Result
 from dedup.runtime.progress import Progress, no_progress
 
@@ -187,6 +194,17 @@ def _own(c: Cluster) -> list[str]:
     return [m for m in c.members if m not in held]
 
 
+def _lowest_scores(clusters: Sequence[Cluster], scores: Mapping[tuple[str, str], float]) -> dict[int, float]:
+    """The lowest score of a known pair inside each cluster (one pass over the pairs)."""
+    cluster_of = {m: c.cluster for c in clusters for m in c.members}
+    lowest: dict[int, float] = {}
+    for (a, b), score in scores.items():
+        c = cluster_of.get(a)
+        if c is not None and cluster_of.get(b) == c and score < lowest.get(c, float("inf")):
+            lowest[c] = score
+    return lowest
+
+
 def build_report(
     clusters: Sequence[Cluster],
     articles: Iterable[ArticleText],
@@ -254,6 +272,7 @@ def build_report(
                     "(did they change since the run?)"
                 )
     scores = scores or {}
+    lowest = _lowest_scores(shown, scores)
     out = []
     with progress("align", sum(min(len(c.duplicates), max_duplicates) for c in shown)) as bar:
         for c in shown:
@@ -272,6 +291,7 @@ def build_report(
                     title=first_line(texts[rep]),
                     pairs=pairs,
                     left_out=max(0, len(c.duplicates) - max_duplicates),
+                    lowest_score=lowest.get(c.cluster),
                 )
             )
     learnt = len(boilerplate.recurring)
@@ -306,11 +326,19 @@ _RENDERERS: dict[str, Callable[[RunReport], str]] = {
 }
 
 
-def render_report(report: RunReport, format: str = "html") -> str:
-    """The report as ``"html"`` (one self-contained page), ``"md"`` or ``"json"``."""
+def render_report(report: RunReport, format: str = "html", *, view: str = "compact") -> str:
+    """The report as ``"html"`` (one self-contained page, in the ``view`` asked: ``"compact"`` or
+    ``"full"``, see :data:`dedup.report.html.VIEWS`), ``"md"`` or ``"json"``."""
     if format not in _RENDERERS:
         raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
+    if format == "html":
+        return render_report_html(report, view=view)
     return _RENDERERS[format](report)
+
+
+def _check_view(view: str) -> None:
+    if view not in VIEWS:
+        raise ValueError(f"view must be one of {VIEWS}, got {view!r}")
 
 
 def _texts(texts: Mapping[str, str] | Iterable[ArticleText]) -> Iterable[ArticleText]:
@@ -322,22 +350,35 @@ def report_from_result(
     texts: Mapping[str, str] | Iterable[ArticleText],
     *,
     format: str = "html",
+    view: str = "compact",
     source: str = "",
+    on_left_out: Callable[[str], None] | None = None,
     **options: Any,
 ) -> str:
     """The report of a :class:`~dedup.engines.local.Result`, given the run's texts.
 
     ``texts`` is a mapping id -> text or a stream of ``(id, text)`` / :class:`Article`
-    (every article of the run, so that boilerplate is learnt across it). Other
-    keywords as :func:`build_report`.
+    (every article of the run, so that boilerplate is learnt across it). ``view`` as
+    :func:`render_report`, ``on_left_out`` as :func:`report_from_run`; other keywords as
+    :func:`build_report`.
     """
     if format not in _RENDERERS:
         raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
+    _check_view(view)
     read = result.summary.get("articles", {}).get("read")
     options.setdefault("total_articles", read)
     scores = {(p.a, p.b): p.score for p in result.pairs}
     report = build_report(result.clusters, _texts(texts), scores=scores, source=source, **options)
-    return render_report(report, format)
+    _say_left_out(report, on_left_out)
+    return render_report(report, format, view=view)
+
+
+def _say_left_out(report: RunReport, on_left_out: Callable[[str], None] | None) -> None:
+    if report.left_out and on_left_out is not None:
+        on_left_out(
+            f"the report shows the first {len(report.clusters):,} of {report.total_clusters:,} clusters; "
+            f"{left_out_note(report)}"
+        )
 
 
 def report_from_run(
@@ -345,6 +386,8 @@ def report_from_run(
     *,
     inputs: Sequence[str | os.PathLike] | None = None,
     format: str = "html",
+    view: str = "compact",
+    on_left_out: Callable[[str], None] | None = None,
     **options: Any,
 ) -> str:
     """The report of a ``dedup run`` output folder, reading the run's inputs again.
@@ -352,7 +395,9 @@ def report_from_run(
     Args:
         inputs: paths to read instead of those recorded in ``summary.json`` (the
             run read stdin, or the files moved).
-        format: ``"html"``, ``"md"`` or ``"json"``.
+        format: ``"html"``, ``"md"`` or ``"json"``; ``view``: as :func:`render_report`.
+        on_left_out: called with one line when the report leaves clusters out (``max_clusters``),
+            for a note on stderr: the page says so too.
         **options: as :func:`build_report` (``max_clusters``, ``progress``, align options).
 
     Raises:
@@ -360,6 +405,7 @@ def report_from_run(
     """
     if format not in _RENDERERS:
         raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
+    _check_view(view)
     run = load_run(run_dir)
     bad: list[InputError] = []  # records the run may have skipped too (--skip-bad)
     with run.inputs(inputs) as source:
@@ -372,4 +418,5 @@ def report_from_run(
             )
         except ReportError as err:
             raise ReportError(f"{err}; first problem reading them: {bad[0]}" if bad else str(err)) from None
-    return render_report(report, format)
+    _say_left_out(report, on_left_out)
+    return render_report(report, format, view=view)

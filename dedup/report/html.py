@@ -14,7 +14,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from dedup.report.alignment import Alignment
-from dedup.report.page import escape_html, page
+from dedup.report.compact import CSS as COMPACT_CSS
+from dedup.report.compact import cluster_section, side_by_side_note
+from dedup.report.listing import CSS as INDEX_CSS
+from dedup.report.listing import JS as INDEX_JS
+from dedup.report.listing import index_table
+from dedup.report.page import COMPACT_LEGEND, escape_html, page
 from dedup.report.views import (
     HELD_NOTE,
     AlignedPair,
@@ -295,25 +300,31 @@ def render_html(
     return page(title, f"{len(shown)} pair{'' if len(shown) == 1 else 's'}", "".join(sections))
 
 
-def render_report_html(report: RunReport) -> str:
-    """The run report as one self-contained HTML page: an index of the clusters, then each
-    cluster's duplicates aligned against its representative (A = kept, B = duplicate)."""
+VIEWS = ("compact", "full")
+"""How the run report shows each cluster: ``compact``, the kept article once and what each copy
+changes; ``full``, each copy side by side with the kept article (every paragraph of both)."""
+
+
+def render_report_html(report: RunReport, *, view: str = "compact") -> str:
+    """The run report as one self-contained HTML page: an index of the clusters (sortable and
+    filterable, lowest score first), then each cluster in the ``view`` asked (see :data:`VIEWS`):
+    ``compact`` shows the kept article once and each copy's differences; ``full`` each copy
+    aligned side by side against the kept article (A = kept, B = copy), a page many times larger."""
+    if view not in VIEWS:
+        raise ValueError(f"view must be one of {VIEWS}, got {view!r}")
     ids = _Ids()
-    index_rows, sections = [], []
+    anchors, copy_ids, sections = [], [], []
     for cl in report.clusters:
         cid = ids(f"cluster-{cl.cluster}")
-        pair_ids = [ids(f"pair-{_slug(p.a)}--{_slug(p.b)}") for p in cl.pairs]
-        dups = ", ".join(
-            f'<a href="#{_e(pid)}">{_e(p.b)}</a>' for p, pid in zip(cl.pairs, pair_ids, strict=True)
-        )
-        if cl.left_out:
-            dups += f' <span class="muted">and {cl.left_out} more</span>'
-        index_rows.append(
-            f'<tr><td class="num"><a href="#{_e(cid)}">{cl.cluster}</a></td>'
-            f'<td class="num">{len(cl.members)}</td>'
-            f'<td class="kept"><a href="#{_e(cid)}" class="rep">{_e(cl.representative)}</a>'
-            f'<div class="title-line">{_e(cl.title)}</div></td><td>{dups}</td></tr>'
-        )
+        if view == "compact":
+            pair_ids = [ids(f"{cid}-copy-{n}") for n in range(1, len(cl.pairs) + 1)]
+        else:
+            pair_ids = [ids(f"pair-{_slug(p.a)}--{_slug(p.b)}") for p in cl.pairs]
+        anchors.append(cid)
+        copy_ids.append(pair_ids)
+        if view == "compact":
+            sections.append(cluster_section(cl, cid, pair_ids))
+            continue
         more = (
             f'<p class="note">{cl.left_out} more duplicate{"" if cl.left_out == 1 else "s"} of this cluster '
             f"not aligned here (limit per cluster).</p>"
@@ -341,10 +352,11 @@ def render_report_html(report: RunReport) -> str:
             f"clusters; {left_out_note(report)}.</p>"
         )
     notes = "".join(f'<p class="note">{_e(n)}</p>' for n in report.notes)
+    if view == "compact" and report.clusters and report.source:
+        notes += side_by_side_note(report.source)
     table = (
-        '<table class="index"><thead><tr><th>cluster</th><th>articles</th><th>kept (representative)</th>'
-        f"<th>duplicates</th></tr></thead><tbody>{''.join(index_rows)}</tbody></table>"
-        if index_rows
+        index_table(report.clusters, anchors, copy_ids)
+        if report.clusters
         else ""
         if report.held
         else '<p class="note">The run found no cluster: no article has a duplicate.</p>'
@@ -354,7 +366,12 @@ def render_report_html(report: RunReport) -> str:
         f'<p class="muted">{" · ".join(facts)}</p>{left}{notes}{table}{_held_html(report)}</section>'
         f"{''.join(sections)}"
     )
-    return page(report.title, f"{shown:,} of {report.total_clusters:,} clusters", body)
+    subtitle = f"{shown:,} of {report.total_clusters:,} clusters"
+    if view == "compact":
+        return page(
+            report.title, subtitle, body, css=COMPACT_CSS + INDEX_CSS, js=INDEX_JS, legend=COMPACT_LEGEND
+        )
+    return page(report.title, subtitle, body, css=INDEX_CSS, js=INDEX_JS)
 
 
 def _held_html(report: RunReport) -> str:

@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 
 from dedup.report.alignment import Alignment
-from dedup.report.views import HELD_NOTE, RunReport, left_out_note, run_facts, summary_line
+from dedup.report.views import HELD_NOTE, RunReport, left_out_note, method_line, run_facts, summary_line
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
 
@@ -48,7 +48,8 @@ def render_markdown(alignment: Alignment, *, names: tuple[str, str] = ("A", "B")
         f"{heading} {_md_name(names[0])} ↔ {_md_name(names[1])}",
         "",
         f"A: {_md_name(names[0])} ({len(al.paragraphs_a)} paragraphs) · B: {_md_name(names[1])} "
-        f"({len(al.paragraphs_b)} paragraphs) · {summary_line(al)} · ¶ numbers count from 1",
+        f"({len(al.paragraphs_b)} paragraphs) · {method_line(al)} · {summary_line(al)} · "
+        "¶ numbers count from 1",
         "",
     ]
     if al.links:
@@ -91,13 +92,17 @@ def render_report_markdown(report: RunReport) -> str:
         ]
     out += [_md(n) + "\n" for n in report.notes]
     if report.clusters:
-        out += ["| cluster | articles | kept (representative) | duplicates |", "|---|---|---|---|"]
+        out += [
+            "| cluster | articles | lowest score | kept (representative) | duplicates |",
+            "|---|---|---|---|---|",
+        ]
         for cl in report.clusters:
             dups = ", ".join(_md_name(p.b) for p in cl.pairs) + (
                 f" and {cl.left_out} more" if cl.left_out else ""
             )
             kept = f"{_md_name(cl.representative)}: {_md(cl.title)}"
-            out.append(f"| {cl.cluster} | {len(cl.members)} | {kept} | {dups} |")
+            lowest = "" if cl.lowest_score is None else f"{cl.lowest_score:.2f}"
+            out.append(f"| {cl.cluster} | {len(cl.members)} | {lowest} | {kept} | {dups} |")
         out.append("")
     elif not report.held:
         out += ["The run found no cluster: no article has a duplicate.", ""]

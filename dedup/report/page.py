@@ -138,25 +138,40 @@ _JS = """
 """
 
 
-def page(title: str, subtitle: str, body: str) -> str:
-    """The whole document: inline CSS, a sticky header with the legend, ``body``, inline JS."""
+COMPACT_LEGEND = (
+    '<span><span class="badge only-b">adds</span> said only in the copy</span>'
+    '<span><span class="badge only-a">drops</span> of the kept article, not in the copy</span>'
+    "<span>¶ from 1</span>"
+)
+"""The legend of a report in the compact view (what each copy changes)."""
+
+
+def page(
+    title: str, subtitle: str, body: str, *, css: str = "", js: str = "", legend: str | None = None
+) -> str:
+    """The whole document: inline CSS (and ``css``), a sticky header with the legend (the
+    side-by-side one unless given), ``body``, inline JS (and ``js``)."""
     legend = (
-        '<span><span class="sw" style="background:'
-        'linear-gradient(90deg,#2563eb 33%,#059669 33% 66%,#ea580c 66%)"></span>'
-        "linked (one colour a link)</span>"
-        '<span><span class="sw" style="background:var(--a)"></span>only in A</span>'
-        '<span><span class="sw" style="background:var(--b)"></span>only in B</span>'
-        '<span><span class="sw" style="background:#d1d9e0"></span>boilerplate</span>'
-        '<span><span class="sw" style="background:#fff1b8;border-bottom:2px dotted #d97706"></span>'
-        "sentence with no counterpart</span>"
-        "<span>hover or click a paragraph to see its counterparts · ¶ from 1</span>"
+        legend
+        if legend is not None
+        else (
+            '<span><span class="sw" style="background:'
+            'linear-gradient(90deg,#2563eb 33%,#059669 33% 66%,#ea580c 66%)"></span>'
+            "linked (one colour a link)</span>"
+            '<span><span class="sw" style="background:var(--a)"></span>only in A</span>'
+            '<span><span class="sw" style="background:var(--b)"></span>only in B</span>'
+            '<span><span class="sw" style="background:#d1d9e0"></span>boilerplate</span>'
+            '<span><span class="sw" style="background:#fff1b8;border-bottom:2px dotted #d97706"></span>'
+            "sentence with no counterpart</span>"
+            "<span>hover or click a paragraph to see its counterparts · ¶ from 1</span>"
+        )
     )
     title, subtitle = escape_html(title), escape_html(subtitle)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'<meta name="generator" content="dedup"><title>{title}</title><style>{_CSS}</style></head>'
+        f'<meta name="generator" content="dedup"><title>{title}</title><style>{_CSS}{css}</style></head>'
         f'<body><header class="top"><div class="brand">{title} <span>· {subtitle}</span>'
         f'</div><div class="legend">{legend}</div></header><main>{body}</main>'
-        f"<script>{_JS}</script></body></html>\n"
+        f"<script>{_JS}{js}</script></body></html>\n"
     )

@@ -11,7 +11,7 @@ from itertools import zip_longest
 import click
 
 from dedup.report.alignment import Alignment
-from dedup.report.views import reading_order, summary_parts
+from dedup.report.views import method_line, reading_order, summary_parts
 
 
 def _wrap_parts(parts: list[str], width: int, sep: str = " · ") -> list[str]:
@@ -80,6 +80,7 @@ def render_text(
     names: tuple[str, str] = ("A", "B"),
     width: int | None = None,
     color: bool = False,
+    score: float | None = None,
 ) -> str:
     """A side-by-side terminal view of ``alignment``: a header of counts, then one row per link
     or unmatched paragraph in reading order (see :func:`reading_order`).
@@ -88,6 +89,9 @@ def render_text(
         names: what to call A and B (file names, ids).
         width: total line width; default the terminal's (80 when not a terminal).
         color: ANSI colours (links green/cyan, only in A yellow, only in B magenta, boilerplate dim).
+        score: the run's score of the pair, shown in the header if given.
+
+    The header names the texts, the languages detected and the similarity used, then the counts.
     """
     al = alignment
     width = max(width or shutil.get_terminal_size().columns, 50)
@@ -101,6 +105,7 @@ def render_text(
         for side, name, paragraphs in (("A", names[0], al.paragraphs_a), ("B", names[1], al.paragraphs_b))
         for line in textwrap.wrap(f"{side}: {name} ({len(paragraphs)} paragraphs)", width)
     ]
+    out += _wrap_parts(method_line(al, score).split(" · "), width)
     out += _wrap_parts(summary_parts(al), width)
     out += textwrap.wrap(_TEXT_LEGEND, width)
     out += ["", f"{_clip('A: ' + names[0], col):<{col}} │{'':^{_GUTTER}}│ {_clip('B: ' + names[1], col)}"]

@@ -45,6 +45,8 @@ class ClusterAlignments:
     Attributes:
         title: the representative's first line, for the index.
         left_out: duplicates of this cluster not aligned (beyond the report's limit).
+        lowest_score: the lowest score of the run's verified pairs inside the cluster (None if
+            none is known): the weakest link, where a reviewer looks first.
     """
 
     cluster: int
@@ -53,6 +55,12 @@ class ClusterAlignments:
     title: str
     pairs: list[AlignedPair]
     left_out: int = 0
+    lowest_score: float | None = None
+
+    @property
+    def changes(self) -> int:
+        """Paragraphs the copies shown add or drop against the kept article, summed."""
+        return sum(len(p.alignment.only_a) + len(p.alignment.only_b) for p in self.pairs)
 
 
 @dataclass(frozen=True)
@@ -168,6 +176,19 @@ def summary_parts(alignment: Alignment) -> list[str]:
 def summary_line(alignment: Alignment) -> str:
     """One line of counts: links and their types, coverage, unmatched and boilerplate paragraphs."""
     return " · ".join(summary_parts(alignment))
+
+
+def method_line(alignment: Alignment, score: float | None = None) -> str:
+    """How the alignment was made: the two texts' detected languages and the similarity used
+    (and the run's score of the pair, if known)."""
+    parts = []
+    if alignment.languages is not None:
+        la, lb = alignment.languages
+        parts.append(f"languages: A {la}, B {lb}")
+    parts.append(f"similarity: {alignment.similarity}")
+    if score is not None:
+        parts.append(f"run score: {score:.2f}")
+    return " · ".join(parts)
 
 
 def first_line(text: str, limit: int = 120) -> str:
