@@ -42,15 +42,18 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from dedup.report.alignment import Alignment, Link
 from dedup.report.boilerplate import Boilerplate
 from dedup.text.normalize import tokenize
 from dedup.text.paragraphs import paragraph_sentences, split_paragraphs
 from dedup.text.stopwords import ENGLISH
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 UNITS = ("sentence", "paragraph")
 SIMILARITIES = ("auto", "tfidf", "fuzz", "mix", "fingerprint", "xling")
@@ -229,6 +232,8 @@ class _Features:
             tokens = [fingerprint(u) for u in units_a + units_b]
         else:
             tokens = [[t for t in tokenize(u) if t not in stop] for u in units_a + units_b]
+        import scipy.sparse as sp  # (imported when first needed: 0.3 s that `dedup --help` need not pay)
+
         if any(tokens):
             from sklearn.feature_extraction.text import TfidfVectorizer  # (imported when first needed)
 
@@ -304,6 +309,8 @@ def _dense_windows(rows: np.ndarray, d: int) -> np.ndarray:
 
 def _window_sums(rows: sp.csr_matrix, d: int) -> sp.csr_matrix:
     """Row ``i`` of the result = rows ``i .. i+d-1`` summed."""
+    import scipy.sparse as sp
+
     out = rows[: rows.shape[0] - d + 1]
     for k in range(1, d):
         out = out + rows[k : rows.shape[0] - d + 1 + k]

@@ -21,6 +21,7 @@ pair of any dev set, whose lowest estimate is 0.15 (``benchmarks/chance.py``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -39,16 +40,21 @@ def candidate_probability(jaccard: float, bands: int, rows: int) -> float:
     return 1.0 - (1.0 - jaccard**rows) ** bands
 
 
-_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(256)
-"""Gauss-Legendre quadrature on [-1, 1]: exact for polynomials of degree up to 511, and the
-S-curve is one of degree ``bands * rows <= num_perm`` (so exact for ``num_perm <= 511``;
-within 1e-12 of SciPy's ``quad``, which datasketch uses, beyond: ``tests/test_candidates.py``)."""
+@functools.cache
+def _quadrature() -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre quadrature on [-1, 1], its nodes and weights: exact for polynomials of degree
+    up to 511, and the S-curve is one of degree ``bands * rows <= num_perm`` (so exact for
+    ``num_perm <= 511``; within 1e-12 of SciPy's ``quad``, which datasketch uses, beyond:
+    ``tests/test_candidates.py``). Made on first use: it takes a few tenths of a second, which
+    every command would pay at import."""
+    return np.polynomial.legendre.leggauss(256)
 
 
 def _area(f: Callable[[np.ndarray], np.ndarray], lo: float, hi: float) -> float:
-    """The integral of ``f`` from ``lo`` to ``hi`` (:data:`_NODES`)."""
+    """The integral of ``f`` from ``lo`` to ``hi`` (:func:`_quadrature`)."""
+    nodes, weights = _quadrature()
     half = (hi - lo) / 2.0
-    return float(half * (_WEIGHTS @ f(lo + half * (_NODES + 1.0))))
+    return float(half * (weights @ f(lo + half * (nodes + 1.0))))
 
 
 def _false_positive_area(threshold: float, bands: int, rows: int) -> float:
