@@ -318,6 +318,8 @@ def _window_sums(rows: sp.csr_matrix, d: int) -> sp.csr_matrix:
 
 
 def _normalised(rows: sp.csr_matrix) -> sp.csr_matrix:
+    import scipy.sparse as sp
+
     norms = np.sqrt(np.asarray(rows.multiply(rows).sum(axis=1)).ravel())
     scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
     return sp.csr_matrix(sp.diags(scale) @ rows)
