@@ -103,11 +103,11 @@ def test_every_dump_format_in_every_compression_reads_and_writes_back_so(tmp_pat
         assert [(a.id, a.text, a.fields) for a in inputs.articles()] == EXPECTED
         assert inputs.compression == CODEC[z]
         out = write_deduplicated(inputs, tmp_path / "out", {"b"})
-    fmt = "jsonl" if suffix == ".jsonl" else "csv"
+    fmt = suffix.lstrip(".")
     assert out.name == f"deduplicated.{fmt}{z}"  # compressed as its input
     data = UNPACK[z](out.read_bytes())
     kept = [r for r in ROWS if r["id"] != "b"]
-    expected = as_jsonl(kept) if fmt == "jsonl" else as_csv(kept, "\t" if suffix == ".tsv" else ",")
+    expected = as_jsonl(kept) if fmt == "jsonl" else as_csv(kept, "\t" if fmt == "tsv" else ",")
     assert data == expected  # (the records unchanged; a .tsv dump stays tab-delimited)
 
 
@@ -537,3 +537,23 @@ def test_a_run_over_parquet_shards_writes_parquet(tmp_path):
     assert dropped  # (the seeds hold one pair)
     back = pq.read_table(tmp_path / "out" / "deduplicated.parquet").to_pylist()
     assert back == [r for r in rows if r["id"] not in dropped]
+
+
+def test_the_api_reads_shard_folders_as_the_command_does(tmp_path):
+    from dedup import deduplicate, find_duplicates
+
+    rows = seed_rows()
+    for k, row in enumerate(rows):
+        write(tmp_path / "shards" / f"{k % 2}" / f"part-{k:05d}.jsonl.xz", PACK[".xz"](as_jsonl([row])))
+    with Inputs([str(tmp_path / "shards")], recursive=True) as inputs:
+        found = find_duplicates(inputs.articles())
+    result = deduplicate([tmp_path / "shards"], tmp_path / "out", recursive=True)
+    assert [c.members for c in result.clusters] == [c.members for c in found.clusters] != []
+    assert (tmp_path / "out" / "deduplicated.jsonl.xz").exists()
+
+
+def test_a_link_back_up_a_folder_is_not_followed_round_and_round(tmp_path):
+    root = tmp_path / "dump"
+    make_shards(root / "a", ROWS[:1])
+    os.symlink(root, root / "a" / "loop")
+    assert [i for i, _, _ in read([str(root)], recursive=True)] == ["a"]

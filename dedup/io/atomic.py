@@ -276,7 +276,7 @@ RUN_FILES = frozenset(
     {
         "pairs.jsonl", "clusters.jsonl", "summary.json", "links.jsonl", "report.html",
         "deduplicated", "deduplicated.parquet",
-        *(f"deduplicated.{fmt}{z}" for fmt in ("jsonl", "csv") for z in ("", *(c.suffix for c in CODECS))),
+        *(f"deduplicated.{f}{z}" for f in ("jsonl", "csv", "tsv") for z in ("", *(c.suffix for c in CODECS))),
     }
 )  # fmt: skip
 """The names a run writes in its output folder (a folder holding only these is a run's)."""

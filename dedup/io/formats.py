@@ -95,9 +95,15 @@ def folder_files(folder: str, *, recursive: bool = False, any_name: bool = False
         OSError: the folder cannot be listed.
     """
     found: list[tuple[str, ...]] = []
+    seen: set[tuple[int, int]] = set()  # (the folders scanned: a link back up is not followed again)
 
     def scan(parts: tuple[str, ...]) -> None:
-        with os.scandir(os.path.join(folder, *parts)) as entries:
+        path = os.path.join(folder, *parts)
+        st = os.stat(path)
+        if (st.st_dev, st.st_ino) in seen:
+            return
+        seen.add((st.st_dev, st.st_ino))
+        with os.scandir(path) as entries:
             for e in entries:
                 if skipped_name(e.name):
                     continue

@@ -94,7 +94,8 @@ def write_deduplicated(
     - JSONL: ``out_dir/deduplicated.jsonl[.gz]``, each kept object with all
       its fields in their order;
     - CSV: ``out_dir/deduplicated.csv[.gz]``, with the original header (the
-      union of the headers, in order, if several CSV files differ) and delimiter;
+      union of the headers, in order, if several CSV files differ) and delimiter
+      (``deduplicated.tsv`` if it is a tab);
     - Parquet: ``out_dir/deduplicated.parquet``, with the inputs' schema (unified if several
       differ), in row groups of :data:`dedup.io.parquet.PARQUET_ROWS` rows;
     - txt: a folder ``out_dir/deduplicated/`` with each kept file as it was
@@ -135,8 +136,8 @@ def write_deduplicated(
     compress: bool | str = codec or False
     suffix = next((c.suffix for c in CODECS if c.name == codec), "")
     if fmt == "csv":
-        path = out_dir / f"deduplicated.csv{suffix}"
         header = inputs.csv_header()
+        path = out_dir / f"deduplicated.{'tsv' if header.delimiter == chr(9) else 'csv'}{suffix}"
         with _atomic(path, run, mode="w", compress=compress) as f:
             writer = csv.DictWriter(
                 f, header.columns, restval="", lineterminator=header.newline, delimiter=header.delimiter
