@@ -274,6 +274,24 @@ def test_a_folder_with_nothing_to_read_is_one_line_naming_it(tmp_path, recursive
     assert caught.value.record is False
 
 
+def test_json_files_in_a_folder_are_read_only_when_asked(tmp_path):
+    """A .json file given by name is read as JSON lines; in a folder it is as often a sidecar of
+    metadata (story.txt beside story.json), so it is read only with --format jsonl."""
+    news = tmp_path / "news"
+    write(news / "story.txt", b"A story.")
+    write(news / "story.json", json.dumps({"id": "meta", "text": "Not an article."}).encode())
+    assert read([str(news)]) == [("story", "A story.", {})]
+    spark = tmp_path / "spark"
+    write(spark / "part-00000-c000.json", as_jsonl(ROWS))
+    write(spark / "_SUCCESS", b"")
+    with pytest.raises(
+        InputError,
+        match=r"spark: no input files .*; its \.json files are read as JSON lines with --format jsonl$",
+    ):
+        read([str(spark)])
+    assert read([str(spark)], input_format="jsonl") == read([str(spark / "part-00000-c000.json")]) == EXPECTED
+
+
 def test_format_reads_every_file_of_a_folder_whatever_its_name(tmp_path):
     root = tmp_path / "spark"
     write(root / "part-00000", as_jsonl(ROWS[:2]))

@@ -68,15 +68,17 @@ FORMATS = ("jsonl", "csv", "txt", "parquet")
 """The input formats (``--format``)."""
 
 EXTENSIONS = {
-    ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".tsv": "csv", ".txt": "txt",
-    ".parquet": "parquet",
+    ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "csv", ".txt": "txt", ".parquet": "parquet",
 }  # fmt: skip
 """The format each file name suffix says (before a compression suffix: ``.jsonl.zst``)."""
 
 
-def format_of(name: str) -> str | None:
-    """The format a file name says (``part-00000.jsonl.gz``: ``"jsonl"``), if any."""
-    return EXTENSIONS.get(os.path.splitext(strip_suffix(name).lower())[1])
+def format_of(name: str, *, given: bool = False) -> str | None:
+    """The format a file name says (``part-00000.jsonl.gz``: ``"jsonl"``), if any. A file
+    ``given`` by name may also be ``.json``, read as JSON lines (as Spark writes them); in a
+    folder, ``.json`` files are as often a sidecar of metadata, and are not read."""
+    suffix = os.path.splitext(strip_suffix(name).lower())[1]
+    return "jsonl" if given and suffix == ".json" else EXTENSIONS.get(suffix)
 
 
 def skipped_name(name: str) -> bool:

@@ -34,7 +34,7 @@ from typing import Any
 
 from dedup.arrays.keymap import SeenStrings
 from dedup.io.article import Article, InputChangedError, InputError
-from dedup.io.compression import CODECS, file_codec, need_codec
+from dedup.io.compression import CODECS, file_codec, need_codec, strip_suffix
 from dedup.io.files import (
     READ_ERRORS,
     STDIN,
@@ -92,7 +92,8 @@ class Inputs:
     """The inputs of one run: paths (files or folders) or ``"-"`` for JSONL on stdin.
 
     Args:
-        paths: ``.jsonl``/``.ndjson``/``.json`` files (one JSON object a line), ``.csv`` files
+        paths: ``.jsonl``/``.ndjson`` files (one JSON object a line; ``.json`` too when given
+            by name, not in a folder), ``.csv`` files
             (a header row, then records; ``.tsv``: tab-delimited), ``.parquet`` files (one record a
             row; ``pip install 'newsdedup[parquet]'``), ``.txt`` files (one article each; id = the
             name without the extension), any of them gzip, bzip2, xz or zstd compressed
@@ -166,7 +167,7 @@ class Inputs:
             raise InputError(STDIN_NAME, 0, "stdin can be read as jsonl or csv, not parquet", record=False)
         self._kinds = [self._kind(p) for p in self.paths]
         if "parquet" in self._kinds:  # (a missing package: said before anything is read)
-            pyarrow()
+            pyarrow(self.paths[self._kinds.index("parquet")])
         for path in self.paths:
             need_codec(path)
         self._spools: dict[str, str] = {}  # (input -> the file its copy is read from)
@@ -187,7 +188,7 @@ class Inputs:
             return "folder"
         if self.input_format:
             return self.input_format
-        fmt = format_of(path)
+        fmt = format_of(path, given=True)
         if fmt is None and not os.path.lexists(path):
             raise InputError(path, 0, "no such file or folder", record=False)
         if fmt is None:
@@ -331,7 +332,7 @@ class Inputs:
                 )
             if not names:
                 sub = " (nor in its subfolders)" if self.recursive else " (--recursive reads subfolders)"
-                reason = f"no input files in this folder{sub}: expected {_KNOWN}"
+                reason = f"no input files in this folder{sub}: expected {_KNOWN}{_json_hint(path)}"
                 yield InputError(path, 0, reason, record=False)
                 return
             for name in names:
@@ -476,6 +477,14 @@ class Inputs:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _json_hint(folder: str) -> str:
+    """For a folder of ``.json`` files (Spark writes JSON lines so): how to read them."""
+    with contextlib.suppress(OSError):
+        if any(strip_suffix(n).lower().endswith(".json") for n in folder_files(folder, any_name=True)):
+            return "; its .json files are read as JSON lines with --format jsonl"
+    return ""
 
 
 def _release_spools(spooled: list[tuple[int, str | None]]) -> None:
