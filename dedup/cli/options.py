@@ -294,7 +294,7 @@ def input_options(f):
             type=click.Choice(["jsonl", "csv", "txt", "parquet"]),
             default=None,
             help="Read every input file (every file of a folder too) in this format (default: from each "
-            "file's name: .jsonl/.ndjson/.json, .csv/.tsv, .parquet, .txt; each optionally .gz, .bz2, .xz "
+            "file's name: .jsonl/.ndjson, .csv/.tsv, .parquet, .txt; each optionally .gz, .bz2, .xz "
             "or .zst). parquet: pip install 'newsdedup[parquet]'.",
         ),
         click.option(
