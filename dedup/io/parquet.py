@@ -59,7 +59,7 @@ def parquet_records(
                 return
         row = 0
         try:
-            for batch in parquet.iter_batches(batch_size=batch_rows):
+            for batch in _row_groups(parquet, batch_rows):
                 for obj in batch.to_pylist():
                     row += 1
                     article = record_article(obj, source, row, id_field, text_field, from_json=False)
@@ -75,6 +75,13 @@ def parquet_records(
         if watch is not None:
             after = os.fstat(f.fileno())
             watch.ended(before, after, after.st_size, 0)
+
+
+def _row_groups(parquet: Any, batch_rows: int) -> Iterator[Any]:
+    """The record batches of a ``pyarrow.parquet.ParquetFile``, one row group read at a time (its
+    ``iter_batches`` over all row groups reads ahead: a whole file before the first batch)."""
+    for group in range(parquet.num_row_groups):
+        yield from parquet.iter_batches(batch_size=batch_rows, row_groups=[group], use_threads=False)
 
 
 def pyarrow(source: str = "") -> tuple[Any, Any]:
