@@ -119,6 +119,17 @@ def folder_files(folder: str, *, recursive: bool = False, any_name: bool = False
     return ["/".join(parts) for parts in sorted(found)]
 
 
+def json_hint(folder: str) -> str:
+    """For a folder of ``.json`` files (Spark writes JSON lines so), how to read them."""
+    try:
+        names = folder_files(folder, any_name=True)
+    except OSError:
+        return ""
+    if any(strip_suffix(n).lower().endswith(".json") for n in names):
+        return "; its .json files are read as JSON lines with --format jsonl"
+    return ""
+
+
 def txt_id(name: str) -> str:
     """A .txt file's article id: its name (its path in a folder read recursively) without the
     ``.txt`` and compression suffixes."""

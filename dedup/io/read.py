@@ -34,7 +34,7 @@ from typing import Any
 
 from dedup.arrays.keymap import SeenStrings
 from dedup.io.article import Article, InputChangedError, InputError
-from dedup.io.compression import CODECS, file_codec, need_codec, strip_suffix
+from dedup.io.compression import CODECS, file_codec, need_codec
 from dedup.io.files import (
     READ_ERRORS,
     STDIN,
@@ -55,6 +55,7 @@ from dedup.io.formats import (
     csv_records,
     folder_files,
     format_of,
+    json_hint,
     jsonl_records,
     too_long,
     txt_id,
@@ -332,7 +333,7 @@ class Inputs:
                 )
             if not names:
                 sub = " (nor in its subfolders)" if self.recursive else " (--recursive reads subfolders)"
-                reason = f"no input files in this folder{sub}: expected {_KNOWN}{_json_hint(path)}"
+                reason = f"no input files in this folder{sub}: expected {_KNOWN}{json_hint(path)}"
                 yield InputError(path, 0, reason, record=False)
                 return
             for name in names:
@@ -477,14 +478,6 @@ class Inputs:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _json_hint(folder: str) -> str:
-    """For a folder of ``.json`` files (Spark writes JSON lines so): how to read them."""
-    with contextlib.suppress(OSError):
-        if any(strip_suffix(n).lower().endswith(".json") for n in folder_files(folder, any_name=True)):
-            return "; its .json files are read as JSON lines with --format jsonl"
-    return ""
 
 
 def _release_spools(spooled: list[tuple[int, str | None]]) -> None:
