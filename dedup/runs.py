@@ -59,6 +59,8 @@ def deduplicate(
     in_memory: bool = False,
     memory_limit: int | None = None,
     input_format: str | None = None,
+    recursive: bool = False,
+    delimiter: str | None = None,
     id_field: str = "id",
     text_field: str = "text",
     max_chars: int | None = MAX_CHARS,
@@ -69,7 +71,9 @@ def deduplicate(
     carries the summary that ``summary.json`` holds.
 
     Args:
-        inputs: files or folders as :class:`~dedup.io.read.Inputs` reads them (``"-"``: stdin).
+        inputs: files or folders as :class:`~dedup.io.read.Inputs` reads them (``"-"``: stdin);
+            ``input_format``, ``recursive``, ``delimiter``, ``id_field``, ``text_field`` and
+            ``max_chars`` are its options.
         params: the detection parameters (default ``Params()``); with ``index``, the index's own
             hold and ``params`` must be None.
         index: an open :class:`~dedup.index.Index`, or where to open one (made if missing when
@@ -103,7 +107,13 @@ def deduplicate(
     started = time.perf_counter()
     with (
         Inputs(
-            names, id_field=id_field, text_field=text_field, input_format=input_format, max_chars=max_chars
+            names,
+            id_field=id_field,
+            text_field=text_field,
+            input_format=input_format,
+            recursive=recursive,
+            delimiter=delimiter,
+            max_chars=max_chars,
         ) as source,
         contextlib.ExitStack() as stack,
     ):
@@ -183,6 +193,8 @@ def deduplicate(
         result.summary["input_options"] = {
             "paths": [p if p == STDIN else os.path.abspath(p) for p in names],
             "format": input_format,
+            "recursive": recursive,
+            "delimiter": delimiter,
             "id_field": id_field,
             "text_field": text_field,
             "max_chars": max_chars or None,

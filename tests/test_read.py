@@ -188,8 +188,9 @@ GOOD_Z = '{"id": "z", "text": "Good Z."}\n'
     (b'{"id": "b" "text": "x"}', "malformed JSON at column 12: Expecting ',' delimiter"),
     (b'["b", "text"]', "a JSON line must be an object, not an array"),
     (b'"just a string"', "a JSON line must be an object, not a string"),
-    (b'{"text": "No id."}', "missing id field 'id'"),
-    (b'{"id": "b"}', "missing text field 'text'"),
+    (b'{"text": "No id."}', "missing id field 'id' (its fields: 'text'; --id-field names another)"),
+    (b'{"id": "b", "body": "x"}',
+     "missing text field 'text' (its fields: 'id', 'body'; --text-field names another)"),
     (b'{"id": "b", "text": 42}', "text field 'text' must be a string, not a number"),
     (b'{"id": "b", "text": null}', "text field 'text' must be a string, not null"),
     (b'{"id": "b", "text": ""}', "empty text (field 'text')"),
@@ -272,7 +273,7 @@ MANY = "".join(json.dumps({"id": f"n{i}", "text": f"Story number {i}."}) + "\n" 
     ("missing.jsonl", None, "", "cannot read: no such file or folder"),
     ("missing", None, "", "no such file or folder"),
     ("unknown.xml", b"<a/>", "", "cannot tell the format"),
-    ("empty", "folder", "", "no .txt or .txt.gz files in this folder"),
+    ("empty", "folder", "", "no input files in this folder (--recursive reads subfolders): expected .jsonl"),
     ("plain.jsonl.gz", GOOD_A.encode(), "", "named .gz but not gzip-compressed"),
     ("plain.csv.gz", b"id,text\na,b\n", "", "named .gz but not gzip-compressed"),
     ("plain.txt.gz", b"Story.", "", "named .gz but not gzip-compressed"),
@@ -282,7 +283,8 @@ MANY = "".join(json.dumps({"id": f"n{i}", "text": f"Story number {i}."}) + "\n" 
     ("bad.jsonl", corrupt_gzip(MANY.encode()), ":1", "corrupt gzip data"),
     ("bad.txt", corrupt_gzip(b"Story."), "", "corrupt gzip data"),
     ("empty.csv", b"", "", "empty CSV file: no header row"),
-    ("noid.csv", b"key,text\na,b\n", ":1", "no id column 'id' in the header (columns: 'key', 'text')"),
+    ("noid.csv", b"key,text\na,b\n", ":1",
+     "no id column 'id' in the header (columns: 'key', 'text'; --id-field names another)"),
     ("notext.csv", b"id,body\na,b\n", ":1", "no text column 'text' in the header"),
     ("twice.csv", b"id,text,id\na,b,c\n", ":1", "column 'id' appears twice in the header"),
     ("header.csv", b"id,t\xe9xt\na,b\n", ":1", "CSV header: invalid UTF-8: byte 0xe9 at offset 4"),
@@ -453,7 +455,7 @@ def test_a_folder_whose_files_changed_between_two_reads_is_an_error(make, tmp_pa
     with Inputs([str(tmp_path / "folder")]) as inputs:
         assert len(list(inputs.articles())) == 2
         make("folder/c.txt", "A third story.")
-        added = r"folder: changed between .*: 1 \.txt file\(s\) added, 0 removed$"
+        added = r"folder: changed between .*: 1 file\(s\) added, 0 removed$"
         with pytest.raises(InputChangedError, match=added):
             list(inputs.articles())
     with Inputs([str(tmp_path / "folder")]) as inputs:

@@ -163,7 +163,8 @@ def test_report_from_a_run_folder_reads_the_inputs_again(seed_run):
     assert f'data-a="{REP}" data-b="{DUP}"' in report_from_run(seed_run, view="full")
     summary = json.loads((seed_run / "summary.json").read_text())
     assert summary["input_options"] == {
-        "paths": [str(SEEDS)], "format": None, "id_field": "id", "text_field": "text", "max_chars": 1_000_000,
+        "paths": [str(SEEDS)], "format": None, "recursive": False, "delimiter": None, "id_field": "id",
+        "text_field": "text", "max_chars": 1_000_000,
     }  # fmt: skip
 
 

@@ -40,6 +40,8 @@ def _index_articles(
     out: Path | None,
     store: bool,
     input_format: str | None,
+    recursive: bool,
+    delimiter: str | None,
     id_field: str,
     text_field: str,
     skip_bad: bool,
@@ -50,9 +52,6 @@ def _index_articles(
     """Read INPUTS and add (or query) each article (:func:`dedup.index.feed.feed`); write the
     matches to ``out`` (JSONL), or print them; every error as one line that says what was added."""
     from dedup.index.feed import feed
-
-    if input_format == "parquet":
-        raise click.UsageError("--format parquet needs dedup run --engine spark")
     from dedup.io.write import write_jsonl
 
     params = given_params(ctx, options)
@@ -68,7 +67,15 @@ def _index_articles(
 
     try:
         with (
-            open_inputs(inputs, input_format, id_field, text_field, max_chars) as source,
+            open_inputs(
+                inputs,
+                input_format,
+                id_field,
+                text_field,
+                max_chars,
+                recursive=recursive,
+                delimiter=delimiter,
+            ) as source,
             open_index(index_path, params, create=store) as idx,
             progress(label, None) as bar,
         ):
@@ -78,8 +85,9 @@ def _index_articles(
                 rows.append({"id": article.id, "matches": [dataclasses.asdict(m) for m in matches]})
                 bar.update(1)
             held = len(idx)
-    except (InputError, OSError, IndexFileError) as err:  # (bad input, a held id; a disk; a server gone)
-        if isinstance(err, (InputError, IndexFileError)):
+    # (bad input, a held id; a disk; a server gone; a package a format needs: pyarrow, zstandard)
+    except (InputError, OSError, IndexFileError, ImportError) as err:
+        if isinstance(err, (InputError, IndexFileError, ImportError)):
             problem, done = str(err), "the articles before it were added"
         else:
             problem = f"{err.filename or shown_location(index_path)}: cannot write: {err.strerror or err}"
@@ -120,7 +128,9 @@ def index_input_options(f):
     return with_options(f, [index, inputs, out, input_options, param_options, click.pass_context])
 
 
-_IO_OPTIONS = ("input_format", "id_field", "text_field", "skip_bad", "max_chars", "quiet")
+_IO_OPTIONS = (
+    "input_format", "recursive", "delimiter", "id_field", "text_field", "skip_bad", "max_chars", "quiet",
+)  # fmt: skip
 
 
 @index_group.command("add")

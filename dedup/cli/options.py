@@ -266,7 +266,14 @@ class MemorySize(click.ParamType):
 
 
 def open_inputs(
-    inputs: tuple[str, ...], input_format: str | None, id_field: str, text_field: str, max_chars: int
+    inputs: tuple[str, ...],
+    input_format: str | None,
+    id_field: str,
+    text_field: str,
+    max_chars: int,
+    *,
+    recursive: bool = False,
+    delimiter: str | None = None,
 ) -> Any:
     """The :class:`~dedup.io.read.Inputs` the input options say (``--max-chars 0``: no limit)."""
     from dedup.io.read import Inputs
@@ -276,8 +283,22 @@ def open_inputs(
         id_field=id_field,
         text_field=text_field,
         input_format=input_format,
+        recursive=recursive,
+        delimiter=delimiter,
         max_chars=max_chars or None,
     )
+
+
+def _delimiter(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--delimiter``: one character; ``tab`` or ``\\t`` for a tab."""
+    if value is None:
+        return None
+    value = "\t" if value in ("tab", "\\t") else value
+    if len(value) != 1 or value in '\r\n"':
+        raise click.BadParameter(
+            f"one character (tab: 'tab' or '\\t'), not a quote or newline; got {value!r}"
+        )
+    return value
 
 
 def input_options(f, format_flag: str = "--format"):
@@ -289,12 +310,32 @@ def input_options(f, format_flag: str = "--format"):
             "input_format",
             type=click.Choice(["jsonl", "csv", "txt", "parquet"]),
             default=None,
-            help="Input format (default: from each file's extension; a folder is .txt files; parquet "
-            "with --engine spark only).",
+            help="Read every input file (every file of a folder too) in this format (default: from each "
+            "file's name: .jsonl/.ndjson, .csv/.tsv, .parquet, .txt; each optionally .gz, .bz2, .xz "
+            "or .zst). parquet: pip install 'newsdedup[parquet]'.",
         ),
-        click.option("--id-field", default="id", show_default=True, help="JSONL/CSV field holding the id."),
         click.option(
-            "--text-field", default="text", show_default=True, help="JSONL/CSV field holding the text."
+            "-r",
+            "--recursive",
+            is_flag=True,
+            help="Read the subfolders of a folder input too (a folder's files are read in name order; "
+            "hidden, _SUCCESS and .crc files never).",
+        ),
+        click.option(
+            "--delimiter",
+            default=None,
+            callback=_delimiter,
+            metavar="CHAR",
+            help="CSV field delimiter (tab: 'tab') [default: a tab for .tsv files, else a comma].",
+        ),
+        click.option(
+            "--id-field", default="id", show_default=True, help="JSONL/CSV/Parquet field holding the id."
+        ),
+        click.option(
+            "--text-field",
+            default="text",
+            show_default=True,
+            help="JSONL/CSV/Parquet field holding the text.",
         ),
         click.option(
             "--skip-bad",

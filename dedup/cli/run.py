@@ -95,6 +95,8 @@ def run(
     no_add: bool,
     engine: str,
     input_format: str | None,
+    recursive: bool,
+    delimiter: str | None,
     id_field: str,
     text_field: str,
     skip_bad: bool,
@@ -104,9 +106,10 @@ def run(
 ) -> None:
     """Find duplicate articles in INPUTS and write the results to --out.
 
-    INPUTS are folders of .txt files (id = file name), .jsonl or .csv files
-    (optionally .gz), or - for JSONL on stdin. With --index, clusters also join the
-    articles already held that they duplicate, and those clusters' articles are all dropped.
+    INPUTS are .jsonl, .csv/.tsv, .parquet or .txt files (optionally .gz, .bz2, .xz or
+    .zst), folders of them (shards; --recursive for subfolders), or - for JSONL on stdin. With
+    --index, clusters also join the articles already held that they duplicate, and those
+    clusters' articles are all dropped.
     """
     from dedup.index.run import HeldError
     from dedup.io.files import STDIN
@@ -114,15 +117,13 @@ def run(
 
     if no_add and index_location is None:
         raise click.UsageError("--no-add goes with --index")
-    if input_format == "parquet" and engine != "spark":
-        raise click.UsageError("--format parquet needs --engine spark")
     if options.get("cross_lingual") and (engine == "spark" or index_location is not None):
         other = "--engine spark" if engine == "spark" else "--index"
         raise click.UsageError(f"--cross-lingual is not available with {other} yet")
     if engine == "spark":
         for name, value in (
             ("--index", index_location), ("--report", with_report), ("--skip-bad", skip_bad),
-            ("--memory-limit", memory_limit),
+            ("--memory-limit", memory_limit), ("--recursive", recursive), ("--delimiter", delimiter),
         ):  # fmt: skip
             if value:
                 raise click.UsageError(f"{name} is not available with --engine spark")
@@ -167,6 +168,8 @@ def run(
                 in_memory=in_memory,
                 memory_limit=memory_limit,
                 input_format=input_format,
+                recursive=recursive,
+                delimiter=delimiter,
                 id_field=id_field,
                 text_field=text_field,
                 max_chars=max_chars or None,
@@ -184,8 +187,11 @@ def run(
         ) from None
     except InputChangedError as err:
         raise click.ClickException(f"{err}; nothing written") from None
-    except InputError as err:
-        raise click.ClickException(f"{err} (nothing written; --skip-bad skips bad records)") from None
+    except InputError as err:  # (--skip-bad only where it helps: a bad record, not a wrong option)
+        hint = "; --skip-bad skips bad records" if err.record and not skip_bad else ""
+        raise click.ClickException(f"{err} (nothing written{hint})") from None
+    except ImportError as err:  # (a package a format needs: pyarrow, zstandard)
+        raise click.ClickException(f"{err} (nothing written)") from None
     except NothingReadError as err:
         raise click.ClickException(str(err)) from None
     except OSError as err:  # the output side: a full disk, a read-only folder

@@ -27,13 +27,16 @@ class InputError(ValueError):
     """Bad input: names the file and line (record) so a user can fix it.
 
     ``str(err)`` is one line: ``path:line: reason`` (or ``path: reason`` when
-    the problem is the whole file).
+    the problem is the whole file). ``record`` is False when the problem is not one record's but
+    the file's or the options' (a missing file, a wrong format, no text column): skipping bad
+    records would not help.
     """
 
-    def __init__(self, source: str, line: int, reason: str) -> None:
+    def __init__(self, source: str, line: int, reason: str, *, record: bool = True) -> None:
         self.source = source
         self.line = line
         self.reason = reason
+        self.record = record
         where = f"{source}:{line}" if line else source
         super().__init__(f"{where}: {reason}")
 

@@ -1,4 +1,4 @@
-"""Opening an input file: gzipped or not, and, when it is read again, checked to be the file
+"""Opening an input file: compressed or not, and, when it is read again, checked to be the file
 read the first time (:class:`Identity`: device, inode, size, modification time and a CRC-32 of
 its bytes; a difference is an :class:`~dedup.io.article.InputChangedError`)."""
 
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from dedup.io.article import InputChangedError
+from dedup.io.compression import HEAD, Codec, CompressedDataError, codec_named, codec_of, decompressing
 
 STDIN = "-"
 
@@ -27,7 +28,7 @@ GZIP_MAGIC = b"\x1f\x8b"
 BOM = b"\xef\xbb\xbf"
 
 
-# Errors that mean the rest of a file cannot be read (a truncated or corrupt gzip, an I/O error).
+# Errors that mean the rest of a file cannot be read (truncated or corrupt compressed data, an I/O error).
 READ_ERRORS = (OSError, EOFError, zlib.error)
 
 
@@ -142,11 +143,13 @@ def os_reason(err: OSError) -> str:
 
 @contextlib.contextmanager
 def open_input(path: str, watch: Watch | None = None) -> Iterator[IO[bytes]]:
-    """Open a file for binary reading, decompressing it if it is gzipped; with ``watch``, the
+    """Open a file for binary reading, decompressing it if it is compressed (gzip, bzip2, xz, zstd:
+    told by its first bytes, :mod:`dedup.io.compression`); with ``watch``, the
     read is checked against the file's first complete read (:class:`Watch`).
 
     Raises:
-        Unreadable: the file cannot be opened, or is named .gz but not gzipped.
+        Unreadable: the file cannot be opened, or is named .gz (.bz2, .xz, .zst) but not so compressed.
+        ImportError: the file is zstd-compressed and the zstandard package is missing.
         InputChangedError: the file is not what ``watch`` saw first.
     """
     try:
@@ -161,22 +164,31 @@ def open_input(path: str, watch: Watch | None = None) -> Iterator[IO[bytes]]:
         if watch is not None:
             watch.opened(before)
         try:
-            magic = raw.peek(2)[:2]
+            head = raw.peek(HEAD)[:HEAD]
         except OSError as err:
             raise Unreadable(f"cannot read: {os_reason(err)}") from None
-        if magic == GZIP_MAGIC:
-            with gzip.GzipFile(fileobj=raw, mode="rb") as gz:
-                yield gz
-        elif path.lower().endswith(".gz"):
-            raise Unreadable("named .gz but not gzip-compressed (no gzip header); rename or gzip it")
+        codec, named = codec_of(head), codec_named(path)
+        if codec is not None:
+            with decompressing(raw, codec, path) as unpacked:
+                yield unpacked
+        elif named is not None:
+            raise Unreadable(not_compressed(named))
         else:
             yield raw
         if watch is not None and counted.eof:  # (a read to the end; a partial one proves nothing)
             watch.ended(before, os.fstat(fileio.fileno()), counted.size, counted.crc)
 
 
+def not_compressed(codec: Codec) -> str:
+    """The reason for a file named as compressed that is not."""
+    how = "gzip it" if codec.name == "gzip" else "compress it"
+    return f"named {codec.suffix} but not {codec.name}-compressed (no {codec.name} header); rename or {how}"
+
+
 def read_reason(err: BaseException) -> str:
     """Why the rest of a file cannot be read."""
+    if isinstance(err, CompressedDataError):
+        return f"{err.reason} (the rest of the file cannot be read)"
     if isinstance(err, EOFError):
         return "truncated gzip file: the compressed data ends early (the rest of the file cannot be read)"
     if isinstance(err, (gzip.BadGzipFile, zlib.error)):

@@ -1,28 +1,36 @@
-"""The records of each input format: JSONL lines, CSV rows, ``.txt`` files (one article each),
+"""The records of each input format: JSONL lines, CSV rows, ``.txt`` files (one article each)
+(Parquet rows: :mod:`dedup.io.parquet`),
 each as a :class:`Record` or the :class:`~dedup.io.article.InputError` that names its file and line.
 """
 
 from __future__ import annotations
 
 import csv
-import gzip
 import json
 import os
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, NamedTuple
 
 from dedup.io.article import Article, InputError
+from dedup.io.compression import (
+    HEAD,
+    CompressedDataError,
+    codec_named,
+    codec_of,
+    decompress,
+    strip_suffix,
+)
 from dedup.io.files import (
     BOM,
-    GZIP_MAGIC,
     READ_ERRORS,
     STDIN,
     STDIN_NAME,
     Unreadable,
     Watch,
+    not_compressed,
     open_input,
     os_reason,
     read_reason,
@@ -37,37 +45,97 @@ class Record:
 
     ``raw`` is, by ``format``: ``"jsonl"`` the decoded JSON object (key order
     and value types kept); ``"csv"`` a dict column → value in header order;
-    ``"txt"`` the file's bytes as stored (still gzipped if ``compressed``).
+    ``"txt"`` the file's bytes as stored (still compressed if ``compressed``, the suffix of its
+    compression: ``".gz"``, ``".xz"``...); ``"parquet"`` the row as a dict (pyarrow's values).
     """
 
     article: Article
     format: str
     raw: Any
-    compressed: bool = False
+    compressed: str = ""
 
 
 class CsvHeader(NamedTuple):
-    """The columns of the CSV inputs (the union, in order of first appearance) and their line ending."""
+    """The columns of the CSV inputs (the union, in order of first appearance), their line ending
+    and delimiter."""
 
     columns: list[str]
     newline: str
+    delimiter: str = ","
 
 
-def txt_files(folder: str) -> list[str]:
-    """The names of the ``*.txt`` and ``*.txt.gz`` files in ``folder`` (not hidden ones), sorted."""
-    with os.scandir(folder) as entries:
-        return sorted(
-            e.name
-            for e in entries
-            if not e.name.startswith(".") and e.name.lower().endswith((".txt", ".txt.gz")) and e.is_file()
-        )
+FORMATS = ("jsonl", "csv", "txt", "parquet")
+"""The input formats (``--format``)."""
+
+EXTENSIONS = {
+    ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "csv", ".txt": "txt", ".parquet": "parquet",
+}  # fmt: skip
+"""The format each file name suffix says (before a compression suffix: ``.jsonl.zst``)."""
+
+
+def format_of(name: str, *, given: bool = False) -> str | None:
+    """The format a file name says (``part-00000.jsonl.gz``: ``"jsonl"``), if any. A file
+    ``given`` by name may also be ``.json``, read as JSON lines (as Spark writes them); in a
+    folder, ``.json`` files are as often a sidecar of metadata, and are not read."""
+    suffix = os.path.splitext(strip_suffix(name).lower())[1]
+    return "jsonl" if given and suffix == ".json" else EXTENSIONS.get(suffix)
+
+
+def skipped_name(name: str) -> bool:
+    """Files and folders a folder of inputs never reads: hidden ones (``.name``), and those Spark,
+    Hadoop and Parquet writers put beside the data (``_SUCCESS``, ``_metadata``, ``_temporary/``,
+    ``part-00000.crc``)."""
+    return name.startswith((".", "_")) or name.lower().endswith(".crc")
+
+
+def folder_files(folder: str, *, recursive: bool = False, any_name: bool = False) -> list[str]:
+    """The input files in ``folder``, as paths relative to it (``/``-separated), sorted by their
+    parts: those whose name says an input format (``any_name``: every file), not the
+    :func:`skipped_name` ones; in its subfolders too if ``recursive``.
+
+    Raises:
+        OSError: the folder cannot be listed.
+    """
+    found: list[tuple[str, ...]] = []
+    seen: set[tuple[int, int]] = set()  # (the folders scanned: a link back up is not followed again)
+
+    def scan(parts: tuple[str, ...]) -> None:
+        path = os.path.join(folder, *parts)
+        st = os.stat(path)
+        if (st.st_dev, st.st_ino) in seen:
+            return
+        seen.add((st.st_dev, st.st_ino))
+        with os.scandir(path) as entries:
+            for e in entries:
+                if skipped_name(e.name):
+                    continue
+                if e.is_dir():
+                    if recursive:
+                        scan((*parts, e.name))
+                elif e.is_file() and (any_name or format_of(e.name) is not None):
+                    found.append((*parts, e.name))
+
+    scan(())
+    return ["/".join(parts) for parts in sorted(found)]
+
+
+def json_hint(folder: str) -> str:
+    """For a folder of ``.json`` files (Spark writes JSON lines so), how to read them."""
+    try:
+        names = folder_files(folder, any_name=True)
+    except OSError:
+        return ""
+    if any(strip_suffix(n).lower().endswith(".json") for n in names):
+        return "; its .json files are read as JSON lines with --format jsonl"
+    return ""
 
 
 def txt_id(name: str) -> str:
-    lower = name.lower()
-    for suffix in (".txt.gz", ".txt"):
-        if lower.endswith(suffix) and len(name) > len(suffix):
-            return name[: -len(suffix)]
+    """A .txt file's article id: its name (its path in a folder read recursively) without the
+    ``.txt`` and compression suffixes."""
+    bare = strip_suffix(name)
+    if bare.lower().endswith(".txt") and len(bare) > 4:
+        return bare[:-4]
     return name
 
 
@@ -82,7 +150,9 @@ def _json_kind(value: object) -> str:
         return "a string"
     if isinstance(value, list):
         return "an array"
-    return "an object"
+    if isinstance(value, bytes):
+        return "bytes"
+    return "an object" if isinstance(value, dict) else type(value).__name__
 
 
 def _lone_surrogate(text: str) -> str | None:
@@ -96,14 +166,33 @@ def _lone_surrogate(text: str) -> str | None:
     return None
 
 
-def _article(
-    record: dict[str, Any], source: str, line: int, id_field: str, text_field: str, *, from_json: bool
+def shown_names(names: Iterable[str], most: int = 10) -> str:
+    """Up to ``most`` field or column names, quoted, for a message."""
+    names = list(names)
+    return ", ".join(map(repr, names[:most])) + (f", ... ({len(names)} in all)" if len(names) > most else "")
+
+
+def missing_field(what: str, field: str, names: Iterable[str], where: str = "its fields") -> str:
+    """The reason for a missing id or text field: the fields there are, and the option to name one."""
+    return f"missing {what} field {field!r} ({where}: {shown_names(names)}; --{what}-field names another)"
+
+
+def record_article(
+    record: dict[str, Any],
+    source: str,
+    line: int,
+    id_field: str,
+    text_field: str,
+    *,
+    from_json: bool,
+    first: bool = False,
 ) -> Article | InputError:
-    """Check one JSONL/CSV record and make its article, or say what is wrong with it."""
-    if id_field not in record:
-        return InputError(source, line, f"missing id field {id_field!r}")
-    if text_field not in record:
-        return InputError(source, line, f"missing text field {text_field!r}")
+    """Check one JSONL/CSV/Parquet record and make its article, or say what is wrong with it.
+    ``first``: no good record came before it in its file, so that a missing field is more likely
+    the wrong field name than a bad record (the error's ``record`` is False)."""
+    for what, field in (("id", id_field), ("text", text_field)):
+        if field not in record:
+            return InputError(source, line, missing_field(what, field, record), record=not first)
     id_, text = record[id_field], record[text_field]
     if isinstance(id_, (int, float)) and not isinstance(id_, bool):
         id_ = str(id_)
@@ -146,7 +235,7 @@ def jsonl_records(
     most = None if max_chars is None else 4 * max_chars + 1024  # (4 bytes a character at most)
     try:
         with open_input(path, watch) as f:
-            n = 0
+            n, first = 0, True
             try:
                 for n, line in enumerate(f, 1):  # noqa: B007 - n + 1 is the line that failed, below
                     if n == 1 and line.startswith(BOM):
@@ -155,14 +244,19 @@ def jsonl_records(
                         assert max_chars is not None
                         yield InputError(source, n, too_long(f"a line of {len(line):,} bytes", max_chars))
                     elif line.strip():
-                        yield jsonl_record(line, source, n, id_field, text_field)
+                        item = jsonl_record(line, source, n, id_field, text_field, first=first)
+                        first = first and isinstance(item, InputError)
+                        yield item
             except READ_ERRORS as err:
                 yield InputError(source, n + 1, read_reason(err))
     except Unreadable as err:
-        yield InputError(source, 0, err.reason)
+        yield InputError(source, 0, err.reason, record=False)
 
 
-def jsonl_record(line: bytes, source: str, n: int, id_field: str, text_field: str) -> Record | InputError:
+def jsonl_record(
+    line: bytes, source: str, n: int, id_field: str, text_field: str, *, first: bool = False
+) -> Record | InputError:
+    """One JSONL line's record (``first``: no good record before it, see :func:`_article`)."""
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -171,12 +265,14 @@ def jsonl_record(line: bytes, source: str, n: int, id_field: str, text_field: st
         obj = json.loads(text.rstrip("\r\n"))
     except json.JSONDecodeError as err:
         what = err.msg.removesuffix(" at").removesuffix(" starting")
-        return InputError(source, n, f"malformed JSON at column {err.colno}: {what}")
+        if first and text.lstrip().startswith("["):
+            what += " (one JSON array, not JSON lines? one object a line is read: jq -c '.[]' makes them)"
+        return InputError(source, n, f"malformed JSON at column {err.colno}: {what}", record=not first)
     except (ValueError, RecursionError) as err:
         return InputError(source, n, f"malformed JSON: {err}")
     if not isinstance(obj, dict):
         return InputError(source, n, f"a JSON line must be an object, not {_json_kind(obj)}")
-    article = _article(obj, source, n, id_field, text_field, from_json=True)
+    article = record_article(obj, source, n, id_field, text_field, from_json=True, first=first)
     if isinstance(article, InputError):
         return article
     return Record(article, "jsonl", obj)
@@ -193,27 +289,42 @@ def _raise_csv_field_limit() -> None:
             limit //= 2
 
 
+def csv_delimiter(path: str, delimiter: str | None) -> str:
+    """The delimiter to read ``path`` with: ``delimiter`` if given, else a tab for a ``.tsv``
+    file, a comma otherwise."""
+    if delimiter is not None:
+        return delimiter
+    return "\t" if strip_suffix(path).lower().endswith(".tsv") else ","
+
+
 def csv_records(
-    source: str, path: str, id_field: str, text_field: str, watch: Watch | None = None
+    source: str,
+    path: str,
+    id_field: str,
+    text_field: str,
+    watch: Watch | None = None,
+    delimiter: str = ",",
 ) -> Iterator[Record | InputError]:
     """One record per CSV row after the header; line numbers are each record's first line."""
     _raise_csv_field_limit()
     try:
         with open_input(path, watch) as f:
-            yield from _csv_rows(source, f, id_field, text_field)
+            yield from _csv_rows(source, f, id_field, text_field, delimiter)
     except Unreadable as err:
-        yield InputError(source, 0, err.reason)
+        yield InputError(source, 0, err.reason, record=False)
 
 
-def _csv_rows(source: str, f: IO[bytes], id_field: str, text_field: str) -> Iterator[Record | InputError]:
+def _csv_rows(
+    source: str, f: IO[bytes], id_field: str, text_field: str, delimiter: str
+) -> Iterator[Record | InputError]:
     bad: dict[int, str] = {}
-    reader = csv.reader(text_lines(f, bad), strict=True)
+    reader = csv.reader(text_lines(f, bad), strict=True, delimiter=delimiter)
     try:
         header: list[str] = []
         while not header:
             header = next(reader)
     except StopIteration:
-        yield InputError(source, 0, "empty CSV file: no header row")
+        yield InputError(source, 0, "empty CSV file: no header row", record=False)
         return
     except csv.Error as err:
         yield InputError(source, reader.line_num, f"malformed CSV header: {err}")
@@ -223,7 +334,9 @@ def _csv_rows(source: str, f: IO[bytes], id_field: str, text_field: str) -> Iter
         return
     problem = _header_problem(header, id_field, text_field, bad)
     if problem:
-        yield InputError(source, reader.line_num, problem)
+        if len(header) == 1 and delimiter == "," and ("\t" in header[0] or ";" in header[0]):
+            problem += " (another delimiter? --delimiter gives it)"
+        yield InputError(source, reader.line_num, problem, record=False)
         return
     while True:
         start = reader.line_num + 1
@@ -250,7 +363,7 @@ def _csv_rows(source: str, f: IO[bytes], id_field: str, text_field: str) -> Iter
             yield InputError(source, start, f"{len(row)} fields, but the header has {len(header)}")
             continue
         record = dict(zip(header, row, strict=True))
-        article = _article(record, source, start, id_field, text_field, from_json=False)
+        article = record_article(record, source, start, id_field, text_field, from_json=False)
         yield article if isinstance(article, InputError) else Record(article, "csv", record)
 
 
@@ -262,10 +375,10 @@ def _header_problem(header: list[str], id_field: str, text_field: str, bad: dict
         if column in seen:
             return f"column {column!r} appears twice in the header"
         seen.add(column)
-    shown = ", ".join(map(repr, header[:10])) + (", ..." if len(header) > 10 else "")
     for what, field in (("id", id_field), ("text", text_field)):
         if field not in seen:
-            return f"no {what} column {field!r} in the header (columns: {shown})"
+            shown = f"columns: {shown_names(header)}"
+            return f"no {what} column {field!r} in the header ({shown}; --{what}-field names another)"
     return None
 
 
@@ -305,27 +418,26 @@ def txt_record(source: str, path: str, id_: str, watch: Watch | None = None) -> 
     except OSError as err:
         if watch is not None:
             watch.unreadable(err)
-        return InputError(source, 0, f"cannot read: {os_reason(err)}")
+        return InputError(source, 0, f"cannot read: {os_reason(err)}", record=False)
     if watch is not None:
         watch.ended(before, after, len(stored), zlib.crc32(stored))
     text = _txt_text(source, path, stored)
     if isinstance(text, InputError):
         return text
-    return Record(Article(id_, text, {}, source, 0), "txt", stored, stored[:2] == GZIP_MAGIC)
+    codec = codec_of(stored[:HEAD])
+    return Record(Article(id_, text, {}, source, 0), "txt", stored, "" if codec is None else codec.suffix)
 
 
 def _txt_text(source: str, path: str, stored: bytes) -> str | InputError:
-    """The text of a stored .txt[.gz] file: gunzipped if gzipped, strict UTF-8 (BOM dropped), not blank."""
-    compressed = stored[:2] == GZIP_MAGIC
-    if compressed:
+    """The text of a stored .txt file (plain or compressed): strict UTF-8 (BOM dropped), not blank."""
+    codec, named = codec_of(stored[:HEAD]), codec_named(path)
+    if codec is not None:
         try:
-            data = gzip.decompress(stored)
-        except EOFError:
-            return InputError(source, 0, "truncated gzip file: the compressed data ends early")
-        except (gzip.BadGzipFile, zlib.error) as err:
-            return InputError(source, 0, f"corrupt gzip data ({err})")
-    elif path.lower().endswith(".gz"):
-        return InputError(source, 0, "named .gz but not gzip-compressed (no gzip header); rename or gzip it")
+            data = decompress(stored, codec, source)
+        except CompressedDataError as err:
+            return InputError(source, 0, err.reason)
+    elif named is not None:
+        return InputError(source, 0, not_compressed(named), record=False)
     else:
         data = stored
     skip = len(BOM) if data.startswith(BOM) else 0

@@ -1,4 +1,5 @@
-"""Streaming readers: folders of .txt files, JSONL and CSV dumps (optionally gzipped), stdin.
+"""Streaming readers: JSONL, CSV/TSV and Parquet dumps, .txt files, folders of them (the shards
+datatrove, Spark and Hugging Face datasets write), stdin; gzip, bzip2, xz or zstd compressed.
 
 One :class:`Inputs` object stands for the inputs of a run. It can be read more
 than once (the detector reads the articles, the writer reads the records again
@@ -14,7 +15,7 @@ each is reported and reading goes on with the next record (or the next file,
 when the whole file cannot be read any further).
 
 Examples:
-    >>> with Inputs(["news.jsonl.gz", "more/"]) as inputs:  # doctest: +SKIP
+    >>> with Inputs(["news.jsonl.gz", "shards/"], recursive=True) as inputs:  # doctest: +SKIP
     ...     for article in inputs.articles():
     ...         print(article.id, len(article.text))
 """
@@ -33,8 +34,8 @@ from typing import Any
 
 from dedup.arrays.keymap import SeenStrings
 from dedup.io.article import Article, InputChangedError, InputError
+from dedup.io.compression import CODECS, file_codec, need_codec
 from dedup.io.files import (
-    GZIP_MAGIC,
     READ_ERRORS,
     STDIN,
     STDIN_NAME,
@@ -46,17 +47,23 @@ from dedup.io.files import (
     text_lines,
 )
 from dedup.io.formats import (
+    EXTENSIONS,
+    FORMATS,
     CsvHeader,
     Record,
+    csv_delimiter,
     csv_records,
+    folder_files,
+    format_of,
+    json_hint,
     jsonl_records,
     too_long,
-    txt_files,
     txt_id,
     txt_record,
 )
+from dedup.io.parquet import parquet_records, pyarrow
 
-FORMATS = ("jsonl", "csv", "txt")
+__all__ = ["FORMATS", "MAX_CHARS", "Inputs"]
 
 
 MAX_CHARS = 1_000_000
@@ -64,9 +71,6 @@ MAX_CHARS = 1_000_000
 300 printed pages. An article takes about 45 bytes of memory a character while it is processed
 (one of 1M characters added 45 MB to a run's peak, one of 5M 216 MB). The longest article of the
 dev sets in ``../shared/data`` has 16,887 characters."""
-
-
-_EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".txt": "txt"}
 
 
 # Where the duplicate-id check remembers an id: source index * _LINES + line, one int per id.
@@ -82,29 +86,44 @@ OnBad = Callable[[InputError], None]
 _SPOOL_CHUNK = 1 << 20
 
 
+_KNOWN = ", ".join(EXTENSIONS) + " (optionally " + ", ".join(c.suffix for c in CODECS) + ")"
+
+
 class Inputs:
     """The inputs of one run: paths (files or folders) or ``"-"`` for JSONL on stdin.
 
     Args:
-        paths: folders (every ``*.txt`` and ``*.txt.gz`` inside, sorted by
-            name, not recursive; id = file name without the extension),
-            ``.txt[.gz]`` files (one article each), ``.jsonl``/``.ndjson[.gz]``
-            files (one JSON object a line), ``.csv[.gz]`` files (a header row,
-            then records), or ``"-"`` for JSONL on stdin.
-        id_field, text_field: the JSONL/CSV fields holding the id and the
-            text; every other field is carried in ``Article.fields``.
-        input_format: ``"jsonl"``, ``"csv"`` or ``"txt"`` to read every file
-            (and stdin) in that format whatever its extension; ``None`` tells
-            the format from the extension. Folders are always read as .txt files.
+        paths: ``.jsonl``/``.ndjson`` files (one JSON object a line; ``.json`` too when given
+            by name, not in a folder), ``.csv`` files
+            (a header row, then records; ``.tsv``: tab-delimited), ``.parquet`` files (one record a
+            row; ``pip install 'newsdedup[parquet]'``), ``.txt`` files (one article each; id = the
+            name without the extension), any of them gzip, bzip2, xz or zstd compressed
+            (``.gz``, ``.bz2``, ``.xz``, ``.zst``); folders of such files (the shards
+            ``part-00000.jsonl.gz``... that datatrove, Spark and Hugging Face datasets write), read
+            in the order of their names, each file in its own format; or ``"-"`` for JSONL on stdin.
+        id_field, text_field: the JSONL/CSV/Parquet fields holding the id and the text; every
+            other field is carried in ``Article.fields``.
+        input_format: ``"jsonl"``, ``"csv"``, ``"txt"`` or ``"parquet"`` to read every file
+            (and stdin; every file of a folder, whatever its name) in that format; ``None`` tells
+            the format from each file's name.
+        recursive: read the subfolders of a folder too (their ``.txt`` files' ids are their paths
+            in the folder, ``2024/01/story``).
+        delimiter: the CSV field delimiter (one character); ``None``: a tab for ``.tsv`` files,
+            else a comma.
         max_chars: the longest text an article may have (:data:`MAX_CHARS`; None: no
             limit). A longer one is a bad record (an :class:`InputError` naming it), refused
             before its text is decoded where its size in bytes already says so: one huge
             article would otherwise take gigabytes of memory (about 45 bytes a character).
 
     Note:
-        Gzip is recognised by the gzip magic bytes: a gzipped file is
-        decompressed even when not named ``.gz``, and a file named ``.gz``
-        that is not gzipped is an :class:`InputError`.
+        A folder never reads hidden files and folders (``.name``), nor those Spark, Hadoop and
+        Parquet writers put beside the data (``_SUCCESS``, ``_metadata``, ``*.crc``); without
+        ``input_format``, nor files whose name says no input format (``README.md``). A folder
+        with no file to read is an :class:`InputError` naming it.
+
+        Compression is recognised by its magic bytes: a compressed file is decompressed even
+        when not so named, and a file named ``.gz`` (``.bz2``...) that is not so compressed is
+        an :class:`InputError`.
 
         Use it as a context manager (or call :meth:`close`) so that the
         spooled copy of stdin is deleted.
@@ -117,6 +136,8 @@ class Inputs:
         id_field: str = "id",
         text_field: str = "text",
         input_format: str | None = None,
+        recursive: bool = False,
+        delimiter: str | None = None,
         max_chars: int | None = None,
     ) -> None:
         if isinstance(paths, (str, bytes, os.PathLike)):
@@ -130,6 +151,8 @@ class Inputs:
             )
         if max_chars is not None and max_chars < 1:
             raise ValueError(f"max_chars must be at least 1 (or None: no limit), not {max_chars}")
+        if delimiter is not None and (len(delimiter) != 1 or delimiter in '\r\n"'):
+            raise ValueError(f"delimiter must be one character (not a quote or newline), not {delimiter!r}")
         self.max_chars = max_chars
         self.paths = [os.fspath(p) for p in paths]
         if not self.paths:
@@ -137,70 +160,91 @@ class Inputs:
         self.id_field = id_field
         self.text_field = text_field
         self.input_format = input_format
+        self.recursive = recursive
+        self.delimiter = delimiter
         if self.paths.count(STDIN) > 1:
-            raise InputError(STDIN_NAME, 0, "stdin ('-') can be read only once; give it once")
+            raise InputError(STDIN_NAME, 0, "stdin ('-') can be read only once; give it once", record=False)
+        if input_format == "parquet" and STDIN in self.paths:
+            raise InputError(STDIN_NAME, 0, "stdin can be read as jsonl or csv, not parquet", record=False)
         self._kinds = [self._kind(p) for p in self.paths]
+        if "parquet" in self._kinds:  # (a missing package: said before anything is read)
+            pyarrow(self.paths[self._kinds.index("parquet")])
+        for path in self.paths:
+            need_codec(path)
         self._spools: dict[str, str] = {}  # (input -> the file its copy is read from)
         self._spooled: list[tuple[int, str | None]] = []  # (descriptor, name if not anonymous)
         self._finalizer = weakref.finalize(self, _release_spools, self._spooled)
         self._identities: dict[str, Identity] = {}  # (file -> what its first complete read saw)
-        self._listings: dict[str, list[str]] = {}  # (folder -> its .txt files at the first read)
-        self._compressed: bool | None = None
+        self._listings: dict[str, list[str]] = {}  # (folder -> its files at the first read)
+        self._compression: tuple[str | None] | None = None
         self._closed = False
 
     def _kind(self, path: str) -> str:
         """What to read at ``path``: ``"folder"`` or a file format."""
         if path == STDIN:
             if self.input_format == "txt":
-                raise InputError(STDIN_NAME, 0, "stdin can be read as jsonl or csv, not txt")
+                raise InputError(STDIN_NAME, 0, "stdin can be read as jsonl or csv, not txt", record=False)
             return self.input_format or "jsonl"
         if os.path.isdir(path):
             return "folder"
         if self.input_format:
             return self.input_format
-        name = path.lower().removesuffix(".gz")
-        fmt = _EXTENSIONS.get(os.path.splitext(name)[1])
+        fmt = format_of(path, given=True)
         if fmt is None and not os.path.lexists(path):
-            raise InputError(path, 0, "no such file or folder")
+            raise InputError(path, 0, "no such file or folder", record=False)
         if fmt is None:
             raise InputError(
                 path,
                 0,
-                "cannot tell the format from the name: expected .jsonl, .ndjson, .csv or .txt "
-                "(optionally .gz) or a folder of .txt files; or give the input format",
+                f"cannot tell the format from the name: expected {_KNOWN}, or a folder of them; "
+                "or give it with --format jsonl|csv|txt|parquet",
+                record=False,
             )
         return fmt
 
     def __repr__(self) -> str:
         return f"Inputs({self.paths!r}, format={self.format!r})"
 
+    def _file_kind(self, name: str) -> str:
+        """The format of the file ``name`` of a folder."""
+        return self.input_format or format_of(name) or "txt"
+
+    def _members(self, folder: str) -> list[str]:
+        """The files of ``folder`` to read, relative to it (listed once; the same list after)."""
+        names = folder_files(folder, recursive=self.recursive, any_name=self.input_format is not None)
+        return self._listings.setdefault(folder, names)
+
+    def _formats(self) -> set[str]:
+        formats = set()
+        for path, kind in zip(self.paths, self._kinds, strict=True):
+            if kind != "folder":
+                formats.add(kind)
+                continue
+            try:
+                formats.update(self._file_kind(n) for n in self._members(path))
+            except OSError:
+                formats.add("txt")
+        return formats
+
     @property
     def format(self) -> str:
         """The format for the deduplicated dump: that of the inputs, ``"jsonl"`` if they mix formats."""
-        formats = {"txt" if k == "folder" else k for k in self._kinds}
+        formats = self._formats()
         return formats.pop() if len(formats) == 1 else "jsonl"
 
     @property
-    def compressed(self) -> bool:
-        """True if every input is gzipped (so the deduplicated dump is gzipped too)."""
-        if self._compressed is None:
-            self._compressed = all(
-                self._is_gzipped(p, k) for p, k in zip(self.paths, self._kinds, strict=True)
-            )
-        return self._compressed
+    def compression(self) -> str | None:
+        """How every input is compressed (``"gzip"``, ``"bzip2"``, ``"xz"``, ``"zstd"``: the
+        deduplicated dump is compressed so too), or None if some are not, or differently."""
+        if self._compression is None:
+            seen = {file_codec(file) for _, file, _ in self._files()} or {None}
+            self._compression = (seen.pop() if len(seen) == 1 else None,)
+        return self._compression[0]
 
-    def _is_gzipped(self, path: str, kind: str) -> bool:
-        if kind == "folder":
-            with contextlib.suppress(OSError):
-                names = txt_files(path)
-                return bool(names) and all(n.lower().endswith(".gz") for n in names)
-            return False
-        path = self._file(path)
-        try:
-            with open(path, "rb") as f:
-                return f.read(2) == GZIP_MAGIC
-        except OSError:
-            return path.lower().endswith(".gz")
+    @property
+    def compressed(self) -> bool:
+        """True if every input is compressed in one way (:attr:`compression`)."""
+        return self.compression is not None
 
     def articles(self, on_bad: OnBad | None = None) -> Iterator[Article]:
         """Yield the articles of every input, in order.
@@ -271,12 +315,13 @@ class Inputs:
         Raises:
             InputChangedError: the input is not what an earlier complete read of it saw."""
         if kind == "folder":
+            listed = path in self._listings
             try:
-                names = txt_files(path)
+                names = folder_files(path, recursive=self.recursive, any_name=self.input_format is not None)
             except OSError as err:
-                if path in self._listings:
+                if listed:
                     raise InputChangedError(path, 0, f"cannot be read again: {os_reason(err)}") from None
-                yield InputError(path, 0, f"cannot read this folder: {os_reason(err)}")
+                yield InputError(path, 0, f"cannot read this folder: {os_reason(err)}", record=False)
                 return
             first = self._listings.setdefault(path, names)
             if names != first:
@@ -284,28 +329,36 @@ class Inputs:
                 raise InputChangedError(
                     path,
                     0,
-                    f"changed between the two reads of the run: {added} .txt file(s) added, {gone} removed",
+                    f"changed between the two reads of the run: {added} file(s) added, {gone} removed",
                 )
             if not names:
-                yield InputError(path, 0, "no .txt or .txt.gz files in this folder")
+                sub = " (nor in its subfolders)" if self.recursive else " (--recursive reads subfolders)"
+                reason = f"no input files in this folder{sub}: expected {_KNOWN}{json_hint(path)}"
+                yield InputError(path, 0, reason, record=False)
                 return
             for name in names:
                 source = os.path.join(path, name)
-                sources.append(source)
-                yield self._limited(txt_record(source, source, txt_id(name), self._watch(source, source)))
+                yield from self._read_file(source, source, self._file_kind(name), sources, name)
             return
         name = STDIN_NAME if path == STDIN else path
-        file = self._file(path)
+        yield from self._read_file(name, self._file(path), kind, sources, os.path.basename(path))
+
+    def _read_file(
+        self, name: str, file: str, kind: str, sources: list[str], id_name: str
+    ) -> Iterator[Record | InputError]:
+        """The records of the file ``file`` (shown as ``name``) in the format ``kind``; a
+        ``.txt`` file's id is ``id_name`` without its suffixes."""
         sources.append(name)
         watch = self._watch(name, file)
         if kind == "txt":
-            items: Iterable[Record | InputError] = [
-                txt_record(name, file, txt_id(os.path.basename(path)), watch)
-            ]
+            items: Iterable[Record | InputError] = [txt_record(name, file, txt_id(id_name), watch)]
         elif kind == "jsonl":
             items = jsonl_records(name, file, self.id_field, self.text_field, watch, self.max_chars)
+        elif kind == "parquet":
+            items = parquet_records(name, file, self.id_field, self.text_field, watch)
         else:
-            items = csv_records(name, file, self.id_field, self.text_field, watch)
+            delimiter = csv_delimiter(name, self.delimiter)
+            items = csv_records(name, file, self.id_field, self.text_field, watch, delimiter)
         for item in items:
             yield self._limited(item)
 
@@ -325,24 +378,56 @@ class Inputs:
         return Watch(name, self._identities.get(file), record)
 
     def csv_header(self) -> CsvHeader:
-        """The union of the CSV inputs' columns, in order of first appearance, and the first one's newline.
+        """The union of the CSV inputs' columns, in order of first appearance, the first one's
+        newline and delimiter.
 
         The writer uses it to re-emit CSV records with their original header
         (the same header when all CSV inputs share one, as is usual).
         """
         columns: dict[str, None] = {}
-        newline = None
-        for path, kind in zip(self.paths, self._kinds, strict=True):
+        newline = delimiter = None
+        for name, file, kind in self._files():
             if kind != "csv":
                 continue
-            file = self._file(path)
             with contextlib.suppress(Unreadable, *READ_ERRORS, csv.Error), open_input(file) as f:
                 lines = text_lines(f, {})
                 first = next(lines, "")
                 newline = newline or ("\r\n" if first.endswith("\r\n") else "\n")
-                rows = csv.reader(_chain_first(first, lines), strict=True)
+                this = csv_delimiter(name, self.delimiter)
+                delimiter = delimiter or this
+                rows = csv.reader(_chain_first(first, lines), strict=True, delimiter=this)
                 columns.update(dict.fromkeys(next((row for row in rows if row), [])))
-        return CsvHeader(list(columns), newline or "\n")
+        return CsvHeader(list(columns), newline or "\n", delimiter or ",")
+
+    def parquet_schema(self) -> Any:
+        """The schema of the Parquet inputs (``pyarrow.Schema``; several are unified, their
+        columns in order of first appearance), for the writer to re-emit their records with.
+
+        Raises:
+            InputError: two Parquet inputs have a column of different types.
+        """
+        pa, pq = pyarrow()
+        schemas, names = [], []
+        for name, file, kind in self._files():
+            if kind == "parquet":
+                with contextlib.suppress(OSError, pa.ArrowException):
+                    schemas.append(pq.read_schema(file))
+                    names.append(name)
+        try:
+            return pa.unify_schemas(schemas, promote_options="permissive")
+        except (pa.ArrowException, TypeError) as err:
+            where = f"{names[0]} (and {len(names) - 1} other Parquet inputs)" if names else "<parquet>"
+            raise InputError(where, 0, f"the Parquet inputs' schemas differ: {err}", record=False) from None
+
+    def _files(self) -> Iterator[tuple[str, str, str]]:
+        """Each file the inputs are (those a folder holds): its name, the file to read, its format."""
+        for path, kind in zip(self.paths, self._kinds, strict=True):
+            if kind != "folder":
+                yield (STDIN_NAME if path == STDIN else path), self._file(path), kind
+                continue
+            with contextlib.suppress(OSError):
+                for n in self._members(path):
+                    yield os.path.join(path, n), os.path.join(path, n), self._file_kind(n)
 
     def _file(self, path: str) -> str:
         """The file to read for input ``path``: itself, or for what cannot be read twice (stdin, a
@@ -380,7 +465,7 @@ class Inputs:
                 while chunk := stream.read(_SPOOL_CHUNK):
                     out.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
         except OSError as err:
-            raise InputError(name, 0, f"cannot read: {os_reason(err)}") from None
+            raise InputError(name, 0, f"cannot read: {os_reason(err)}", record=False) from None
         return f"/proc/self/fd/{fd}" if anonymous else spool
 
     def close(self) -> None:

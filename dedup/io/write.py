@@ -27,8 +27,10 @@ from typing import Any
 
 from dedup.io.article import InputChangedError, InputError
 from dedup.io.atomic import RunFolder, atomic_write, fsync_dir, swap_in, temp_name
+from dedup.io.compression import CODECS
 from dedup.io.files import STDIN, STDIN_NAME
 from dedup.io.formats import Record
+from dedup.io.parquet import write_parquet
 from dedup.io.read import Inputs
 
 
@@ -92,14 +94,18 @@ def write_deduplicated(
     - JSONL: ``out_dir/deduplicated.jsonl[.gz]``, each kept object with all
       its fields in their order;
     - CSV: ``out_dir/deduplicated.csv[.gz]``, with the original header (the
-      union of the headers, in order, if several CSV files differ);
+      union of the headers, in order, if several CSV files differ) and delimiter
+      (``deduplicated.tsv`` if it is a tab);
+    - Parquet: ``out_dir/deduplicated.parquet``, with the inputs' schema (unified if several
+      differ), in row groups of :data:`dedup.io.parquet.PARQUET_ROWS` rows;
     - txt: a folder ``out_dir/deduplicated/`` with each kept file as it was
       stored (``<id>.txt``, or ``<id>.txt.gz`` if it was gzipped), built next
       to it and renamed into place, replacing an older one;
-    - mixed formats: JSONL; JSONL records as they were, CSV and txt records
+    - mixed formats: JSONL; JSONL records as they were, CSV, Parquet and txt records
       as ``{id_field: id, text_field: text, **other fields}``.
 
-    The output is gzipped when every input is. Records the reader finds bad
+    A JSONL or CSV output is compressed when every input is compressed the same way (gzip,
+    bzip2, xz or zstd: ``deduplicated.jsonl.zst`` for ``.jsonl.zst`` inputs). Records the reader finds bad
     are passed to ``on_bad`` and not written (``None`` raises the first one,
     and nothing is written).
 
@@ -121,18 +127,27 @@ def write_deduplicated(
             _fill_txt_folder(run.folder("deduplicated"), kept)
             return run.path("deduplicated")
         return _write_txt_folder(out_dir / "deduplicated", kept)
-    gz = ".gz" if inputs.compressed else ""
+    if fmt == "parquet":
+        path = out_dir / "deduplicated.parquet"
+        with _atomic(path, run, mode="wb") as f:
+            write_parquet(f, inputs.parquet_schema(), kept)
+        return path
+    codec = inputs.compression
+    compress: bool | str = codec or False
+    suffix = next((c.suffix for c in CODECS if c.name == codec), "")
     if fmt == "csv":
-        path = out_dir / f"deduplicated.csv{gz}"
         header = inputs.csv_header()
-        with _atomic(path, run, mode="w", compress=inputs.compressed) as f:
-            writer = csv.DictWriter(f, header.columns, restval="", lineterminator=header.newline)
+        path = out_dir / f"deduplicated.{'tsv' if header.delimiter == chr(9) else 'csv'}{suffix}"
+        with _atomic(path, run, mode="w", compress=compress) as f:
+            writer = csv.DictWriter(
+                f, header.columns, restval="", lineterminator=header.newline, delimiter=header.delimiter
+            )
             writer.writeheader()
             for record in kept:
                 writer.writerow(record.raw)
         return path
-    path = out_dir / f"deduplicated.jsonl{gz}"
-    with _atomic(path, run, mode="wb", compress=inputs.compressed) as f:
+    path = out_dir / f"deduplicated.jsonl{suffix}"
+    with _atomic(path, run, mode="wb", compress=compress) as f:
         for record in kept:
             f.write(json_line(_as_json(record, inputs)))
     return path
@@ -163,17 +178,24 @@ def _atomic(path: str | os.PathLike, run: RunFolder | None, **how: Any) -> Any:
 
 
 def _fill_txt_folder(folder: Path, records: Iterable[Record]) -> None:
-    """Write each record as it was stored (``<id>.txt[.gz]``) in ``folder``, durably."""
+    """Write each record as it was stored (``<id>.txt[.gz]``; an id ``sub/name`` in a
+    subfolder, as read from one) in ``folder``, durably."""
+    made = {folder}
     for record in records:
-        name = record.article.id + (".txt.gz" if record.compressed else ".txt")
-        with open(folder / name, "xb") as f:
+        name = folder / (record.article.id + ".txt" + record.compressed)
+        if name.parent not in made:
+            name.parent.mkdir(parents=True, exist_ok=True)
+            made.add(name.parent)
+        with open(name, "xb") as f:
             f.write(record.raw)
             f.flush()
             os.fsync(f.fileno())
-    fsync_dir(folder)
+    for made_folder in made:
+        fsync_dir(made_folder)
 
 
 def _as_json(record: Record, inputs: Inputs) -> Mapping[str, Any]:
+    """A record as a JSON object (a Parquet record's values as JSON holds them: its fields)."""
     if record.format == "jsonl":
         return record.raw
     a = record.article

@@ -103,6 +103,8 @@ class Run:
                 id_field=recorded.get("id_field", "id"),
                 text_field=recorded.get("text_field", "text"),
                 input_format=recorded.get("format"),
+                recursive=recorded.get("recursive", False),
+                delimiter=recorded.get("delimiter"),
                 max_chars=recorded.get("max_chars"),
             )
         except (InputError, ValueError) as err:
