@@ -18,6 +18,7 @@ from dedup.cli.options import (
 )
 from dedup.featurize import default_workers
 from dedup.io.article import InputChangedError, InputError
+from dedup.io.write import FieldClashError
 from dedup.params import (
     Params,
 )
@@ -34,8 +35,28 @@ from dedup.runtime.progress import no_progress, terminal_progress, wants_progres
     "out",
     required=True,
     type=click.Path(file_okay=False),
-    help="Folder for pairs.jsonl, clusters.jsonl, deduplicated.<format> and summary.json (with "
-    "--engine spark also a URL Spark writes to: hdfs://..., s3a://..., file://...).",
+    help="Folder for pairs.jsonl, clusters.jsonl, deduplicated.<format>, removed.<format> and summary.json "
+    "(new or empty; an earlier run's with --overwrite). -: no folder, the clusters as JSON lines on stdout "
+    "(see --print). With --engine spark also a URL Spark writes to: hdfs://..., s3a://..., file://....",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace the earlier run in --out, all its files at once (a folder holding other files is "
+    "never replaced).",
+)
+@click.option(
+    "--annotate",
+    is_flag=True,
+    help="Also write annotated.<format>: every input record with its cluster, duplicate_of, score and kept.",
+)
+@click.option(
+    "--print",
+    "to_print",
+    type=click.Choice(["pairs", "clusters"]),
+    default=None,
+    help="Also write the pairs or the clusters to stdout as JSON lines (as pairs.jsonl and clusters.jsonl "
+    "hold them), for a pipe; the summary stays on stderr. Default with --out -: clusters.",
 )
 @click.option(
     "--report",
@@ -97,6 +118,9 @@ def run(
     ctx: click.Context,
     inputs: tuple[str, ...],
     out: str,
+    overwrite: bool,
+    annotate: bool,
+    to_print: str | None,
     with_report: bool,
     workers: int | None,
     spill_dir: Path | None,
@@ -121,7 +145,7 @@ def run(
     """
     from dedup.index.run import HeldError
     from dedup.io.files import STDIN
-    from dedup.runs import NothingReadError, deduplicate
+    from dedup.runs import NothingReadError, OutFolderError, deduplicate
 
     if no_add and index_location is None:
         raise click.UsageError("--no-add goes with --index")
@@ -137,13 +161,21 @@ def run(
         ):  # fmt: skip
             if value:
                 raise click.UsageError(f"{name} is not available with --engine spark")
-        _run_on_spark(inputs, out, params_from(options), input_format, id_field, text_field, quiet)
+        for name, value in (("--annotate", annotate), ("--print", to_print), ("--out -", out == "-")):
+            if value:
+                raise click.UsageError(f"{name} is not available with --engine spark")
+        _run_on_spark(inputs, out, params_from(options), input_format, id_field, text_field, quiet, overwrite)
         return
     if "://" in out:
         raise click.UsageError(
             f"--out {out}: a URL needs --engine spark (the local engine writes to a folder)"
         )
-    out_dir = Path(out)
+    out_dir = None if out == "-" else Path(out)
+    if out_dir is None:
+        for name, value in (("--report", with_report), ("--annotate", annotate), ("--overwrite", overwrite)):
+            if value:
+                raise click.UsageError(f"{name} needs an output folder, not --out - (stdout)")
+        to_print = to_print or "clusters"
     if index_location is not None and not no_add and STDIN in inputs:
         raise click.UsageError("--index reads the inputs twice (to add them): give files, not -, or --no-add")
     given = given_params(ctx, options) if index_location is not None else {}
@@ -169,6 +201,8 @@ def run(
             result = deduplicate(
                 inputs,
                 out_dir,
+                overwrite=overwrite,
+                annotate=annotate,
                 params=params,
                 index=index,
                 add_to_index=not no_add,
@@ -184,6 +218,10 @@ def run(
                 on_bad=on_bad if skip_bad else None,
                 progress=terminal_progress if wants_progress(quiet) else no_progress,
             )
+    except OutFolderError as err:
+        raise click.ClickException(_refused(out, err)) from None
+    except FieldClashError as err:
+        raise click.ClickException(f"{err}; nothing written") from None
     except HeldError as err:
         raise click.ClickException(f"{err}: nothing written or added") from None
     except MemoryLimitError as err:
@@ -202,8 +240,39 @@ def run(
     except OSError as err:  # the output side: a full disk, a read-only folder
         where = err.filename or out_dir
         raise click.ClickException(f"{where}: cannot write: {err.strerror or err}") from None
+    if to_print is not None:
+        print_lines(result.pairs if to_print == "pairs" else result.clusters)
     if not quiet:
         print_summary(result, out_dir)
+
+
+def _refused(out: str, err: Exception) -> str:
+    """The one line that refuses ``--out``."""
+    if getattr(err, "earlier_run", False):
+        return (
+            f"--out {out} holds an earlier run (summary.json): give --overwrite to replace it, "
+            "or another folder"
+        )
+    return str(err)
+
+
+def print_lines(rows: list[Any]) -> None:
+    """Each of ``rows`` (pairs or clusters) as a JSON line on stdout, as the run folder's files hold
+    them; a reader that stops early (``| head``) ends the output quietly."""
+    import os
+    import sys
+
+    from dedup.io.write import json_line
+
+    out = sys.stdout.buffer
+    try:
+        for row in rows:
+            out.write(json_line(row.to_dict()))
+        out.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)  # (so that the interpreter's last flush does not fail)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _run_on_spark(
@@ -214,10 +283,11 @@ def _run_on_spark(
     id_field: str,
     text_field: str,
     quiet: bool,
+    overwrite: bool,
 ) -> None:
     """`dedup run --engine spark` (:func:`dedup.runs.deduplicate_on_spark`, Spark's console
     progress and logs unless quiet): its errors as one line."""
-    from dedup.runs import deduplicate_on_spark
+    from dedup.runs import OutFolderError, deduplicate_on_spark
 
     try:
         from dedup.engines.spark.io import SparkInputError, SparkJobError
@@ -230,7 +300,10 @@ def _run_on_spark(
             id_field=id_field,
             text_field=text_field,
             progress=wants_progress(quiet),
+            overwrite=overwrite,
         )
+    except OutFolderError as err:
+        raise click.ClickException(_refused(out, err)) from None
     except ImportError as err:
         raise click.ClickException(str(err)) from None
     except SparkInputError as err:

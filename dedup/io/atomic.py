@@ -261,16 +261,19 @@ def exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(b))
 
 
-RUN_FILES = frozenset(
-    {
-        "pairs.jsonl", "clusters.jsonl", "summary.json", "links.jsonl", "report.html",
-        "deduplicated.jsonl", "deduplicated.jsonl.gz", "deduplicated.csv", "deduplicated.csv.gz",
-        "deduplicated",
-    }
-)  # fmt: skip
-"""The names a run writes in its output folder (a folder holding only these is a run's)."""
+RUN_FILES = frozenset({"pairs.jsonl", "clusters.jsonl", "summary.json", "links.jsonl", "report.html"})
+"""The fixed names a run writes in its output folder; see :func:`is_run_file` for the others."""
+RUN_PREFIXES = ("deduplicated.", "annotated.", "removed.")
+"""The run's dumps of records, one per input format (``deduplicated.jsonl.gz``, ``annotated.csv``,
+the folder ``deduplicated``, ...)."""
 MANIFEST = "summary.json"
-"""The run file written last: it lists the others, and marks a complete run."""
+"""The run file written last: it lists the others, and marks a complete run (a folder holding
+it is a run's, which ``dedup run --overwrite`` may replace)."""
+
+
+def is_run_file(name: str) -> bool:
+    """Whether ``name`` is one a run writes in its folder (a folder holding only these is a run's)."""
+    return name in RUN_FILES or name == "deduplicated" or name.startswith(RUN_PREFIXES)
 
 
 class RunFolder:
@@ -350,7 +353,7 @@ class RunFolder:
         self._held.clear()
         fsync_dir(staging)
         entries = set(os.listdir(self.out))
-        if self.out.is_symlink() or not entries <= RUN_FILES:  # (a staging folder inside: too)
+        if self.out.is_symlink() or not all(map(is_run_file, entries)):  # (a staging folder inside: too)
             self._commit_one_by_one(staging)
         else:
             if not exchange(staging, self.out):
@@ -372,7 +375,8 @@ class RunFolder:
                 swap_in(staging / name, self.out / name)
             else:
                 os.replace(staging / name, self.out / name)
-        for name in RUN_FILES - new:  # (the earlier run's files this run does not write)
+        stale_names = {name for name in os.listdir(self.out) if is_run_file(name)} - new
+        for name in sorted(stale_names):  # (the earlier run's files this run does not write)
             stale = self.out / name
             if stale.is_dir() and not stale.is_symlink():
                 shutil.rmtree(stale, ignore_errors=True)

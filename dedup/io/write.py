@@ -17,6 +17,7 @@ Examples:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -83,6 +84,7 @@ def write_deduplicated(
     on_bad: Callable[[InputError], None] | None = None,
     expect: int | None = None,
     run: RunFolder | None = None,
+    observe: Callable[[Record], None] | None = None,
 ) -> Path:
     """Write every input record whose id is not in ``drop``, in the inputs' format; return the path.
 
@@ -104,6 +106,8 @@ def write_deduplicated(
     and nothing is written).
 
     ``run``: ``out_dir`` is the run's folder, and the dump is put in place with its other files.
+    ``observe``: called with every record read, kept or not, before it is written (the other
+    dumps of the same read: :func:`audit_writers`).
     ``expect``: the number of records the first read gave. The inputs must give as many again
     (and be the same files, see :class:`dedup.io.read.Identity`), or nothing is written.
 
@@ -114,7 +118,7 @@ def write_deduplicated(
     out_dir.mkdir(parents=True, exist_ok=True)
     if not isinstance(drop, (set, frozenset, dict)):
         drop = set(drop)
-    kept = _kept(inputs.records(on_bad), drop, expect, inputs)
+    kept = _kept(inputs.records(on_bad), drop, expect, inputs, observe)
     fmt = inputs.format
     if fmt == "txt":
         if run is not None:
@@ -139,13 +143,20 @@ def write_deduplicated(
 
 
 def _kept(
-    records: Iterable[Record], drop: Collection[str], expect: int | None, inputs: Inputs
+    records: Iterable[Record],
+    drop: Collection[str],
+    expect: int | None,
+    inputs: Inputs,
+    observe: Callable[[Record], None] | None = None,
 ) -> Iterator[Record]:
-    """The records whose id is not in ``drop``; after the last, an error if there were not
-    ``expect`` records in all (raised before the output is renamed into place)."""
+    """The records whose id is not in ``drop`` (each record shown to ``observe`` first); after
+    the last, an error if there were not ``expect`` records in all (raised before the output is
+    renamed into place)."""
     read = 0
     for record in records:
         read += 1
+        if observe is not None:
+            observe(record)
         if record.article.id not in drop:
             yield record
     if expect is not None and read != expect:
@@ -197,3 +208,103 @@ def _write_txt_folder(target: Path, records: Iterable[Record]) -> Path:
         raise
     fsync_dir(target.parent)
     return target
+
+
+AUDIT_FIELDS = ("cluster", "duplicate_of", "score", "kept")
+"""The fields ``annotated.<format>`` and ``removed.<format>`` add to each record
+(see :class:`dedup.result.Verdict`)."""
+
+
+class FieldClashError(ValueError):
+    """An input record already has a field the audit dumps add (``cluster``, ``kept``, ...)."""
+
+
+@contextlib.contextmanager
+def audit_writers(
+    inputs: Inputs,
+    out_dir: str | os.PathLike,
+    verdict: Callable[[str], Mapping[str, Any]],
+    *,
+    annotate: bool = False,
+    removed: bool = True,
+    run: RunFolder | None = None,
+) -> Iterator[tuple[Callable[[Record], None], dict[str, Path]]]:
+    """The dumps that let a run be audited without a diff, written from the read that writes
+    ``deduplicated.<format>`` (pass the callback to :func:`write_deduplicated` as ``observe``).
+
+    - ``annotated.<format>`` (``annotate``): every record, with the fields :data:`AUDIT_FIELDS`
+      from ``verdict(id)``;
+    - ``removed.<format>`` (``removed``): the records dropped as duplicates, with the same fields
+      (``duplicate_of``: the id of the record kept in their place).
+
+    The format is the inputs' (CSV: the header and four more columns; a value of None is an empty
+    cell, booleans ``true``/``false``), JSONL for a folder of .txt files (``{"id": ..., fields}``,
+    the texts stay in their files) and for mixed inputs; gzipped when every input is. Yields the
+    callback and the paths the block will write (complete when it ends, atomically as
+    :func:`write_jsonl` writes; nothing is written if it raises).
+
+    Raises:
+        FieldClashError: a record (or the CSV header) already has one of :data:`AUDIT_FIELDS`.
+    """
+    out_dir = Path(out_dir)
+    fmt = inputs.format
+    kind = "csv" if fmt == "csv" else "jsonl"
+    suffix = ".gz" if inputs.compressed else ""
+    header = inputs.csv_header() if kind == "csv" else None
+    if header is not None:
+        clash = [name for name in AUDIT_FIELDS if name in header.columns]
+        if clash:
+            raise FieldClashError(
+                f"{inputs.paths[0]}: the CSV header has a column {clash[0]!r}, which the annotated and "
+                "removed dumps add: rename it"
+            )
+    paths: dict[str, Path] = {}
+    with contextlib.ExitStack() as stack:
+        sinks: list[tuple[bool, Callable[[Record, Mapping[str, Any]], None]]] = []
+        for name, wanted in (("annotated", annotate), ("removed", removed)):
+            if not wanted:
+                continue
+            path = paths[name] = out_dir / f"{name}.{kind}{suffix}"
+            f = stack.enter_context(
+                _atomic(path, run, mode="w" if header else "wb", compress=inputs.compressed)
+            )
+            sinks.append((name == "removed", _csv_sink(f, header) if header else _jsonl_sink(f, inputs)))
+
+        def observe(record: Record) -> None:
+            v = verdict(record.article.id)
+            for only_removed, write in sinks:
+                if not only_removed or not v["kept"]:
+                    write(record, v)
+
+        yield observe, paths
+
+
+def _jsonl_sink(f: Any, inputs: Inputs) -> Callable[[Record, Mapping[str, Any]], None]:
+    def write(record: Record, verdict: Mapping[str, Any]) -> None:
+        if record.format == "txt":
+            row: Mapping[str, Any] = {"id": record.article.id}
+        else:
+            row = _as_json(record, inputs)
+            if any(name in row for name in AUDIT_FIELDS):
+                a = record.article
+                name = next(n for n in AUDIT_FIELDS if n in row)
+                raise FieldClashError(
+                    f"{a.source}:{a.line}: the record has a field {name!r}, which the annotated and removed "
+                    "dumps add: rename it"
+                )
+        f.write(json_line({**row, **verdict}))
+
+    return write
+
+
+def _csv_sink(f: Any, header: Any) -> Callable[[Record, Mapping[str, Any]], None]:
+    writer = csv.DictWriter(f, [*header.columns, *AUDIT_FIELDS], restval="", lineterminator=header.newline)
+    writer.writeheader()
+
+    def cell(value: Any) -> Any:
+        return "" if value is None else str(value).lower() if isinstance(value, bool) else value
+
+    def write(record: Record, verdict: Mapping[str, Any]) -> None:
+        writer.writerow({**record.raw, **{k: cell(v) for k, v in verdict.items()}})
+
+    return write
