@@ -335,7 +335,9 @@ def test_dedup_run_on_spark_writes_to_a_url(spark, seeds, tmp_path):
 
     assert kept("url") == kept("folder") == ["001", "002", "003", "004"]
     assert not [p for p in (tmp_path / "url").iterdir() if p.name.endswith(".tmp")]
-    again = runner.invoke(cli.main, ["run", "--engine", "spark", source, "-o", url, "-q"])  # replaces
+    refused = runner.invoke(cli.main, ["run", "--engine", "spark", source, "-o", url, "-q"])
+    assert refused.exit_code == 1 and "--overwrite" in refused.output
+    again = runner.invoke(cli.main, ["run", "--engine", "spark", source, "-o", url, "-q", "--overwrite"])
     assert again.exit_code == 0, again.output
     local = runner.invoke(cli.main, ["run", source, "-o", url])
     assert local.exit_code == 2 and "a URL needs --engine spark" in local.output
