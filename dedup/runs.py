@@ -28,6 +28,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,7 +42,15 @@ from dedup.io.atomic import MANIFEST, RunFolder, atomic_write, is_run_file
 from dedup.io.files import STDIN
 from dedup.io.formats import Record
 from dedup.io.read import MAX_CHARS, Inputs
-from dedup.io.write import audit_writers, write_deduplicated, write_json, write_jsonl
+from dedup.io.write import (
+    AUDIT_FIELDS,
+    AUDIT_PREFIX,
+    audit_prefix,
+    audit_writers,
+    write_deduplicated,
+    write_json,
+    write_jsonl,
+)
 from dedup.params import Params
 from dedup.result import KEPT, Result, verdicts
 from dedup.runtime.memory import workers_within
@@ -178,11 +187,26 @@ def deduplicate(
         detector = Detector(params, progress=progress, spill_dir=spill, memory_limit=memory_limit)
         stack.callback(detector.close)
         n_workers = workers_within(memory_limit, workers or default_workers())
-        with progress("read+sign", None) as bar:
+        audit_names = [*AUDIT_FIELDS, *(AUDIT_PREFIX + name for name in AUDIT_FIELDS)]
+        clashing: set[str] = set()
+        size = source.size()  # (the bar counts bytes where the inputs' size is known, else articles)
+        with progress("read+sign", size, "B") if size is not None else progress("read+sign", None) as bar:
 
             def articles() -> Iterator[Article]:
-                for article in source.articles(skipped if on_bad is not None else None):
-                    bar.update(1)
+                # The bar shows the articles signed (or their bytes), not those read ahead for the
+                # workers: each read article's bytes are kept until the detector has taken it.
+                marks: deque[int] = deque()
+                shown = 0
+                for pulled, article in enumerate(source.articles(skipped if on_bad is not None else None), 1):
+                    for name in audit_names:  # (fields of these names: the verdicts' get a prefix)
+                        if name in article.fields:
+                            clashing.add(name)
+                    marks.append(pulled if size is None else source.bytes_read)
+                    signed, done = len(detector), shown
+                    while marks and pulled - len(marks) < signed:
+                        done = marks.popleft()
+                    bar.update(done - shown)
+                    shown = done
                     yield article
 
             detector.add_many(articles() if check is None else check.through(articles()), workers=n_workers)
@@ -196,7 +220,9 @@ def deduplicate(
         outputs = (
             {}
             if folder is None
-            else _write_run(folder, source, result, len(detector.ids), annotate, progress)
+            else _write_run(
+                folder, source, result, len(detector.ids), annotate, audit_prefix(clashing), progress
+            )
         )
         if folder is not None and params.cross_lingual:
             write_jsonl("links.jsonl", (x.to_dict() for x in result.links), run=folder)
@@ -246,7 +272,13 @@ def deduplicate(
 
 
 def _write_run(
-    folder: RunFolder, source: Inputs, result: Result, read: int, annotate: bool, progress: Progress
+    folder: RunFolder,
+    source: Inputs,
+    result: Result,
+    read: int,
+    annotate: bool,
+    prefix: str,
+    progress: Progress,
 ) -> dict[str, str]:
     """Write the run's pairs, clusters and dumps of records into ``folder`` (held until its
     commit), the dumps from one more read of the inputs, which must give ``read`` records again;
@@ -259,7 +291,9 @@ def _write_run(
     as_dicts = {k: v.to_dict() for k, v in found.items()}
     with (
         progress("write", read) as bar,
-        audit_writers(source, folder.out, lambda i: as_dicts.get(i, kept), annotate=annotate, run=folder) as (
+        audit_writers(
+            source, folder.out, lambda i: as_dicts.get(i, kept), annotate=annotate, prefix=prefix, run=folder
+        ) as (
             audit,
             audits,
         ),
@@ -279,6 +313,7 @@ def _write_run(
             observe=observe,
         )
     result.summary["timings_s"]["write"] = round(time.perf_counter() - t0, 3)
+    result.summary["audit_fields"] = [prefix + name for name in AUDIT_FIELDS]
     return {
         "pairs": "pairs.jsonl",
         "clusters": "clusters.jsonl",

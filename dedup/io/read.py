@@ -147,6 +147,8 @@ class Inputs:
         self._listings: dict[str, list[str]] = {}  # (folder -> its .txt files at the first read)
         self._compressed: bool | None = None
         self._closed = False
+        self._done_bytes = 0  # (this read's files read through: their bytes; see bytes_read)
+        self._reading: Watch | None = None
 
     def _kind(self, path: str) -> str:
         """What to read at ``path``: ``"folder"`` or a file format."""
@@ -222,6 +224,7 @@ class Inputs:
         """
         if self._closed:
             raise ValueError("these Inputs are closed")
+        self._done_bytes, self._reading = 0, None
         seen = SeenStrings()  # each id's first place: 24 bytes an id, for dumps of millions
         sources: list[str] = []
         for path, kind in zip(self.paths, self._kinds, strict=True):
@@ -322,7 +325,33 @@ class Inputs:
         def record(seen: Identity) -> None:
             self._identities[file] = seen
 
-        return Watch(name, self._identities.get(file), record)
+        if self._reading is not None:
+            self._done_bytes += self._reading.bytes_read
+        self._reading = Watch(name, self._identities.get(file), record)
+        return self._reading
+
+    @property
+    def bytes_read(self) -> int:
+        """The bytes the current read (of :meth:`records`) has read, as stored (compressed if they
+        are), for a progress bar against :meth:`size`."""
+        return self._done_bytes + (self._reading.bytes_read if self._reading is not None else 0)
+
+    def size(self) -> int | None:
+        """The bytes of the inputs as stored (the files, and the .txt files of the folders); None
+        when it cannot be known before reading (stdin, a pipe)."""
+        total = 0
+        for path, kind in zip(self.paths, self._kinds, strict=True):
+            try:
+                if kind == "folder":
+                    total += sum(os.path.getsize(os.path.join(path, name)) for name in txt_files(path))
+                    continue
+                st = os.stat(path) if path != STDIN else None
+            except OSError:
+                return None
+            if st is None or not stat.S_ISREG(st.st_mode):
+                return None
+            total += st.st_size
+        return total
 
     def csv_header(self) -> CsvHeader:
         """The union of the CSV inputs' columns, in order of first appearance, and the first one's newline.

@@ -212,7 +212,28 @@ def _write_txt_folder(target: Path, records: Iterable[Record]) -> Path:
 
 AUDIT_FIELDS = ("cluster", "duplicate_of", "score", "kept")
 """The fields ``annotated.<format>`` and ``removed.<format>`` add to each record
-(see :class:`dedup.result.Verdict`)."""
+(see :class:`dedup.result.Verdict`), named so unless the inputs have fields of these names
+(:func:`audit_prefix`)."""
+AUDIT_PREFIX = "dedup_"
+
+
+def audit_prefix(clashing: Collection[str]) -> str:
+    """The prefix of the audit fields' names, given the names of :data:`AUDIT_FIELDS` the input
+    records have (with or without :data:`AUDIT_PREFIX`): none, or :data:`AUDIT_PREFIX` (a
+    ``cluster`` field of gold labels stays, and ``dedup_cluster`` is added beside it).
+
+    Raises:
+        FieldClashError: the records have both names of a field.
+    """
+    if not any(name in clashing for name in AUDIT_FIELDS):
+        return ""
+    both = [name for name in AUDIT_FIELDS if name in clashing and AUDIT_PREFIX + name in clashing]
+    if both:
+        raise FieldClashError(
+            f"the inputs have fields {both[0]!r} and {AUDIT_PREFIX + both[0]!r}, the names the removed and "
+            "annotated dumps give their verdict fields: rename one"
+        )
+    return AUDIT_PREFIX
 
 
 class FieldClashError(ValueError):
@@ -227,13 +248,14 @@ def audit_writers(
     *,
     annotate: bool = False,
     removed: bool = True,
+    prefix: str = "",
     run: RunFolder | None = None,
 ) -> Iterator[tuple[Callable[[Record], None], dict[str, Path]]]:
     """The dumps that let a run be audited without a diff, written from the read that writes
     ``deduplicated.<format>`` (pass the callback to :func:`write_deduplicated` as ``observe``).
 
     - ``annotated.<format>`` (``annotate``): every record, with the fields :data:`AUDIT_FIELDS`
-      from ``verdict(id)``;
+      from ``verdict(id)``, their names after ``prefix`` (:func:`audit_prefix`);
     - ``removed.<format>`` (``removed``): the records dropped as duplicates, with the same fields
       (``duplicate_of``: the id of the record kept in their place).
 
@@ -251,8 +273,9 @@ def audit_writers(
     kind = "csv" if fmt == "csv" else "jsonl"
     suffix = ".gz" if inputs.compressed else ""
     header = inputs.csv_header() if kind == "csv" else None
+    names = [prefix + name for name in AUDIT_FIELDS]
     if header is not None:
-        clash = [name for name in AUDIT_FIELDS if name in header.columns]
+        clash = [name for name in names if name in header.columns]
         if clash:
             raise FieldClashError(
                 f"{inputs.paths[0]}: the CSV header has a column {clash[0]!r}, which the annotated and "
@@ -268,26 +291,28 @@ def audit_writers(
             f = stack.enter_context(
                 _atomic(path, run, mode="w" if header else "wb", compress=inputs.compressed)
             )
-            sinks.append((name == "removed", _csv_sink(f, header) if header else _jsonl_sink(f, inputs)))
+            sink = _csv_sink(f, header, names) if header else _jsonl_sink(f, inputs, names)
+            sinks.append((name == "removed", sink))
 
         def observe(record: Record) -> None:
             v = verdict(record.article.id)
+            named = dict(zip(names, v.values(), strict=True)) if prefix else v
             for only_removed, write in sinks:
                 if not only_removed or not v["kept"]:
-                    write(record, v)
+                    write(record, named)
 
         yield observe, paths
 
 
-def _jsonl_sink(f: Any, inputs: Inputs) -> Callable[[Record, Mapping[str, Any]], None]:
+def _jsonl_sink(f: Any, inputs: Inputs, names: list[str]) -> Callable[[Record, Mapping[str, Any]], None]:
     def write(record: Record, verdict: Mapping[str, Any]) -> None:
         if record.format == "txt":
             row: Mapping[str, Any] = {"id": record.article.id}
         else:
             row = _as_json(record, inputs)
-            if any(name in row for name in AUDIT_FIELDS):
+            if any(name in row for name in names):
                 a = record.article
-                name = next(n for n in AUDIT_FIELDS if n in row)
+                name = next(n for n in names if n in row)
                 raise FieldClashError(
                     f"{a.source}:{a.line}: the record has a field {name!r}, which the annotated and removed "
                     "dumps add: rename it"
@@ -297,8 +322,8 @@ def _jsonl_sink(f: Any, inputs: Inputs) -> Callable[[Record, Mapping[str, Any]],
     return write
 
 
-def _csv_sink(f: Any, header: Any) -> Callable[[Record, Mapping[str, Any]], None]:
-    writer = csv.DictWriter(f, [*header.columns, *AUDIT_FIELDS], restval="", lineterminator=header.newline)
+def _csv_sink(f: Any, header: Any, names: list[str]) -> Callable[[Record, Mapping[str, Any]], None]:
+    writer = csv.DictWriter(f, [*header.columns, *names], restval="", lineterminator=header.newline)
     writer.writeheader()
 
     def cell(value: Any) -> Any:
