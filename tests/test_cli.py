@@ -60,7 +60,7 @@ def test_seeds_make_exactly_one_cluster_and_one_pair(tmp_path):
     kept = sorted(p.stem for p in (out / "deduplicated").iterdir())
     removed = [m for m in SEED_PAIR if m != clusters[0]["representative"]]
     assert kept == sorted(set(p.stem for p in SEEDS.glob("*.txt")) - set(removed))
-    assert "cluster 0: keep" in result.stderr
+    assert "cluster 0 (2 articles): keep" in result.stderr
 
 
 @pytest.mark.parametrize("where", ["default", "--spill-dir", "--in-memory"])
@@ -269,7 +269,7 @@ def test_the_installed_command_is_quiet_on_progress_when_piped(tmp_path):
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "\r" not in done.stderr
-    assert "cluster 0: keep" in done.stderr
+    assert "cluster 0 (2 articles): keep" in done.stderr
     quiet = subprocess.run([*cmd, "--quiet", "--overwrite"], capture_output=True, text=True, timeout=120)
     assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == ""
 
