@@ -276,6 +276,37 @@ def is_run_file(name: str) -> bool:
     return name in RUN_FILES or name == "deduplicated" or name.startswith(RUN_PREFIXES)
 
 
+def remove_abandoned(out: Path) -> None:
+    """Remove the staging folders of runs into ``out`` whose process is gone (killed while it
+    wrote a folder of .txt files, or between its commit's two steps): ``.<out>.<pid>-<token>.run``
+    beside ``out`` or ``.<pid>-<token>.run`` in it. A live process's staging folder is left alone."""
+    if not os.path.lexists(out):  # (killed between the two renames of a commit without renameat2)
+        earlier = sorted(out.parent.glob(f".{glob_escape(out.name)}.*.old"))
+        if len(earlier) == 1 and earlier[0].is_dir():
+            os.replace(earlier[0], out)
+    found = [*out.parent.glob(f".{glob_escape(out.name)}.*-*.run")]
+    if out.is_dir():
+        found += out.glob(".*-*.run")
+    for staging in found:
+        pid = staging.name.removesuffix(".run").rsplit(".", 1)[-1].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)) and staging.is_dir() and not staging.is_symlink():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # (another user's: alive)
+        return True
+    return True
+
+
 class RunFolder:
     """The output files of one run, put in the folder ``out`` together, or not at all.
 
@@ -294,6 +325,7 @@ class RunFolder:
 
     def __init__(self, out: str | os.PathLike) -> None:
         self.out = Path(out)
+        remove_abandoned(self.out)
         self._made = not self.out.exists()
         self.out.mkdir(parents=True, exist_ok=True)
         self._held: dict[str, Unnamed] = {}
@@ -327,7 +359,7 @@ class RunFolder:
         if self._staging is None:
             beside = self.out.resolve() != Path.cwd().resolve() and self.out.name not in ("", ".", "..")
             while True:
-                token = secrets.token_hex(4)
+                token = f"{os.getpid()}-{secrets.token_hex(4)}"  # (the pid: see remove_abandoned)
                 staging = (
                     self.out.parent / f".{self.out.name}.{token}.run"
                     if beside
