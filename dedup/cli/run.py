@@ -42,8 +42,8 @@ from dedup.runtime.progress import no_progress, terminal_progress, wants_progres
 @click.option(
     "--overwrite",
     is_flag=True,
-    help="Replace the earlier run in --out, all its files at once (a folder holding other files is "
-    "never replaced).",
+    help="Replace the earlier run in --out (a folder with a summary.json), all its files at once. A "
+    "non-empty folder without one is never written into.",
 )
 @click.option(
     "--annotate",
