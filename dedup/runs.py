@@ -344,8 +344,9 @@ def deduplicate_on_spark(
 
     ``out`` is refused as :func:`deduplicate` refuses it (:func:`check_out`; a URL: when it holds
     a ``summary.json`` and not ``overwrite``). With ``overwrite``, the earlier run's
-    ``summary.json`` is removed first and its other files (a local run's dumps, report) once the
-    new files are written, the new ``summary.json`` last: the folder is never a mix of two runs
+    ``summary.json`` is removed before the first file is written (a failed job leaves the earlier
+    run whole), its other files (a local run's dumps, report) once the new files are written, and
+    the new ``summary.json`` is written last: the folder is never a mix of two runs
     marked complete, though not swapped in one step as a local run's. No ``removed`` or
     ``annotated`` dump is written (the summary's ``outputs`` lists what is).
 
@@ -379,15 +380,11 @@ def deduplicate_on_spark(
         session = spark_session(progress=progress)
         if not progress:
             session.sparkContext.setLogLevel("ERROR")
-    local = "://" not in out
-    if not local and Folder(session, out).exists(MANIFEST) and not overwrite:
+    folder = None if "://" not in out else Folder(session, out)
+    if folder is not None and folder.exists(MANIFEST) and not overwrite:
         raise OutFolderError(
             f"{out}: holds an earlier run ({MANIFEST}): overwrite=True replaces it", earlier_run=True
         )
-    if local and (Path(out) / MANIFEST).exists():
-        (Path(out) / MANIFEST).unlink()  # (the earlier run is no longer complete)
-    elif not local and Folder(session, out).exists(MANIFEST):
-        Folder(session, out).remove(MANIFEST)
     with bad_records_surface():
         frame = None
         if parquet:
@@ -395,14 +392,18 @@ def deduplicate_on_spark(
         else:
             articles = read_jsonl(session, inputs, id_field=id_field, text_field=text_field)
         result = run(session, articles, params)
-        # the kept records first (a Spark job, which may fail), then the small outputs
-        folder = None if local else Folder(session, out)
+        # the kept records first (a Spark job, which may fail), then the small outputs; an earlier
+        # run's summary.json goes first: the folder is not a complete run until the new one is written
         if folder is None:
             Path(out).mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                (Path(out) / MANIFEST).unlink()
             target = str(Path(out) / "deduplicated")
             if Path(target).exists():
                 shutil.rmtree(target)
         else:
+            if folder.exists(MANIFEST):
+                folder.remove(MANIFEST)
             target = folder.uri("deduplicated")
             if folder.exists("deduplicated"):
                 folder.remove("deduplicated")
