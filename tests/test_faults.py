@@ -543,3 +543,32 @@ def test_running_out_of_memory_is_one_line_not_a_traceback(tmp_path, monkeypatch
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("Error: out of memory; nothing written") and "--max-chars" in line
     assert not (tmp_path / "out").exists()
+
+
+def test_a_run_killed_while_it_builds_a_folder_of_txt_files_leaves_the_earlier_run_and_no_folder_after(
+    tmp_path,
+):
+    """A folder of .txt files is built in a staging folder beside --out: a run killed then leaves
+    the earlier run whole, and its staging folder, which the next run into --out removes."""
+    from click.testing import CliRunner
+
+    from dedup import cli
+
+    out = tmp_path / "out"
+    assert CliRunner().invoke(cli.main, ["run", str(SEEDS), "-o", str(out), "-q"]).exit_code == 0
+    before = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    killed = textwrap.dedent(
+        f"""
+        import os, signal
+        from dedup.io.atomic import RunFolder
+        run = RunFolder({str(out)!r})
+        (run.folder("deduplicated") / "a.txt").write_text("half written")
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    assert subprocess.run([sys.executable, "-c", killed], env=os.environ).returncode == -signal.SIGKILL
+    assert {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert len(list(tmp_path.iterdir())) == 2  # (out, and the killed run's staging folder)
+    again = CliRunner().invoke(cli.main, ["run", str(SEEDS), "-o", str(out), "-q", "--overwrite"])
+    assert again.exit_code == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
