@@ -14,8 +14,8 @@ from dedup.io.article import Article, InputError
 from dedup.params import Params
 from dedup.report.align import align
 from dedup.report.alignment import Alignment, Link
-from dedup.result import Cluster, Pair, Result
-from dedup.runs import deduplicate
+from dedup.result import Cluster, Pair, Result, Verdict
+from dedup.runs import OutFolderError, deduplicate
 from dedup.version import __version__
 
 __all__ = [
@@ -28,9 +28,11 @@ __all__ = [
     "InputError",
     "Link",
     "Match",
+    "OutFolderError",
     "Pair",
     "Params",
     "Result",
+    "Verdict",
     "align",
     "deduplicate",
     "find_duplicates",
