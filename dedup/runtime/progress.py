@@ -6,9 +6,9 @@ verify (pairs), cluster (no known size: the time it has taken), write (records).
 :func:`terminal_progress` when stderr is a terminal and ``--quiet`` is not given, and the library
 defaults to showing nothing (:func:`no_progress`).
 
-On a terminal each stage is one line, redrawn in place a few times a second by a thread of its
-own (so that a stage that reports rarely still shows its time), and left complete when the stage
-ends::
+On a terminal each stage is one line, redrawn in place at most a few times a second as it
+advances (a stage of unknown size by a thread of its own, so that its time still moves), and left
+complete when the stage ends::
 
     read+sign   [##########----------]  52%  1.4 GB/2.7 GB  48 MB/s  ETA 0:27
     verify      [####################] 100%  2,918,220  in 0:41
@@ -86,33 +86,43 @@ def progress_line(label: str, n: int, total: int | None, unit: str, elapsed: flo
 
 
 class _Line:
-    """One stage's line on ``stream``, redrawn by a thread every :data:`REDRAW_S` seconds."""
+    """One stage's line on ``stream``, redrawn at most every :data:`REDRAW_S` seconds as it
+    advances; for work of unknown size, by a thread, so that its time moves between updates.
+
+    Only then a thread: while one runs, worker processes start from a fork server rather than
+    by a fork of this process (see :mod:`dedup.featurize`), a little slower."""
 
     def __init__(self, label: str, total: int | None, unit: str, stream: TextIO) -> None:
         self.label, self.total, self.unit, self.stream = label, total, unit, stream
         self.n = 0
-        self.start = time.monotonic()
+        self.start = self._last = time.monotonic()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._redraw, name=f"dedup-progress-{label}", daemon=True)
+        self._thread = None
         self._draw(done=False)
-        self._thread.start()
+        if total is None:
+            self._thread = threading.Thread(target=self._redraw, name=f"dedup-progress-{label}", daemon=True)
+            self._thread.start()
 
     def update(self, n: int) -> None:
         self.n += n
+        if self._thread is None and time.monotonic() - self._last >= REDRAW_S:
+            self._draw(done=False)
 
     def _redraw(self) -> None:
         while not self._stop.wait(REDRAW_S):
             self._draw(done=False)
 
     def _draw(self, *, done: bool) -> None:
-        line = progress_line(self.label, self.n, self.total, self.unit, time.monotonic() - self.start, done)
+        self._last = now = time.monotonic()
+        line = progress_line(self.label, self.n, self.total, self.unit, now - self.start, done)
         with contextlib.suppress(OSError, ValueError):  # (a terminal gone: the run goes on)
             self.stream.write(f"\r{line}\x1b[K" + ("\n" if done else ""))
             self.stream.flush()
 
     def close(self, *, done: bool) -> None:
         self._stop.set()
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
         if done:
             self._draw(done=True)
         else:  # (stopped by an error: the line ends where it was, the error below it)
