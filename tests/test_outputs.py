@@ -342,3 +342,42 @@ def test_every_stage_shows_progress_on_a_terminal_and_none_on_a_pipe(tmp_path):
     assert piped.stderr.splitlines()[-2].startswith(f"read {2 + 3 + 10} articles")
     quiet_code, quiet = run_on_a_terminal([str(dump), "-o", str(tmp_path / "quiet"), "-q"])
     assert quiet_code == 0 and quiet == ""
+
+
+def test_a_progress_line_says_share_amounts_rate_and_eta():
+    from dedup.runtime.progress import progress_line
+
+    kb = 1024
+    line = progress_line("read+sign", 512 * kb, 2048 * kb, "B", elapsed=2.0, done=False)
+    # 512 kB in 2 s: 256 kB/s, and 1,536 kB to go: 6 s
+    assert line.split() == ["read+sign", "[#####---------------]", "25%", "512", "kB/2", "MB", "256", "kB/s",
+                            "ETA", "0:06"]  # fmt: skip
+    assert progress_line("verify", 40, 40, "", elapsed=75.0, done=True).endswith("100%  40  in 1:15")
+    assert progress_line("cluster", 0, None, "", elapsed=3725.0, done=False).split() == ["cluster", "1:02:05"]
+
+
+def test_the_inputs_say_their_size_and_how_much_of_it_a_read_has_taken(tmp_path):
+    from dedup.io.read import Inputs
+
+    plain = write_jsonl(tmp_path / "plain.jsonl", [{**r, "id": f"p{r['id']}"} for r in seed_rows()])
+    gz = tmp_path / "news.jsonl.gz"
+    gz.write_bytes(
+        gzip.compress("".join(json.dumps({**r, "id": f"g{r['id']}"}) + "\n" for r in seed_rows()).encode())
+    )
+    with Inputs([SEEDS, gz, plain]) as inputs:
+        size = sum(p.stat().st_size for p in SEEDS.glob("*.txt")) + gz.stat().st_size
+        assert inputs.size() == size + plain.stat().st_size
+        taken = []
+        for _ in inputs.records():
+            taken.append(inputs.bytes_read)
+        assert taken == sorted(taken) and taken[-1] == inputs.size()
+    with Inputs(["-"]) as stdin:
+        assert stdin.size() is None  # (a stream: counted in articles)
+
+
+def test_the_histogram_bins():
+    from dedup.cli.run import size_histogram
+
+    assert size_histogram([2, 2, 3, 7, 9, 150, 1200]) == [
+        ("2", 2), ("3", 1), ("5-9", 2), ("100-999", 1), ("1000+", 1)
+    ]  # fmt: skip
