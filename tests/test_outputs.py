@@ -381,3 +381,18 @@ def test_the_histogram_bins():
     assert size_histogram([2, 2, 3, 7, 9, 150, 1200]) == [
         ("2", 2), ("3", 1), ("5-9", 2), ("100-999", 1), ("1000+", 1)
     ]  # fmt: skip
+
+
+def test_against_an_index_the_removed_records_name_the_held_article_they_duplicate(tmp_path):
+    import dedup
+
+    db = tmp_path / "news.db"
+    with dedup.Index.open(db, threshold=0.3) as index:
+        index.add("held", (SEEDS / f"{SEED_PAIR[0]}.txt").read_text())
+    result = deduplicate([SEEDS], tmp_path / "out", index=db, annotate=True)
+    [cluster] = result.clusters
+    removed = read_jsonl(tmp_path / "out" / "removed.jsonl")
+    assert sorted(r["id"] for r in removed) == sorted(cluster.duplicates) == SEED_PAIR
+    assert {r["duplicate_of"] for r in removed} == {"held"} and all(r["score"] >= 0.3 for r in removed)
+    annotated = read_jsonl(tmp_path / "out" / "annotated.jsonl")
+    assert "held" not in {r["id"] for r in annotated} and len(annotated) == 5  # (the run's records only)
