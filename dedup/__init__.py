@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from dedup.params import Params
     from dedup.report.align import align
     from dedup.report.alignment import Alignment, Link
-    from dedup.result import Cluster, Pair, Result
-    from dedup.runs import deduplicate
+    from dedup.result import Cluster, Pair, Result, Verdict
+    from dedup.runs import OutFolderError, deduplicate
 
 # Each public name and the module it lives in: ``import dedup`` loads none of them (numpy, SciPy
 # and scikit-learn take most of a second to import); the first use of a name loads its module
@@ -43,6 +43,8 @@ _HOMES = {
     "Cluster": "dedup.result",
     "Pair": "dedup.result",
     "Result": "dedup.result",
+    "Verdict": "dedup.result",
+    "OutFolderError": "dedup.runs",
     "deduplicate": "dedup.runs",
 }
 
@@ -56,9 +58,11 @@ __all__ = [
     "InputError",
     "Link",
     "Match",
+    "OutFolderError",
     "Pair",
     "Params",
     "Result",
+    "Verdict",
     "align",
     "deduplicate",
     "find_duplicates",

@@ -8,6 +8,7 @@ from all of them: a caller, a writer or a report needs only this module.
 from __future__ import annotations
 
 import platform
+from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -141,6 +142,68 @@ class Result:
         if self._member_of is None:
             self._member_of = {m: c for c in self.clusters for m in c.members}
         return self._member_of.get(article_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What a run decided of one article, as ``annotated.<format>`` and ``removed.<format>`` say it:
+    its ``cluster`` (None: no duplicate), the kept article it duplicates (``duplicate_of``; None
+    when it is kept), the ``score`` that joined it to its cluster (see :func:`verdicts`), and
+    whether it is ``kept`` in ``deduplicated.<format>``."""
+
+    cluster: int | None = None
+    duplicate_of: str | None = None
+    score: float | None = None
+    kept: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cluster": self.cluster,
+            "duplicate_of": self.duplicate_of,
+            "score": self.score,
+            "kept": self.kept,
+        }
+
+
+KEPT = Verdict()
+"""The verdict of an article in no cluster."""
+
+
+def verdicts(result: Result) -> dict[str, Verdict]:
+    """The :class:`Verdict` of every article in a cluster (any other article's is :data:`KEPT`).
+
+    A duplicate's ``score`` is that of its pair with the representative when ``pairs.jsonl``
+    lists it; otherwise (the pairs list a tree of each cluster, not all its pairs) that of the
+    pair by which it joins the tree on its way to the representative, the first step of the path
+    ``pairs.jsonl`` shows. The representative's is None (it is kept; its pairs are the others').
+    """
+    edges: dict[str, list[tuple[str, float]]] = {}
+    for p in result.pairs:
+        edges.setdefault(p.a, []).append((p.b, p.score))
+        edges.setdefault(p.b, []).append((p.a, p.score))
+    out: dict[str, Verdict] = {}
+    for c in result.clusters:
+        members = set(c.members)
+        rep = c.representative
+        joined: dict[str, float] = {}  # member -> the score of its step towards the representative
+        todo, seen = deque([rep]), {rep}
+        while todo:  # (breadth first from the representative: each member's parent on the tree)
+            here = todo.popleft()
+            for there, value in edges.get(here, ()):
+                if there in members and there not in seen:
+                    seen.add(there)
+                    joined[there] = value
+                    todo.append(there)
+        held = set(c.held)
+        for m in c.members:
+            if m in held:
+                continue
+            if m == rep:
+                out[m] = Verdict(c.cluster, None, None, True)
+            else:
+                fallback = max((v for other, v in edges.get(m, ()) if other in members), default=None)
+                out[m] = Verdict(c.cluster, rep, joined.get(m, fallback), False)
+    return out
 
 
 def versions() -> dict[str, str]:

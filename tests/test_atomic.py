@@ -134,3 +134,21 @@ def test_the_working_folder_as_out_is_filled_in_place(tmp_path, monkeypatch, min
     expected = {"pairs.jsonl": "new", **({"in.jsonl": "mine"} if mine else {})}
     assert {p.name: p.read_text() for p in tmp_path.iterdir()} == expected
     assert Path.cwd() == tmp_path
+
+
+def test_a_killed_runs_staging_folder_is_removed_by_the_next_run_and_a_live_ones_kept(tmp_path):
+    """A run killed while it built a folder of .txt files (or between the steps of its commit)
+    leaves its staging folder beside --out; the next run into --out removes it, not one of a run
+    still going."""
+    import subprocess
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    out = tmp_path / "out"
+    dead = tmp_path / f".out.{gone.pid}-0a1b2c3d.run"
+    live = tmp_path / f".out.{os.getpid()}-0a1b2c3d.run"
+    for folder in (dead, live):
+        (folder / "deduplicated").mkdir(parents=True)
+        (folder / "deduplicated" / "a.txt").write_text("half")
+    write_run(out, {"pairs.jsonl": "new"})
+    assert listing(tmp_path) == sorted([live.name, "out"])

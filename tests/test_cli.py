@@ -60,7 +60,7 @@ def test_seeds_make_exactly_one_cluster_and_one_pair(tmp_path):
     kept = sorted(p.stem for p in (out / "deduplicated").iterdir())
     removed = [m for m in SEED_PAIR if m != clusters[0]["representative"]]
     assert kept == sorted(set(p.stem for p in SEEDS.glob("*.txt")) - set(removed))
-    assert "cluster 0: keep" in result.stderr
+    assert "cluster 0 (2 articles): keep" in result.stderr
 
 
 @pytest.mark.parametrize("where", ["default", "--spill-dir", "--in-memory"])
@@ -69,7 +69,7 @@ def test_spilling_changes_nothing_and_leaves_nothing_behind(tmp_path, where):
     extra = {"default": [], "--spill-dir": ["--spill-dir", str(spill)], "--in-memory": ["--in-memory"]}[where]
     assert dedup_run(str(SEEDS), "--out", str(out), "--quiet", *extra).exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == [
-        "clusters.jsonl", "deduplicated", "pairs.jsonl", "summary.json"
+        "clusters.jsonl", "deduplicated", "pairs.jsonl", "removed.jsonl", "summary.json"
     ]  # fmt: skip
     assert not spill.exists()  # made for the run, removed after it
     assert [p["a"] for p in read_jsonl(out / "pairs.jsonl")] == SEED_PAIR[:1]
@@ -252,7 +252,7 @@ def test_an_interrupted_run_leaves_no_half_written_file(tmp_path, monkeypatch):
         return real(obj)
 
     monkeypatch.setattr(dedup.io.write, "json_line", cut_after_first_line)
-    result = dedup_run(str(SEEDS), "-o", str(out), "-q", "--threshold", "0.25")
+    result = dedup_run(str(SEEDS), "-o", str(out), "-q", "--threshold", "0.25", "--overwrite")
     assert result.exit_code == 1 and "Aborted" in result.stderr  # click's answer to Ctrl-C
     assert len(calls) == 2  # cut inside pairs.jsonl (threshold 0.25 makes three pairs)
     after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
@@ -269,8 +269,8 @@ def test_the_installed_command_is_quiet_on_progress_when_piped(tmp_path):
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "\r" not in done.stderr
-    assert "cluster 0: keep" in done.stderr
-    quiet = subprocess.run([*cmd, "--quiet"], capture_output=True, text=True, timeout=120)
+    assert "cluster 0 (2 articles): keep" in done.stderr
+    quiet = subprocess.run([*cmd, "--quiet", "--overwrite"], capture_output=True, text=True, timeout=120)
     assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == ""
 
 

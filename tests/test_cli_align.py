@@ -319,7 +319,7 @@ def seed_run(tmp_path_factory) -> Path:
 
 def test_run_report_writes_report_html_with_the_other_outputs(seed_run):
     assert sorted(p.name for p in seed_run.iterdir()) == [
-        "clusters.jsonl", "deduplicated", "pairs.jsonl", "report.html", "summary.json",
+        "clusters.jsonl", "deduplicated", "pairs.jsonl", "removed.jsonl", "report.html", "summary.json",
     ]  # fmt: skip
     summary = json.loads((seed_run / "summary.json").read_text())
     assert summary["outputs"]["report"] == "report.html"

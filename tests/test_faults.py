@@ -220,7 +220,19 @@ def _env(tmp: Path) -> dict[str, str]:
 
 
 def _run_command(dump: Path, out: Path) -> list[str]:
-    return [sys.executable, "-m", "dedup", "run", str(dump), "--out", str(out), "-q", "--workers", "2"]
+    return [
+        sys.executable,
+        "-m",
+        "dedup",
+        "run",
+        str(dump),
+        "--out",
+        str(out),
+        "-q",
+        "--workers",
+        "2",
+        "--overwrite",
+    ]
 
 
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
@@ -289,7 +301,7 @@ def test_an_input_changed_between_the_two_reads_fails_the_run_and_writes_nothing
         return result
 
     monkeypatch.setattr(Detector, "finish", finish_then_change)
-    result = CliRunner().invoke(cli.main, ["run", str(dump), "--out", str(out), "-q"])
+    result = CliRunner().invoke(cli.main, ["run", str(dump), "--out", str(out), "-q", "--overwrite"])
     assert result.exit_code == 1
     [line] = result.stderr.strip().splitlines()
     assert line.startswith(f"Error: {dump}: changed between the two reads of the run: ")
@@ -359,7 +371,9 @@ def test_a_huge_article_is_refused_with_one_line_or_skipped_and_counted(tmp_path
     result = CliRunner().invoke(cli.main, ["run", str(dump), "-o", str(out), "-q", "--skip-bad"])
     assert result.exit_code == 0
     assert json.loads((out / "summary.json").read_text())["articles"]["skipped_bad_input"] == 1
-    result = CliRunner().invoke(cli.main, ["run", str(dump), "-o", str(out), "-q", "--max-chars", "0"])
+    result = CliRunner().invoke(
+        cli.main, ["run", str(dump), "-o", str(out), "-q", "--max-chars", "0", "--overwrite"]
+    )
     assert (
         result.exit_code == 0 and json.loads((out / "summary.json").read_text())["articles"]["read"] == n + 1
     )
@@ -393,7 +407,19 @@ def test_a_full_disk_during_a_run_is_one_line_and_the_earlier_run_stays(tmp_path
     out.mkdir()
     for name, text in OLD.items():
         (out / name).write_text(text)
-    command = [sys.executable, "-m", "dedup", "run", str(dump), "-o", str(out), "-q", "--workers", "1"]
+    command = [
+        sys.executable,
+        "-m",
+        "dedup",
+        "run",
+        str(dump),
+        "-o",
+        str(out),
+        "-q",
+        "--workers",
+        "1",
+        "--overwrite",
+    ]
     done = subprocess.run(command, capture_output=True, text=True, preexec_fn=_file_size_limit(200_000),
                           env=_env(tmp_path / "tmp"))  # fmt: skip
     assert done.returncode == 1
@@ -517,3 +543,32 @@ def test_running_out_of_memory_is_one_line_not_a_traceback(tmp_path, monkeypatch
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("Error: out of memory; nothing written") and "--max-chars" in line
     assert not (tmp_path / "out").exists()
+
+
+def test_a_run_killed_while_it_builds_a_folder_of_txt_files_leaves_the_earlier_run_and_no_folder_after(
+    tmp_path,
+):
+    """A folder of .txt files is built in a staging folder beside --out: a run killed then leaves
+    the earlier run whole, and its staging folder, which the next run into --out removes."""
+    from click.testing import CliRunner
+
+    from dedup import cli
+
+    out = tmp_path / "out"
+    assert CliRunner().invoke(cli.main, ["run", str(SEEDS), "-o", str(out), "-q"]).exit_code == 0
+    before = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    killed = textwrap.dedent(
+        f"""
+        import os, signal
+        from dedup.io.atomic import RunFolder
+        run = RunFolder({str(out)!r})
+        (run.folder("deduplicated") / "a.txt").write_text("half written")
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    assert subprocess.run([sys.executable, "-c", killed], env=os.environ).returncode == -signal.SIGKILL
+    assert {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert len(list(tmp_path.iterdir())) == 2  # (out, and the killed run's staging folder)
+    again = CliRunner().invoke(cli.main, ["run", str(SEEDS), "-o", str(out), "-q", "--overwrite"])
+    assert again.exit_code == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]

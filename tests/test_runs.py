@@ -14,7 +14,7 @@ from dedup.index.run import HeldError
 from dedup.runs import NothingReadError, deduplicate
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
-OUTPUTS = ["clusters.jsonl", "deduplicated", "pairs.jsonl", "summary.json"]
+OUTPUTS = ["clusters.jsonl", "deduplicated", "pairs.jsonl", "removed.jsonl", "summary.json"]
 
 
 def _files(folder: Path) -> dict[str, str]:

@@ -338,10 +338,34 @@ def test_dedup_run_on_spark_writes_to_a_url(spark, seeds, tmp_path):
 
     assert kept("url") == kept("folder") == ["001", "002", "003", "004"]
     assert not [p for p in (tmp_path / "url").iterdir() if p.name.endswith(".tmp")]
-    again = runner.invoke(cli.main, ["run", "--engine", "spark", source, "-o", url, "-q"])  # replaces
+    refused = runner.invoke(cli.main, ["run", "--engine", "spark", source, "-o", url, "-q"])
+    assert refused.exit_code == 1 and "--overwrite" in refused.output
+    again = runner.invoke(cli.main, ["run", "--engine", "spark", source, "-o", url, "-q", "--overwrite"])
     assert again.exit_code == 0, again.output
     local = runner.invoke(cli.main, ["run", source, "-o", url])
     assert local.exit_code == 2 and "a URL needs --engine spark" in local.output
+
+
+def test_dedup_run_on_spark_replaces_an_earlier_run_only_with_overwrite_and_whole(spark, seeds, tmp_path):
+    """A local run's annotation and removed records do not outlive it when Spark replaces it, and
+    the summary lists only what Spark wrote (it writes no removed or annotated dump)."""
+    from click.testing import CliRunner
+
+    from dedup import cli
+
+    source = write_jsonl(tmp_path / "seeds.jsonl", seeds)
+    out = tmp_path / "out"
+    runner = CliRunner()
+    assert runner.invoke(cli.main, ["run", source, "-o", str(out), "-q", "--annotate"]).exit_code == 0
+    assert {"annotated.jsonl", "removed.jsonl"} <= {p.name for p in out.iterdir()}
+    refused = runner.invoke(cli.main, ["run", "--engine", "spark", source, "-o", str(out), "-q"])
+    assert refused.exit_code == 1 and "--overwrite" in refused.output
+    again = runner.invoke(cli.main, ["run", "--engine", "spark", source, "-o", str(out), "-q", "--overwrite"])
+    assert again.exit_code == 0, again.output
+    written = sorted(p.name for p in out.iterdir())
+    assert written == ["clusters.jsonl", "deduplicated", "pairs.jsonl", "summary.json"]
+    outputs = json.loads((out / "summary.json").read_text())["outputs"]
+    assert sorted(name.rstrip("/") for name in outputs.values()) == written
 
 
 def test_a_missing_input_is_named_in_one_line(spark, tmp_path):

@@ -19,6 +19,7 @@ from dedup.cli.options import (
 )
 from dedup.featurize import default_workers
 from dedup.io.article import InputChangedError, InputError
+from dedup.io.write import FieldClashError
 from dedup.params import (
     Params,
 )
@@ -35,8 +36,28 @@ from dedup.runtime.progress import no_progress, terminal_progress, wants_progres
     "out",
     required=True,
     type=click.Path(file_okay=False),
-    help="Folder for pairs.jsonl, clusters.jsonl, deduplicated.<format> and summary.json (with "
-    "--engine spark also a URL Spark writes to: hdfs://..., s3a://..., file://...).",
+    help="Folder for pairs.jsonl, clusters.jsonl, deduplicated.<format>, removed.<format> and summary.json "
+    "(new or empty; an earlier run's with --overwrite). -: no folder, the clusters as JSON lines on stdout "
+    "(see --print). With --engine spark also a URL Spark writes to: hdfs://..., s3a://..., file://....",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace the earlier run in --out (a folder with a summary.json), all its files at once. A "
+    "non-empty folder without one is never written into.",
+)
+@click.option(
+    "--annotate",
+    is_flag=True,
+    help="Also write annotated.<format>: every input record with its cluster, duplicate_of, score and kept.",
+)
+@click.option(
+    "--print",
+    "to_print",
+    type=click.Choice(["pairs", "clusters"]),
+    default=None,
+    help="Also write the pairs or the clusters to stdout as JSON lines (as pairs.jsonl and clusters.jsonl "
+    "hold them), for a pipe; the summary stays on stderr. Default with --out -: clusters.",
 )
 @click.option(
     "--report",
@@ -86,6 +107,9 @@ def run(
     ctx: click.Context,
     inputs: tuple[str, ...],
     out: str,
+    overwrite: bool,
+    annotate: bool,
+    to_print: str | None,
     with_report: bool,
     workers: int | None,
     spill_dir: Path | None,
@@ -113,7 +137,7 @@ def run(
     """
     from dedup.index.run import HeldError
     from dedup.io.files import STDIN
-    from dedup.runs import NothingReadError, deduplicate
+    from dedup.runs import NothingReadError, OutFolderError, deduplicate
 
     if no_add and index_location is None:
         raise click.UsageError("--no-add goes with --index")
@@ -127,13 +151,21 @@ def run(
         ):  # fmt: skip
             if value:
                 raise click.UsageError(f"{name} is not available with --engine spark")
-        _run_on_spark(inputs, out, params_from(options), input_format, id_field, text_field, quiet)
+        for name, value in (("--annotate", annotate), ("--print", to_print), ("--out -", out == "-")):
+            if value:
+                raise click.UsageError(f"{name} is not available with --engine spark")
+        _run_on_spark(inputs, out, params_from(options), input_format, id_field, text_field, quiet, overwrite)
         return
     if "://" in out:
         raise click.UsageError(
             f"--out {out}: a URL needs --engine spark (the local engine writes to a folder)"
         )
-    out_dir = Path(out)
+    out_dir = None if out == "-" else Path(out)
+    if out_dir is None:
+        for name, value in (("--report", with_report), ("--annotate", annotate), ("--overwrite", overwrite)):
+            if value:
+                raise click.UsageError(f"{name} needs an output folder, not --out - (stdout)")
+        to_print = to_print or "clusters"
     if index_location is not None and not no_add and STDIN in inputs:
         raise click.UsageError("--index reads the inputs twice (to add them): give files, not -, or --no-add")
     given = given_params(ctx, options) if index_location is not None else {}
@@ -159,6 +191,8 @@ def run(
             result = deduplicate(
                 inputs,
                 out_dir,
+                overwrite=overwrite,
+                annotate=annotate,
                 params=params,
                 index=index,
                 add_to_index=not no_add,
@@ -176,6 +210,10 @@ def run(
                 on_bad=on_bad if skip_bad else None,
                 progress=terminal_progress if wants_progress(quiet) else no_progress,
             )
+    except OutFolderError as err:
+        raise click.ClickException(_refused(out, err)) from None
+    except FieldClashError as err:
+        raise click.ClickException(f"{err}; nothing written") from None
     except HeldError as err:
         raise click.ClickException(f"{err}: nothing written or added") from None
     except MemoryLimitError as err:
@@ -197,8 +235,39 @@ def run(
     except OSError as err:  # the output side: a full disk, a read-only folder
         where = err.filename or out_dir
         raise click.ClickException(f"{where}: cannot write: {err.strerror or err}") from None
+    if to_print is not None:
+        print_lines(result.pairs if to_print == "pairs" else result.clusters)
     if not quiet:
         print_summary(result, out_dir)
+
+
+def _refused(out: str, err: Exception) -> str:
+    """The one line that refuses ``--out``."""
+    if getattr(err, "earlier_run", False):
+        return (
+            f"--out {out} holds an earlier run (summary.json): give --overwrite to replace it, "
+            "or another folder"
+        )
+    return str(err)
+
+
+def print_lines(rows: list[Any]) -> None:
+    """Each of ``rows`` (pairs or clusters) as a JSON line on stdout, as the run folder's files hold
+    them; a reader that stops early (``| head``) ends the output quietly."""
+    import os
+    import sys
+
+    from dedup.io.write import json_line
+
+    out = sys.stdout.buffer
+    try:
+        for row in rows:
+            out.write(json_line(row.to_dict()))
+        out.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)  # (so that the interpreter's last flush does not fail)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _run_on_spark(
@@ -209,10 +278,11 @@ def _run_on_spark(
     id_field: str,
     text_field: str,
     quiet: bool,
+    overwrite: bool,
 ) -> None:
     """`dedup run --engine spark` (:func:`dedup.runs.deduplicate_on_spark`, Spark's console
     progress and logs unless quiet): its errors as one line."""
-    from dedup.runs import deduplicate_on_spark
+    from dedup.runs import OutFolderError, deduplicate_on_spark
 
     try:
         from dedup.engines.spark.io import SparkInputError, SparkJobError
@@ -225,7 +295,10 @@ def _run_on_spark(
             id_field=id_field,
             text_field=text_field,
             progress=wants_progress(quiet),
+            overwrite=overwrite,
         )
+    except OutFolderError as err:
+        raise click.ClickException(_refused(out, err)) from None
     except ImportError as err:
         raise click.ClickException(str(err)) from None
     except SparkInputError as err:
@@ -240,56 +313,107 @@ def _run_on_spark(
         print_summary(result, Path(out) if "://" not in out else out)
 
 
-def print_summary(result: Result, out_dir: Path | str, limit: int = 20) -> None:
-    """The human summary on stderr: counts, then the clusters found."""
+SIZE_BINS = ((2, 2), (3, 3), (4, 4), (5, 9), (10, 19), (20, 49), (50, 99), (100, 999), (1000, None))
+"""The bins of the cluster sizes' histogram (articles a cluster, inclusive; None: no upper end)."""
+
+
+def size_histogram(sizes: list[int]) -> list[tuple[str, int]]:
+    """How many clusters have each size, by :data:`SIZE_BINS` (the empty bins left out)."""
+    rows = []
+    for lo, hi in SIZE_BINS:
+        n = sum(1 for size in sizes if size >= lo and (hi is None or size <= hi))
+        if n:
+            rows.append((str(lo) if lo == hi else f"{lo}+" if hi is None else f"{lo}-{hi}", n))
+    return rows
+
+
+def counted(n: int, thing: str) -> str:
+    """``n`` things, in words: 1 cluster, 2 clusters."""
+    return f"{n:,} {thing}{'' if n == 1 else 's'}"
+
+
+def summary_lines(result: Result, out_dir: Path | str | None, examples: int = 3) -> list[str]:
+    """The human summary, to fit on a screen: a few example clusters (the largest), the histogram
+    of cluster sizes, the languages, the outputs and what each holds, then the totals."""
+    from dedup.result import verdicts
+
     s = result.summary
     a = s["articles"]
-    echo = click.echo
-    echo(
-        f"read {a['read']:,} articles: kept {a['kept']:,}, removed as duplicates "
-        f"{a['removed_as_duplicates']:,}, skipped as bad input {a['skipped_bad_input']:,}",
-        err=True,
-    )
+    lines = []
+    clusters = sorted(result.clusters, key=lambda c: (-len(c.members), c.cluster))[:examples]
+    if clusters:
+        n = len(result.clusters)
+        lines.append("example:" if n == 1 else f"examples ({len(clusters)} of {n:,} clusters, the largest):")
+        found = verdicts(result)
+        for cl in clusters:
+            shown = []
+            for m in cl.duplicates[:2]:
+                score = found[m].score if m in found else None
+                shown.append(m if score is None else f"{m} (score {score:.2f})")
+            if len(cl.duplicates) > 2:
+                shown.append(f"and {len(cl.duplicates) - 2:,} more")
+            lines.append(
+                f"  cluster {cl.cluster} ({len(cl.members):,} articles): keep {cl.representative}; "
+                f"duplicates: {', '.join(shown)}"
+            )
+        histogram = size_histogram([len(c.members) for c in result.clusters])
+        most = max(count for _, count in histogram)
+        lines.append("cluster sizes (articles: clusters):")
+        width = max(len(label) for label, _ in histogram)
+        for label, count in histogram:
+            bar = "#" * max(1, round(30 * count / most))
+            lines.append(f"  {label:>{width}}: {count:>{len(f'{most:,}')},}  {bar}")
     if s.get("languages"):
-        shown = ", ".join(f"{lang} {n:,}" for lang, n in list(s["languages"].items())[:8])
+        shown_langs = ", ".join(f"{lang} {n:,}" for lang, n in list(s["languages"].items())[:8])
         more = f" and {len(s['languages']) - 8} more" if len(s["languages"]) > 8 else ""
         skipped = a.get("not_compared_language")
         note = f"; {skipped:,} not compared (--lang)" if skipped else ""
-        echo(f"languages: {shown}{more}{note}", err=True)
+        lines.append(f"languages: {shown_langs}{more}{note}")
+    if out_dir is None:
+        lines.append("outputs: JSON lines on stdout (no run folder: --out -)")
+    else:
+        lines.append(f"outputs in {str(out_dir).rstrip('/')}/:")
+        names = s.get("outputs", {})
+        fields = ", ".join(s.get("audit_fields", ["cluster", "duplicate_of", "score", "kept"]))
+        says = {  # (in the order shown)
+            "deduplicated": f"the {counted(a['kept'], 'article')} kept",
+            "removed": f"the {counted(a['removed_as_duplicates'], 'article')} removed, each with the id kept",
+            "annotated": f"every article with {fields}",
+            "clusters": counted(s["clusters"], "cluster"),
+            "pairs": counted(s["candidates"].get("listed_pairs", len(result.pairs)), "scored pair"),
+            "links": "the links across languages",
+            "report": "the clusters aligned, to review in a browser",
+            "summary": "counts, parameters, timings",
+        }
+        width = max((len(name) for name in names.values()), default=0)
+        for key in sorted(names, key=lambda k: list(says).index(k) if k in says else len(says)):
+            lines.append(f"  {names[key]:<{width}}  {says.get(key, '')}".rstrip())
     if "cross_lingual" in s:
         x = s["cross_lingual"]
-        echo(
-            f"cross-lingual: {x['links']:,} links; {x['clusters_mixing_languages']:,} clusters mix languages",
-            err=True,
+        lines.append(
+            f"cross-lingual: {x['links']:,} links; {x['clusters_mixing_languages']:,} clusters mix languages"
         )
     if "index" in s:
         i = s["index"]
         added = f"; added {i['added']:,}" if "added" in i else " (nothing added: --no-add)"
-        echo(
+        lines.append(
             f"index {i['location']}: held {i['held_before']:,}; {i['articles_matching_held']:,} of these "
             f"articles duplicate held ones, in {i['clusters_with_held']:,} clusters{added}; "
-            f"now holds {i['held_after']:,}",
-            err=True,
+            f"now holds {i['held_after']:,}"
         )
     c = s["candidates"]
-    echo(
-        f"{s['clusters']:,} cluster{'' if s['clusters'] == 1 else 's'} from {c['verified_pairs']:,} verified"
-        f" of {c['pairs']:,} candidate pairs"
-        f" ({s['timings_s'].get('total', 0):.1f} s)",
-        err=True,
+    lines.append(
+        f"read {a['read']:,} articles: kept {a['kept']:,}, removed as duplicates "
+        f"{a['removed_as_duplicates']:,}, skipped as bad input {a['skipped_bad_input']:,}"
     )
-    score = {(p.a, p.b): p.score for p in result.pairs}
-    for cl in result.clusters[:limit]:
-        others = []
-        for m in cl.duplicates[:5]:
-            key = (min(m, cl.representative), max(m, cl.representative))
-            others.append(f"{m} (score {score[key]:.2f})" if key in score else m)
-        if len(cl.duplicates) > 5:
-            others.append(f"and {len(cl.duplicates) - 5} more")
-        echo(f"  cluster {cl.cluster}: keep {cl.representative}; duplicates: {', '.join(others)}", err=True)
-    if len(result.clusters) > limit:
-        echo(
-            f"  ... {len(result.clusters) - limit:,} more in {str(out_dir).rstrip('/')}/clusters.jsonl",
-            err=True,
-        )
-    echo(f"results in {str(out_dir).rstrip('/')}/", err=True)
+    lines.append(
+        f"{counted(s['clusters'], 'cluster')} from {c['verified_pairs']:,} verified"
+        f" of {c['pairs']:,} candidate pairs ({s['timings_s'].get('total', 0):.1f} s)"
+    )
+    return lines
+
+
+def print_summary(result: Result, out_dir: Path | str | None, examples: int = 3) -> None:
+    """The human summary on stderr (:func:`summary_lines`)."""
+    for line in summary_lines(result, out_dir, examples):
+        click.echo(line, err=True)

@@ -443,9 +443,10 @@ class Detector:
         cands, cstats = self._candidates(signatures)
         v = self._verify(signatures, cands)
         t0 = time.perf_counter()
-        member_of = self.member_of
-        groups, clusters, reps, links = self._cluster(v, member_of)
-        pairs = self._listed_pairs(v, signatures, member_of, groups, reps)
+        with self._progress("cluster", None):  # (of unknown length: its time is shown)
+            member_of = self.member_of
+            groups, clusters, reps, links = self._cluster(v, member_of)
+            pairs = self._listed_pairs(v, signatures, member_of, groups, reps)
         self.timings["cluster"] = time.perf_counter() - t0
         return Result(
             pairs=pairs,
@@ -471,14 +472,16 @@ class Detector:
         self._stage = "while finding candidates"
         self._check_memory(force=True)
         bands, rows = p.bands_rows
-        cands, cstats = candidate_pairs(
-            self._banded_view(signatures),
-            bands=bands,
-            rows=rows,
-            max_bucket=p.bucket_cap,
-            leaders=None if p.all_pairs else LEADERS,
-            min_jaccard=p.min_jaccard,
-        )
+        with self._progress("candidates", bands) as bar:
+            cands, cstats = candidate_pairs(
+                self._banded_view(signatures),
+                bands=bands,
+                rows=rows,
+                max_bucket=p.bucket_cap,
+                leaders=None if p.all_pairs else LEADERS,
+                min_jaccard=p.min_jaccard,
+                on_band=lambda: bar.update(1),
+            )
         trim_heap()  # (the band keys and pair codes banding freed)
         self.timings["candidates"] = time.perf_counter() - t0
         if self._hook is not None:

@@ -272,16 +272,50 @@ def exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(b))
 
 
-RUN_FILES = frozenset(
-    {
-        "pairs.jsonl", "clusters.jsonl", "summary.json", "links.jsonl", "report.html",
-        "deduplicated", "deduplicated.parquet",
-        *(f"deduplicated.{f}{z}" for f in ("jsonl", "csv", "tsv") for z in ("", *(c.suffix for c in CODECS))),
-    }
-)  # fmt: skip
-"""The names a run writes in its output folder (a folder holding only these is a run's)."""
+RUN_FILES = frozenset({"pairs.jsonl", "clusters.jsonl", "summary.json", "links.jsonl", "report.html"})
+"""The fixed names a run writes in its output folder; see :func:`is_run_file` for the others."""
+RUN_PREFIXES = ("deduplicated.", "annotated.", "removed.")
+"""The run's dumps of records, one per input format (``deduplicated.jsonl.gz``, ``annotated.csv``,
+the folder ``deduplicated``, ...)."""
 MANIFEST = "summary.json"
-"""The run file written last: it lists the others, and marks a complete run."""
+"""The run file written last: it lists the others, and marks a complete run (a folder holding
+it is a run's, which ``dedup run --overwrite`` may replace)."""
+
+
+def is_run_file(name: str) -> bool:
+    """Whether ``name`` is one a run writes in its folder (a folder holding only these is a run's)."""
+    return name in RUN_FILES or name == "deduplicated" or name.startswith(RUN_PREFIXES)
+
+
+def remove_abandoned(out: Path) -> None:
+    """Remove the staging folders of runs into ``out`` whose process is gone (killed while it
+    wrote a folder of .txt files, or between its commit's two steps): ``.<out>.<pid>-<token>.run``
+    beside ``out`` or ``.<pid>-<token>.run`` in it. A live process's staging folder is left alone."""
+    if not os.path.lexists(out):  # (killed between the two renames of a commit without renameat2)
+        earlier = sorted(out.parent.glob(f".{glob_escape(out.name)}.*.old"))
+        if len(earlier) == 1 and earlier[0].is_dir():
+            os.replace(earlier[0], out)
+    found = [*out.parent.glob(f".{glob_escape(out.name)}.*-*.run")]
+    if out.is_dir():
+        found += out.glob(".*-*.run")
+    for staging in found:
+        pid = staging.name.removesuffix(".run").rsplit(".", 1)[-1].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)) and staging.is_dir() and not staging.is_symlink():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # (another user's: alive)
+        return True
+    return True
 
 
 class RunFolder:
@@ -302,6 +336,7 @@ class RunFolder:
 
     def __init__(self, out: str | os.PathLike) -> None:
         self.out = Path(out)
+        remove_abandoned(self.out)
         self._made = not self.out.exists()
         self.out.mkdir(parents=True, exist_ok=True)
         self._held: dict[str, Unnamed] = {}
@@ -335,7 +370,7 @@ class RunFolder:
         if self._staging is None:
             beside = self.out.resolve() != Path.cwd().resolve() and self.out.name not in ("", ".", "..")
             while True:
-                token = secrets.token_hex(4)
+                token = f"{os.getpid()}-{secrets.token_hex(4)}"  # (the pid: see remove_abandoned)
                 staging = (
                     self.out.parent / f".{self.out.name}.{token}.run"
                     if beside
@@ -361,7 +396,7 @@ class RunFolder:
         self._held.clear()
         fsync_dir(staging)
         entries = set(os.listdir(self.out))
-        if self.out.is_symlink() or not entries <= RUN_FILES:  # (a staging folder inside: too)
+        if self.out.is_symlink() or not all(map(is_run_file, entries)):  # (a staging folder inside: too)
             self._commit_one_by_one(staging)
         else:
             if not exchange(staging, self.out):
@@ -383,7 +418,8 @@ class RunFolder:
                 swap_in(staging / name, self.out / name)
             else:
                 os.replace(staging / name, self.out / name)
-        for name in RUN_FILES - new:  # (the earlier run's files this run does not write)
+        stale_names = {name for name in os.listdir(self.out) if is_run_file(name)} - new
+        for name in sorted(stale_names):  # (the earlier run's files this run does not write)
             stale = self.out / name
             if stale.is_dir() and not stale.is_symlink():
                 shutil.rmtree(stale, ignore_errors=True)

@@ -32,7 +32,7 @@ BOM = b"\xef\xbb\xbf"
 READ_ERRORS = (OSError, EOFError, zlib.error)
 
 
-_READ_BUFFER = 1 << 20  # (the CRC is taken a buffer at a time)
+_READ_BUFFER = 1 << 17  # (the CRC is taken a buffer at a time; the read bar moves by as much)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +101,13 @@ class Watch:
 
     def __init__(self, name: str, known: Identity | None, record: Callable[[Identity], None]) -> None:
         self.name, self.known, self.record = name, known, record
+        self.counted: _Counted | None = None  # (the open file's count, for progress: open_input)
+        self.size = 0  # (the bytes of a file read whole)
+
+    @property
+    def bytes_read(self) -> int:
+        """The bytes of the file read so far (as stored: compressed if it is)."""
+        return self.counted.size if self.counted is not None else self.size
 
     def changed(self, reason: str) -> InputChangedError:
         return InputChangedError(self.name, 0, f"changed between the two reads of the run: {reason}")
@@ -116,6 +123,7 @@ class Watch:
 
     def ended(self, before: os.stat_result, after: os.stat_result, size: int, crc: int) -> None:
         """The read reached the end of the file, having read ``size`` bytes of CRC ``crc``."""
+        self.size = size
         if size != after.st_size or before.st_mtime_ns != after.st_mtime_ns:
             raise InputChangedError(
                 self.name, 0, "changed while it was read (written to, truncated or replaced): read it again"
@@ -159,6 +167,8 @@ def open_input(path: str, watch: Watch | None = None) -> Iterator[IO[bytes]]:
             watch.unreadable(err)
         raise Unreadable(f"cannot read: {os_reason(err)}") from None
     counted = _Counted(fileio)
+    if watch is not None:
+        watch.counted = counted
     with io.BufferedReader(counted, _READ_BUFFER) as raw:
         before = os.fstat(fileio.fileno())
         if watch is not None:

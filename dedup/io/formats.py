@@ -5,7 +5,9 @@ each as a :class:`Record` or the :class:`~dedup.io.article.InputError` that name
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import itertools
 import json
 import os
 import sys
@@ -295,6 +297,23 @@ def csv_delimiter(path: str, delimiter: str | None) -> str:
     if delimiter is not None:
         return delimiter
     return "\t" if strip_suffix(path).lower().endswith(".tsv") else ","
+
+
+def csv_union(files: Iterable[tuple[str, str]], delimiter: str | None) -> CsvHeader:
+    """The union of the CSV ``files``' (name, file to read) columns, in order of first appearance,
+    the first one's newline and delimiter (``delimiter``, or as :func:`csv_delimiter` tells)."""
+    columns: dict[str, None] = {}
+    newline = first_delimiter = None
+    for name, file in files:
+        with contextlib.suppress(Unreadable, *READ_ERRORS, csv.Error), open_input(file) as f:
+            lines = text_lines(f, {})
+            first = next(lines, "")
+            newline = newline or ("\r\n" if first.endswith("\r\n") else "\n")
+            this = csv_delimiter(name, delimiter)
+            first_delimiter = first_delimiter or this
+            rows = csv.reader(itertools.chain((first,), lines), strict=True, delimiter=this)
+            columns.update(dict.fromkeys(next((row for row in rows if row), [])))
+    return CsvHeader(list(columns), newline or "\n", first_delimiter or ",")
 
 
 def csv_records(

@@ -4,6 +4,7 @@ a time: a file is never held whole."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
@@ -110,19 +111,69 @@ def json_safe(value: Any) -> Any:
     return iso() if callable(iso) else str(value)
 
 
+def unified_schema(files: Iterable[tuple[str, str]]) -> Any:
+    """The schema of the Parquet ``files`` (name, file to read), unified: their columns in order
+    of first appearance (``pyarrow.unify_schemas``, types promoted where they can be).
+
+    Raises:
+        InputError: two files have a column of different types.
+    """
+    pa, pq = pyarrow()
+    schemas, names = [], []
+    for name, file in files:
+        with contextlib.suppress(OSError, pa.ArrowException):
+            schemas.append(pq.read_schema(file))
+            names.append(name)
+    try:
+        return pa.unify_schemas(schemas, promote_options="permissive")
+    except (pa.ArrowException, TypeError) as err:
+        where = f"{names[0]} (and {len(names) - 1} other Parquet inputs)" if names else "<parquet>"
+        raise InputError(where, 0, f"the Parquet inputs' schemas differ: {err}", record=False) from None
+
+
 PARQUET_ROWS = 10_000
 """Rows of a Parquet output's row group (each is gathered in memory, then written)."""
 
 
+class ParquetRows:
+    """A Parquet file written row by row (dicts, as read or with fields added), in row groups of
+    :data:`PARQUET_ROWS` rows: the kept dump and the audit dumps of a Parquet run."""
+
+    def __init__(self, f: IO[bytes], schema: Any) -> None:
+        self._pa, pq = pyarrow()
+        self._schema = schema
+        self._writer = pq.ParquetWriter(f, schema)
+        self._rows: list[dict[str, Any]] = []
+
+    def write(self, row: dict[str, Any]) -> None:
+        self._rows.append(row)
+        if len(self._rows) >= PARQUET_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._rows:
+            self._writer.write_table(self._pa.Table.from_pylist(self._rows, schema=self._schema))
+            self._rows = []
+
+    def close(self) -> None:
+        """Write the last row group and the file's footer."""
+        self._flush()
+        self._writer.close()
+
+
 def write_parquet(f: IO[bytes], schema: Any, records: Iterable[Record]) -> None:
     """Write the records (Parquet rows, as read) to ``f`` as a Parquet file with ``schema``."""
-    pa, pq = pyarrow()
-    with pq.ParquetWriter(f, schema) as writer:
-        rows: list[dict[str, Any]] = []
-        for record in records:
-            rows.append(record.raw)
-            if len(rows) >= PARQUET_ROWS:
-                writer.write_table(pa.Table.from_pylist(rows, schema=schema))
-                rows = []
-        if rows:
-            writer.write_table(pa.Table.from_pylist(rows, schema=schema))
+    rows = ParquetRows(f, schema)
+    for record in records:
+        rows.write(record.raw)
+    rows.close()
+
+
+def with_fields(schema: Any, names: list[str]) -> Any:
+    """``schema`` and the audit fields ``names`` (cluster, duplicate_of, score, kept, as
+    :data:`dedup.io.write.AUDIT_FIELDS` orders them), nullable, after its own columns."""
+    pa, _ = pyarrow()
+    types = (pa.int64(), pa.string(), pa.float64(), pa.bool_())
+    for name, kind in zip(names, types, strict=True):
+        schema = schema.append(pa.field(name, kind))
+    return schema

@@ -23,7 +23,6 @@ Examples:
 from __future__ import annotations
 
 import contextlib
-import csv
 import os
 import stat
 import sys
@@ -36,15 +35,11 @@ from dedup.arrays.keymap import SeenStrings
 from dedup.io.article import Article, InputChangedError, InputError
 from dedup.io.compression import CODECS, file_codec, need_codec
 from dedup.io.files import (
-    READ_ERRORS,
     STDIN,
     STDIN_NAME,
     Identity,
-    Unreadable,
     Watch,
-    open_input,
     os_reason,
-    text_lines,
 )
 from dedup.io.formats import (
     EXTENSIONS,
@@ -53,6 +48,7 @@ from dedup.io.formats import (
     Record,
     csv_delimiter,
     csv_records,
+    csv_union,
     folder_files,
     format_of,
     json_hint,
@@ -61,7 +57,7 @@ from dedup.io.formats import (
     txt_id,
     txt_record,
 )
-from dedup.io.parquet import parquet_records, pyarrow
+from dedup.io.parquet import parquet_records, pyarrow, unified_schema
 
 __all__ = ["FORMATS", "MAX_CHARS", "Inputs"]
 
@@ -178,6 +174,8 @@ class Inputs:
         self._listings: dict[str, list[str]] = {}  # (folder -> its files at the first read)
         self._compression: tuple[str | None] | None = None
         self._closed = False
+        self._done_bytes = 0  # (this read's files read through: their bytes; see bytes_read)
+        self._reading: Watch | None = None
 
     def _kind(self, path: str) -> str:
         """What to read at ``path``: ``"folder"`` or a file format."""
@@ -266,6 +264,7 @@ class Inputs:
         """
         if self._closed:
             raise ValueError("these Inputs are closed")
+        self._done_bytes, self._reading = 0, None
         seen = SeenStrings()  # each id's first place: 24 bytes an id, for dumps of millions
         sources: list[str] = []
         for path, kind in zip(self.paths, self._kinds, strict=True):
@@ -375,49 +374,53 @@ class Inputs:
         def record(seen: Identity) -> None:
             self._identities[file] = seen
 
-        return Watch(name, self._identities.get(file), record)
+        if self._reading is not None:
+            self._done_bytes += self._reading.bytes_read
+        self._reading = Watch(name, self._identities.get(file), record)
+        return self._reading
+
+    @property
+    def bytes_read(self) -> int:
+        """The bytes the current read (of :meth:`records`) has read, as stored (compressed if they
+        are), for a progress bar against :meth:`size`."""
+        return self._done_bytes + (self._reading.bytes_read if self._reading is not None else 0)
+
+    def size(self) -> int | None:
+        """The bytes of the inputs as stored (the files, and those read of the folders); None
+        when it cannot be known before reading (stdin, a pipe)."""
+        total = 0
+        for path, kind in zip(self.paths, self._kinds, strict=True):
+            try:
+                if kind == "folder":
+                    names = folder_files(
+                        path, recursive=self.recursive, any_name=self.input_format is not None
+                    )
+                    total += sum(os.path.getsize(os.path.join(path, name)) for name in names)
+                    continue
+                st = os.stat(path) if path != STDIN else None
+            except OSError:
+                return None
+            if st is None or not stat.S_ISREG(st.st_mode):
+                return None
+            total += st.st_size
+        return total
 
     def csv_header(self) -> CsvHeader:
         """The union of the CSV inputs' columns, in order of first appearance, the first one's
-        newline and delimiter.
-
-        The writer uses it to re-emit CSV records with their original header
-        (the same header when all CSV inputs share one, as is usual).
-        """
-        columns: dict[str, None] = {}
-        newline = delimiter = None
-        for name, file, kind in self._files():
-            if kind != "csv":
-                continue
-            with contextlib.suppress(Unreadable, *READ_ERRORS, csv.Error), open_input(file) as f:
-                lines = text_lines(f, {})
-                first = next(lines, "")
-                newline = newline or ("\r\n" if first.endswith("\r\n") else "\n")
-                this = csv_delimiter(name, self.delimiter)
-                delimiter = delimiter or this
-                rows = csv.reader(_chain_first(first, lines), strict=True, delimiter=this)
-                columns.update(dict.fromkeys(next((row for row in rows if row), [])))
-        return CsvHeader(list(columns), newline or "\n", delimiter or ",")
+        newline and delimiter (:func:`dedup.io.formats.csv_union`), for the writer to re-emit
+        CSV records with their original header."""
+        return csv_union(
+            ((name, file) for name, file, kind in self._files() if kind == "csv"), self.delimiter
+        )
 
     def parquet_schema(self) -> Any:
-        """The schema of the Parquet inputs (``pyarrow.Schema``; several are unified, their
-        columns in order of first appearance), for the writer to re-emit their records with.
+        """The schema of the Parquet inputs (``pyarrow.Schema``; several are unified:
+        :func:`dedup.io.parquet.unified_schema`), for the writer to re-emit their records with.
 
         Raises:
             InputError: two Parquet inputs have a column of different types.
         """
-        pa, pq = pyarrow()
-        schemas, names = [], []
-        for name, file, kind in self._files():
-            if kind == "parquet":
-                with contextlib.suppress(OSError, pa.ArrowException):
-                    schemas.append(pq.read_schema(file))
-                    names.append(name)
-        try:
-            return pa.unify_schemas(schemas, promote_options="permissive")
-        except (pa.ArrowException, TypeError) as err:
-            where = f"{names[0]} (and {len(names) - 1} other Parquet inputs)" if names else "<parquet>"
-            raise InputError(where, 0, f"the Parquet inputs' schemas differ: {err}", record=False) from None
+        return unified_schema((name, file) for name, file, kind in self._files() if kind == "parquet")
 
     def _files(self) -> Iterator[tuple[str, str, str]]:
         """Each file the inputs are (those a folder holds): its name, the file to read, its format."""
@@ -488,9 +491,3 @@ def _release_spools(spooled: list[tuple[int, str | None]]) -> None:
         if name is not None:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(name)
-
-
-def _chain_first(first: str, rest: Iterator[str]) -> Iterator[str]:
-    if first:
-        yield first
-    yield from rest

@@ -17,6 +17,7 @@ Examples:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -30,7 +31,7 @@ from dedup.io.atomic import RunFolder, atomic_write, fsync_dir, swap_in, temp_na
 from dedup.io.compression import CODECS
 from dedup.io.files import STDIN, STDIN_NAME
 from dedup.io.formats import Record
-from dedup.io.parquet import write_parquet
+from dedup.io.parquet import ParquetRows, with_fields, write_parquet
 from dedup.io.read import Inputs
 
 
@@ -85,6 +86,7 @@ def write_deduplicated(
     on_bad: Callable[[InputError], None] | None = None,
     expect: int | None = None,
     run: RunFolder | None = None,
+    observe: Callable[[Record], None] | None = None,
 ) -> Path:
     """Write every input record whose id is not in ``drop``, in the inputs' format; return the path.
 
@@ -110,6 +112,8 @@ def write_deduplicated(
     and nothing is written).
 
     ``run``: ``out_dir`` is the run's folder, and the dump is put in place with its other files.
+    ``observe``: called with every record read, kept or not, before it is written (the other
+    dumps of the same read: :func:`audit_writers`).
     ``expect``: the number of records the first read gave. The inputs must give as many again
     (and be the same files, see :class:`dedup.io.read.Identity`), or nothing is written.
 
@@ -120,7 +124,7 @@ def write_deduplicated(
     out_dir.mkdir(parents=True, exist_ok=True)
     if not isinstance(drop, (set, frozenset, dict)):
         drop = set(drop)
-    kept = _kept(inputs.records(on_bad), drop, expect, inputs)
+    kept = _kept(inputs.records(on_bad), drop, expect, inputs, observe)
     fmt = inputs.format
     if fmt == "txt":
         if run is not None:
@@ -154,13 +158,20 @@ def write_deduplicated(
 
 
 def _kept(
-    records: Iterable[Record], drop: Collection[str], expect: int | None, inputs: Inputs
+    records: Iterable[Record],
+    drop: Collection[str],
+    expect: int | None,
+    inputs: Inputs,
+    observe: Callable[[Record], None] | None = None,
 ) -> Iterator[Record]:
-    """The records whose id is not in ``drop``; after the last, an error if there were not
-    ``expect`` records in all (raised before the output is renamed into place)."""
+    """The records whose id is not in ``drop`` (each record shown to ``observe`` first); after
+    the last, an error if there were not ``expect`` records in all (raised before the output is
+    renamed into place)."""
     read = 0
     for record in records:
         read += 1
+        if observe is not None:
+            observe(record)
         if record.article.id not in drop:
             yield record
     if expect is not None and read != expect:
@@ -219,3 +230,151 @@ def _write_txt_folder(target: Path, records: Iterable[Record]) -> Path:
         raise
     fsync_dir(target.parent)
     return target
+
+
+AUDIT_FIELDS = ("cluster", "duplicate_of", "score", "kept")
+"""The fields ``annotated.<format>`` and ``removed.<format>`` add to each record
+(see :class:`dedup.result.Verdict`), named so unless the inputs have fields of these names
+(:func:`audit_prefix`)."""
+AUDIT_PREFIX = "dedup_"
+
+
+def audit_prefix(clashing: Collection[str]) -> str:
+    """The prefix of the audit fields' names, given the names of :data:`AUDIT_FIELDS` the input
+    records have (with or without :data:`AUDIT_PREFIX`): none, or :data:`AUDIT_PREFIX` (a
+    ``cluster`` field of gold labels stays, and ``dedup_cluster`` is added beside it).
+
+    Raises:
+        FieldClashError: the records have both names of a field.
+    """
+    if not any(name in clashing for name in AUDIT_FIELDS):
+        return ""
+    both = [name for name in AUDIT_FIELDS if name in clashing and AUDIT_PREFIX + name in clashing]
+    if both:
+        raise FieldClashError(
+            f"the inputs have fields {both[0]!r} and {AUDIT_PREFIX + both[0]!r}, the names the removed and "
+            "annotated dumps give their verdict fields: rename one"
+        )
+    return AUDIT_PREFIX
+
+
+class FieldClashError(ValueError):
+    """An input record already has a field the audit dumps add (``cluster``, ``kept``, ...)."""
+
+
+@contextlib.contextmanager
+def audit_writers(
+    inputs: Inputs,
+    out_dir: str | os.PathLike,
+    verdict: Callable[[str], Mapping[str, Any]],
+    *,
+    annotate: bool = False,
+    removed: bool = True,
+    prefix: str = "",
+    run: RunFolder | None = None,
+) -> Iterator[tuple[Callable[[Record], None], dict[str, Path]]]:
+    """The dumps that let a run be audited without a diff, written from the read that writes
+    ``deduplicated.<format>`` (pass the callback to :func:`write_deduplicated` as ``observe``).
+
+    - ``annotated.<format>`` (``annotate``): every record, with the fields :data:`AUDIT_FIELDS`
+      from ``verdict(id)``, their names after ``prefix`` (:func:`audit_prefix`);
+    - ``removed.<format>`` (``removed``): the records dropped as duplicates, with the same fields
+      (``duplicate_of``: the id of the record kept in their place).
+
+    The format is the inputs' (CSV/TSV: the header and four more columns, the inputs' delimiter; a
+    value of None is an empty cell, booleans ``true``/``false``; Parquet: the inputs' schema and
+    four more columns), JSONL for a folder of .txt files (``{"id": ..., "text": ..., fields}``: a
+    removed file is in no other output) and for mixed inputs; compressed as the deduplicated
+    dump is (:attr:`dedup.io.read.Inputs.compression`). Yields the
+    callback and the paths the block will write (complete when it ends, atomically as
+    :func:`write_jsonl` writes; nothing is written if it raises).
+
+    Raises:
+        FieldClashError: a record (or the CSV header) already has one of :data:`AUDIT_FIELDS`.
+    """
+    out_dir = Path(out_dir)
+    fmt = inputs.format
+    kind = fmt if fmt in ("csv", "parquet") else "jsonl"
+    codec = inputs.compression if kind != "parquet" else None
+    suffix = next((c.suffix for c in CODECS if c.name == codec), "")
+    header = inputs.csv_header() if kind == "csv" else None
+    names = [prefix + name for name in AUDIT_FIELDS]
+    if header is not None:
+        clash = [name for name in names if name in header.columns]
+        if clash:
+            raise FieldClashError(
+                f"{inputs.paths[0]}: the CSV header has a column {clash[0]!r}, which the annotated and "
+                "removed dumps add: rename it"
+            )
+        if header.delimiter == "\t":
+            kind = "tsv"
+    schema = with_fields(inputs.parquet_schema(), names) if kind == "parquet" else None
+    paths: dict[str, Path] = {}
+    with contextlib.ExitStack() as stack:
+        sinks: list[tuple[bool, Callable[[Record, Mapping[str, Any]], None]]] = []
+        for name, wanted in (("annotated", annotate), ("removed", removed)):
+            if not wanted:
+                continue
+            path = paths[name] = out_dir / f"{name}.{kind}{suffix}"
+            f = stack.enter_context(_atomic(path, run, mode="w" if header else "wb", compress=codec or False))
+            if schema is not None:
+                sink = _parquet_sink(stack, f, schema)
+            elif header is not None:
+                sink = _csv_sink(f, header, names)
+            else:
+                sink = _jsonl_sink(f, inputs, names)
+            sinks.append((name == "removed", sink))
+
+        def observe(record: Record) -> None:
+            v = verdict(record.article.id)
+            named = dict(zip(names, v.values(), strict=True)) if prefix else v
+            for only_removed, write in sinks:
+                if not only_removed or not v["kept"]:
+                    write(record, named)
+
+        yield observe, paths
+
+
+def _parquet_sink(
+    stack: contextlib.ExitStack, f: Any, schema: Any
+) -> Callable[[Record, Mapping[str, Any]], None]:
+    rows = ParquetRows(f, schema)
+    stack.callback(rows.close)  # (before the file is closed and put in place: exit order)
+
+    def write(record: Record, verdict: Mapping[str, Any]) -> None:
+        rows.write({**record.raw, **verdict})
+
+    return write
+
+
+def _jsonl_sink(f: Any, inputs: Inputs, names: list[str]) -> Callable[[Record, Mapping[str, Any]], None]:
+    def write(record: Record, verdict: Mapping[str, Any]) -> None:
+        if record.format == "txt":  # (the text too: a removed file is in no other output)
+            row: Mapping[str, Any] = {"id": record.article.id, "text": record.article.text}
+        else:
+            row = _as_json(record, inputs)
+            if any(name in row for name in names):
+                a = record.article
+                name = next(n for n in names if n in row)
+                raise FieldClashError(
+                    f"{a.source}:{a.line}: the record has a field {name!r}, which the annotated and removed "
+                    "dumps add: rename it"
+                )
+        f.write(json_line({**row, **verdict}))
+
+    return write
+
+
+def _csv_sink(f: Any, header: Any, names: list[str]) -> Callable[[Record, Mapping[str, Any]], None]:
+    writer = csv.DictWriter(
+        f, [*header.columns, *names], restval="", lineterminator=header.newline, delimiter=header.delimiter
+    )
+    writer.writeheader()
+
+    def cell(value: Any) -> Any:
+        return "" if value is None else str(value).lower() if isinstance(value, bool) else value
+
+    def write(record: Record, verdict: Mapping[str, Any]) -> None:
+        writer.writerow({**record.raw, **{k: cell(v) for k, v in verdict.items()}})
+
+    return write

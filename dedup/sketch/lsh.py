@@ -278,6 +278,7 @@ def candidate_pairs(
     max_bucket: int = 200,
     leaders: int | None = LEADERS,
     min_jaccard: float = 0.0,
+    on_band: Callable[[], None] | None = None,
 ) -> tuple[np.ndarray, CandidateStats]:
     """All candidate pairs ``(i, j)``, ``i < j``, of an ``(n, num_perm)`` signature array (or of
     its :class:`Banded` view).
@@ -291,7 +292,8 @@ def candidate_pairs(
     size (:func:`bucket_pair_codes`). Documents with an empty signature (no
     shingles) are never candidates. A pair whose signatures agree on less than
     ``min_jaccard`` of their values (:func:`dedup.sketch.minhash.estimate_jaccard_pairs`) is dropped,
-    one range of pairs at a time, so memory follows the pairs kept.
+    one range of pairs at a time, so memory follows the pairs kept. ``on_band`` is called as each
+    band is done (a progress bar).
 
     Returns:
         ``(pairs, stats)``: a sorted, duplicate-free ``(k, 2)`` int64 array and
@@ -311,6 +313,8 @@ def candidate_pairs(
     hits = _PairSet(n)
     ranks = view.ranks() if leaders is not None else None
     for b in range(bands):
+        if on_band is not None and b > 0:  # (the band before is done)
+            on_band()
         keys = view.band(b)
         order = np.argsort(keys, kind="stable")
         sorted_keys = keys[order]
@@ -332,6 +336,8 @@ def candidate_pairs(
         in_order = None if ranks is None else ranks[order]
         for codes in bucket_pair_codes(valid[order], starts, sizes, max_bucket, n, leaders, in_order):
             hits.add(codes)
+    if on_band is not None:
+        on_band()
     kept = []
     for codes in hits.ranges():
         pairs = np.empty((len(codes), 2), dtype=np.int64)
