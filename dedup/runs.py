@@ -242,7 +242,12 @@ def deduplicate(
 
             t0 = time.perf_counter()
             texts = ((a.id, a.text) for a in source.articles(lambda e: None))
-            page = report_from_result(result, texts, source=str(out_dir), progress=progress)
+            left_out: list[str] = []
+            page = report_from_result(
+                result, texts, source=str(out_dir), progress=progress, on_left_out=left_out.append
+            )
+            if left_out:  # (the page says so too; the summary shows it beside the report)
+                result.summary["report_left_out"] = left_out[0]
             with atomic_write(folder.path("report.html"), hold=folder.hold("report.html")) as f:
                 f.write(page)
             outputs["report"] = "report.html"

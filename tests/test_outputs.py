@@ -451,3 +451,17 @@ def test_against_an_index_the_removed_records_name_the_held_article_they_duplica
     assert {r["duplicate_of"] for r in removed} == {"held"} and all(r["score"] >= 0.3 for r in removed)
     annotated = read_jsonl(tmp_path / "out" / "annotated.jsonl")
     assert "held" not in {r["id"] for r in annotated} and len(annotated) == 5  # (the run's records only)
+
+
+def test_a_run_report_that_leaves_clusters_out_says_so_in_the_summary(tmp_path):
+    """The page says it shows the first 200 clusters; the run's summary says so beside
+    report.html, naming the command that shows more (dedup run has no --max-clusters)."""
+    dump = families_dump(tmp_path / "families.jsonl", [2] * 203, singles=0)
+    out = tmp_path / "out"
+    result = dedup_run(str(dump), "-o", str(out), "--report")
+    assert result.exit_code == 0
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("  report.html")]
+    assert "the first 200 of 203 clusters; 3 are left out" in line
+    assert "dedup report --max-clusters" in line
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["report_left_out"].startswith("the report shows the first 200 of 203 clusters")

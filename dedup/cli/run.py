@@ -382,7 +382,12 @@ def summary_lines(result: Result, out_dir: Path | str | None, examples: int = 3)
             "clusters": counted(s["clusters"], "cluster"),
             "pairs": counted(s["candidates"].get("listed_pairs", len(result.pairs)), "scored pair"),
             "links": "the links across languages",
-            "report": "the clusters aligned, to review in a browser",
+            "report": "the clusters aligned, to review in a browser"
+            + (
+                f"; {s['report_left_out']}".replace("raise --max-clusters", "dedup report --max-clusters")
+                if "report_left_out" in s
+                else ""
+            ),
             "summary": "counts, parameters, timings",
         }
         width = max((len(name) for name in names.values()), default=0)
