@@ -465,3 +465,16 @@ def test_a_run_report_that_leaves_clusters_out_says_so_in_the_summary(tmp_path):
     assert "dedup report --max-clusters" in line
     summary = json.loads((out / "summary.json").read_text())
     assert summary["report_left_out"].startswith("the report shows the first 200 of 203 clusters")
+
+
+def test_on_a_narrow_terminal_the_example_lines_are_cut_not_wrapped(tmp_path):
+    """Ids such as URLs make long example lines: cut to the terminal's width (with …), whole in a
+    pipe or a file."""
+    from dedup.cli.run import summary_lines
+
+    long_ids = [{**r, "id": "https://news.example.com/2026/12/07/" + r["id"]} for r in seed_rows()]
+    result = deduplicate([str(write_jsonl(tmp_path / "urls.jsonl", long_ids))], None)
+    whole = [line for line in summary_lines(result, None) if line.startswith("  cluster ")]
+    cut = [line for line in summary_lines(result, None, width=60) if line.startswith("  cluster ")]
+    assert len(whole) == len(cut) == 1 and len(whole[0]) > 60
+    assert len(cut[0]) == 60 and cut[0].endswith("…") and whole[0].startswith(cut[0][:-1])

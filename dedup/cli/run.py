@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -332,9 +334,12 @@ def counted(n: int, thing: str) -> str:
     return f"{n:,} {thing}{'' if n == 1 else 's'}"
 
 
-def summary_lines(result: Result, out_dir: Path | str | None, examples: int = 3) -> list[str]:
+def summary_lines(
+    result: Result, out_dir: Path | str | None, examples: int = 3, width: int | None = None
+) -> list[str]:
     """The human summary, to fit on a screen: a few example clusters (the largest), the histogram
-    of cluster sizes, the languages, the outputs and what each holds, then the totals."""
+    of cluster sizes, the languages, the outputs and what each holds, then the totals. ``width``:
+    the example clusters' lines are cut to it (a terminal's; ids such as URLs are long)."""
     from dedup.result import verdicts
 
     s = result.summary
@@ -352,10 +357,13 @@ def summary_lines(result: Result, out_dir: Path | str | None, examples: int = 3)
                 shown.append(m if score is None else f"{m} (score {score:.2f})")
             if len(cl.duplicates) > 2:
                 shown.append(f"and {len(cl.duplicates) - 2:,} more")
-            lines.append(
+            line = (
                 f"  cluster {cl.cluster} ({len(cl.members):,} articles): keep {cl.representative}; "
                 f"duplicates: {', '.join(shown)}"
             )
+            if width is not None and len(line) > width:
+                line = line[: max(width - 1, 20)] + "…"
+            lines.append(line)
         histogram = size_histogram([len(c.members) for c in result.clusters])
         most = max(count for _, count in histogram)
         lines.append("cluster sizes (articles: clusters):")
@@ -419,6 +427,8 @@ def summary_lines(result: Result, out_dir: Path | str | None, examples: int = 3)
 
 
 def print_summary(result: Result, out_dir: Path | str | None, examples: int = 3) -> None:
-    """The human summary on stderr (:func:`summary_lines`)."""
-    for line in summary_lines(result, out_dir, examples):
+    """The human summary on stderr (:func:`summary_lines`), its example lines cut to the width of
+    a terminal (whole in a pipe or a file)."""
+    width = shutil.get_terminal_size().columns if sys.stderr.isatty() else None
+    for line in summary_lines(result, out_dir, examples, width):
         click.echo(line, err=True)
