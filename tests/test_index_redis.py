@@ -13,6 +13,7 @@ import pytest
 from conftest import RedisServer, start_writer
 
 from dedup.index.index import FORMAT_VERSION, Index, IndexFileError
+from dedup.runtime.extras import MissingExtraError
 
 redis = pytest.importorskip(
     "redis", reason="the redis package is not installed (pip install 'newsdedup[redis]')"
@@ -88,7 +89,9 @@ def test_a_newer_or_foreign_index_or_no_server_is_a_clear_error(url, client, red
 
 def test_without_the_redis_package_the_error_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "redis", None)
-    with pytest.raises(IndexFileError, match=r"pip install 'dedup\[redis\]'"):
+    with pytest.raises(
+        MissingExtraError, match=r"a Redis index needs the redis extra: pip install 'newsdedup\[redis\]'"
+    ):
         Index.open("redis://localhost:6379/0")
 
 

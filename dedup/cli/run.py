@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from dedup.cli.index import ON_HELD_OPTION
 from dedup.cli.options import (
     MemorySize,
     given_params,
@@ -82,6 +83,7 @@ from dedup.runtime.progress import no_progress, terminal_progress, wants_progres
     "then add this run's articles to it. The run uses the index's detection options.",
 )
 @click.option("--no-add", is_flag=True, help="With --index: check against the index without adding to it.")
+@ON_HELD_OPTION
 @click.option(
     "--engine",
     type=click.Choice(["local", "spark"]),
@@ -104,6 +106,7 @@ def run(
     memory_limit: int | None,
     index_location: str | None,
     no_add: bool,
+    on_held: str,
     engine: str,
     input_format: str | None,
     id_field: str,
@@ -125,6 +128,8 @@ def run(
 
     if no_add and index_location is None:
         raise click.UsageError("--no-add goes with --index")
+    if on_held != "error" and index_location is None:
+        raise click.UsageError("--on-held goes with --index")
     if input_format == "parquet" and engine != "spark":
         raise click.UsageError("--format parquet needs --engine spark")
     if options.get("cross_lingual") and (engine == "spark" or index_location is not None):
@@ -172,6 +177,7 @@ def run(
                 params=params,
                 index=index,
                 add_to_index=not no_add,
+                on_held=on_held,
                 report=with_report,
                 workers=workers,
                 spill_dir=spill_dir,
@@ -270,6 +276,8 @@ def print_summary(result: Result, out_dir: Path | str, limit: int = 20) -> None:
     if "index" in s:
         i = s["index"]
         added = f"; added {i['added']:,}" if "added" in i else " (nothing added: --no-add)"
+        for key, what in (("replaced", "replaced"), ("skipped", "skipped as held already")):
+            added += f", {what} {i[key]:,}" if i.get(key) else ""
         echo(
             f"index {i['location']}: held {i['held_before']:,}; {i['articles_matching_held']:,} of these "
             f"articles duplicate held ones, in {i['clusters_with_held']:,} clusters{added}; "
