@@ -366,7 +366,9 @@ class RedisStore:
 
     def _write(self, fn: Callable[[_RedisWriter], T]) -> T:
         tries = 0
-        with self.client.lock(self.keys.lock, timeout=LOCK_SECONDS, sleep=0.002, thread_local=False):
+        lock = self.client.lock(self.keys.lock, timeout=LOCK_SECONDS, sleep=0.002, thread_local=False)
+        lock.acquire()
+        try:
             while True:
                 with self.client.pipeline() as pipe:
                     pipe.watch(self.keys.version)
@@ -378,6 +380,11 @@ class RedisStore:
                     except self._errors.WatchError:  # a writer whose lock had expired committed
                         tries += 1
                         time.sleep(random.uniform(0, min(0.001 * 2**tries, 0.1)))
+        finally:
+            # A write that outlasted LOCK_SECONDS finds its lock expired: what it committed
+            # stands (WATCH kept it whole), so that is no error.
+            with contextlib.suppress(self._errors.LockNotOwnedError):
+                lock.release()
 
     def count(self) -> int:
         with self._reachable():
