@@ -144,7 +144,8 @@ def index_input_options(f):
     detection options."""
     out = click.option(
         "-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-        help="Write each article's matches here, one JSON line per article ({id, matches: [...]}).",
+        help="Write each article's matches here, one JSON line per article ({id, matches: [...]}; "
+        '{id, skipped: "held"} for one skipped by --on-held skip).',
     )  # fmt: skip
     index = click.argument("index_path", metavar="INDEX")
     inputs = click.argument("inputs", nargs=-1, required=True)
