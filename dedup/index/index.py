@@ -17,7 +17,9 @@ their count on the dev set.)
 Where it is kept is a store's business (:mod:`dedup.index.store`): by default one SQLite
 file in WAL mode (:mod:`dedup.index.sqlite`), or a Redis server that many processes on many
 machines share (:mod:`dedup.index.redis`). Both give the same verdicts, and in both each add
-is one transaction, applied whole or not at all, before it returns.
+is one transaction, applied whole or not at all, before it returns. An article under an id held
+already is an error, skipped, or replaces the held one, as ``on_held`` says (:data:`ON_HELD`): a
+job that died half-way is run again over all of its input with ``on_held="skip"``.
 """
 
 from __future__ import annotations
@@ -280,6 +282,40 @@ class Index:
                 done[outcome] += 1
         return Loaded(done[ADDED], done[REPLACED], done[SKIPPED])
 
+    def add_batch(
+        self, chunk: list[tuple[str, str]], on_held: str = "error", *, match: bool = True
+    ) -> list[tuple[str, list[Match]]]:
+        """Store one batch of ``(id, text)`` in one transaction, each article matched (if
+        ``match``) against those held before it: each article's outcome (:data:`ADDED`,
+        :data:`REPLACED` or :data:`SKIPPED`) with its matches (none for a skipped one). What
+        :meth:`add_many` and :meth:`load` do batch by batch."""
+        check_on_held(on_held)
+        for article_id, _ in chunk:
+            _check_id(article_id)
+        # With "skip", what is held already is not featurised (re-checked below, in the write)
+        known = self.holding(i for i, _ in chunk) if on_held == "skip" else set()
+        features = iter(self._features([text for i, text in chunk if i not in known]))
+        sketches = [None if i in known else self._hold(i, next(features)) for i, _ in chunk]
+
+        def write(w: Writer) -> list[tuple[str, list[Match]]]:
+            if on_held == "error":
+                self._refuse_held([h for h in sketches if h is not None], w)
+            out: list[tuple[str, list[Match]]] = []
+            for h in sketches:
+                outcome = ADDED
+                if h is None or (on_held == "skip" and w.has(h.id)):
+                    out.append((SKIPPED, []))
+                    continue
+                if on_held == "replace" and w.has(h.id):  # (it may have come earlier in the batch)
+                    (old,) = w.load_ids([h.id])
+                    w.delete(old, self._keys(old.signature))
+                    outcome = REPLACED
+                out.append((outcome, self._matches(h, w) if match else []))
+                w.insert(h, self._keys(h.signature))
+            return out
+
+        return self._store.write(write)
+
     def holding(self, ids: Iterable[str]) -> set[str]:
         """Those of ``ids`` the index holds (one lookup for them all)."""
         wanted = list(dict.fromkeys(ids))
@@ -328,40 +364,6 @@ class Index:
             self.params.require_extras()
             self._extras_checked = True
         return self._featurizer.batch(texts)
-
-    def add_batch(
-        self, chunk: list[tuple[str, str]], on_held: str = "error", *, match: bool = True
-    ) -> list[tuple[str, list[Match]]]:
-        """Store one batch of ``(id, text)`` in one transaction, each article matched (if
-        ``match``) against those held before it: each article's outcome (:data:`ADDED`,
-        :data:`REPLACED` or :data:`SKIPPED`) with its matches (none for a skipped one). What
-        :meth:`add_many` and :meth:`load` do batch by batch."""
-        check_on_held(on_held)
-        for article_id, _ in chunk:
-            _check_id(article_id)
-        # With "skip", what is held already is not featurised (re-checked below, in the write)
-        known = self.holding(i for i, _ in chunk) if on_held == "skip" else set()
-        features = iter(self._features([text for i, text in chunk if i not in known]))
-        sketches = [None if i in known else self._hold(i, next(features)) for i, _ in chunk]
-
-        def write(w: Writer) -> list[tuple[str, list[Match]]]:
-            if on_held == "error":
-                self._refuse_held([h for h in sketches if h is not None], w)
-            out: list[tuple[str, list[Match]]] = []
-            for h in sketches:
-                outcome = ADDED
-                if h is None or (on_held == "skip" and w.has(h.id)):
-                    out.append((SKIPPED, []))
-                    continue
-                if on_held == "replace" and w.has(h.id):  # (it may have come earlier in the batch)
-                    (old,) = w.load_ids([h.id])
-                    w.delete(old, self._keys(old.signature))
-                    outcome = REPLACED
-                out.append((outcome, self._matches(h, w) if match else []))
-                w.insert(h, self._keys(h.signature))
-            return out
-
-        return self._store.write(write)
 
     def _hold(self, article_id: str, f: Features) -> Sketch:
         assert f.signature is not None
