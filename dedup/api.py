@@ -50,6 +50,7 @@ def find_duplicates(
     spill_dir: str | os.PathLike[str] | None = None,
     index: str | os.PathLike[str] | Index | None = None,
     add_to_index: bool = True,
+    on_held: str = "error",
     engine: str = "local",
     spark: Any = None,
     memory_limit: int | str | None = None,
@@ -69,6 +70,9 @@ def find_duplicates(
             duplicate (see :mod:`dedup.index.run`), and the run uses the index's parameters.
         add_to_index: store ``articles`` in ``index`` once the run is done (they are then
             read twice, so an iterator is first made a list).
+        on_held: what an article whose id ``index`` holds already does: ``"error"`` (a
+            ``ValueError`` naming it), ``"skip"`` (checked as the others, not added again) or
+            ``"replace"`` (its text replaces the held one); see :mod:`dedup.index.run`.
         engine: ``"local"``, or ``"spark"`` to run the same pipeline on Apache Spark
             (``pip install 'newsdedup[spark]'``; :mod:`dedup.engines.spark`), with the same pairs and
             clusters; ``spark`` is the SparkSession to use (default: the active one, or a new
@@ -121,6 +125,7 @@ def find_duplicates(
         from dedup.engines.spark.io import spark_session
 
         p = Params.from_kwargs(**params)
+        p.require_extras()
         rows = [(k, a.id, a.text, f"<api>:{k + 1}") for k, a in enumerate(checked(articles))]
         session = spark_session(spark)
         return run_on_spark(session, session.sparkContext.parallelize(rows), p)
@@ -134,21 +139,24 @@ def find_duplicates(
 
     from dedup.index.index import Index
     from dedup.index.run import IndexCheck, merge_with_index
+    from dedup.index.store import check_on_held
 
     if isinstance(index, Index) and params:
         raise ValueError("give the parameters to Index.open, not with an Index already open")
+    check_on_held(on_held)
     idx = index if isinstance(index, Index) else Index.open(index, create=add_to_index, **params)
     try:
         items = list(articles) if add_to_index else articles
         detector = Detector(idx.params, spill_dir=spill_dir, memory_limit=memory_limit)
-        check = IndexCheck(idx)
+        check = IndexCheck(idx, on_held=on_held)
         try:
             detector.add_many(check.through(checked(items)), workers=workers)
             result = merge_with_index(detector.finish(), detector.ids, check)
         finally:
             detector.close()
         if add_to_index:
-            result.summary["index"]["added"] = idx.load((a.id, a.text) for a in checked(items))
+            loaded = idx.load(((a.id, a.text) for a in checked(items)), on_held=on_held)
+            result.summary["index"].update(loaded.counts())
         result.summary["index"]["held_after"] = len(idx)
         result.summary["timings_s"]["index_query"] = round(check.seconds, 3)
     finally:

@@ -19,7 +19,8 @@ import numpy as np
 
 from dedup.arrays.hashing import counted, counted_inverse, grouped_counts, sorted_distinct, term_ids
 from dedup.arrays.hashing import vocabulary as term_vocabulary
-from dedup.params import Params
+from dedup.params import XLING_YES, Params
+from dedup.runtime.extras import MissingExtraError
 from dedup.sketch.minhash import Signer
 from dedup.text.fingerprints import fingerprint
 from dedup.text.language import detect
@@ -250,7 +251,7 @@ def uses_embeddings(params: Params) -> bool:
     from dedup.text.embeddings import available
 
     if params.xling_embeddings == "yes" and not available():
-        raise ImportError("xling_embeddings='yes' needs the xling extra: pip install 'newsdedup[xling]'")
+        raise MissingExtraError("xling", XLING_YES)
     return available()
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dedup.cluster import LINKAGES, REPRESENTATIVES
+from dedup.runtime.extras import require
 from dedup.sketch.lsh import MIN_JACCARD, lsh_params
 from dedup.text.language import language_codes, unknown_code_error
 
@@ -14,6 +15,8 @@ SHINGLE_UNITS = ("word", "char")
 STOPWORD_LISTS = ("none", "english")
 TFIDF_ANALYZERS = ("word", "char_wb")
 XLING_EMBEDDINGS = ("auto", "yes", "no")
+XLING_YES = "--xling-embeddings yes (xling_embeddings='yes') with --cross-lingual"
+"""What asks for the embedding extra, as a :class:`~dedup.runtime.extras.MissingExtraError` names it."""
 FAMILIES_MAX_BUCKET = 8
 """LSH buckets up to this size give all their pairs; larger ones, stars around leaders. Every
 dev set gives the clusters it gave with 200 (the linkage measures all the pairs of a small
@@ -221,6 +224,15 @@ class Params:
         out["languages"] = None if self.languages is None else list(self.languages)
         out["bands"], out["rows"] = self.bands_rows
         return out
+
+    def require_extras(self) -> None:
+        """Raise :class:`~dedup.runtime.extras.MissingExtraError` (one line naming the install
+        command) if these parameters need an extra that is not installed: checked before a run or
+        an index makes anything, not on the first article."""
+        if self.transliterate:
+            require("translit", "--transliterate (transliterate=True)")
+        if self.cross_lingual and self.xling_embeddings == "yes":
+            require("xling", XLING_YES)
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> Params:

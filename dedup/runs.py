@@ -37,6 +37,7 @@ from dedup.engines.local import Detector
 from dedup.featurize import default_workers
 from dedup.index.index import Index
 from dedup.index.run import IndexCheck, merge_with_index
+from dedup.index.store import check_on_held
 from dedup.io.article import Article, InputError
 from dedup.io.atomic import MANIFEST, RunFolder, atomic_write, is_run_file
 from dedup.io.files import STDIN
@@ -110,6 +111,7 @@ def deduplicate(
     params: Params | None = None,
     index: Index | str | os.PathLike[str] | None = None,
     add_to_index: bool = True,
+    on_held: str = "error",
     report: bool = False,
     workers: int | None = None,
     spill_dir: str | os.PathLike[str] | None = None,
@@ -142,6 +144,10 @@ def deduplicate(
             ``add_to_index``): clusters also join the held articles they duplicate, and this
             run's articles are added to it once the folder is written (unless not
             ``add_to_index``; they are then read a third time, so not from stdin).
+        on_held: what an article whose id ``index`` holds already does: ``"error"`` (a
+            :class:`~dedup.index.run.HeldError`, nothing written), ``"skip"`` (checked as the
+            others, not added again: a run started again after it died while adding) or
+            ``"replace"`` (its text replaces the held one); see :mod:`dedup.index.run`.
         report: also write ``report.html`` (:func:`dedup.report.report_from_result`).
         workers: featurising processes (default: all cores, capped by ``memory_limit``).
         spill_dir: where the per-article term counts go (default: ``out``, or the temporary folder
@@ -163,6 +169,9 @@ def deduplicate(
         check_out(out_dir, overwrite=overwrite)
     if index is not None and add_to_index and STDIN in names:
         raise ValueError("adding to an index reads the inputs again: give files, not - (stdin)")
+    check_on_held(on_held)
+    if params is not None:
+        params.require_extras()  # (before anything is made; an index's own: by the Detector)
     warnings: list[str] = []
 
     def skipped(err: InputError) -> None:
@@ -191,7 +200,7 @@ def deduplicate(
                 else stack.enter_context(Index.open(index, create=add_to_index))
             )
             params = idx.params
-            check = IndexCheck(idx)
+            check = IndexCheck(idx, on_held=on_held)
         params = params or Params()
         spill = None if in_memory else spill_dir or out_dir or tempfile.gettempdir()
         detector = Detector(params, progress=progress, spill_dir=spill, memory_limit=memory_limit)
@@ -261,7 +270,8 @@ def deduplicate(
                         bar.update(1)
                         yield article.id, article.text
 
-                result.summary["index"]["added"] = check.index.load(to_add())
+                loaded = check.index.load(to_add(), on_held=on_held)
+            result.summary["index"].update(loaded.counts())
             result.summary["timings_s"]["index_add"] = round(time.perf_counter() - t0, 3)
         if check is not None:
             result.summary["index"]["held_after"] = len(check.index)
@@ -371,6 +381,7 @@ def deduplicate_on_spark(
     written), :class:`~dedup.engines.spark.io.SparkJobError` (a failed job; no ``summary.json``),
     ImportError without pyspark, ValueError for inputs Spark does not read here."""
     params = params or Params()
+    params.require_extras()  # (before a session starts)
     parquet = input_format == "parquet" or (
         input_format is None and all(p.rstrip("/").endswith(".parquet") for p in inputs)
     )

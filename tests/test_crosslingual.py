@@ -402,7 +402,7 @@ def test_required_embeddings_without_the_extra_are_a_clear_error(monkeypatch):
     import dedup.text.embeddings
 
     monkeypatch.setattr(dedup.text.embeddings, "available", lambda: False)
-    with pytest.raises(ImportError, match=r"pip install 'dedup\[xling\]'"):
+    with pytest.raises(ImportError, match=r"pip install 'newsdedup\[xling\]'"):
         find_duplicates([("en", EN), ("uk", UK)], cross_lingual=True, xling_embeddings="yes")
     result = find_duplicates([("en", EN), ("uk", UK)], cross_lingual=True)  # auto: fingerprints alone
     assert result.summary["cross_lingual"]["embeddings"] is None and len(result.links) == 1

@@ -147,7 +147,8 @@ def test_an_add_stopped_by_a_held_id_writes_the_matches_of_what_it_added(tmp_pat
     assert result.exit_code == 1
     assert result.stderr.strip() == (
         f"Error: {dump}:231: '000_1bdcf60ae9970c12' is already in the index "
-        f"(the articles before it were added, their 200 matches written to {out})"
+        f"(the articles before it were added, their 200 matches written to {out}; "
+        "--on-held skip goes on past the articles held already)"
     )
     assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == [f"n{k}" for k in range(200)]
     with Index.open(str(db), create=False) as idx:

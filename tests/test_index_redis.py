@@ -13,6 +13,7 @@ import pytest
 from conftest import RedisServer, start_writer
 
 from dedup.index.index import FORMAT_VERSION, Index, IndexFileError
+from dedup.runtime.extras import MissingExtraError
 
 redis = pytest.importorskip(
     "redis", reason="the redis package is not installed (pip install 'newsdedup[redis]')"
@@ -88,7 +89,9 @@ def test_a_newer_or_foreign_index_or_no_server_is_a_clear_error(url, client, red
 
 def test_without_the_redis_package_the_error_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "redis", None)
-    with pytest.raises(IndexFileError, match=r"pip install 'dedup\[redis\]'"):
+    with pytest.raises(
+        MissingExtraError, match=r"a Redis index needs the redis extra: pip install 'newsdedup\[redis\]'"
+    ):
         Index.open("redis://localhost:6379/0")
 
 
@@ -227,3 +230,17 @@ def test_a_damaged_record_is_one_line_and_check_reads_every_record(url, client):
     assert result.exit_code == 1
     [line] = result.stderr.strip().splitlines()
     assert line.startswith(f"Error: {url}: damaged: a record (3 bytes) is cut short"), line
+
+
+def test_an_add_that_outlasts_the_writers_lock_stands(url, monkeypatch):
+    """The writers' lock expires after LOCK_SECONDS (so that a dead writer's lock does not stop
+    the others for ever); an add that took longer finds it expired at the end. What it committed
+    stands (WATCH kept it whole): that is no error."""
+    import dedup.index.redis
+
+    monkeypatch.setattr(dedup.index.redis, "LOCK_SECONDS", 0.001)
+    texts = [p.read_text() for p in sorted(SEEDS.glob("*.txt"))]
+    with Index.open(url) as idx:
+        found = idx.add_many([(str(k), text) for k, text in enumerate(texts)])
+        assert len(idx) == 5 and [m.id for m in found[4]] == ["0"]
+        idx.check()

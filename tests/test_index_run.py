@@ -49,7 +49,8 @@ def test_a_second_dump_joins_the_held_story_it_translates(location, seeds):
     assert second.summary["articles"]["kept"] == 2
     assert second.summary["index"] | {"location": None} == {
         "location": None, "held_before": 2, "articles_matching_held": 1, "pairs_with_held": 1,
-        "clusters_with_held": 1, "added": 3, "held_after": 5,
+        "clusters_with_held": 1, "on_held": "error", "held_in_run": 0,
+        "added": 3, "replaced": 0, "skipped": 0, "held_after": 5,
     }  # fmt: skip
 
 

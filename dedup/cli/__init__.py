@@ -16,6 +16,7 @@ from dedup.cli.index import index_group
 from dedup.cli.run import run
 from dedup.cli.show import align_command, explain_command, report_command
 from dedup.index.store import IndexFileError
+from dedup.runtime.extras import MissingExtraError
 from dedup.runtime.processes import Terminated, terminate_as_interrupt
 from dedup.version import __version__
 
@@ -23,7 +24,8 @@ from dedup.version import __version__
 class _Group(click.Group):
     """The command group: SIGTERM stops a command as Ctrl-C does (:mod:`dedup.runtime.processes`), with
     every clean-up run, one line on stderr and exit status 143; an index found damaged by any
-    command is one line naming it."""
+    command, or an extra a command needs and lacks, is one line naming it (or its install
+    command)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         with terminate_as_interrupt():
@@ -33,6 +35,8 @@ class _Group(click.Group):
                 click.echo("dedup: stopped by SIGTERM", err=True)
                 raise
             except IndexFileError as err:  # (a damaged index, met by any command: one line)
+                raise click.ClickException(str(err)) from None
+            except MissingExtraError as err:  # (checked before anything is made: one line)
                 raise click.ClickException(str(err)) from None
 
 

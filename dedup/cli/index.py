@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from dedup.cli.options import (
     param_options,
     with_options,
 )
-from dedup.index.store import IndexFileError, shown_location
+from dedup.index.store import ON_HELD, IndexFileError, shown_location
 from dedup.io.article import InputError
 from dedup.runtime.progress import no_progress, terminal_progress, wants_progress
 
@@ -33,12 +34,24 @@ def index_group() -> None:
     """
 
 
+ON_HELD_OPTION = click.option(
+    "--on-held",
+    type=click.Choice(ON_HELD),
+    default="error",
+    show_default=True,
+    help="An article whose id the index holds already: error stops; skip leaves the held one (a job "
+    "that died half-way, run again over all its input, adds the rest); replace puts the new text "
+    "in its place.",
+)
+
+
 def _index_articles(
     ctx: click.Context,
     index_path: str,
     inputs: tuple[str, ...],
     out: Path | None,
     store: bool,
+    on_held: str,
     input_format: str | None,
     recursive: bool,
     delimiter: str | None,
@@ -52,6 +65,7 @@ def _index_articles(
     """Read INPUTS and add (or query) each article (:func:`dedup.index.feed.feed`); write the
     matches to ``out`` (JSONL), or print them; every error as one line that says what was added."""
     from dedup.index.feed import feed
+    from dedup.index.run import HeldError
     from dedup.io.write import write_jsonl
 
     params = given_params(ctx, options)
@@ -59,6 +73,7 @@ def _index_articles(
     label = "add" if store else "query"
     rows: list[dict[str, Any]] = []
     counts = {"articles": 0, "matched": 0, "skipped": 0}
+    outcomes: Counter[str] = Counter()
 
     def on_bad(err: InputError) -> None:
         counts["skipped"] += 1
@@ -79,10 +94,14 @@ def _index_articles(
             open_index(index_path, params, create=store) as idx,
             progress(label, None) as bar,
         ):
-            for article, matches in feed(idx, source.articles(on_bad if skip_bad else None), add=store):
+            articles = source.articles(on_bad if skip_bad else None)
+            for article, matches in feed(idx, articles, add=store, on_held=on_held, counts=outcomes):
                 counts["articles"] += 1
                 counts["matched"] += bool(matches)
-                rows.append({"id": article.id, "matches": [dataclasses.asdict(m) for m in matches]})
+                if matches is None:  # (--on-held skip: held already, neither matched nor added)
+                    rows.append({"id": article.id, "skipped": "held"})
+                else:
+                    rows.append({"id": article.id, "matches": [dataclasses.asdict(m) for m in matches]})
                 bar.update(1)
             held = len(idx)
     # (bad input, a held id; a disk; a server gone; a package a format needs: pyarrow, zstandard)
@@ -100,6 +119,8 @@ def _index_articles(
             with contextlib.suppress(OSError):
                 write_jsonl(out, rows)
                 done += f", their {len(rows):,} matches written to {out}"
+        if isinstance(err, HeldError):
+            done += "; --on-held skip goes on past the articles held already"
         raise click.ClickException(f"{problem} ({done})") from None
     if out is not None:
         write_jsonl(out, rows)
@@ -107,13 +128,23 @@ def _index_articles(
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False))
     if not quiet:
-        verb = "added" if store else "checked"
-        skipped = f", {counts['skipped']:,} skipped" if counts["skipped"] else ""
-        click.echo(
-            f"{verb} {counts['articles']:,} articles ({counts['matched']:,} duplicate held ones{skipped}); "
-            f"{shown_location(index_path)} holds {held:,}",
-            err=True,
-        )
+        click.echo(_summary_line(counts, outcomes, store, shown_location(index_path), held), err=True)
+
+
+def _summary_line(counts: dict[str, int], outcomes: Counter[str], store: bool, where: str, held: int) -> str:
+    """The end line of `index add` / `index query`: what was read, added, replaced, skipped."""
+    if store:
+        done = f"added {outcomes['added']:,} of {counts['articles']:,} articles"
+    else:
+        done = f"checked {counts['articles']:,} articles"
+    notes = [f"{counts['matched']:,} duplicate held ones"]
+    if outcomes["replaced"]:
+        notes.append(f"{outcomes['replaced']:,} replaced held ones")
+    if outcomes["skipped"]:
+        notes.append(f"{outcomes['skipped']:,} skipped as held already")
+    if counts["skipped"]:
+        notes.append(f"{counts['skipped']:,} skipped as bad input")
+    return f"{done} ({'; '.join(notes)}); {where} holds {held:,}"
 
 
 def index_input_options(f):
@@ -121,7 +152,8 @@ def index_input_options(f):
     detection options."""
     out = click.option(
         "-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-        help="Write each article's matches here, one JSON line per article ({id, matches: [...]}).",
+        help="Write each article's matches here, one JSON line per article ({id, matches: [...]}; "
+        '{id, skipped: "held"} for one skipped by --on-held skip).',
     )  # fmt: skip
     index = click.argument("index_path", metavar="INDEX")
     inputs = click.argument("inputs", nargs=-1, required=True)
@@ -135,16 +167,24 @@ _IO_OPTIONS = (
 
 @index_group.command("add")
 @index_input_options
+@ON_HELD_OPTION
 def index_add(
-    ctx: click.Context, index_path: str, inputs: tuple[str, ...], out: Path | None, **options: Any
+    ctx: click.Context,
+    index_path: str,
+    inputs: tuple[str, ...],
+    out: Path | None,
+    on_held: str,
+    **options: Any,
 ) -> None:
     """Add the articles of INPUTS to INDEX (made if missing), each checked against those before it.
 
     INPUTS are read as by `dedup run`. Each batch of 100 articles is committed before the next is
-    read; an id already held stops the command (the articles before it stay added).
+    read; an id already held stops the command (the articles before it stay added), unless
+    --on-held says to skip or replace it: a job stopped half-way finishes when run again with
+    --on-held skip.
     """
     io = {k: options.pop(k) for k in _IO_OPTIONS}
-    _index_articles(ctx, index_path, inputs, out, True, **io, options=options)
+    _index_articles(ctx, index_path, inputs, out, True, on_held, **io, options=options)
 
 
 @index_group.command("query")
@@ -155,7 +195,7 @@ def index_query(
     """Check the articles of INPUTS against INDEX without adding them; print (or --out) their
     matches as JSON lines."""
     io = {k: options.pop(k) for k in _IO_OPTIONS}
-    _index_articles(ctx, index_path, inputs, out, False, **io, options=options)
+    _index_articles(ctx, index_path, inputs, out, False, "error", **io, options=options)
 
 
 @index_group.command("check")

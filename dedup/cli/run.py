@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from dedup.cli.index import ON_HELD_OPTION
 from dedup.cli.options import (
     MemorySize,
     given_params,
@@ -94,6 +95,7 @@ from dedup.runtime.progress import no_progress, terminal_progress, wants_progres
     "then add this run's articles to it. The run uses the index's detection options.",
 )
 @click.option("--no-add", is_flag=True, help="With --index: check against the index without adding to it.")
+@ON_HELD_OPTION
 @click.option(
     "--engine",
     type=click.Choice(["local", "spark"]),
@@ -119,6 +121,7 @@ def run(
     memory_limit: int | None,
     index_location: str | None,
     no_add: bool,
+    on_held: str,
     engine: str,
     input_format: str | None,
     recursive: bool,
@@ -143,6 +146,8 @@ def run(
 
     if no_add and index_location is None:
         raise click.UsageError("--no-add goes with --index")
+    if on_held != "error" and index_location is None:
+        raise click.UsageError("--on-held goes with --index")
     if options.get("cross_lingual") and (engine == "spark" or index_location is not None):
         other = "--engine spark" if engine == "spark" else "--index"
         raise click.UsageError(f"--cross-lingual is not available with {other} yet")
@@ -198,6 +203,7 @@ def run(
                 params=params,
                 index=index,
                 add_to_index=not no_add,
+                on_held=on_held,
                 report=with_report,
                 workers=workers,
                 spill_dir=spill_dir,
@@ -409,6 +415,8 @@ def summary_lines(
     if "index" in s:
         i = s["index"]
         added = f"; added {i['added']:,}" if "added" in i else " (nothing added: --no-add)"
+        for key, what in (("replaced", "replaced"), ("skipped", "skipped as held already")):
+            added += f", {what} {i[key]:,}" if i.get(key) else ""
         lines.append(
             f"index {i['location']}: held {i['held_before']:,}; {i['articles_matching_held']:,} of these "
             f"articles duplicate held ones, in {i['clusters_with_held']:,} clusters{added}; "

@@ -130,6 +130,7 @@ class Detector:
         memory_limit: int | str | None = None,
     ) -> None:
         self.params = p = params or Params()
+        p.require_extras()  # (a missing extra: one line, before any spill folder is made)
         limit = check_limit(memory_limit)
         if limit is not None and not can_measure():
             raise ValueError("memory_limit needs Linux's /proc to measure the run's memory")

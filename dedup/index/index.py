@@ -17,7 +17,9 @@ gives their count on the dev set.)
 Where it is kept is a store's business (:mod:`dedup.index.store`): by default one SQLite
 file in WAL mode (:mod:`dedup.index.sqlite`), or a Redis server that many processes on many
 machines share (:mod:`dedup.index.redis`). Both give the same verdicts, and in both each add
-is one transaction, applied whole or not at all, before it returns.
+is one transaction, applied whole or not at all, before it returns. An article under an id held
+already is an error, skipped, or replaces the held one, as ``on_held`` says (:data:`ON_HELD`): a
+job that died half-way is run again over all of its input with ``on_held="skip"``.
 """
 
 from __future__ import annotations
@@ -35,8 +37,22 @@ import scipy.sparse as sp
 from dedup.arrays.hashing import vocabulary as term_vocabulary
 from dedup.features import Features, Featurizer
 from dedup.featurize import chunked
-from dedup.index.store import FORMAT_VERSION, HeldIdError, IndexFileError, Reader, Store, Writer
+from dedup.index.store import (
+    ADDED,
+    FORMAT_VERSION,
+    ON_HELD,
+    REPLACED,
+    SKIPPED,
+    HeldIdError,
+    IndexFileError,
+    Reader,
+    Store,
+    Writer,
+    check_on_held,
+    shown_location,
+)
 from dedup.params import ALL_PAIRS_MAX_BUCKET, Params
+from dedup.runtime.extras import require
 from dedup.score.decision import Signals, score
 from dedup.score.measure import measure_pairs as local_measure
 from dedup.score.sentences import SentenceMatrix, sum_rows
@@ -48,10 +64,12 @@ from dedup.text.numbers import NumberSets
 
 __all__ = [
     "FORMAT_VERSION",
+    "ON_HELD",
     "STORED_PARAMS",
     "HeldIdError",
     "Index",
     "IndexFileError",
+    "Loaded",
     "Match",
     "REDIS_SCHEMES",
 ]
@@ -78,6 +96,22 @@ with. The others (``threshold``, ``max_bucket``, ...) may differ from one openin
 
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 """Locations that name a Redis server (``pip install 'newsdedup[redis]'``) rather than a file."""
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """What :meth:`Index.load` stored: ``added`` articles (ids new to the index), ``replaced``
+    ones (held ids given their new text, ``on_held="replace"``), and the ``skipped`` ones (held
+    ids left as they were, ``on_held="skip"``)."""
+
+    added: int = 0
+    replaced: int = 0
+    skipped: int = 0
+
+    def counts(self) -> dict[str, int]:
+        """``{"added": ..., "replaced": ..., "skipped": ...}``, as a run's summary gives them."""
+        return {"added": self.added, "replaced": self.replaced, "skipped": self.skipped}
+
 
 _WINDOW = 8  # members of an oversized bucket a new article is compared with (the latest)
 
@@ -129,6 +163,7 @@ class Index:
         self._store = store
         self.params = params
         self._featurizer = Featurizer(params)
+        self._extras_checked = False
         self._bands, self._rows = params.bands_rows
 
     @classmethod
@@ -143,23 +178,28 @@ class Index:
         :class:`IndexFileError`, as is a missing index with ``create=False``."""
         if params.get("cross_lingual"):
             raise ValueError(_NO_CROSS_LINGUAL)
+        made: Params | None = None  # the parameters of an index made here, checked before it is
         store: Store
         if str(location).startswith(REDIS_SCHEMES):
+            require("redis", f"{shown_location(str(location))}: a Redis index")
             from dedup.index.redis import RedisStore
 
             store = RedisStore(str(location))
         else:
             from dedup.index.sqlite import SqliteStore
 
-            if not create and not Path(location).exists():
-                raise IndexFileError(f"{location}: no such index")
+            if not Path(location).exists():
+                if not create:
+                    raise IndexFileError(f"{location}: no such index")
+                made = _new_params(params)  # (before the file is made: a mistake leaves none)
             store = SqliteStore(Path(location))
         try:
             stored = store.params()
             if stored is None and not create:
                 raise IndexFileError(f"{store.location}: no such index")
             if stored is None:
-                store.create(Params.from_kwargs(**params).to_dict())  # (unless another process just did)
+                made = made or _new_params(params)
+                store.create(made.to_dict())  # (unless another process just did)
                 stored = store.params()
                 assert stored is not None
             chosen = _reconcile(store.location, stored, params)
@@ -200,39 +240,81 @@ class Index:
         answered from one snapshot of the index."""
         out: list[list[Match]] = []
         for chunk in chunked(texts, batch):
-            held = [self._hold("", f) for f in self._featurizer.batch(chunk)]
+            held = [self._hold("", f) for f in self._features(chunk)]
             out.extend(self._store.read(lambda r, held=held: [self._matches(h, r) for h in held]))
         return out
 
-    def add(self, article_id: str, text: str) -> list[Match]:
+    def add(self, article_id: str, text: str, *, on_held: str = "error") -> list[Match] | None:
         """Store the article and return the held articles it duplicates, best first.
 
-        Committed before it returns. An id already held raises ``ValueError``."""
-        return self.add_many([(article_id, text)])[0]
+        Committed before it returns. An id already held raises :class:`HeldIdError`, or with
+        ``on_held="skip"`` leaves the held article as it is and returns None, or with
+        ``on_held="replace"`` puts this one in its place (see :data:`ON_HELD`)."""
+        return self.add_many([(article_id, text)], on_held=on_held)[0]
 
-    def add_many(self, articles: Iterable[tuple[str, str]], *, batch: int = 100) -> list[list[Match]]:
+    def add_many(
+        self, articles: Iterable[tuple[str, str]], *, batch: int = 100, on_held: str = "error"
+    ) -> list[list[Match] | None]:
         """:meth:`add` for each ``(id, text)``, in order (each article is matched against the
-        ones before it too), committed ``batch`` articles per transaction."""
-        out: list[list[Match]] = []
+        ones before it too), committed ``batch`` articles per transaction. With
+        ``on_held="skip"``, an article whose id is held comes back as None (not matched, not
+        stored, not even featurised): so a job that died half-way can be run again over all of
+        its input, and what it adds is what one run would have added."""
+        check_on_held(on_held)
+        out: list[list[Match] | None] = []
         for chunk in chunked(articles, batch):
-            features = self._featurizer.batch([text for _, text in chunk])
-            held = [self._hold(article_id, f) for (article_id, _), f in zip(chunk, features, strict=True)]
-            out.extend(self._store.write(lambda w, held=held: self._add(held, w)))
+            out.extend(None if done == SKIPPED else found for done, found in self.add_batch(chunk, on_held))
         return out
 
-    def load(self, articles: Iterable[tuple[str, str]], *, batch: int = 1000) -> int:
+    def load(
+        self, articles: Iterable[tuple[str, str]], *, batch: int = 1000, on_held: str = "error"
+    ) -> Loaded:
         """Store each ``(id, text)`` without matching it: a bulk load of articles whose
         duplicates are known already (a deduplicated archive, or a run's own articles once
         ``dedup run --index`` has matched them). ``batch`` articles per transaction; returns
-        how many were stored. An id already held raises ``ValueError`` (its batch is not stored).
-        """
-        stored = 0
+        how many were added, replaced and skipped. An id already held raises
+        :class:`HeldIdError` (its batch is not stored), unless ``on_held`` says otherwise
+        (:data:`ON_HELD`)."""
+        check_on_held(on_held)
+        done = {ADDED: 0, REPLACED: 0, SKIPPED: 0}
         for chunk in chunked(articles, batch):
-            features = self._featurizer.batch([text for _, text in chunk])
-            held = [self._hold(article_id, f) for (article_id, _), f in zip(chunk, features, strict=True)]
-            self._store.write(lambda w, held=held: self._insert(held, w))
-            stored += len(held)
-        return stored
+            for outcome, _ in self.add_batch(chunk, on_held, match=False):
+                done[outcome] += 1
+        return Loaded(done[ADDED], done[REPLACED], done[SKIPPED])
+
+    def add_batch(
+        self, chunk: list[tuple[str, str]], on_held: str = "error", *, match: bool = True
+    ) -> list[tuple[str, list[Match]]]:
+        """Store one batch of ``(id, text)`` in one transaction, each article matched (if
+        ``match``) against those held before it: each article's outcome (:data:`ADDED`,
+        :data:`REPLACED` or :data:`SKIPPED`) with its matches (none for a skipped one). What
+        :meth:`add_many` and :meth:`load` do batch by batch."""
+        check_on_held(on_held)
+        for article_id, _ in chunk:
+            _check_id(article_id)
+        # With "skip", what is held already is not featurised (re-checked below, in the write)
+        known = self.holding(i for i, _ in chunk) if on_held == "skip" else set()
+        features = iter(self._features([text for i, text in chunk if i not in known]))
+        sketches = [None if i in known else self._hold(i, next(features)) for i, _ in chunk]
+
+        def write(w: Writer) -> list[tuple[str, list[Match]]]:
+            if on_held == "error":
+                self._refuse_held([h for h in sketches if h is not None], w)
+            out: list[tuple[str, list[Match]]] = []
+            for h in sketches:
+                outcome = ADDED
+                if h is None or (on_held == "skip" and w.has(h.id)):
+                    out.append((SKIPPED, []))
+                    continue
+                if on_held == "replace" and w.has(h.id):  # (it may have come earlier in the batch)
+                    (old,) = w.load_ids([h.id])
+                    w.delete(old, self._keys(old.signature))
+                    outcome = REPLACED
+                out.append((outcome, self._matches(h, w) if match else []))
+                w.insert(h, self._keys(h.signature))
+            return out
+
+        return self._store.write(write)
 
     def holding(self, ids: Iterable[str]) -> set[str]:
         """Those of ``ids`` the index holds (one lookup for them all)."""
@@ -274,19 +356,14 @@ class Index:
                 raise HeldIdError(h.id)
             seen.add(h.id)
 
-    def _insert(self, held: list[Sketch], w: Writer) -> None:
-        self._refuse_held(held, w)
-        for h in held:
-            w.insert(h, self._keys(h.signature))
-
-    def _add(self, held: list[Sketch], w: Writer) -> list[list[Match]]:
-        """Match and insert ``held`` in order, inside one write transaction."""
-        self._refuse_held(held, w)
-        out = []
-        for h in held:
-            out.append(self._matches(h, w))
-            w.insert(h, self._keys(h.signature))
-        return out
+    def _features(self, texts: list[str]) -> list[Features]:
+        """The features of ``texts``; the extras the index's parameters need are checked first
+        (once), so that an index made with ``transliterate`` opens without unidecode for
+        ``stats``, ``check`` and ``remove``, and says what to install when asked to featurise."""
+        if not self._extras_checked:
+            self.params.require_extras()
+            self._extras_checked = True
+        return self._featurizer.batch(texts)
 
     def _hold(self, article_id: str, f: Features) -> Sketch:
         assert f.signature is not None
@@ -390,6 +467,13 @@ def _check_id(article_id: str) -> None:
     look ids up through JSON lists, whose text SQLite ends at a NUL: ``a\x00b`` would be ``a``)."""
     if not isinstance(article_id, str) or "\x00" in article_id:
         raise ValueError(f"an article id must be a string without a NUL character, not {article_id!r}")
+
+
+def _new_params(given: dict[str, Any]) -> Params:
+    """The parameters of a new index: checked whole, their extras installed, before it is made."""
+    params = Params.from_kwargs(**given)
+    params.require_extras()
+    return params
 
 
 def _reconcile(location: str | os.PathLike[str], stored: dict[str, Any], given: dict[str, Any]) -> Params:

@@ -41,6 +41,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import numpy as np
 
 from dedup.index.store import IndexFileError, damaged, meta_record, params_from_meta, shown_location
+from dedup.runtime.extras import require
 from dedup.sketch.record import DamagedRecord, Sketch
 
 T = TypeVar("T")
@@ -257,12 +258,12 @@ class _RedisWriter(_RedisReader):
         """Apply the pending writes in one MULTI/EXEC (``WatchError`` if another writer won)."""
         k = self.keys
         pipe.multi()
+        if self.dropped:  # (first: an id dropped and added again, replaced, keeps its new number)
+            pipe.hdel(k.art, *[str(s) for s in self.dropped])
+            pipe.hdel(k.ids, *self.dropped.values())
         if self.articles:
             pipe.hset(k.art, mapping={str(s): h.pack() for s, h in self.articles.items()})
             pipe.hset(k.ids, mapping={h.id: str(s) for s, h in self.articles.items()})
-        if self.dropped:
-            pipe.hdel(k.art, *[str(s) for s in self.dropped])
-            pipe.hdel(k.ids, *self.dropped.values())
         for (name, field), seqs in self.buckets.items():
             if len(seqs):
                 pipe.hset(name, field, seqs.astype("<i8").tobytes())
@@ -282,13 +283,10 @@ class RedisStore:
     """An index on a Redis server (see the module's docstring for its keys and transactions)."""
 
     def __init__(self, url: str) -> None:
-        try:
-            import redis
-        except ImportError:
-            raise IndexFileError(
-                f"{url}: a Redis index needs the redis package: pip install 'newsdedup[redis]'"
-            ) from None
         plain, prefix, self.location = _split_url(url)
+        require("redis", f"{self.location}: a Redis index")
+        import redis
+
         self._errors = redis.exceptions
         self.keys = _Keys(prefix)
         from redis.backoff import ExponentialBackoff
@@ -368,7 +366,9 @@ class RedisStore:
 
     def _write(self, fn: Callable[[_RedisWriter], T]) -> T:
         tries = 0
-        with self.client.lock(self.keys.lock, timeout=LOCK_SECONDS, sleep=0.002, thread_local=False):
+        lock = self.client.lock(self.keys.lock, timeout=LOCK_SECONDS, sleep=0.002, thread_local=False)
+        lock.acquire()
+        try:
             while True:
                 with self.client.pipeline() as pipe:
                     pipe.watch(self.keys.version)
@@ -380,6 +380,11 @@ class RedisStore:
                     except self._errors.WatchError:  # a writer whose lock had expired committed
                         tries += 1
                         time.sleep(random.uniform(0, min(0.001 * 2**tries, 0.1)))
+        finally:
+            # A write that outlasted LOCK_SECONDS finds its lock expired: what it committed
+            # stands (WATCH kept it whole), so that is no error.
+            with contextlib.suppress(self._errors.LockNotOwnedError):
+                lock.release()
 
     def count(self) -> int:
         with self._reachable():

@@ -12,7 +12,13 @@ held articles each one duplicates (the index as it was before the run). The two 
 
 Then, unless told not to, the run's articles are stored in the index (without matching them
 again: that was just done), so that the next dump is checked against them too. An article
-whose id the index already holds stops the run before anything is stored.
+whose id the index already holds stops the run before anything is stored, unless ``on_held``
+is ``"skip"`` (a run started again after it died while adding: what the first attempt added is
+not added again) or ``"replace"``. Either way such an article is checked against the index as
+the others are, and matches with held articles that are in the run are set aside (the run
+compares its own articles), so a run started again finds what the first would have found; only
+its scores with held articles may differ in the last digits, as the IDF counts what the first
+attempt added.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Any
 from dedup.cluster import IdForest
 from dedup.featurize import chunked
 from dedup.index.index import Index, Match
+from dedup.index.store import check_on_held
 from dedup.io.article import Article, InputError
 from dedup.result import Cluster, Pair, Result
 
@@ -35,28 +42,41 @@ class HeldError(InputError):
 
 class IndexCheck:
     """Asks the index about each article streaming through :meth:`through`, ``batch`` at a time
-    (one snapshot per batch), and keeps the matches."""
+    (one snapshot per batch), and keeps the matches.
 
-    def __init__(self, index: Index, *, batch: int = 100) -> None:
+    ``on_held`` says what an article whose id the index holds already does (a run started again
+    after it died while adding its articles, or a dump that repeats some): ``"error"`` stops the
+    run (:class:`HeldError`); ``"skip"`` and ``"replace"`` let it through, checked as the others
+    are, and count it in ``held_in_run`` (the add then skips it, or replaces the held one). The
+    matches with held articles that are in the run are set aside by :func:`merge_with_index`: the
+    run compares its own articles itself."""
+
+    def __init__(self, index: Index, *, batch: int = 100, on_held: str = "error") -> None:
+        check_on_held(on_held)
         self.index = index
         self.batch = batch
+        self.on_held = on_held
         self.matches: dict[str, list[Match]] = {}
         self.held_before = len(index)
+        self.held_in_run = 0  # the run's articles whose ids the index held (on_held skip or replace)
         self.seconds = 0.0  # spent asking the index
 
     def through(self, articles: Iterable[Article]) -> Iterator[Article]:
-        """The articles, unchanged; an id the index holds already is an :class:`InputError`."""
+        """The articles, unchanged; an id the index holds already is a :class:`HeldError`
+        unless ``on_held`` lets it through."""
         for chunk in chunked(articles, self.batch):
             started = time.perf_counter()
             held = self.index.holding(a.id for a in chunk)
-            if held:
+            if held and self.on_held == "error":
                 first = next(a for a in chunk if a.id in held)
                 raise HeldError(
                     first.source,
                     first.line,
                     f"{first.id!r} is already in the index {self.index.location} "
-                    "(each article of a run against an index must be new to it)",
+                    "(each article of a run against an index must be new to it; "
+                    "--on-held skip or replace lets it through)",
                 )
+            self.held_in_run += len(held)
             for article, found in zip(chunk, self.index.query_many([a.text for a in chunk]), strict=True):
                 if found:
                     self.matches[article.id] = found
@@ -76,7 +96,10 @@ def merge_with_index(result: Result, ids: list[str], check: IndexCheck) -> Resul
             union(c.members[0], m)
     best: dict[str, float] = {}  # held id -> its best score with an article of the run
     cross: list[Pair] = []
+    matching = 0
     for article_id, found in check.matches.items():
+        found = [m for m in found if m.id not in position]  # (held, and in the run: see IndexCheck)
+        matching += bool(found)
         for m in found:
             union(article_id, m.id)
             best[m.id] = max(best.get(m.id, 0.0), m.score)
@@ -109,9 +132,11 @@ def merge_with_index(result: Result, ids: list[str], check: IndexCheck) -> Resul
     summary["index"] = {
         "location": check.index.location,
         "held_before": check.held_before,
-        "articles_matching_held": len(check.matches),
+        "articles_matching_held": matching,
         "pairs_with_held": len(cross),
         "clusters_with_held": sum(bool(c.held) for c in clusters),
+        "on_held": check.on_held,
+        "held_in_run": check.held_in_run,
     }
     pairs = sorted([*result.pairs, *cross], key=lambda q: (q.a, q.b))
     return Result(pairs=pairs, clusters=clusters, summary=summary, languages=result.languages)

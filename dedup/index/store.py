@@ -26,6 +26,22 @@ FORMAT_VERSION = 1
 
 T = TypeVar("T")
 
+ON_HELD = ("error", "skip", "replace")
+"""What an add does with an article whose id the index holds already: ``"error"`` raises
+:class:`HeldIdError` (nothing of that batch is stored); ``"skip"`` leaves the held article as it
+is (a job started again over input it partly added: the held half is skipped, the rest added as
+one run would have added it); ``"replace"`` forgets the held article (its sketch, band keys and
+document frequencies) and stores the new one in its place (a corrected text)."""
+
+ADDED, REPLACED, SKIPPED = "added", "replaced", "skipped"
+"""The outcomes of an article given to an add (:data:`ON_HELD`)."""
+
+
+def check_on_held(on_held: str) -> None:
+    """Refuse an ``on_held`` that is none of :data:`ON_HELD` (a ``ValueError`` naming them)."""
+    if on_held not in ON_HELD:
+        raise ValueError(f"on_held must be one of {', '.join(map(repr, ON_HELD))}; got {on_held!r}")
+
 
 class HeldIdError(ValueError):
     """An article added under an id the index holds already (``article_id``)."""

@@ -48,6 +48,7 @@ import numpy as np
 
 from dedup.report.alignment import Alignment, Link
 from dedup.report.boilerplate import Boilerplate
+from dedup.runtime.extras import require
 from dedup.text.normalize import tokenize
 from dedup.text.paragraphs import paragraph_sentences, split_paragraphs
 from dedup.text.stopwords import ENGLISH
@@ -120,9 +121,12 @@ def align(
 
     Raises:
         ValueError: a text has no paragraph, or a parameter is out of range.
+        MissingExtraError: ``similarity="xling"`` without ``newsdedup[xling]`` (an ImportError).
     """
     if similarity not in SIMILARITIES:
         raise ValueError(f"similarity must be one of {SIMILARITIES}, got {similarity!r}")
+    if similarity == "xling":
+        require("xling", "--similarity xling (similarity='xling')")
     from dedup.text.language import detect
 
     languages = (detect(text_a)[0], detect(text_b)[0])

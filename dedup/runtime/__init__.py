@@ -1,1 +1,2 @@
-"""How a run lives: its memory limit, its processes (they die together), its progress bars."""
+"""How a run lives: its memory limit, its processes (they die together), its progress bars, and
+the optional extras it may need (:mod:`dedup.runtime.extras`: one line naming the install command)."""

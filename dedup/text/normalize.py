@@ -12,6 +12,8 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
+from dedup.runtime.extras import MissingExtraError
+
 # A token is a run of letters, digits or underscores; everything else
 # (punctuation, symbols, white space) separates tokens.
 _WORD = re.compile(r"\w+")
@@ -40,10 +42,8 @@ SENTENCE_ENDS: frozenset[str] = frozenset(
 def _unidecode():  # imported lazily: transliteration is an optional extra
     try:
         from unidecode import unidecode
-    except ImportError as err:  # pragma: no cover - depends on the install
-        raise ImportError(
-            "transliterate=True needs the 'unidecode' package: pip install 'newsdedup[translit]'"
-        ) from err
+    except ImportError:  # (Params.require_extras says so before a run or an index starts)
+        raise MissingExtraError("translit", "--transliterate (transliterate=True)") from None
     return unidecode
 
 
