@@ -224,7 +224,8 @@ def test_dedup_run_on_spark_writes_what_a_local_run_writes(spark, dev_english, t
         (
             ['{"id": "a", "text": "x y"}', '{"id": "b"}'],
             [],
-            ":2: missing text field 'text' (the Spark job stopped",
+            ":2: missing text field 'text' (its fields: 'id'; --text-field names another) "
+            "(the Spark job stopped",
         ),
         (
             ['{"id": "a", "text": "x y"}', '{"id": "a", "text": "z"}'],
