@@ -478,3 +478,9 @@ def test_on_a_narrow_terminal_the_example_lines_are_cut_not_wrapped(tmp_path):
     cut = [line for line in summary_lines(result, None, width=60) if line.startswith("  cluster ")]
     assert len(whole) == len(cut) == 1 and len(whole[0]) > 60
     assert len(cut[0]) == 60 and cut[0].endswith("…") and whole[0].startswith(cut[0][:-1])
+    # a width that holds the kept id but not the duplicate's: the duplicates are counted, not named
+    head = whole[0][: whole[0].index("duplicates: ") + len("duplicates: ")]
+    [fewer] = [
+        line for line in summary_lines(result, None, width=len(head) + 5) if line.startswith("  cluster ")
+    ]
+    assert fewer == head + "1"

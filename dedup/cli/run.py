@@ -26,7 +26,7 @@ from dedup.io.write import FieldClashError
 from dedup.params import (
     Params,
 )
-from dedup.result import Result
+from dedup.result import Cluster, Result
 from dedup.runtime.memory import MemoryLimitError, format_size, workers_within
 from dedup.runtime.progress import no_progress, terminal_progress, wants_progress
 
@@ -357,19 +357,7 @@ def summary_lines(
         lines.append("example:" if n == 1 else f"examples ({len(clusters)} of {n:,} clusters, the largest):")
         found = verdicts(result)
         for cl in clusters:
-            shown = []
-            for m in cl.duplicates[:2]:
-                score = found[m].score if m in found else None
-                shown.append(m if score is None else f"{m} (score {score:.2f})")
-            if len(cl.duplicates) > 2:
-                shown.append(f"and {len(cl.duplicates) - 2:,} more")
-            line = (
-                f"  cluster {cl.cluster} ({len(cl.members):,} articles): keep {cl.representative}; "
-                f"duplicates: {', '.join(shown)}"
-            )
-            if width is not None and len(line) > width:
-                line = line[: max(width - 1, 20)] + "…"
-            lines.append(line)
+            lines.append(_example_line(cl, found, width))
         histogram = size_histogram([len(c.members) for c in result.clusters])
         most = max(count for _, count in histogram)
         lines.append("cluster sizes (articles: clusters):")
@@ -432,6 +420,25 @@ def summary_lines(
         f" of {c['pairs']:,} candidate pairs ({s['timings_s'].get('total', 0):.1f} s)"
     )
     return lines
+
+
+def _example_line(cl: Cluster, found: dict[str, Any], width: int | None, shown_most: int = 2) -> str:
+    """One example cluster on one line: the kept id and up to ``shown_most`` duplicates with their
+    score; within ``width`` (a terminal's), fewer duplicates are named, then the line is cut."""
+    head = f"  cluster {cl.cluster} ({len(cl.members):,} articles): keep {cl.representative}; duplicates: "
+    line = ""
+    for k in range(min(shown_most, len(cl.duplicates)), -1, -1):
+        shown = []
+        for m in cl.duplicates[:k]:
+            score = found[m].score if m in found else None
+            shown.append(m if score is None else f"{m} (score {score:.2f})")
+        rest = len(cl.duplicates) - k
+        if rest:
+            shown.append(f"and {rest:,} more" if k else f"{rest:,}")
+        line = head + ", ".join(shown)
+        if width is None or len(line) <= width:
+            return line
+    return line[: max(width - 1, 20)] + "…"
 
 
 def print_summary(result: Result, out_dir: Path | str | None, examples: int = 3) -> None:
