@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -178,7 +180,6 @@ def _align_dump(
     args: tuple[str, ...], input_kw: dict[str, Any], skip_bad: bool, quiet: bool, align_kw: dict[str, Any]
 ) -> Any:
     """``dedup align DUMP ID_A ID_B``: :func:`dedup.report.records.align_records`."""
-    from dedup.report.build import ReportError
     from dedup.report.records import align_records
 
     dump, id_a, id_b = args
@@ -187,18 +188,11 @@ def _align_dump(
     except (InputError, ValueError) as err:  # (dedup run's --format is --input-format here)
         raise click.ClickException(str(err).replace("--format", "--input-format")) from None
     progress = terminal_progress if wants_progress(quiet) else no_progress
-    try:
-        with inputs:
-            return align_records(
-                inputs, id_a, id_b, on_bad=_warn_skipped(quiet) if skip_bad else None, progress=progress,
-                **align_kw,
-            )  # fmt: skip
-    except ReportError as err:
-        raise click.ClickException(str(err)) from None
-    except InputError as err:
-        raise click.ClickException(f"{err} (--skip-bad skips bad records)") from None
-    except ValueError as err:
-        raise click.UsageError(str(err)) from None
+    with _align_errors(skip_bad), inputs:
+        return align_records(
+            inputs, id_a, id_b, on_bad=_warn_skipped(quiet) if skip_bad else None, progress=progress,
+            **align_kw,
+        )  # fmt: skip
 
 
 def _align_run(
@@ -210,19 +204,29 @@ def _align_run(
     align_kw: dict[str, Any],
 ) -> Any:
     """``dedup align --run OUT ID_A ID_B``: :func:`dedup.report.records.align_run_records`."""
-    from dedup.report.build import ReportError
     from dedup.report.records import align_run_records
 
     progress = terminal_progress if wants_progress(quiet) else no_progress
-    try:
+    with _align_errors(skip_bad):
         return align_run_records(
             run_dir, ids[0], ids[1], inputs=list(input_paths) or None,
             on_bad=_warn_skipped(quiet) if skip_bad else None, progress=progress, **align_kw,
         )  # fmt: skip
+
+
+@contextlib.contextmanager
+def _align_errors(skip_bad: bool) -> Iterator[None]:
+    """Errors of aligning two records as one line: an id not found, bad input (``--skip-bad``
+    hinted only where skipping the record would help), a parameter out of range."""
+    from dedup.report.build import ReportError
+
+    try:
+        yield
     except ReportError as err:
         raise click.ClickException(str(err)) from None
     except InputError as err:
-        raise click.ClickException(f"{err} (--skip-bad skips bad records)") from None
+        hint = " (--skip-bad skips bad records)" if err.record and not skip_bad else ""
+        raise click.ClickException(f"{err}{hint}") from None
     except ValueError as err:
         raise click.UsageError(str(err)) from None
 
