@@ -135,3 +135,21 @@ def test_a_run_whose_inputs_are_gone_is_read_from_what_it_wrote(seed_run, tmp_pa
 def test_a_folder_that_is_not_a_run_is_one_line(tmp_path):
     with pytest.raises(ReportError, match=rf"^{tmp_path}: not a dedup run folder"):
         align_run_records(tmp_path, REP, DUP)
+
+
+def test_a_folder_of_tsv_shards_read_recursively_from_the_api(tmp_path):
+    """align_records reads what dedup run reads: shards in subfolders, a delimiter."""
+    import csv
+
+    texts = {p.stem: p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))}
+    ids = sorted(texts)
+    for k, chunk in enumerate((ids[:2], ids[2:])):
+        (tmp_path / "shards" / f"day={k}").mkdir(parents=True)
+        with open(tmp_path / "shards" / f"day={k}" / "part-0.csv", "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f, delimiter=";")
+            w.writerow(["id", "text"])
+            w.writerows([(i, texts[i]) for i in chunk])
+    pair = align_records(tmp_path / "shards", ids[0], ids[-1], recursive=True, delimiter=";")
+    assert (pair.a, pair.b) == (ids[0], ids[-1])
+    with pytest.raises(InputError, match="no input files in this folder"):
+        align_records(tmp_path / "shards", ids[0], ids[-1], delimiter=";")

@@ -83,6 +83,8 @@ def align_records(
     id_field: str = "id",
     text_field: str = "text",
     max_chars: int | None = MAX_CHARS,
+    recursive: bool = False,
+    delimiter: str | None = None,
     on_bad: Callable[[InputError], None] | None = None,
     progress: Progress = no_progress,
     **align_options: Any,
@@ -91,8 +93,8 @@ def align_records(
     reads them (or an open :class:`~dedup.io.read.Inputs`).
 
     Args:
-        input_format, id_field, text_field, max_chars: how to read the dump, as
-            :class:`~dedup.io.read.Inputs` (ignored when ``dump`` is one).
+        input_format, id_field, text_field, max_chars, recursive, delimiter: how to read the
+            dump, as :class:`~dedup.io.read.Inputs` (ignored when ``dump`` is one).
         on_bad: called with each bad record met before both are found, which is then skipped;
             None: the first one is raised.
         **align_options: keywords of :func:`dedup.report.align.align` (``similarity``, ``unit``, ...).
@@ -112,6 +114,8 @@ def align_records(
             id_field=id_field,
             text_field=text_field,
             max_chars=max_chars,
+            recursive=recursive,
+            delimiter=delimiter,
         ) as inputs:
             found = find_records(inputs, [id_a, id_b], on_bad=on_bad, progress=progress)
     return _pair(found, id_a, id_b, None, **align_options)
@@ -139,6 +143,7 @@ def run_records(run: Run, inputs: Sequence[str | os.PathLike] | None = None) -> 
             own,
             id_field=recorded.get("id_field", "id"),
             text_field=recorded.get("text_field", "text"),
+            delimiter=recorded.get("delimiter"),
             max_chars=recorded.get("max_chars"),
         )
     except (InputError, ValueError) as err:
