@@ -72,6 +72,27 @@ def pytest_make_collect_report(collector: pytest.Collector) -> object:
     _required(outcome.get_result(), collector.config)
 
 
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+@pytest.fixture
+def seeds() -> dict[str, str]:
+    """The seed articles' texts by their three-digit key ("000" ... "004")."""
+    return {p.name[:3]: p.read_text() for p in sorted(SEEDS.glob("*.txt"))}
+
+
+@pytest.fixture
+def dumps(tmp_path: Path) -> tuple[Path, Path]:
+    """Monday's dump (000, 001) and Tuesday's (002, 003, and 004: a translation of 000)."""
+    monday, tuesday = tmp_path / "monday", tmp_path / "tuesday"
+    for folder, keys in ((monday, "01"), (tuesday, "234")):
+        folder.mkdir()
+        for p in SEEDS.glob("*.txt"):
+            if p.name[2] in keys:
+                shutil.copy(p, folder / f"{p.name[:3]}.txt")
+    return monday, tuesday
+
+
 @pytest.fixture
 def make(tmp_path):
     """Write a file under tmp_path (gzipped if its name ends with .gz) and return its path as a str."""

@@ -6,7 +6,6 @@ stores: what ``replace`` forgets leaves no row, bucket entry or count behind."""
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -21,13 +20,6 @@ from conftest import one_line_error
 
 from dedup import Index, cli, find_duplicates
 from dedup.index.index import HeldIdError, Loaded
-
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
-
-
-@pytest.fixture
-def seeds() -> dict[str, str]:
-    return {p.name[:3]: p.read_text() for p in sorted(SEEDS.glob("*.txt"))}
 
 
 def dedup(*args: str):
@@ -253,18 +245,6 @@ def test_add_on_held_from_the_command_line(location, seeds, tmp_path):
 
 
 # -- dedup run --index, killed while adding and run again ----------------------------------------
-
-
-@pytest.fixture
-def dumps(tmp_path: Path) -> tuple[Path, Path]:
-    """Monday's dump (000, 001) and Tuesday's (002, 003, and 004: a translation of 000)."""
-    monday, tuesday = tmp_path / "monday", tmp_path / "tuesday"
-    for folder, keys in ((monday, "01"), (tuesday, "234")):
-        folder.mkdir()
-        for p in SEEDS.glob("*.txt"):
-            if p.name[2] in keys:
-                shutil.copy(p, folder / f"{p.name[:3]}.txt")
-    return monday, tuesday
 
 
 def _run(tuesday: Path, location: str, out: Path, *more: str) -> list[str]:

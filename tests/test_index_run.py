@@ -4,33 +4,12 @@ are deduplicated against every article already held."""
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from conftest import one_line_error
 
 from dedup import Index, cli, find_duplicates
-
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
-
-
-@pytest.fixture
-def seeds() -> dict[str, str]:
-    return {p.name[:3]: p.read_text() for p in sorted(SEEDS.glob("*.txt"))}
-
-
-@pytest.fixture
-def dumps(tmp_path: Path) -> tuple[Path, Path]:
-    """Monday's dump (000, 001) and Tuesday's (002, 003, and 004: a translation of 000)."""
-    monday, tuesday = tmp_path / "monday", tmp_path / "tuesday"
-    for folder, keys in ((monday, "01"), (tuesday, "234")):
-        folder.mkdir()
-        for p in SEEDS.glob("*.txt"):
-            if p.name[2] in keys:
-                shutil.copy(p, folder / f"{p.name[:3]}.txt")
-    return monday, tuesday
 
 
 def dedup(*args: str):
