@@ -6,8 +6,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from dedup.runtime.lazy import lazy_names
 
 if TYPE_CHECKING:
     from dedup.index.index import Index, Match
@@ -24,13 +25,4 @@ _HOMES = {
 
 __all__ = ["HeldIdError", "Index", "IndexFileError", "Match"]
 
-
-def __getattr__(name: str) -> Any:
-    """Load a public name's module on first use (PEP 562) and keep the name here after."""
-    try:
-        home = _HOMES[name]
-    except KeyError:
-        raise AttributeError(f"module 'dedup.index' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_names(__name__, _HOMES, globals())
