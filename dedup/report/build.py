@@ -97,13 +97,25 @@ class Run:
         for path in given:
             if not os.path.lexists(path):
                 raise ReportError(f"{path}: input of the run not found ({hint})")
+        return self.read_as_recorded(given)
+
+    def read_as_recorded(self, paths: Sequence[str], *, by_name: bool = False) -> Inputs:
+        """``paths`` read with the options the run recorded (``summary.json``'s
+        ``input_options``: fields, delimiter, length limit, and unless ``by_name`` its format and
+        recursion; ``by_name``: each file's format told by its name, as the run's own outputs are
+        named by theirs).
+
+        Raises:
+            ReportError: the options or the paths cannot be read (one line).
+        """
+        recorded = self.summary.get("input_options") or {}
         try:
             return Inputs(
-                given,
+                paths,
                 id_field=recorded.get("id_field", "id"),
                 text_field=recorded.get("text_field", "text"),
-                input_format=recorded.get("format"),
-                recursive=recorded.get("recursive", False),
+                input_format=None if by_name else recorded.get("format"),
+                recursive=False if by_name else recorded.get("recursive", False),
                 delimiter=recorded.get("delimiter"),
                 max_chars=recorded.get("max_chars"),
             )

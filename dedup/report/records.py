@@ -137,17 +137,7 @@ def run_records(run: Run, inputs: Sequence[str | os.PathLike] | None = None) -> 
         own = _own_records(run.folder)
         if not own:
             raise
-    recorded = run.summary.get("input_options") or {}
-    try:
-        return Inputs(
-            own,
-            id_field=recorded.get("id_field", "id"),
-            text_field=recorded.get("text_field", "text"),
-            delimiter=recorded.get("delimiter"),
-            max_chars=recorded.get("max_chars"),
-        )
-    except (InputError, ValueError) as err:
-        raise ReportError(str(err)) from None
+    return run.read_as_recorded(own, by_name=True)
 
 
 def _own_records(folder: Path) -> list[str]:
