@@ -93,6 +93,24 @@ def dumps(tmp_path: Path) -> tuple[Path, Path]:
     return monday, tuesday
 
 
+def read(paths, **kwargs):
+    """All articles of ``paths`` as (id, text, fields) tuples; the first bad record raises."""
+    from dedup.io.read import Inputs
+
+    with Inputs(paths, **kwargs) as inputs:
+        return [(a.id, a.text, a.fields) for a in inputs.articles()]
+
+
+def read_skipping(paths, **kwargs):
+    """The ids read and the errors reported, reading on after each bad record."""
+    errors = []
+    from dedup.io.read import Inputs
+
+    with Inputs(paths, **kwargs) as inputs:
+        ids = [a.id for a in inputs.articles(errors.append)]
+    return ids, [str(e) for e in errors]
+
+
 @pytest.fixture
 def make(tmp_path):
     """Write a file under tmp_path (gzipped if its name ends with .gz) and return its path as a str."""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import one_line_error
+from conftest import one_line_error, read, read_skipping
 
 from dedup import InputError, cli
 from dedup.io.article import InputChangedError
@@ -73,18 +73,6 @@ def write(path: Path, data: bytes) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return str(path)
-
-
-def read(paths, **kwargs):
-    with Inputs(paths, **kwargs) as inputs:
-        return [(a.id, a.text, a.fields) for a in inputs.articles()]
-
-
-def read_skipping(paths, **kwargs):
-    errors = []
-    with Inputs(paths, **kwargs) as inputs:
-        ids = [a.id for a in inputs.articles(errors.append)]
-    return ids, [str(e) for e in errors]
 
 
 EXPECTED = [(r["id"], r["text"], {"lang": r["lang"]}) for r in ROWS]

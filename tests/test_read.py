@@ -11,25 +11,11 @@ import threading
 from pathlib import Path
 
 import pytest
+from conftest import read, read_skipping
 
 from dedup import InputError
 from dedup.io.article import InputChangedError
 from dedup.io.read import Inputs
-
-
-def read(paths, **kwargs):
-    """All articles of ``paths`` as (id, text, fields) tuples; the first bad record raises."""
-    with Inputs(paths, **kwargs) as inputs:
-        return [(a.id, a.text, a.fields) for a in inputs.articles()]
-
-
-def read_skipping(paths, **kwargs):
-    """The ids read and the errors reported, reading on after each bad record."""
-    errors = []
-    with Inputs(paths, **kwargs) as inputs:
-        ids = [a.id for a in inputs.articles(errors.append)]
-    return ids, [str(e) for e in errors]
-
 
 JSONL = '{"id": "a", "text": "First story."}\n\n{"id": 7, "text": "Second story.", "lang": "de"}\n'
 CSV = 'id,text,lang\na,First story.,en\n7,"Second\nstory.",de\n'
