@@ -111,6 +111,37 @@ def read_skipping(paths, **kwargs):
     return ids, [str(e) for e in errors]
 
 
+def dedup_run(*args: str, input: str | None = None):
+    """Run `dedup run ARGS` in-process and return click's result (stdout and stderr kept apart)."""
+    from click.testing import CliRunner
+
+    from dedup import cli
+
+    return CliRunner().invoke(cli.main, ["run", *args], input=input, catch_exceptions=False)
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    """The objects of a JSON-lines file, gzipped or not."""
+    import json
+
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+def with_inputs_gone(run: Path, tmp_path: Path) -> Path:
+    """A copy of the run folder ``run`` whose recorded inputs are gone (``tmp_path/gone``), as
+    when a dump was moved or deleted after its run."""
+    import json
+
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    summary = json.loads((copy / "summary.json").read_text())
+    summary["input_options"]["paths"] = [str(tmp_path / "gone")]
+    (copy / "summary.json").write_text(json.dumps(summary))
+    return copy
+
+
 @pytest.fixture
 def make(tmp_path):
     """Write a file under tmp_path (gzipped if its name ends with .gz) and return its path as a str."""

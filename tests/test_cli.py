@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import one_line_error
+from conftest import dedup_run, one_line_error, read_jsonl
 
 from dedup import cli
 
@@ -22,17 +22,6 @@ SEED_PAIR = ["000_1bdcf60ae9970c12", "004_89cc63446ebde389"]
 @pytest.fixture
 def seed_texts() -> dict[str, str]:
     return {p.stem: p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))}
-
-
-def dedup_run(*args: str, input: str | None = None):
-    """Run `dedup run ARGS` in-process and return click's result (stdout and stderr kept apart)."""
-    return CliRunner().invoke(cli.main, ["run", *args], input=input, catch_exceptions=False)
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as f:
-        return [json.loads(line) for line in f]
 
 
 def test_seeds_make_exactly_one_cluster_and_one_pair(tmp_path):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import one_line_error
+from conftest import one_line_error, with_inputs_gone
 
 from dedup import align, cli
 from dedup.cli import show as cli_show
@@ -297,11 +297,7 @@ def test_align_two_records_of_a_run_with_its_score(plain_run):
 
 
 def test_align_a_run_whose_input_moved(plain_run, tmp_path):
-    run = tmp_path / "run"
-    shutil.copytree(plain_run, run)
-    summary = json.loads((run / "summary.json").read_text())
-    summary["input_options"]["paths"] = [str(tmp_path / "gone")]
-    (run / "summary.json").write_text(json.dumps(summary))
+    run = with_inputs_gone(plain_run, tmp_path)
     moved = tmp_path / "moved"
     shutil.copytree(SEEDS, moved)
     result = dedup("align", "--run", str(run), REP, DUP, "--input", str(moved), "--format", "json")
@@ -410,11 +406,7 @@ def test_report_on_a_folder_that_is_not_a_run_is_one_line_naming_it(tmp_path, ma
 
 
 def test_report_names_a_gone_input(seed_run, tmp_path):
-    run = tmp_path / "run"
-    shutil.copytree(seed_run, run)
-    summary = json.loads((run / "summary.json").read_text())
-    summary["input_options"]["paths"] = [str(tmp_path / "gone")]
-    (run / "summary.json").write_text(json.dumps(summary))
+    run = with_inputs_gone(seed_run, tmp_path)
     message = one_line_error(dedup("report", str(run)))
     assert message.startswith(f"{tmp_path / 'gone'}: input of the run not found") and "--input" in message
     assert dedup("report", str(run), "--input", str(SEEDS)).exit_code == 0

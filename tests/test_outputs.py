@@ -16,24 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
-from conftest import one_line_error
+from conftest import dedup_run, one_line_error, read_jsonl
 
-from dedup import cli
 from dedup.runs import OutFolderError, deduplicate
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 SEED_PAIR = ["000_1bdcf60ae9970c12", "004_89cc63446ebde389"]
-
-
-def dedup_run(*args: str, input: str | None = None):
-    return CliRunner().invoke(cli.main, ["run", *args], input=input, catch_exceptions=False)
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as f:
-        return [json.loads(line) for line in f]
 
 
 def seed_rows(**extra) -> list[dict]:

@@ -3,11 +3,11 @@
 
 import gzip
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import with_inputs_gone
 
 from dedup import align
 from dedup.cli import main
@@ -116,11 +116,7 @@ def test_two_records_of_a_run_come_with_the_runs_score(seed_run):
 
 
 def test_a_run_whose_inputs_are_gone_is_read_from_what_it_wrote(seed_run, tmp_path):
-    run = tmp_path / "run"
-    shutil.copytree(seed_run, run)
-    summary = json.loads((run / "summary.json").read_text())
-    summary["input_options"]["paths"] = [str(tmp_path / "gone")]
-    (run / "summary.json").write_text(json.dumps(summary))
+    run = with_inputs_gone(seed_run, tmp_path)
     kept = [p.stem for p in sorted((run / "deduplicated").iterdir())]
     pair = align_run_records(run, kept[0], kept[1])
     assert pair.alignment == align(seed_texts()[kept[0]], seed_texts()[kept[1]])

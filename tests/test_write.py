@@ -8,7 +8,7 @@ import os
 import sys
 
 import pytest
-from conftest import nameless_files
+from conftest import nameless_files, read_jsonl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -139,13 +139,6 @@ ROWS = [
 
 def jsonl(rows):
     return "".join(json.dumps(r, ensure_ascii=True) + "\n" for r in rows)
-
-
-def read_jsonl(path):
-    data = path.read_bytes()
-    if path.suffix == ".gz":
-        data = gzip.decompress(data)
-    return [json.loads(line) for line in data.decode("utf-8").splitlines()]
 
 
 @pytest.mark.parametrize("gz", ["", ".gz"])
