@@ -142,6 +142,24 @@ def with_inputs_gone(run: Path, tmp_path: Path) -> Path:
     return copy
 
 
+def seed_texts() -> dict[str, str]:
+    """The seed articles' texts by their id (the file name without ``.txt``)."""
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))}
+
+
+@pytest.fixture(scope="module")
+def seed_run(tmp_path_factory) -> Path:
+    """`dedup run seeds/ --out DIR -q`, once a module (one cluster: 004 kept, 000 its duplicate)."""
+    from click.testing import CliRunner
+
+    from dedup.cli import main
+
+    out = tmp_path_factory.mktemp("run") / "out"
+    result = CliRunner().invoke(main, ["run", str(SEEDS), "-o", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
 @pytest.fixture
 def make(tmp_path):
     """Write a file under tmp_path (gzipped if its name ends with .gz) and return its path as a str."""

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import seed_texts
 
 from dedup import find_duplicates
 from dedup.cli import main
@@ -32,19 +33,6 @@ from _data import DATA, load_wmt  # noqa: E402
 WMT_V3 = DATA / "wmt-variants-dev-v3"
 # Two outlets' Navy Day reports: 10 English versions each, two tight groups barely alike.
 NAVY_DAY = ("wmt21.ru-en.kp.235507", "wmt21.ru-en.xinhua-zh.21311")
-
-
-def seed_texts() -> dict[str, str]:
-    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))}
-
-
-@pytest.fixture(scope="module")
-def seed_run(tmp_path_factory) -> Path:
-    """`dedup run seeds/ --out DIR`."""
-    out = tmp_path_factory.mktemp("run") / "out"
-    result = CliRunner().invoke(main, ["run", str(SEEDS), "-o", str(out), "-q"])
-    assert result.exit_code == 0, result.output
-    return out
 
 
 def recorded_pairs(run: Path) -> dict[tuple[str, str], dict]:

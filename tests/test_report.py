@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import seed_texts
 
 from dedup import Cluster, Result, align, find_duplicates
 from dedup.cli import main
@@ -21,19 +22,6 @@ STORY = (
     "The city council approved the new budget on Tuesday after a long debate about school funding.\n\n"
     "The mayor said the plan would add three hundred teachers over the next two years.\n\n"
 )
-
-
-def seed_texts() -> dict[str, str]:
-    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))}
-
-
-@pytest.fixture(scope="module")
-def seed_run(tmp_path_factory) -> Path:
-    """`dedup run seeds/` output folder (one cluster: 004 kept, 000 its duplicate)."""
-    out = tmp_path_factory.mktemp("run") / "out"
-    result = CliRunner().invoke(main, ["run", str(SEEDS), "-o", str(out), "-q"])
-    assert result.exit_code == 0, result.output
-    return out
 
 
 def test_report_from_a_result_and_its_texts_aligns_each_duplicate_with_the_kept_article():

@@ -6,11 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import with_inputs_gone
+from conftest import seed_texts, with_inputs_gone
 
 from dedup import align
-from dedup.cli import main
 from dedup.io.article import InputError
 from dedup.io.read import Inputs
 from dedup.report.build import ReportError
@@ -20,10 +18,6 @@ SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 REP, DUP = "004_89cc63446ebde389", "000_1bdcf60ae9970c12"  # the seed cluster: kept, duplicate
 
 
-def seed_texts() -> dict[str, str]:
-    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))}
-
-
 @pytest.fixture
 def dump(tmp_path) -> Path:
     """The seeds as one gzipped JSONL dump, with the cluster's two records in the middle."""
@@ -31,14 +25,6 @@ def dump(tmp_path) -> Path:
     lines = [json.dumps({"id": k, "text": t, "site": "x"}) for k, t in seed_texts().items()]
     path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
     return path
-
-
-@pytest.fixture(scope="module")
-def seed_run(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("run") / "out"
-    result = CliRunner().invoke(main, ["run", str(SEEDS), "-o", str(out), "-q"])
-    assert result.exit_code == 0, result.output
-    return out
 
 
 def test_two_records_of_a_dump_align_as_their_texts_do(dump):
