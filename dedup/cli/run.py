@@ -361,10 +361,10 @@ def summary_lines(
         histogram = size_histogram([len(c.members) for c in result.clusters])
         most = max(count for _, count in histogram)
         lines.append("cluster sizes (articles: clusters):")
-        width = max(len(label) for label, _ in histogram)
+        label_width = max(len(label) for label, _ in histogram)
         for label, count in histogram:
             bar = "#" * max(1, round(30 * count / most))
-            lines.append(f"  {label:>{width}}: {count:>{len(f'{most:,}')},}  {bar}")
+            lines.append(f"  {label:>{label_width}}: {count:>{len(f'{most:,}')},}  {bar}")
     if s.get("languages"):
         shown_langs = ", ".join(f"{lang} {n:,}" for lang, n in list(s["languages"].items())[:8])
         more = f" and {len(s['languages']) - 8} more" if len(s["languages"]) > 8 else ""
@@ -392,9 +392,9 @@ def summary_lines(
             ),
             "summary": "counts, parameters, timings",
         }
-        width = max((len(name) for name in names.values()), default=0)
+        name_width = max((len(name) for name in names.values()), default=0)
         for key in sorted(names, key=lambda k: list(says).index(k) if k in says else len(says)):
-            lines.append(f"  {names[key]:<{width}}  {says.get(key, '')}".rstrip())
+            lines.append(f"  {names[key]:<{name_width}}  {says.get(key, '')}".rstrip())
     if "cross_lingual" in s:
         x = s["cross_lingual"]
         lines.append(
