@@ -30,7 +30,7 @@ from dedup.io.article import InputChangedError, InputError
 from dedup.io.atomic import RunFolder, atomic_write, fsync_dir, swap_in, temp_name
 from dedup.io.compression import CODECS
 from dedup.io.files import STDIN, STDIN_NAME
-from dedup.io.formats import Record
+from dedup.io.formats import CsvHeader, Record
 from dedup.io.parquet import ParquetRows, with_fields, write_parquet
 from dedup.io.read import Inputs
 
@@ -76,6 +76,18 @@ def write_json(path: str | os.PathLike, obj: Any, *, run: RunFolder | None = Non
     :func:`write_jsonl`)."""
     with _atomic(path, run, mode="wb") as f:
         f.write(json_document(obj))
+
+
+def dump_suffix(inputs: Inputs, header: CsvHeader | None) -> str:
+    """How the name of a dump of ``inputs``' records ends (after ``deduplicated``, ``removed``,
+    ``annotated``): their format (``.tsv`` for a tab-delimited CSV ``header``; ``.jsonl`` for a
+    folder of .txt files and for mixed formats) and the compression every input shares (none for
+    Parquet, which compresses inside the file)."""
+    if inputs.format == "parquet":
+        return ".parquet"
+    kind = "jsonl" if header is None else "tsv" if header.delimiter == "\t" else "csv"
+    codec = inputs.compression
+    return f".{kind}" + next((c.suffix for c in CODECS if c.name == codec), "")
 
 
 def write_deduplicated(
@@ -132,16 +144,14 @@ def write_deduplicated(
             return run.path("deduplicated")
         return _write_txt_folder(out_dir / "deduplicated", kept)
     if fmt == "parquet":
-        path = out_dir / "deduplicated.parquet"
+        path = out_dir / f"deduplicated{dump_suffix(inputs, None)}"
         with _atomic(path, run, mode="wb") as f:
             write_parquet(f, inputs.parquet_schema(), kept)
         return path
-    codec = inputs.compression
-    compress: bool | str = codec or False
-    suffix = next((c.suffix for c in CODECS if c.name == codec), "")
+    compress: bool | str = inputs.compression or False
     if fmt == "csv":
         header = inputs.csv_header()
-        path = out_dir / f"deduplicated.{'tsv' if header.delimiter == chr(9) else 'csv'}{suffix}"
+        path = out_dir / f"deduplicated{dump_suffix(inputs, header)}"
         with _atomic(path, run, mode="w", compress=compress) as f:
             writer = csv.DictWriter(
                 f, header.columns, restval="", lineterminator=header.newline, delimiter=header.delimiter
@@ -150,7 +160,7 @@ def write_deduplicated(
             for record in kept:
                 writer.writerow(record.raw)
         return path
-    path = out_dir / f"deduplicated.jsonl{suffix}"
+    path = out_dir / f"deduplicated{dump_suffix(inputs, None)}"
     with _atomic(path, run, mode="wb", compress=compress) as f:
         for record in kept:
             f.write(json_line(_as_json(record, inputs)))
@@ -294,10 +304,8 @@ def audit_writers(
     """
     out_dir = Path(out_dir)
     fmt = inputs.format
-    kind = fmt if fmt in ("csv", "parquet") else "jsonl"
-    codec = inputs.compression if kind != "parquet" else None
-    suffix = next((c.suffix for c in CODECS if c.name == codec), "")
-    header = inputs.csv_header() if kind == "csv" else None
+    codec = inputs.compression if fmt != "parquet" else None
+    header = inputs.csv_header() if fmt == "csv" else None
     names = [prefix + name for name in AUDIT_FIELDS]
     if header is not None:
         clash = [name for name in names if name in header.columns]
@@ -306,16 +314,14 @@ def audit_writers(
                 f"{inputs.paths[0]}: the CSV header has a column {clash[0]!r}, which the annotated and "
                 "removed dumps add: rename it"
             )
-        if header.delimiter == "\t":
-            kind = "tsv"
-    schema = with_fields(inputs.parquet_schema(), names) if kind == "parquet" else None
+    schema = with_fields(inputs.parquet_schema(), names) if fmt == "parquet" else None
     paths: dict[str, Path] = {}
     with contextlib.ExitStack() as stack:
         sinks: list[tuple[bool, Callable[[Record, Mapping[str, Any]], None]]] = []
         for name, wanted in (("annotated", annotate), ("removed", removed)):
             if not wanted:
                 continue
-            path = paths[name] = out_dir / f"{name}.{kind}{suffix}"
+            path = paths[name] = out_dir / f"{name}{dump_suffix(inputs, header)}"
             f = stack.enter_context(_atomic(path, run, mode="w" if header else "wb", compress=codec or False))
             if schema is not None:
                 sink = _parquet_sink(stack, f, schema)
