@@ -32,6 +32,7 @@ _EMPTY_U64 = np.zeros(0, dtype=np.uint64)
 
 
 _EMPTY_F32 = np.zeros(0, dtype=np.float32)
+_EMPTY_U8 = np.zeros(0, dtype=np.uint8)
 
 
 _EMPTY_I32 = np.zeros(0, dtype=np.int32)
@@ -59,8 +60,10 @@ class Features:
             compared.
         fingerprint: with ``Params.cross_lingual``, the ids of its fingerprint
             tokens (:mod:`dedup.text.fingerprints`), sorted, repeats kept.
-        embedding: with ``Params.cross_lingual`` and the embedding extra, the
-            article's multilingual embedding (:mod:`dedup.text.embeddings`).
+        head: with ``Params.cross_lingual`` and the embedding extra, the first
+            :data:`~dedup.text.embeddings.HEAD` characters of the text, UTF-8 encoded:
+            what is embedded if the article speaks for its group (embedding is left
+            to the linking stage, which embeds one article per group).
         numbers: the distinct values of the numbers it states (:mod:`dedup.text.numbers`),
             as sorted uint64 ids.
         content: a 64-bit hash of its normalised text (:func:`content_key`): two articles
@@ -79,7 +82,7 @@ class Features:
     signature: np.ndarray | None = None
     lang: str = ""
     fingerprint: np.ndarray = field(default_factory=lambda: _EMPTY_U64)
-    embedding: np.ndarray = field(default_factory=lambda: _EMPTY_F32)
+    head: np.ndarray = field(default_factory=lambda: _EMPTY_U8)
     numbers: np.ndarray = field(default_factory=lambda: _EMPTY_U64)
     content: int = 0
 
@@ -176,11 +179,10 @@ class Featurizer:
                 tokens = fingerprint(text) if ok else []
                 more["fingerprint"] = np.sort(term_ids(tokens)) if tokens else _EMPTY_U64
             if self.embeds:
-                from dedup.text.embeddings import embed
+                from dedup.text.embeddings import HEAD
 
-                vectors = embed([text if ok else "" for text, ok in zip(texts, compared, strict=True)])
-                for more, vector in zip(extra, vectors, strict=True):
-                    more["embedding"] = vector
+                for text, ok, more in zip(texts, compared, extra, strict=True):
+                    more["head"] = np.frombuffer(text[:HEAD].encode(), dtype=np.uint8) if ok else _EMPTY_U8
         return [
             dataclasses.replace(f, **more)  # type: ignore[arg-type]
             for f, more in zip(features, extra, strict=True)
@@ -273,6 +275,7 @@ FIELDS = (
     "tokens",
     "fingerprint",
     "numbers",
+    "head",
 )
 """The array fields of :class:`Features` (``featurize_many(..., fields=)`` picks among them)."""
 
@@ -287,6 +290,7 @@ _EMPTY = {
     "tokens": _EMPTY_U64,
     "fingerprint": _EMPTY_U64,
     "numbers": _EMPTY_U64,
+    "head": _EMPTY_U8,
 }
 
 
@@ -313,7 +317,6 @@ class FeatureBatch:
         lengths: each text's length in characters.
         vocabulary: the distinct term ids of the term fields kept, ascending (uint64).
         langs: each text's language.
-        embeddings: ``(texts, dimensions)`` multilingual embeddings, when made.
         contents: each text's :attr:`Features.content` (uint64).
     """
 
@@ -323,7 +326,6 @@ class FeatureBatch:
     lengths: np.ndarray
     vocabulary: np.ndarray
     langs: tuple[str, ...] = ()
-    embeddings: np.ndarray | None = None
     contents: np.ndarray = field(default_factory=lambda: _EMPTY_U64)
 
     @classmethod
@@ -343,9 +345,6 @@ class FeatureBatch:
             lengths=np.array([f.length for f in features], dtype=np.int64),
             vocabulary=vocabulary,
             langs=tuple(f.lang for f in features),
-            embeddings=np.stack([f.embedding for f in features])
-            if features and len(features[0].embedding)
-            else None,
             contents=np.array([f.content for f in features], dtype=np.uint64),
         )
 
@@ -363,7 +362,6 @@ class FeatureBatch:
             lengths=self.lengths[keep],
             vocabulary=self.vocabulary,
             langs=tuple(lang for lang, k in zip(self.langs, keep.tolist(), strict=False) if k),
-            embeddings=None if self.embeddings is None else self.embeddings[keep],
             contents=self.contents[keep] if len(self.contents) else self.contents,
         )
 
@@ -395,7 +393,6 @@ class FeatureBatch:
                 length=int(length),
                 signature=signature,
                 lang=lang,
-                embedding=_EMPTY_F32 if self.embeddings is None else self.embeddings[k],
                 content=int(self.contents[k]) if len(self.contents) else 0,
             )  # fmt: skip
             for k, (start, end, signature, length, lang) in enumerate(

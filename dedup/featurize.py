@@ -105,8 +105,6 @@ def featurize_batches(
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     featurizer = Featurizer(params)
-    if featurizer.embeds:  # ~30 ms an article: workers pay for themselves after a few dozen
-        in_process, chunksize = min(in_process, 32), min(chunksize, 64)
 
     def here(chunk: list[str]) -> FeatureBatch:
         return FeatureBatch.pack(featurizer.batch(chunk), fields)

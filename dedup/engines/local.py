@@ -30,7 +30,7 @@ from dedup.arrays.keymap import KeyMap
 from dedup.arrays.rows import Matrix
 from dedup.arrays.store import FAMILY_ROWS, Ragged, Store, trim_heap
 from dedup.cluster import FAMILY_SIZE, choose_representative, cluster_pairs, spanning_positions
-from dedup.features import FeatureBatch, Features, Featurizer
+from dedup.features import FeatureBatch, Features, Featurizer, uses_embeddings
 from dedup.featurize import featurize_batches
 from dedup.io.article import Article
 from dedup.params import Params
@@ -159,8 +159,13 @@ class Detector:
         self.ids: list[str] = []
         self.langs: list[str] = []
         self._fingerprints: list[np.ndarray] = []
-        self._embeddings: list[np.ndarray] = []
-        self._embedded = False
+        # With embeddings, each article's head (what is embedded if it speaks for its group), as
+        # UTF-8 bytes one after the other; linking embeds one article per group, on _threads.
+        self._embeds = p.cross_lingual and uses_embeddings(p)
+        self._heads = bytearray()
+        self._head_ends = array("q")
+        self._embedded: int | None = None  # (how many texts linking embedded)
+        self._threads = 1
         # Each article's position by its id, 16 bytes an id (KeyMap), checked against self.ids;
         # ids whose 64-bit hash another id already has (rare) are in the dict.
         self._id_positions = KeyMap()
@@ -211,6 +216,7 @@ class Detector:
         self._check_open()
         t0 = time.perf_counter()
         workers = workers_within(self.memory_limit, workers)
+        self._threads = max(self._threads, workers)
 
         def texts() -> Iterator[str]:
             for article in articles:
@@ -232,6 +238,8 @@ class Detector:
             fields += ("sentence_terms", "sentence_counts", "sentence_sizes")
         if self.params.cross_lingual:
             fields += ("fingerprint",)
+        if self._embeds:
+            fields += ("head",)
         if self.params.number_weight > 0:
             fields += ("numbers",)
         return fields
@@ -311,8 +319,9 @@ class Detector:
         self._lengths.append(features.length)
         if self.params.cross_lingual:
             self._fingerprints.append(features.fingerprint)
-            if len(features.embedding):
-                self._embeddings.append(features.embedding[None, :])
+            if self._embeds:
+                self._heads += features.head.tobytes()
+                self._head_ends.append(len(self._heads))
         if not self._admit([features.content])[0]:
             return
         if features.signature is None:
@@ -341,8 +350,10 @@ class Detector:
         if self.params.cross_lingual:
             ends = np.cumsum(batch.sizes_of("fingerprint"))
             self._fingerprints.extend(np.split(batch.column("fingerprint"), ends[:-1]))
-            if batch.embeddings is not None:
-                self._embeddings.append(batch.embeddings)
+            if self._embeds:
+                self._heads += batch.column("head").tobytes()
+                ends = len(self._heads) - batch.column("head").nbytes + np.cumsum(batch.sizes_of("head"))
+                self._head_ends.frombytes(ends.astype(np.int64).tobytes())
         contents = batch.contents.tolist() if len(batch.contents) else [0] * len(batch)
         new = self._admit(contents)
         if not all(new):
@@ -775,7 +786,8 @@ class Detector:
                 "links": len(links),
                 "clusters_mixing_languages": sum(len(set(c.languages.values())) > 1 for c in clusters),
                 "xling_threshold": p.xling_threshold,
-                "embeddings": MODEL if self._embedded else None,
+                "embeddings": MODEL if self._embedded is not None else None,
+                "embedded": self._embedded or 0,
             }
         return summary
 
@@ -808,10 +820,11 @@ class Detector:
         return shown
 
     def _link_languages(self, groups: list[np.ndarray]) -> tuple[list[np.ndarray], list[LanguageLink]]:
-        """The clusters (and every other article, alone) joined across languages by their
-        fingerprints (:func:`dedup.crosslingual.link_groups`): the clusters of two or more
-        articles, and the links made."""
-        from dedup.crosslingual import fingerprint_rows, link_groups
+        """The clusters (and every other article, alone) joined across languages
+        (:func:`dedup.crosslingual.link_groups`), with one embedding per group when the extra is
+        used (:func:`dedup.crosslingual.embed_groups`): the clusters of two or more articles, and
+        the links made."""
+        from dedup.crosslingual import embed_groups, fingerprint_rows, group_languages, link_groups
 
         t0 = time.perf_counter()
         n = len(self.ids)
@@ -820,14 +833,24 @@ class Detector:
             clustered[members] = True
         everything = [m.tolist() for m in groups] + [[k] for k in np.flatnonzero(~clustered).tolist()]
         matrix = fingerprint_rows(self._fingerprints)
-        embeddings = np.concatenate(self._embeddings) if self._embeddings else None
-        if embeddings is not None and len(embeddings) != n:
-            raise RuntimeError(f"{len(embeddings)} embeddings for {n} articles")  # (never: all or none)
+        embeddings = None
+        if self._embeds:
+            ends = np.frombuffer(self._head_ends, dtype=np.int64)
+            starts = np.concatenate([[0], ends[:-1]])
+            heads = self._heads
+
+            def text_of(articles: list[int]) -> list[str]:
+                return [bytes(heads[starts[k] : ends[k]]).decode() for k in articles]
+
+            lengths = np.frombuffer(self._lengths, dtype=np.int64)
+            embeddings = embed_groups(
+                everything, group_languages(everything, self.langs), lengths, text_of, threads=self._threads
+            )
+            self._embedded = int(np.count_nonzero(np.abs(embeddings).sum(axis=1)))
         merged, found = link_groups(
             matrix, everything, self.langs, threshold=self.params.xling_threshold, embeddings=embeddings
         )
-        self._embedded = embeddings is not None
-        self._fingerprints, self._embeddings = [], []
+        self._fingerprints, self._heads, self._head_ends = [], bytearray(), array("q")
         links = [
             LanguageLink(self.ids[x.a], self.ids[x.b], x.lang_a, x.lang_b, x.cosine, x.margin) for x in found
         ]

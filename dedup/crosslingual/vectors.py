@@ -1,0 +1,78 @@
+"""What a group of articles is compared by across languages: its fingerprint vector (sparse,
+IDF-weighted) and, with the embedding extra, the embedding of one of its articles."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from dedup.text.fingerprints import fingerprint
+
+
+def fingerprint_matrix(texts: Sequence[str]) -> sp.csr_matrix:
+    """One L2-normalised row per text (see :func:`fingerprint_rows`)."""
+    from dedup.arrays.hashing import term_ids
+
+    return fingerprint_rows([np.sort(term_ids(fingerprint(text))) for text in texts])
+
+
+def fingerprint_rows(token_ids: Sequence[np.ndarray]) -> sp.csr_matrix:
+    """One L2-normalised row per article, from its fingerprint token ids (sorted, repeats kept):
+    each token's ``1 + log(count)`` times its smoothed IDF, ``log((1 + n) / (1 + df)) + 1``."""
+    from dedup.arrays.hashing import vocabulary as term_vocabulary
+
+    n = len(token_ids)
+    flat = np.concatenate(token_ids) if n else np.zeros(0, dtype=np.uint64)
+    vocabulary, columns = term_vocabulary(flat)
+    rows = np.repeat(np.arange(n), [len(t) for t in token_ids])
+    counts = sp.csr_matrix(
+        (np.ones(len(columns), dtype=np.float32), (rows, columns)), shape=(n, len(vocabulary))
+    )
+    counts.sum_duplicates()
+    counts.data = 1.0 + np.log(counts.data)
+    df = np.bincount(counts.indices, minlength=len(vocabulary))
+    idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
+    return normalised(counts @ sp.diags(idf, format="csr"))
+
+
+def normalised(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """``matrix`` with each non-zero row scaled to unit L2 norm (float32)."""
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sp.csr_matrix(sp.diags(1.0 / norms) @ matrix, dtype=np.float32)
+
+
+def group_vectors(matrix: sp.csr_matrix, groups: Sequence[Sequence[int]]) -> sp.csr_matrix:
+    """One normalised row per group: the sum of its members' rows of ``matrix`` (twelve
+    translations of a story say its numbers and names more reliably than one)."""
+    rows = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
+    columns = np.concatenate([np.asarray(g, dtype=np.int64) for g in groups]) if groups else np.zeros(0, int)
+    member_of = sp.csr_matrix(
+        (np.ones(len(columns), dtype=np.float32), (rows, columns)), shape=(len(groups), matrix.shape[0])
+    )
+    return normalised(member_of @ matrix)
+
+
+def centred(embeddings: np.ndarray, by_lang: dict[str, np.ndarray]) -> np.ndarray:
+    """``embeddings`` with each language's mean row subtracted, normalised again: a multilingual
+    model places every text of one language in one region, which lifts all cosines between two
+    languages alike; centring leaves what tells the texts apart."""
+    out = np.array(embeddings, dtype=np.float32)
+    for rows in by_lang.values():
+        out[rows] -= out[rows].mean(axis=0)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return out / norms
+
+
+def voices(groups: Sequence[Sequence[int]], lengths: np.ndarray) -> np.ndarray:
+    """The article of each group that is embedded for it: its longest (the first of equals).
+
+    One embedding per group rather than the mean of its members': the members of a group are
+    rewrites or translations of one text into one language, so their embeddings agree, and on
+    the WMT dev sets one embedding per group links as well as the mean of all (source-English
+    F1 0.997 either way on the dev set) while a run embeds 447 texts instead of 3,002."""
+    lengths = np.asarray(lengths)
+    return np.array([max(g, key=lambda k: (lengths[k], -k)) for g in groups], dtype=np.int64)
