@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from dedup.crosslingual.links import MIN_COSINE, Link, best_links
+from dedup.crosslingual.links import EXACT_CELLS, MIN_COSINE, Link, best_links
 from dedup.crosslingual.merge import merge
 from dedup.crosslingual.vectors import fingerprint_matrix, group_vectors, voices
 
@@ -59,6 +59,7 @@ def link_groups(
     min_cosine: float = MIN_COSINE,
     embeddings: np.ndarray | None = None,
     weight: float = 0.5,
+    exact_cells: int = EXACT_CELLS,
 ) -> tuple[list[list[int]], list[Link]]:
     """The ``groups`` (lists of article indices, each article in one; singletons included) joined
     across languages (:func:`~dedup.crosslingual.links.best_links`, then
@@ -67,7 +68,7 @@ def link_groups(
     ``b`` the first articles of the two groups. ``matrix``: the articles' fingerprint rows;
     ``langs``: their languages (a group's is its members' most frequent); ``embeddings``: one row
     per group (:func:`embed_groups`), or None for fingerprints alone. ``threshold``: the margin
-    a link needs."""
+    a link needs; ``exact_cells``: see :func:`~dedup.crosslingual.links.best_matches`."""
     groups = [sorted(g) for g in groups]
     group_langs = group_languages(groups, langs)
     found = best_links(
@@ -77,6 +78,7 @@ def link_groups(
         min_cosine=min_cosine,
         embeddings=embeddings,
         weight=weight,
+        exact_cells=exact_cells,
     )
     joined, used = merge(len(groups), found)
     merged = sorted((sorted(k for g in members for k in groups[g]) for members in joined), key=lambda m: m[0])

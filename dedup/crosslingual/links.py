@@ -21,6 +21,22 @@ match stands out from the (missing) next ones. (On the WMT dev set 0.05 costs no
 0.9 points of recall.)"""
 
 
+EXACT_CELLS = 2**26
+"""Pairs of groups of two languages compared exhaustively (about 67 million: 8,000 groups a
+language); beyond, each group is compared with its candidates only (:func:`candidate_pairs`)."""
+
+KEYS = 64
+"""Tokens of a group's fingerprint vector (its heaviest: rarer names and numbers) that find its
+candidates."""
+
+MAX_DF = 64
+"""A key held by more groups of the other language than this finds no candidates (a common name
+or number says little about which story; it would only make the candidate lists long)."""
+
+CANDIDATES = 32
+"""Candidates kept per group and other language: those sharing the most keys with it."""
+
+
 @dataclass(frozen=True)
 class Link:
     """Groups ``a`` and ``b`` (indices), in languages ``lang_a`` != ``lang_b``, tell one story:
@@ -74,6 +90,90 @@ def _dense_best(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.
     return best, value.astype(np.float64), top.sum(axis=1) / k
 
 
+def heaviest(vectors: sp.csr_matrix, keys: int = KEYS) -> sp.csr_matrix:
+    """``vectors`` with only each row's ``keys`` heaviest entries kept."""
+    vectors = vectors.tocsr()
+    rows = np.repeat(np.arange(vectors.shape[0]), np.diff(vectors.indptr))
+    order = np.lexsort((-vectors.data, rows))
+    rank = np.arange(len(order)) - vectors.indptr[rows[order]]
+    kept = order[rank < keys]
+    return sp.csr_matrix((vectors.data[kept], (rows[kept], vectors.indices[kept])), shape=vectors.shape)
+
+
+def candidate_pairs(
+    mine: sp.csr_matrix,
+    theirs: sp.csr_matrix,
+    *,
+    keys: int = KEYS,
+    max_df: int = MAX_DF,
+    limit: int = CANDIDATES,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The candidate pairs ``(row of mine, row of theirs)`` of two languages' group vectors,
+    sorted by row: each row of ``mine`` with the (at most ``limit``) rows of ``theirs`` with
+    which its cosine over its ``keys`` heaviest tokens is highest, counting only tokens that at
+    most ``max_df`` rows of ``theirs`` hold (an inverted index without its longest lists). A
+    translation shares its rarer names and numbers with its original, so its counterpart is
+    among its candidates; the work grows with the groups where comparing every pair grows with
+    their square."""
+    rare = theirs.tocsc(copy=True)
+    df = np.diff(rare.indptr)
+    rare.data[np.repeat(df > max_df, df)] = 0
+    rare.eliminate_zeros()
+    shared = (heaviest(mine, keys) @ rare.T.tocsc()).tocoo()
+    order = np.lexsort((-shared.data, shared.row))
+    row, col = shared.row[order], shared.col[order]
+    starts = np.searchsorted(row, row, side="left")
+    kept = np.arange(len(row)) - starts < limit
+    return row[kept].astype(np.int64), col[kept].astype(np.int64)
+
+
+def embedding_neighbours(
+    mine: np.ndarray, theirs: np.ndarray, *, limit: int = CANDIDATES, block: int = 1024
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row of ``mine`` with its ``limit`` nearest rows of ``theirs`` by embedding cosine
+    (exact, ``block`` rows at a time: the product is cheap beside making the embeddings), as
+    pairs sorted by row. What finds the counterparts fingerprints cannot: texts in scripts whose
+    names transliterate badly (Japanese), or with no rare name or number."""
+    k = min(limit, len(theirs))
+    rows, cols = [], []
+    for start in range(0, len(mine), block):
+        scores = mine[start : start + block] @ theirs.T
+        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        rows.append(np.repeat(np.arange(start, start + len(scores)), k))
+        cols.append(top.ravel())
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(rows).astype(np.int64), np.concatenate(cols).astype(np.int64)
+
+
+def _pair_cosines(a: sp.csr_matrix, b: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """The dot products of ``a[rows[k]]`` and ``b[cols[k]]`` (row-normalised: their cosines)."""
+    out = np.zeros(len(rows), dtype=np.float64)
+    step = 1 << 18
+    for start in range(0, len(rows), step):
+        r, c = rows[start : start + step], cols[start : start + step]
+        out[start : start + step] = np.asarray(a[r].multiply(b[c]).sum(axis=1)).ravel()
+    return out
+
+
+def _row_best(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, n: int, k: int):
+    """Per row of ``n``: its best column (-1: none above 0), that value, and the mean of its ``k``
+    highest values (missing ones count as 0), from pairs ``(rows, cols, values)``."""
+    best = np.full(n, -1, dtype=np.int64)
+    value = np.zeros(n)
+    nearest = np.zeros(n)
+    if len(rows):
+        order = np.lexsort((-values, rows))
+        rows, cols, values = rows[order], cols[order], values[order]
+        rank = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
+        top = rank < k
+        nearest = np.bincount(rows[top], weights=values[top], minlength=n) / k
+        first = (rank == 0) & (values > 0)
+        best[rows[first]] = cols[first]
+        value[rows[first]] = values[first]
+    return best, value, nearest
+
+
 def by_language(langs: Sequence[str]) -> dict[str, np.ndarray]:
     """The indices of each language's groups."""
     codes = np.array(list(langs), dtype=object)
@@ -87,9 +187,12 @@ def best_matches(
     embeddings: np.ndarray | None = None,
     weight: float = 0.5,
     block: int = 4096,
+    exact_cells: int = EXACT_CELLS,
 ) -> Matches:
     """Every group's best match in every other language, and the mean cosine of its nearest
-    there, over all pairs of groups (a sparse product ``block`` groups at a time).
+    there: over all pairs of groups (a sparse product ``block`` groups at a time) when two
+    languages have at most ``exact_cells`` pairs, over each group's candidates otherwise
+    (:func:`candidate_pairs`).
 
     With ``embeddings`` (one L2-normalised row per group, from a multilingual model), the cosine
     is ``(1 - weight) * fingerprint cosine + weight * embedding cosine``, the embeddings first
@@ -101,6 +204,27 @@ def best_matches(
     for lang, mine in groups.items():
         for other, theirs in groups.items():
             if other == lang:
+                continue
+            if len(mine) * len(theirs) > exact_cells:
+                a, b = vectors[mine], vectors[theirs]
+                rows, cols = candidate_pairs(a, b)
+                if mean_free is not None and len(theirs):
+                    more = embedding_neighbours(mean_free[mine], mean_free[theirs])
+                    pairs = np.unique(
+                        np.concatenate([rows, more[0]]) * len(theirs) + np.concatenate([cols, more[1]])
+                    )
+                    rows, cols = pairs // len(theirs), pairs % len(theirs)
+                values = _pair_cosines(a, b, rows, cols)
+                if mean_free is not None:
+                    meaning = np.einsum("ij,ij->i", mean_free[mine[rows]], mean_free[theirs[cols]])
+                    values = np.maximum((1.0 - weight) * values + weight * meaning, 0.0)
+                best, value, nearest = _row_best(rows, cols, values, len(mine), MARGIN_K)
+                for g, h, v, m in zip(
+                    mine.tolist(), best.tolist(), value.tolist(), nearest.tolist(), strict=True
+                ):
+                    found.near[g, other] = m
+                    if h >= 0:
+                        found.best[g, other] = (int(theirs[h]), v)
                 continue
             against = vectors[theirs].T.tocsc()
             rows_per_block = block if mean_free is None else max(1, min(block, 2**24 // len(theirs)))
@@ -159,8 +283,11 @@ def best_links(
     block: int = 4096,
     embeddings: np.ndarray | None = None,
     weight: float = 0.5,
+    exact_cells: int = EXACT_CELLS,
 ) -> list[Link]:
     """The links between groups of different languages (:func:`best_matches`, then
     :func:`mutual_links`)."""
-    matches = best_matches(vectors, langs, embeddings=embeddings, weight=weight, block=block)
+    matches = best_matches(
+        vectors, langs, embeddings=embeddings, weight=weight, block=block, exact_cells=exact_cells
+    )
     return mutual_links(matches, langs, threshold=threshold, min_cosine=min_cosine)
