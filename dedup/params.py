@@ -15,6 +15,11 @@ SHINGLE_UNITS = ("word", "char")
 STOPWORD_LISTS = ("none", "english")
 TFIDF_ANALYZERS = ("word", "char_wb")
 XLING_EMBEDDINGS = ("auto", "yes", "no")
+XLING_THRESHOLDS = {"fingerprints": 1.3, "embeddings": 1.2}
+"""The default margin of a cross-lingual link (``xling_threshold=None``): with fingerprints
+alone, and with the embeddings of ``newsdedup[xling]`` (measured in benchmarks/xling.py on the
+WMT dev sets and held-out languages: docs/cross-lingual.md)."""
+
 XLING_YES = "--xling-embeddings yes (xling_embeddings='yes') with --cross-lingual"
 """What asks for the embedding extra, as a :class:`~dedup.runtime.extras.MissingExtraError` names it."""
 FAMILIES_MAX_BUCKET = 8
@@ -77,8 +82,10 @@ class Params:
             are, never compared. None compares every article.
         cross_lingual: also link the same story across languages, without
             translating (:mod:`dedup.crosslingual`): clusters then mix languages.
-        xling_threshold: the margin a cross-lingual link needs (its fingerprint
-            cosine over the mean of the nearest candidates'); higher is stricter.
+        xling_threshold: the margin a cross-lingual link needs (its cosine over
+            the mean of the nearest candidates'); higher is stricter. None:
+            :data:`XLING_THRESHOLDS` (one for fingerprints alone, one with embeddings:
+            their cosines spread differently).
         xling_embeddings: ``"auto"`` also compares articles across languages by a
             multilingual embedding model when ``newsdedup[xling]`` is installed,
             ``"yes"`` requires it, ``"no"`` uses the fingerprints alone.
@@ -115,7 +122,7 @@ class Params:
     threshold: float = 0.34
     languages: tuple[str, ...] | None = None
     cross_lingual: bool = False
-    xling_threshold: float = 1.4
+    xling_threshold: float | None = None
     xling_embeddings: str = "auto"
     linkage: str = "average"
     cohesion: float = 0.63
@@ -200,8 +207,15 @@ class Params:
         if not isinstance(self.cross_lingual, bool):
             raise ValueError(f"cross_lingual must be True or False; got {self.cross_lingual!r}")
         x = self.xling_threshold
-        if isinstance(x, bool) or not isinstance(x, int | float) or x < 1.0:
+        if x is not None and (isinstance(x, bool) or not isinstance(x, int | float) or x < 1.0):
             raise ValueError(f"xling_threshold must be a number >= 1 (a margin); got {x!r}")
+
+    def link_margin(self, embeddings: bool) -> float:
+        """The margin a cross-lingual link needs: ``xling_threshold``, or its default for a run
+        with or without embeddings."""
+        if self.xling_threshold is not None:
+            return float(self.xling_threshold)
+        return XLING_THRESHOLDS["embeddings" if embeddings else "fingerprints"]
 
     @property
     def bucket_cap(self) -> int:

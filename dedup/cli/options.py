@@ -19,6 +19,7 @@ from dedup.params import (
     STOPWORD_LISTS,
     TFIDF_ANALYZERS,
     XLING_EMBEDDINGS,
+    XLING_THRESHOLDS,
     Params,
 )
 from dedup.runtime.memory import check_limit
@@ -185,9 +186,9 @@ def param_options(f):
             "--xling-threshold",
             type=float,
             default=d.xling_threshold,
-            show_default=True,
-            help="With --cross-lingual: how far a link's fingerprint cosine must stand out from the "
-            "nearest other candidates' (a ratio >= 1). Lower for recall, higher for precision.",
+            show_default="{fingerprints}, {embeddings} with embeddings".format(**XLING_THRESHOLDS),
+            help="With --cross-lingual: how far a link's cosine must stand out from the nearest other "
+            "candidates' (a ratio >= 1). Lower for recall, higher for precision.",
         ),
         click.option(
             "--xling-embeddings",

@@ -100,26 +100,30 @@ def heaviest(vectors: sp.csr_matrix, keys: int = KEYS) -> sp.csr_matrix:
     return sp.csr_matrix((vectors.data[kept], (rows[kept], vectors.indices[kept])), shape=vectors.shape)
 
 
-def candidate_pairs(
-    mine: sp.csr_matrix,
-    theirs: sp.csr_matrix,
-    *,
-    keys: int = KEYS,
-    max_df: int = MAX_DF,
-    limit: int = CANDIDATES,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The candidate pairs ``(row of mine, row of theirs)`` of two languages' group vectors,
-    sorted by row: each row of ``mine`` with the (at most ``limit``) rows of ``theirs`` with
-    which its cosine over its ``keys`` heaviest tokens is highest, counting only tokens that at
-    most ``max_df`` rows of ``theirs`` hold (an inverted index without its longest lists). A
-    translation shares its rarer names and numbers with its original, so its counterpart is
-    among its candidates; the work grows with the groups where comparing every pair grows with
-    their square."""
+def without_common(theirs: sp.csr_matrix, max_df: int = MAX_DF) -> sp.csc_matrix:
+    """``theirs`` (group vectors of one language) transposed to token rows, without the tokens
+    more than ``max_df`` groups hold: an inverted index without its longest lists."""
     rare = theirs.tocsc(copy=True)
     df = np.diff(rare.indptr)
     rare.data[np.repeat(df > max_df, df)] = 0
     rare.eliminate_zeros()
-    shared = (heaviest(mine, keys) @ rare.T.tocsc()).tocoo()
+    return rare.T.tocsc()
+
+
+def candidate_pairs(
+    mine: sp.csr_matrix,
+    rare: sp.csc_matrix,
+    *,
+    keys: int = KEYS,
+    limit: int = CANDIDATES,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The candidate pairs ``(row of mine, group of the other language)``, sorted by row: each
+    row of ``mine`` (group vectors) with the (at most ``limit``) groups of the other language with
+    which its cosine over its ``keys`` heaviest tokens and the other's rarer tokens (``rare``,
+    :func:`without_common`) is highest. A translation shares its rarer names and numbers with
+    its original, so its counterpart is among its candidates; the work grows with the number of
+    groups where comparing every pair grows with its square."""
+    shared = (heaviest(mine, keys) @ rare).tocoo()
     order = np.lexsort((-shared.data, shared.row))
     row, col = shared.row[order], shared.col[order]
     starts = np.searchsorted(row, row, side="left")
@@ -206,25 +210,7 @@ def best_matches(
             if other == lang:
                 continue
             if len(mine) * len(theirs) > exact_cells:
-                a, b = vectors[mine], vectors[theirs]
-                rows, cols = candidate_pairs(a, b)
-                if mean_free is not None and len(theirs):
-                    more = embedding_neighbours(mean_free[mine], mean_free[theirs])
-                    pairs = np.unique(
-                        np.concatenate([rows, more[0]]) * len(theirs) + np.concatenate([cols, more[1]])
-                    )
-                    rows, cols = pairs // len(theirs), pairs % len(theirs)
-                values = _pair_cosines(a, b, rows, cols)
-                if mean_free is not None:
-                    meaning = np.einsum("ij,ij->i", mean_free[mine[rows]], mean_free[theirs[cols]])
-                    values = np.maximum((1.0 - weight) * values + weight * meaning, 0.0)
-                best, value, nearest = _row_best(rows, cols, values, len(mine), MARGIN_K)
-                for g, h, v, m in zip(
-                    mine.tolist(), best.tolist(), value.tolist(), nearest.tolist(), strict=True
-                ):
-                    found.near[g, other] = m
-                    if h >= 0:
-                        found.best[g, other] = (int(theirs[h]), v)
+                _by_candidates(found, vectors, mine, theirs, other, mean_free, weight)
                 continue
             against = vectors[theirs].T.tocsc()
             rows_per_block = block if mean_free is None else max(1, min(block, 2**24 // len(theirs)))
@@ -246,6 +232,42 @@ def best_matches(
                     if b >= 0:
                         found.best[g, other] = (int(theirs[b]), v)
     return found
+
+
+CANDIDATE_BLOCK = 16384
+"""Groups whose candidates are found and scored at once."""
+
+
+def _by_candidates(
+    found: Matches,
+    vectors: sp.csr_matrix,
+    mine: np.ndarray,
+    theirs: np.ndarray,
+    other: str,
+    mean_free: np.ndarray | None,
+    weight: float,
+) -> None:
+    """:func:`best_matches` for the groups ``mine`` against the groups ``theirs`` (of language
+    ``other``) over their candidates only, :data:`CANDIDATE_BLOCK` groups at a time."""
+    b = vectors[theirs]
+    rare = without_common(b)
+    for start in range(0, len(mine), CANDIDATE_BLOCK):
+        block = mine[start : start + CANDIDATE_BLOCK]
+        a = vectors[block]
+        rows, cols = candidate_pairs(a, rare)
+        if mean_free is not None and len(theirs):
+            more = embedding_neighbours(mean_free[block], mean_free[theirs])
+            pairs = np.unique(np.concatenate([rows, more[0]]) * len(theirs) + np.concatenate([cols, more[1]]))
+            rows, cols = pairs // len(theirs), pairs % len(theirs)
+        values = _pair_cosines(a, b, rows, cols)
+        if mean_free is not None:
+            meaning = np.einsum("ij,ij->i", mean_free[block[rows]], mean_free[theirs[cols]])
+            values = np.maximum((1.0 - weight) * values + weight * meaning, 0.0)
+        best, value, nearest = _row_best(rows, cols, values, len(block), MARGIN_K)
+        for g, h, v, m in zip(block.tolist(), best.tolist(), value.tolist(), nearest.tolist(), strict=True):
+            found.near[g, other] = m
+            if h >= 0:
+                found.best[g, other] = (int(theirs[h]), v)
 
 
 def mutual_links(

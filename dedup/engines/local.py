@@ -785,7 +785,7 @@ class Detector:
             summary["cross_lingual"] = {
                 "links": len(links),
                 "clusters_mixing_languages": sum(len(set(c.languages.values())) > 1 for c in clusters),
-                "xling_threshold": p.xling_threshold,
+                "xling_threshold": p.link_margin(self._embedded is not None),
                 "embeddings": MODEL if self._embedded is not None else None,
                 "embedded": self._embedded or 0,
             }
@@ -848,7 +848,11 @@ class Detector:
             )
             self._embedded = int(np.count_nonzero(np.abs(embeddings).sum(axis=1)))
         merged, found = link_groups(
-            matrix, everything, self.langs, threshold=self.params.xling_threshold, embeddings=embeddings
+            matrix,
+            everything,
+            self.langs,
+            threshold=self.params.link_margin(embeddings is not None),
+            embeddings=embeddings,
         )
         self._fingerprints, self._heads, self._head_ends = [], bytearray(), array("q")
         links = [
