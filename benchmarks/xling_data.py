@@ -504,6 +504,12 @@ def build(spec: Spec, root: Path = MIRROR) -> tuple[list[dict], dict]:
         rows = [r for r in rows if langs[r["cluster"]] == wanted]
     years = sorted({p.year for p in spec.parts})
     clusters = {r["cluster"] for r in rows}
+    # WMT22 conversations: one chat's customer turns (fr, de) and agent turns (en) are documents
+    # of one id in different files: the same exchange, not a translation
+    by_doc: dict[str, set[str]] = {}
+    for c in clusters:
+        by_doc.setdefault(c.split(".", 2)[2], set()).add(c)
+    shared = {d: sorted(cs) for d, cs in sorted(by_doc.items()) if len(cs) > 1}
     meta = {
         "name": spec.name,
         "about": spec.about,
@@ -524,6 +530,7 @@ def build(spec: Spec, root: Path = MIRROR) -> tuple[list[dict], dict]:
             "median_chars": statistics.median(len(r["text"]) for r in rows) if rows else 0,
         },
         "look_alikes": look_alikes(rows),
+        "one_document_id_in_several_clusters": shared,
     }
     return rows, meta
 
