@@ -1,0 +1,180 @@
+"""Cross-lingual linking judged on held-out languages and on short texts.
+
+Data: the sets ``benchmarks/xling_data.py`` builds from public WMT system outputs (WMT21 news
+in Japanese, Icelandic, French and German, into and out of English and French<->German; WMT22
+short texts: conversations, product reviews, social posts, one-line messages; see
+docs/xling-data.md). None of these languages or texts was used to tune the linking.
+
+For each set, three runs of ``find_duplicates`` at the library's defaults: without
+``cross_lingual``; with it and the fingerprints alone (``xling_embeddings="no"``); and with the
+multilingual embeddings of ``newsdedup[xling]`` (``"yes"``; left out if it is not installed).
+Scores (:mod:`_xling_score`): pairs of articles in different languages that share an output
+cluster against the gold's, per source language (the language the story was written in) and
+per language pair; pairs in one language, with and without ``cross_lingual`` (linking must not
+change them); per domain on the short-text set; how often the detected language differs from
+the label; seconds and articles per second of each whole run.
+
+    python benchmarks/xling_data.py        # once: builds benchmarks/.cache/xling/
+    python benchmarks/xling_heldout.py     # prints a table, saves results/xling_heldout.json
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import click
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _data import save_json  # noqa: E402
+from _xling_score import (  # noqa: E402
+    by_language_pair,
+    by_source_language,
+    cross_pairs,
+    gold_clusters,
+    prf,
+    same_pairs,
+    split_prf,
+)
+from xling_data import SPECS, load  # noqa: E402
+
+from dedup import find_duplicates  # noqa: E402
+from dedup.params import Params  # noqa: E402
+from dedup.text.embeddings import available  # noqa: E402
+
+RUNS = {"fingerprints": "no", "embeddings": "yes"}
+
+
+def score_set(name: str, embeddings: tuple[str, ...], workers: int) -> dict:
+    """The three runs on one set and their scores."""
+    articles = load(name)
+    pairs = [(a["id"], a["text"]) for a in articles]
+    lang = {a["id"]: a["lang"] for a in articles}
+    origin = {a["id"]: a["origlang"] for a in articles}
+    domain = {a["id"]: str(a["domain"]) for a in articles}
+    gold = gold_clusters(articles)
+    truth_cross, truth_same = cross_pairs(gold, lang), same_pairs(gold, lang)
+
+    t0 = time.perf_counter()
+    alone = find_duplicates(pairs, workers=workers)
+    seconds = time.perf_counter() - t0
+    same_off = prf(same_pairs([c.members for c in alone.clusters], lang), truth_same)
+    detected = alone.languages
+    wrong = Counter(f"{lang[i]}->{code}" for i, code in detected.items() if code != lang[i])
+    out = {
+        "articles": len(articles),
+        "clusters": len(gold),
+        "languages": dict(sorted(Counter(lang.values()).items())),
+        "true_cross_pairs": len(truth_cross),
+        "true_same_pairs": len(truth_same),
+        "language_disagreements": dict(wrong.most_common()),
+        "without_cross_lingual": {
+            "same_language": same_off,
+            "seconds": round(seconds, 2),
+            "articles_per_second": round(len(articles) / seconds, 1),
+        },
+        "runs": {},
+    }
+    for run, value in RUNS.items():
+        if value not in embeddings:
+            continue
+        if value == "yes" and not available():
+            click.echo("the xling extra is not installed: no run with embeddings", err=True)
+            continue
+        t0 = time.perf_counter()
+        linked = find_duplicates(pairs, workers=workers, cross_lingual=True, xling_embeddings=value)
+        seconds = time.perf_counter() - t0
+        clusters = [c.members for c in linked.clusters]
+        found = cross_pairs(clusters, lang)
+        result = {
+            "cross": prf(found, truth_cross),
+            "by_source_language": by_source_language(found, truth_cross, origin),
+            "by_language_pair": by_language_pair(found, truth_cross, lang),
+            "same_language": prf(same_pairs(clusters, lang), truth_same),
+            "links": len(linked.links),
+            "seconds": round(seconds, 2),
+            "articles_per_second": round(len(articles) / seconds, 1),
+            "stages_s": linked.summary.get("timings_s", {}),
+        }
+        if len(set(domain.values())) > 1:
+            result["by_domain"] = split_prf(found, truth_cross, lambda p: {domain[p[0]], domain[p[1]]})
+        out["runs"][run] = result
+    return out
+
+
+def row(label: str, s: dict, extra: str = "") -> str:
+    return (
+        f"{label:30} {s['precision']:>6.3f} {s['recall']:>6.3f} {s['f1']:>6.3f} "
+        f"{s['pairs_found']:>7,} {s['true_pairs']:>7,}{extra}"
+    )
+
+
+@click.command()
+@click.option("--only", type=click.Choice(sorted(SPECS)), multiple=True, help="Score only these sets.")
+@click.option(
+    "--embeddings",
+    type=click.Choice(["no", "yes", "both"]),
+    default="both",
+    show_default=True,
+    help="Runs: fingerprints alone (no), with the xling extra (yes), or both.",
+)
+@click.option("--workers", default=2, show_default=True, help="Featurising processes.")
+def main(only: tuple[str, ...], embeddings: str, workers: int) -> None:
+    """Print the table, save results/xling_heldout.json."""
+    wanted = ("no", "yes") if embeddings == "both" else (embeddings,)
+    names = only or tuple(SPECS)
+    for name in names:  # fail at once, not after an hour, if a set is not built
+        load(name)
+    sets = {}
+    for name in names:
+        sets[name] = s = score_set(name, wanted, workers)
+        off = s["without_cross_lingual"]
+        wrong = s["language_disagreements"]
+        click.echo(
+            f"\n{name}: {s['articles']:,} articles, {s['clusters']} clusters "
+            f"({', '.join(f'{k} {v}' for k, v in s['languages'].items())}); language detected != label: "
+            f"{sum(wrong.values())} {dict(list(wrong.items())[:4])}"
+        )
+        click.echo(f"{'':30} {'P':>6} {'R':>6} {'F1':>6} {'found':>7} {'true':>7}   s  art/s")
+        click.echo(
+            row(
+                "same-language, no xling",
+                off["same_language"],
+                f" {off['seconds']:>6.1f} {off['articles_per_second']:>6.0f}",
+            )
+        )
+        for run, r in s["runs"].items():
+            click.echo(
+                row(
+                    f"[{run}] cross-language",
+                    r["cross"],
+                    f" {r['seconds']:>6.1f} {r['articles_per_second']:>6.0f}",
+                )
+            )
+            for code, v in r["by_source_language"].items():
+                click.echo(row(f"  stories written in {code}", v))
+            if len(r["by_language_pair"]) > 1:
+                for key, v in r["by_language_pair"].items():
+                    click.echo(row(f"  languages {key}", v))
+            for key, v in r.get("by_domain", {}).items():
+                click.echo(row(f"  domain {key}", v))
+            click.echo(row(f"[{run}] same-language", r["same_language"]))
+    out = save_json(
+        "xling_heldout",
+        {
+            "data": "benchmarks/.cache/xling (python benchmarks/xling_data.py); docs/xling-data.md",
+            "xling_threshold": Params().xling_threshold,
+            "sets": sets,
+            "workers": workers,
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        },
+    )
+    click.echo(f"\nsaved {out}")
+
+
+if __name__ == "__main__":
+    main()
