@@ -1,22 +1,20 @@
-"""Cross-lingual linking on the WMT dev set: each English translation linked to its Ukrainian or
-Russian source, without translating.
+"""Cross-lingual linking on the WMT dev sets that hold sources: each English translation linked
+to its Ukrainian or Russian original, without translating; and what linking does to the
+same-language results and to the speed of a run.
 
-Data: ../shared/data/wmt-variants-dev (all 3,002 articles: 222 sources in ``uk`` or ``ru``, 2,780
-English translations; gold = ``cluster``). The run is ``find_duplicates(...,
-cross_lingual=True)``: the same-language pipeline over every article, each article's
-language detected (:mod:`dedup.text.language`), then the groups linked across languages by their
-fingerprints (:mod:`dedup.crosslingual`).
+Data: ../shared/data/wmt-variants-dev (3,002 articles: 222 sources in ``uk`` or ``ru``, 2,780
+English translations), -v2 (1,159: 116 ``ru`` sources, other MT systems) and -v3 (1,100: 100
+``ru`` sources, with same-story documents from rival outlets). Gold: ``cluster``.
 
-Two runs: the fingerprints alone (``xling_embeddings="no"``), and with the multilingual
-embeddings of ``newsdedup[xling]`` (:mod:`dedup.text.embeddings`; left out if it is not installed).
-Scores: over the pairs (source, English article) that the output clusters hold, precision,
-recall and F1 against the gold pairs (2,780); the same split by the source's language; the links
-made between two non-English groups (there is no true one here); and a sweep of the margin
-threshold with the fingerprints alone. Speed: articles per second of the whole run (the
-same-language path included) and seconds per stage, on this machine. Also: how often the
-language detected differs from the data's label; and the paragraph links ``dedup align`` finds
-(its defaults: fingerprints across languages) on the 84 cross-language pairs of
-``alignment.jsonl.gz``, link precision, recall and F1 counted as in ``benchmarks/alignment.py``.
+For each set, three runs of ``find_duplicates`` at the library's defaults, in turn in this one
+process (:func:`xling_heldout.score_articles`): without ``cross_lingual``; with it and the
+fingerprints alone (``xling_embeddings="no"``); with the multilingual embeddings of
+``newsdedup[xling]`` (left out if it is not installed). Scores: source<->translation pairs (pairs
+of articles in different languages sharing an output cluster) per source language; same-language
+pairs with and without ``cross_lingual`` (linking must leave them as they are: the table says
+where F1 moves by more than 0.002); articles per second of each whole run. Then a sweep of the
+margin with the fingerprints alone, and (``--paragraphs``) the paragraph links ``dedup align``
+finds on the 84 cross-language pairs of the dev set's ``alignment.jsonl.gz``.
 
     python benchmarks/xling.py              # prints a table, saves results/xling.json
 """
@@ -24,7 +22,6 @@ language detected differs from the data's label; and the paragraph links ``dedup
 from __future__ import annotations
 
 import gzip
-import itertools
 import json
 import os
 import platform
@@ -35,89 +32,41 @@ from pathlib import Path
 import click
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _data import WMT_DEV, load_wmt, save_json  # noqa: E402
+from _data import DATASETS, WMT_DEV, load_set, save_json  # noqa: E402
+from _xling_score import cross_pairs, gold_clusters, prf  # noqa: E402
+from xling_heldout import score_articles, show  # noqa: E402
 
 from dedup import find_duplicates  # noqa: E402
 from dedup.crosslingual import link_languages  # noqa: E402
+from dedup.params import XLING_THRESHOLDS  # noqa: E402
 from dedup.report.align import align  # noqa: E402
-from dedup.text.embeddings import available  # noqa: E402
+
+SETS = ("dev", "v2", "v3")
+"""The dev sets with sources (the others are English only)."""
 
 
-def cross_pairs(clusters: list[list[str]], lang: dict[str, str]) -> set[tuple[str, str]]:
-    """The (non-English, English) pairs of articles that share a cluster."""
-    out = set()
-    for members in clusters:
-        for x, y in itertools.product(members, members):
-            if lang[x] != "en" and lang[y] == "en":
-                out.add((x, y))
+def sweep(articles: list[dict], margins: list[float], workers: int) -> list[dict]:
+    """Source<->translation scores with the fingerprints alone at each margin (one same-language
+    run, linked again for each)."""
+    pairs = [(a["id"], a["text"]) for a in articles]
+    lang = {a["id"]: a["lang"] for a in articles}
+    truth = cross_pairs(gold_clusters(articles), lang)
+    same = find_duplicates(pairs, workers=workers)
+    langs = [same.languages[a["id"]] for a in articles]
+    out = []
+    for margin in margins:
+        linked, _ = link_languages(same, pairs, langs, threshold=margin)
+        out.append(
+            {"threshold": margin, **prf(cross_pairs([c.members for c in linked.clusters], lang), truth)}
+        )
     return out
 
 
-def prf(found: set, truth: set) -> dict[str, float]:
-    tp = len(found & truth)
-    p = tp / len(found) if found else 0.0
-    r = tp / len(truth) if truth else 0.0
-    return {
-        "precision": round(p, 4),
-        "recall": round(r, 4),
-        "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
-        "pairs_found": len(found),
-        "true_pairs": len(truth),
-    }
-
-
-@click.command()
-@click.option("--threshold", default=1.4, show_default=True, help="Margin a cross-lingual link needs.")
-@click.option("--sweep", default="1.1,1.2,1.3,1.4,1.5,1.6,1.8", show_default=True, help="Margins to sweep.")
-@click.option("--workers", default=2, show_default=True, help="Featurising processes.")
-def main(threshold: float, sweep: str, workers: int) -> None:
-    """Print the table, save results/xling.json."""
-    articles = load_wmt(None)
-    pairs = [(a["id"], a["text"]) for a in articles]
-    gold = {a["id"]: a["cluster"] for a in articles}
-    label = {a["id"]: a["lang"] for a in articles}
-    sources = [a["id"] for a in articles if a["lang"] != "en"]
-    english = [a["id"] for a in articles if a["lang"] == "en"]
-    truth = {(s, e) for s in sources for e in english if gold[s] == gold[e]}
-
-    t0 = time.perf_counter()
-    same = find_duplicates(pairs, workers=workers)
-    t_same = time.perf_counter() - t0
-    runs: dict[str, dict] = {}
-    for name, embeddings in (("fingerprints (no extra)", "no"), ("fingerprints + embeddings (xling)", "yes")):
-        if embeddings == "yes" and not available():
-            click.echo("the xling extra is not installed: no run with embeddings", err=True)
-            continue
-        t0 = time.perf_counter()
-        linked = find_duplicates(
-            pairs, workers=workers, cross_lingual=True, xling_threshold=threshold, xling_embeddings=embeddings
-        )
-        seconds = time.perf_counter() - t0
-        found = cross_pairs([c.members for c in linked.clusters], label)
-        by_source = {}
-        for code in sorted({label[s] for s in sources}):
-            mine = {s for s in sources if label[s] == code}
-            by_source[code] = prf({p for p in found if p[0] in mine}, {p for p in truth if p[0] in mine})
-        runs[name] = {
-            "scores": prf(found, truth),
-            "by_source_language": by_source,
-            "links": len(linked.links),
-            "links_between_non_english": sum("en" not in (x.lang_a, x.lang_b) for x in linked.links),
-            "seconds": round(seconds, 3),
-            "articles_per_second": round(len(articles) / seconds, 1),
-            "stages_s": linked.summary["timings_s"],
-            "embeddings": linked.summary["cross_lingual"]["embeddings"],
-        }
-    langs = [linked.languages[a["id"]] for a in articles]
-    wrong_lang = [
-        (a["id"], a["lang"], code) for a, code in zip(articles, langs, strict=True) if code != a["lang"]
-    ]
-    baseline = prf(cross_pairs([c.members for c in same.clusters], label), truth)
-
-    # paragraph links on the cross-language pairs of alignment.jsonl.gz (dedup align's default)
+def paragraphs() -> dict:
+    """``dedup align``'s paragraph links on the dev set's cross-language gold pairs."""
     with gzip.open(WMT_DEV / "alignment.jsonl.gz", "rt", encoding="utf-8") as f:
         gold_rows = [r for r in map(json.loads, f) if r["lang_a"] != r["lang_b"]]
-    texts = dict(pairs)
+    texts = {a["id"]: a["text"] for a in load_set("dev", None)}
     t0 = time.perf_counter()
     tp = fp = fn = 0
     for row in gold_rows:
@@ -128,69 +77,87 @@ def main(threshold: float, sweep: str, workers: int) -> None:
             fp + len(predicted - gold_links),
             fn + len(gold_links - predicted),
         )
-    t_align = time.perf_counter() - t0
-    lp, lr = tp / (tp + fp) if tp + fp else 1.0, tp / (tp + fn) if tp + fn else 1.0
-    paragraphs = {
+    p, r = tp / (tp + fp) if tp + fp else 1.0, tp / (tp + fn) if tp + fn else 1.0
+    return {
         "pairs": len(gold_rows),
-        "precision": round(lp, 4),
-        "recall": round(lr, 4),
-        "f1": round(2 * lp * lr / (lp + lr), 4) if lp + lr else 0.0,
-        "seconds": round(t_align, 3),
+        "precision": round(p, 4),
+        "recall": round(r, 4),
+        "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
+        "seconds": round(time.perf_counter() - t0, 3),
     }
 
-    swept = []
-    for value in (float(x) for x in sweep.split(",") if x):
-        other, _ = link_languages(same, pairs, langs, threshold=value)
-        swept.append(
-            {"threshold": value, **prf(cross_pairs([c.members for c in other.clusters], label), truth)}
-        )
 
+@click.command()
+@click.option("--only", type=click.Choice(SETS), multiple=True, help="Score only these sets.")
+@click.option(
+    "--embeddings",
+    type=click.Choice(["no", "yes", "both"]),
+    default="both",
+    show_default=True,
+    help="Runs: fingerprints alone (no), with the xling extra (yes), or both.",
+)
+@click.option(
+    "--sweep", "margins", default="1.1,1.2,1.3,1.4,1.5", show_default=True, help="Margins to sweep."
+)
+@click.option(
+    "--paragraphs/--no-paragraphs", "with_paragraphs", default=False, help="Also score dedup align."
+)
+@click.option("--workers", default=2, show_default=True, help="Featurising processes.")
+def main(only: tuple[str, ...], embeddings: str, margins: str, with_paragraphs: bool, workers: int) -> None:
+    """Print the tables, save results/xling.json."""
+    wanted = ("no", "yes") if embeddings == "both" else (embeddings,)
+    sets, swept = {}, {}
+    for name in only or SETS:
+        articles = load_set(name, None)
+        sets[name] = s = score_articles(articles, wanted, workers)
+        show(f"{name} ({DATASETS[name].name})", s)
+        swept[name] = sweep(articles, [float(x) for x in margins.split(",") if x], workers)
+    click.echo(f"\n{'':10} {'same-language F1':>26} {'source<->translation F1':>24} {'articles/s':>22}")
     click.echo(
-        f"{len(articles):,} articles ({len(sources)} sources, {len(english):,} English), margin {threshold}"
+        f"{'set':10} {'off':>8} {'fp':>8} {'emb':>8} {'fp':>11} {'emb':>12} {'off':>7} {'fp':>7} {'emb':>6}"
     )
-    click.echo(f"{'':34} {'precision':>9} {'recall':>7} {'F1':>6} {'pairs':>6} {'links':>6} {'art/s':>7}")
-    for name, run in runs.items():
-        rows = [
-            (name, run["scores"]),
-            *((f"  sources in {k}", v) for k, v in run["by_source_language"].items()),
-        ]
-        for row, s in rows:
-            more = f" {run['links']:>6} {run['articles_per_second']:>7,.0f}" if row == name else ""
-            cells = f"{s['precision']:>9.3f} {s['recall']:>7.3f} {s['f1']:>6.3f} {s['pairs_found']:>6,}"
-            click.echo(f"{row:34} {cells}{more}")
-    s = baseline
-    click.echo(
-        f"{'same-language path alone':34} {s['precision']:>9.3f} {s['recall']:>7.3f} {s['f1']:>6.3f} "
-        f"{s['pairs_found']:>6,} {'':>6} {len(articles) / t_same:>7,.0f}"
-    )
-    for name, run in runs.items():
-        stages = ", ".join(f"{k} {v:.2f}" for k, v in run["stages_s"].items())
+    moved = []
+    for name, s in sets.items():
+        off = s["without_cross_lingual"]
+        runs = s["runs"]
+
+        def cell(run: str, key: str, s: dict = s, runs: dict = runs) -> str:
+            return f"{runs[run][key]['f1']:.4f}" if run in runs else "-"
+
+        def speed(run: str, runs: dict = runs) -> str:
+            return f"{runs[run]['articles_per_second']:.0f}" if run in runs else "-"
+
+        for run, r in runs.items():
+            if abs(r["same_language"]["f1"] - off["same_language"]["f1"]) > 0.002:
+                moved.append(f"{name} {run}")
         click.echo(
-            f"{name}: {run['seconds']:.1f} s ({stages}); links between two non-English groups: "
-            f"{run['links_between_non_english']}"
+            f"{name:10} {off['same_language']['f1']:>8.4f} {cell('fingerprints', 'same_language'):>8} "
+            f"{cell('embeddings', 'same_language'):>8} {cell('fingerprints', 'cross'):>11} "
+            f"{cell('embeddings', 'cross'):>12} {off['articles_per_second']:>7.0f} "
+            f"{speed('fingerprints'):>7} {speed('embeddings'):>6}"
         )
-    click.echo(
-        f"paragraph links, {paragraphs['pairs']} cross-language pairs of alignment.jsonl.gz (dedup align): "
-        f"P {paragraphs['precision']:.3f} R {paragraphs['recall']:.3f} F1 {paragraphs['f1']:.3f} "
-        f"({paragraphs['seconds']:.1f} s)"
-    )
-    click.echo(f"--workers {workers}, {os.cpu_count()} cores")
-    click.echo(f"language detected differs from the label: {len(wrong_lang)} {wrong_lang[:3]}")
-    click.echo(
-        "margin sweep, fingerprints alone: "
-        + ", ".join(f"{s['threshold']}: F1 {s['f1']:.3f} (P {s['precision']:.3f})" for s in swept)
-    )
+    click.echo(f"same-language F1 moved by more than 0.002: {', '.join(moved) or 'nowhere'}")
+    for name, rows in swept.items():
+        click.echo(
+            f"margin sweep, fingerprints alone, {name}: "
+            + ", ".join(f"{r['threshold']}: F1 {r['f1']:.3f} (P {r['precision']:.3f})" for r in rows)
+        )
+    aligned = paragraphs() if with_paragraphs else None
+    if aligned:
+        click.echo(
+            f"paragraph links, {aligned['pairs']} cross-language pairs of alignment.jsonl.gz (dedup align): "
+            f"P {aligned['precision']:.3f} R {aligned['recall']:.3f} F1 {aligned['f1']:.3f} "
+            f"({aligned['seconds']:.1f} s)"
+        )
     out = save_json(
         "xling",
         {
-            "data": str(WMT_DEV.name),
-            "threshold": threshold,
-            "runs": runs,
-            "same_language_path_alone": baseline,
-            "paragraph_links_cross_language": paragraphs,
-            "same_language_seconds": round(t_same, 3),
-            "language_disagreements": wrong_lang,
+            "data": {name: DATASETS[name].name for name in sets},
+            "xling_thresholds": XLING_THRESHOLDS,
+            "sets": sets,
+            "same_language_moved": moved,
             "sweep_fingerprints_alone": swept,
+            "paragraph_links_cross_language": aligned,
             "workers": workers,
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         },

@@ -43,15 +43,20 @@ from _xling_score import (  # noqa: E402
 from xling_data import SPECS, load  # noqa: E402
 
 from dedup import find_duplicates  # noqa: E402
-from dedup.params import Params  # noqa: E402
+from dedup.params import XLING_THRESHOLDS  # noqa: E402
 from dedup.text.embeddings import available  # noqa: E402
 
 RUNS = {"fingerprints": "no", "embeddings": "yes"}
 
 
 def score_set(name: str, embeddings: tuple[str, ...], workers: int) -> dict:
-    """The three runs on one set and their scores."""
-    articles = load(name)
+    """The three runs on one built set and their scores."""
+    return score_articles(load(name), embeddings, workers)
+
+
+def score_articles(articles: list[dict], embeddings: tuple[str, ...], workers: int) -> dict:
+    """The three runs on ``articles`` (dicts with id, text, lang, origlang, cluster) and their
+    scores."""
     pairs = [(a["id"], a["text"]) for a in articles]
     lang = {a["id"]: a["lang"] for a in articles}
     origin = {a["id"]: a["origlang"] for a in articles}
@@ -113,6 +118,41 @@ def row(label: str, s: dict, extra: str = "") -> str:
     )
 
 
+def show(name: str, s: dict) -> None:
+    """Print one set's table (:func:`score_articles`)."""
+    off = s["without_cross_lingual"]
+    wrong = s["language_disagreements"]
+    click.echo(
+        f"\n{name}: {s['articles']:,} articles, {s['clusters']} clusters "
+        f"({', '.join(f'{k} {v}' for k, v in s['languages'].items())}); language detected != label: "
+        f"{sum(wrong.values())} {dict(list(wrong.items())[:4])}"
+    )
+    click.echo(f"{'':30} {'P':>6} {'R':>6} {'F1':>6} {'found':>7} {'true':>7}   s  art/s")
+    click.echo(
+        row(
+            "same-language, no xling",
+            off["same_language"],
+            f" {off['seconds']:>6.1f} {off['articles_per_second']:>6.0f}",
+        )
+    )
+    for run, r in s["runs"].items():
+        click.echo(
+            row(
+                f"[{run}] cross-language",
+                r["cross"],
+                f" {r['seconds']:>6.1f} {r['articles_per_second']:>6.0f}",
+            )
+        )
+        for code, v in r["by_source_language"].items():
+            click.echo(row(f"  stories written in {code}", v))
+        if len(r["by_language_pair"]) > 1:
+            for key, v in r["by_language_pair"].items():
+                click.echo(row(f"  languages {key}", v))
+        for key, v in r.get("by_domain", {}).items():
+            click.echo(row(f"  domain {key}", v))
+        click.echo(row(f"[{run}] same-language", r["same_language"]))
+
+
 @click.command()
 @click.option("--only", type=click.Choice(sorted(SPECS)), multiple=True, help="Score only these sets.")
 @click.option(
@@ -132,42 +172,12 @@ def main(only: tuple[str, ...], embeddings: str, workers: int) -> None:
     sets = {}
     for name in names:
         sets[name] = s = score_set(name, wanted, workers)
-        off = s["without_cross_lingual"]
-        wrong = s["language_disagreements"]
-        click.echo(
-            f"\n{name}: {s['articles']:,} articles, {s['clusters']} clusters "
-            f"({', '.join(f'{k} {v}' for k, v in s['languages'].items())}); language detected != label: "
-            f"{sum(wrong.values())} {dict(list(wrong.items())[:4])}"
-        )
-        click.echo(f"{'':30} {'P':>6} {'R':>6} {'F1':>6} {'found':>7} {'true':>7}   s  art/s")
-        click.echo(
-            row(
-                "same-language, no xling",
-                off["same_language"],
-                f" {off['seconds']:>6.1f} {off['articles_per_second']:>6.0f}",
-            )
-        )
-        for run, r in s["runs"].items():
-            click.echo(
-                row(
-                    f"[{run}] cross-language",
-                    r["cross"],
-                    f" {r['seconds']:>6.1f} {r['articles_per_second']:>6.0f}",
-                )
-            )
-            for code, v in r["by_source_language"].items():
-                click.echo(row(f"  stories written in {code}", v))
-            if len(r["by_language_pair"]) > 1:
-                for key, v in r["by_language_pair"].items():
-                    click.echo(row(f"  languages {key}", v))
-            for key, v in r.get("by_domain", {}).items():
-                click.echo(row(f"  domain {key}", v))
-            click.echo(row(f"[{run}] same-language", r["same_language"]))
+        show(name, s)
     out = save_json(
         "xling_heldout",
         {
             "data": "benchmarks/.cache/xling (python benchmarks/xling_data.py); docs/xling-data.md",
-            "xling_threshold": Params().xling_threshold,
+            "xling_thresholds": XLING_THRESHOLDS,
             "sets": sets,
             "workers": workers,
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},

@@ -25,7 +25,15 @@ cosine). The margin keeps a best match that is not much better than the next one
 without it, groups with no counterpart link to their best match anyway.
 """
 
-from dedup.crosslingual.groups import embed_groups, group_languages, link_groups, link_languages, linkable
+from dedup.crosslingual.groups import (
+    SETTLE,
+    Embedder,
+    embedder,
+    group_languages,
+    link_groups,
+    link_languages,
+    linkable,
+)
 from dedup.crosslingual.links import (
     MARGIN_K,
     MIN_COSINE,
@@ -46,7 +54,9 @@ __all__ = [
     "best_links",
     "best_matches",
     "centred",
-    "embed_groups",
+    "embedder",
+    "Embedder",
+    "SETTLE",
     "fingerprint_matrix",
     "fingerprint_rows",
     "group_languages",

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from dedup.crosslingual.links import Link
 
 
-def merge(n_groups: int, links: Sequence[Link]) -> tuple[list[list[int]], list[Link]]:
+def merge(
+    n_groups: int, links: Sequence[Link], *, first: Sequence[Link] = ()
+) -> tuple[list[list[int]], list[Link]]:
     """The groups joined by ``links``, and the links that joined them.
 
     Links are taken strongest first (margin, then cosine); a link joins its two groups' clusters
@@ -19,10 +21,11 @@ def merge(n_groups: int, links: Sequence[Link]) -> tuple[list[list[int]], list[L
     run without linking. A language split into two groups by the same-language path stays split.
 
     Returns the clusters (sorted lists of group indices, each group in one, groups without a
-    link alone), in the order of their first group, and the links used, in the order taken."""
+    link alone), in the order of their first group, and the links used, in the order taken.
+    ``first``: links taken before all of ``links`` (strongest first among them too)."""
     parent = list(range(n_groups))
     langs: list[set[str]] = [set() for _ in range(n_groups)]
-    for x in links:
+    for x in [*first, *links]:
         langs[x.a].add(x.lang_a)
         langs[x.b].add(x.lang_b)
 
@@ -33,7 +36,11 @@ def merge(n_groups: int, links: Sequence[Link]) -> tuple[list[list[int]], list[L
         return g
 
     used = []
-    for x in sorted(links, key=lambda x: (-x.margin, -x.cosine, x.a, x.b)):
+
+    def strongest(some: Sequence[Link]) -> list[Link]:
+        return sorted(some, key=lambda x: (-x.margin, -x.cosine, x.a, x.b))
+
+    for x in [*strongest(first), *strongest(links)]:
         a, b = root(x.a), root(x.b)
         if a == b or langs[a] & langs[b]:
             continue

@@ -824,7 +824,7 @@ class Detector:
         (:func:`dedup.crosslingual.link_groups`), with one embedding per group when the extra is
         used (:func:`dedup.crosslingual.embed_groups`): the clusters of two or more articles, and
         the links made."""
-        from dedup.crosslingual import embed_groups, fingerprint_rows, group_languages, link_groups
+        from dedup.crosslingual import embedder, fingerprint_rows, link_groups
 
         t0 = time.perf_counter()
         n = len(self.ids)
@@ -833,7 +833,7 @@ class Detector:
             clustered[members] = True
         everything = [m.tolist() for m in groups] + [[k] for k in np.flatnonzero(~clustered).tolist()]
         matrix = fingerprint_rows(self._fingerprints)
-        embeddings = None
+        embed = None
         if self._embeds:
             ends = np.frombuffer(self._head_ends, dtype=np.int64)
             starts = np.concatenate([[0], ends[:-1]])
@@ -843,16 +843,19 @@ class Detector:
                 return [bytes(heads[starts[k] : ends[k]]).decode() for k in articles]
 
             lengths = np.frombuffer(self._lengths, dtype=np.int64)
-            embeddings = embed_groups(
-                everything, group_languages(everything, self.langs), lengths, text_of, threads=self._threads
-            )
-            self._embedded = int(np.count_nonzero(np.abs(embeddings).sum(axis=1)))
+            voice = embedder(lengths, text_of, threads=self._threads)
+            self._embedded = 0
+
+            def embed(chosen: list[list[int]]) -> np.ndarray:
+                self._embedded = (self._embedded or 0) + len(chosen)
+                return voice(chosen)
+
         merged, found = link_groups(
             matrix,
             everything,
             self.langs,
-            threshold=self.params.link_margin(embeddings is not None),
-            embeddings=embeddings,
+            threshold=self.params.link_margin(self._embeds),
+            embed=embed,
         )
         self._fingerprints, self._heads, self._head_ends = [], bytearray(), array("q")
         links = [
