@@ -30,6 +30,28 @@ ALL_PAIRS_MAX_BUCKET = 200
 """The ``max_bucket`` of ``all_pairs`` runs and of the index, where every pair counts."""
 
 
+def _codes(name: str, value: Any, *, named: bool = False) -> list[str]:
+    """The language codes ``value`` gives (a sequence, or one string of comma-separated codes), as
+    :func:`~dedup.text.language.detect` writes them, in the order given; ValueError for anything
+    else, or for an unknown code (it would match no article: a typo, refused), its message
+    starting with ``name`` if ``named``."""
+    codes = value.split(",") if isinstance(value, str) else value
+    if (
+        not isinstance(codes, tuple | list)
+        or not codes
+        or not all(isinstance(c, str) and c.strip() for c in codes)
+    ):
+        raise ValueError(f"{name} must be language codes such as ('en', 'it'); got {value!r}")
+    known = language_codes()
+    out = []
+    for code in codes:
+        key = code.strip().lower()
+        if key not in known:
+            raise ValueError(f"{name}: {unknown_code_error(code)}" if named else unknown_code_error(code))
+        out.append(known[key])
+    return out
+
+
 @dataclass(frozen=True)
 class Params:
     """How ``dedup`` decides that two articles are the same story.
@@ -99,6 +121,12 @@ class Params:
             of their own mean scores (two tight groups barely alike are two
             stories); 0 turns the rule off.
         representative: ``"longest"`` or ``"first"`` member is kept.
+        prefer_lang: languages (ISO 639-1 codes, the most preferred first: ``("en", "de")``
+            or ``"en,de"``) whose members a cluster keeps first: among a cluster's members in
+            the first of these languages present, ``representative`` picks the one kept; a
+            cluster with none of them keeps by ``representative`` alone. None: languages play
+            no part. (A cross-lingual run's clusters mix languages: without it, an original
+            can be kept and every English translation dropped.)
     """
 
     shingle_unit: str = "word"
@@ -127,6 +155,7 @@ class Params:
     linkage: str = "average"
     cohesion: float = 0.63
     representative: str = "longest"
+    prefer_lang: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         def choice(name: str, options: tuple[str, ...]) -> None:
@@ -184,22 +213,11 @@ class Params:
         ):
             raise ValueError(f"tfidf_ngrams must be (min_n, max_n) with 1 <= min_n <= max_n; got {ngrams!r}")
         object.__setattr__(self, "tfidf_ngrams", tuple(ngrams))
-        if self.languages is not None:
-            codes = self.languages.split(",") if isinstance(self.languages, str) else self.languages
-            if (
-                not isinstance(codes, tuple | list)
-                or not codes
-                or not all(isinstance(c, str) and c.strip() for c in codes)
-            ):
-                raise ValueError(
-                    f"languages must be language codes such as ('en', 'it'); got {self.languages!r}"
-                )
-            known = language_codes()
-            written = [c.strip().lower() for c in codes]
-            for code, key in zip(codes, written, strict=True):
-                if key not in known:  # (it would compare no article: refused)
-                    raise ValueError(unknown_code_error(code))
-            object.__setattr__(self, "languages", tuple(sorted({known[key] for key in written})))
+        if self.languages is not None:  # (a set: sorted)
+            object.__setattr__(self, "languages", tuple(sorted(set(_codes("languages", self.languages)))))
+        if self.prefer_lang is not None:  # (an order of preference: kept, the first of a repeat)
+            prefer = _codes("prefer_lang", self.prefer_lang, named=True)
+            object.__setattr__(self, "prefer_lang", tuple(dict.fromkeys(prefer)))
         if not isinstance(self.sentence_order, bool):
             raise ValueError(f"sentence_order must be True or False; got {self.sentence_order!r}")
         if not isinstance(self.all_pairs, bool):
@@ -236,6 +254,7 @@ class Params:
         out = dataclasses.asdict(self)
         out["tfidf_ngrams"] = list(self.tfidf_ngrams)
         out["languages"] = None if self.languages is None else list(self.languages)
+        out["prefer_lang"] = None if self.prefer_lang is None else list(self.prefer_lang)
         out["bands"], out["rows"] = self.bands_rows
         return out
 

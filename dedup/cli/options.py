@@ -221,6 +221,15 @@ def param_options(f):
             show_default=True,
             help="Which member of a cluster the deduplicated output keeps.",
         ),
+        click.option(
+            "--prefer-lang",
+            "prefer_lang",
+            default=None,
+            metavar="CODES",
+            help="Keep a cluster's member in these languages first (ISO 639-1, the most preferred "
+            "first, e.g. en,de), chosen among them by --representative; a cluster with none of them "
+            "keeps by --representative alone. For --cross-lingual clusters, which mix languages.",
+        ),
     ]
     return with_options(f, options)
 

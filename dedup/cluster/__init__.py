@@ -18,6 +18,7 @@ from dedup.cluster.groups import (
     PairLike,
     choose_representative,
     cluster_pairs,
+    preferred_members,
     spanning_pairs,
     spanning_positions,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "family_units",
     "judge_merges",
     "linkage_tree",
+    "preferred_members",
     "spanning_pairs",
     "spanning_positions",
     "split_component",

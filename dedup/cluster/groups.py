@@ -3,7 +3,7 @@ the pairs that span each cluster, and its representative."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -227,14 +227,51 @@ def spanning_positions(
     return np.sort(np.asarray(kept, dtype=np.int64)), missing
 
 
-def choose_representative(members: np.ndarray, lengths: np.ndarray, rule: str = "longest") -> int:
+def choose_representative(
+    members: np.ndarray,
+    lengths: np.ndarray,
+    rule: str = "longest",
+    *,
+    langs: Sequence[str] | Mapping[int, str] | None = None,
+    prefer: Sequence[str] | None = None,
+) -> int:
     """The member kept in the deduplicated output.
 
     ``"longest"``: the member with the longest text (ties: first seen), since
     it usually carries the most content; ``"first"``: the first seen.
+
+    With ``prefer`` (language codes, the most preferred first) and ``langs`` (each article's
+    language, indexed as ``lengths``), the rule picks among the members in the first preferred
+    language the cluster has (a mixed-language cluster keeps its English copy with ``["en"]``);
+    a cluster with none of them, among all.
+
+    Examples:
+        >>> lengths = np.array([300, 120, 110])
+        >>> choose_representative(np.array([0, 1, 2]), lengths)
+        0
+        >>> choose_representative(np.array([0, 1, 2]), lengths, langs=["uk", "en", "en"], prefer=["en"])
+        1
     """
+    if rule not in REPRESENTATIVES:
+        raise ValueError(f"representative must be one of {REPRESENTATIVES}, got {rule!r}")
+    members = preferred_members(members, langs, prefer)
     if rule == "first":
         return int(members[0])
-    if rule == "longest":
-        return int(members[np.argmax(lengths[members])])  # argmax takes the first of ties
-    raise ValueError(f"representative must be one of {REPRESENTATIVES}, got {rule!r}")
+    return int(members[np.argmax(lengths[members])])  # argmax takes the first of ties
+
+
+def preferred_members(
+    members: np.ndarray,
+    langs: Sequence[str] | Mapping[int, str] | None,
+    prefer: Sequence[str] | None,
+) -> np.ndarray:
+    """The ``members`` in the first language of ``prefer`` that any of them is in (``langs``:
+    each article's); all of them when none is, or without ``prefer``."""
+    if not prefer or langs is None:
+        return members
+    theirs = np.array([langs[int(x)] for x in members.tolist()], dtype=object)
+    for code in prefer:
+        found = theirs == code
+        if found.any():
+            return members[found]
+    return members

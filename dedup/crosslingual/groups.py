@@ -117,11 +117,14 @@ def link_languages(
     representative: str = "longest",
     embeddings: bool = False,
     settle: float | None = SETTLE,
+    prefer_lang: Sequence[str] | None = None,
 ) -> tuple[Result, list[tuple[str, str, str, str, float]]]:
     """``result`` (a same-language run over ``articles``, ``(id, text)`` in input order, whose
     languages are ``langs``) with its groups linked across languages (:func:`link_groups`; with
     ``embeddings``, each group's embedding too, :func:`embedder`): the clusters merged, and
-    the links as ``(id_a, id_b, lang_a, lang_b, margin)`` between the groups' first members."""
+    the links as ``(id_a, id_b, lang_a, lang_b, margin)`` between the groups' first members. Each
+    cluster keeps a member in the first language of ``prefer_lang`` it has, by the
+    ``representative`` rule (:func:`dedup.cluster.choose_representative`)."""
     from dedup.cluster import choose_representative
     from dedup.result import Cluster, Result
 
@@ -145,7 +148,9 @@ def link_languages(
     for members in merged:
         if len(members) < 2:
             continue
-        rep = choose_representative(np.array(members), lengths, representative)
+        rep = choose_representative(
+            np.array(members), lengths, representative, langs=langs, prefer=prefer_lang
+        )
         clusters.append(Cluster(len(clusters), ids[rep], [ids[k] for k in members]))
     named = [(ids[x.a], ids[x.b], x.lang_a, x.lang_b, x.margin) for x in links]
     removed = sum(len(c.members) - 1 for c in clusters)

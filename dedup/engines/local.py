@@ -646,7 +646,9 @@ class Detector:
         clusters = []
         reps = np.zeros(len(groups), dtype=np.int64)
         for k, members in enumerate(groups):
-            rep = reps[k] = choose_representative(members, lengths, p.representative)
+            rep = reps[k] = choose_representative(
+                members, lengths, p.representative, langs=self.langs, prefer=p.prefer_lang
+            )
             names = [self.ids[x] for x in members]
             clusters.append(
                 Cluster(k, self.ids[rep], names, languages={self.ids[x]: self.langs[x] for x in members})

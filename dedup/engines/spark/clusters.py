@@ -143,7 +143,9 @@ def _recluster(
     for part in parts:
         part_lengths = np.zeros(int(part.max()) + 1, dtype=np.int64)
         part_lengths[part] = [lengths[int(p)] for p in part]
-        rep = choose_representative(part, part_lengths, params.representative)
+        rep = choose_representative(
+            part, part_lengths, params.representative, langs=langs, prefer=params.prefer_lang
+        )
         listed = part.tolist()
         out.append(
             (rep, listed, [ids[p] for p in listed], [langs[p] for p in listed], [lengths[p] for p in listed])
@@ -239,7 +241,10 @@ def with_copies(
         members = sorted(row)
         lengths = np.zeros(members[-1] + 1, dtype=np.int64)
         lengths[members] = [row[x][2] for x in members]
-        rep = choose_representative(np.array(members), lengths, params.representative)
+        langs = {x: row[x][1] for x in members}
+        rep = choose_representative(
+            np.array(members), lengths, params.representative, langs=langs, prefer=params.prefer_lang
+        )
         clusters.append(
             (
                 rep,
