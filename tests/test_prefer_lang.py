@@ -218,3 +218,26 @@ def test_link_languages_afterwards_keeps_by_the_preference_too(prefer, kept):
     linked, _ = link_languages(find_duplicates(articles), articles, langs, prefer_lang=prefer)
     (cluster,) = linked.clusters
     assert cluster.members == ["uk", "en-1", "en-2"] and cluster.representative == kept
+
+
+def test_an_index_run_keeps_its_new_stories_by_the_preference_and_a_held_story_by_its_held_copy(location):
+    """prefer_lang is chosen at each opening of an index (it shapes nothing the index stores): a
+    story new to the index keeps its preferred copy; a story held already stays represented by
+    its held article, kept by an earlier run, and all of its new copies are dropped, whatever
+    their language (the story was seen)."""
+    from dedup import Index
+
+    today = [("mixed", MIXED), ("en", EN), ("en-updated", EN_UPDATED), ("uk-other", OTHER_UK)]
+    Index.open(location).close()  # (made without a preference)
+    for prefer, kept in ((None, "mixed"), ("en", "en-updated"), ("de,en", "en-updated"), ("de", "mixed")):
+        result = find_duplicates(today, index=location, add_to_index=False, prefer_lang=prefer)
+        (cluster,) = result.clusters
+        assert cluster.members == ["mixed", "en", "en-updated"] and cluster.representative == kept
+        assert result.summary["params"]["prefer_lang"] == (None if prefer is None else prefer.split(","))
+    with Index.open(location) as idx:
+        idx.add("held", MIXED + " Оновлено.")  # (the story, kept by an earlier run)
+    for prefer in (None, "en"):
+        result = find_duplicates(today, index=location, add_to_index=False, prefer_lang=prefer)
+        (cluster,) = result.clusters
+        assert cluster.held == ["held"] and cluster.representative == "held"
+        assert result.duplicates == {"mixed", "en", "en-updated"}

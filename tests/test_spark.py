@@ -182,6 +182,24 @@ def test_find_duplicates_on_spark_gives_the_local_result(spark, seeds):
         find_duplicates(articles, engine="dask")
 
 
+def test_a_mixed_cluster_on_spark_keeps_the_preferred_copy_the_local_engine_keeps(spark):
+    """prefer_lang on Spark (issue 20): a bilingual text detected Ukrainian, its English part
+    twice (exact copies: one member, as locally) and a longer English rewrite."""
+    from test_prefer_lang import EN, EN_UPDATED, MIXED, OTHER_UK
+
+    articles = [("mixed", MIXED), ("en-copy", EN), ("en", EN), ("en-updated", EN_UPDATED), ("uk", OTHER_UK)]
+    for prefer, rule, kept in (
+        (None, "longest", "mixed"),
+        ("en", "longest", "en-updated"),
+        ("en", "first", "en-copy"),
+    ):
+        params = {"prefer_lang": prefer, "representative": rule}
+        on_spark = find_duplicates(articles, engine="spark", spark=spark, **params)
+        local = find_duplicates(articles, **params)
+        assert on_spark.clusters == local.clusters and on_spark.pairs == local.pairs
+        assert [c.representative for c in on_spark.clusters] == [kept]
+
+
 def test_dedup_run_on_spark_writes_what_a_local_run_writes(spark, dev_english, tmp_path):
     import gzip
 
