@@ -241,3 +241,31 @@ def test_an_index_run_keeps_its_new_stories_by_the_preference_and_a_held_story_b
         (cluster,) = result.clusters
         assert cluster.held == ["held"] and cluster.representative == "held"
         assert result.duplicates == {"mixed", "en", "en-updated"}
+
+
+@pytest.mark.parametrize(
+    ("prefer", "rule", "kept"),
+    [("en", "longest", "en-2"), ("de,en", "first", "en-1"), ("uk", "longest", None), (None, "longest", None)],
+)
+def test_explain_says_when_the_kept_copy_was_chosen_by_language(prefer, rule, kept):
+    from dedup.explain import explain
+
+    e = explain(
+        mixed_story(),
+        "uk",
+        "en-1",
+        cross_lingual=True,
+        xling_embeddings="no",
+        prefer_lang=prefer,
+        representative=rule,
+    )
+    assert e.merged
+    notes = [n for n in e.notes if "chosen by language" in n]
+    if kept is None:  # (no preference, or the rule alone keeps a member in the preferred language)
+        assert notes == []
+        return
+    expected = (
+        f"cluster 0 keeps {kept} (en), chosen by language: prefer_lang {prefer} keeps a member in en "
+        f"first (the {rule} rule alone would keep uk, in uk)"
+    )
+    assert notes == [expected] and expected in e.to_text(width=400)

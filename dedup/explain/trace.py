@@ -6,7 +6,8 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import os
-from collections.abc import Iterable, Iterator
+from array import array
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from dedup.cluster import (
     REFUSED_BY_THRESHOLD,
     SAMPLES,
     TIGHT,
+    choose_representative,
     judge_merges,
     linkage_tree,
 )
@@ -31,7 +33,7 @@ from dedup.io.article import Article
 from dedup.params import Params
 from dedup.report.align import align
 from dedup.report.alignment import Alignment
-from dedup.result import Result
+from dedup.result import Cluster, Result
 from dedup.runtime.progress import Progress, no_progress
 from dedup.score.decision import Signals, number_factor
 from dedup.score.decision import score as decision_score
@@ -139,10 +141,12 @@ def explain_articles(
     if id_a == id_b:
         raise ExplainError(f"give two different ids (got {id_a!r} twice)")
     texts: dict[str, str] = {}
+    lengths = array("q")  # (each article's, for the kept copy's rule)
 
     def kept() -> Iterator[Article]:
         with progress("read+sign", None) as bar:
             for article in articles:
+                lengths.append(len(article.text))
                 if article.id in (id_a, id_b):
                     texts[article.id] = article.text
                 bar.update(1)
@@ -163,7 +167,9 @@ def explain_articles(
         detector.close()
     firsts = np.unique(member, return_index=True)[1]  # each member's first article
     names = [detector.ids[k] for k in firsts.tolist()]
-    explanation = _build(result, watch, names, params, id_a, id_b, texts[id_a], texts[id_b])
+    wanted = {m for x in (id_a, id_b) if (c := result.cluster_of(x)) is not None for m in c.members}
+    members = {x: lengths[k] for k, x in enumerate(detector.ids) if x in wanted}  # (their text lengths)
+    explanation = _build(result, watch, names, params, id_a, id_b, texts[id_a], texts[id_b], members)
     return dataclasses.replace(explanation, articles=len(detector))
 
 
@@ -176,6 +182,7 @@ def _build(
     id_b: str,
     text_a: str,
     text_b: str,
+    lengths: Mapping[str, int] | None = None,
 ) -> Explanation:
     assert watch.signals is not None and watch.signatures is not None and watch.labels is not None
     notes: list[str] = []
@@ -238,6 +245,9 @@ def _build(
             "their groups were joined across languages by the cross-lingual linking"
             + (f" (links.jsonl: {shown})" if shown else "")
         )
+    for c in {c.cluster: c for c in (ca, cb) if c is not None}.values():
+        if (said := _kept_by_language(c, p, lengths or {})) is not None:
+            notes.append(said)
     try:
         alignment: Alignment | None = align(text_a, text_b)
     except ValueError as err:  # (a text with no paragraph)
@@ -262,6 +272,25 @@ def _build(
         alignment=alignment,
         params=p.to_dict(),
         notes=notes,
+    )
+
+
+def _kept_by_language(c: Cluster, p: Params, lengths: Mapping[str, int]) -> str | None:
+    """What says that the kept copy of cluster ``c`` was chosen by its language (``prefer_lang``
+    kept another member than ``representative`` alone would), or None. ``lengths``: the
+    members' text lengths."""
+    if not p.prefer_lang or len(set(c.languages.values())) < 2:
+        return None
+    members = list(c.members)
+    measured = np.array([lengths.get(m, 0) for m in members], dtype=np.int64)
+    alone = members[choose_representative(np.arange(len(members)), measured, p.representative)]
+    if alone == c.representative:
+        return None
+    rep, lang = c.representative, c.languages.get(c.representative, "und")
+    return (
+        f"cluster {c.cluster} keeps {rep} ({lang}), chosen by language: prefer_lang "
+        f"{','.join(p.prefer_lang)} keeps a member in {lang} first (the {p.representative} rule alone "
+        f"would keep {alone}, in {c.languages.get(alone, 'und')})"
     )
 
 
