@@ -150,7 +150,7 @@ def test_a_merged_cluster_holds_at_most_one_group_per_language(langs, data):
 def test_mutual_best_matches_link_and_one_sided_ones_do_not():
     # en 0 and ru 2 are each other's best; en 1's best is ru 2 too, but 2 prefers 0
     v = vectors([[1, 0, 0], [0.8, 0.6, 0], [1, 0.05, 0], [0, 0, 1]])
-    links = best_links(v, ["en", "en", "ru", "ru"], threshold=1.0)
+    links = best_links(v, ["en", "en", "ru", "ru"], threshold=1.0, min_shared=1)
     assert [(x.a, x.b) for x in links] == [(0, 2)]
 
 
@@ -266,30 +266,16 @@ def recorded_embeddings(monkeypatch):
     return seen
 
 
-def test_one_article_per_group_is_embedded_its_longest(recorded_embeddings):
-    from dedup.crosslingual import embedder, link_groups
-
-    texts = [EN, EN + " Updated at noon.", UK, OTHER_UK]
-    lengths = np.array([len(t) for t in texts])
-    link_groups(
-        fingerprint_matrix(texts),
-        [[0, 1], [2], [3]],
-        ["en", "en", "uk", "uk"],
-        embed=embedder(lengths, lambda ks: [texts[k] for k in ks]),
-        settle=None,
-    )
-    assert sorted(recorded_embeddings) == sorted(t[:120] for t in texts[1:])
-
-
-def test_links_fingerprints_settle_are_not_embedded_nor_anything_in_one_language(recorded_embeddings):
-    """Fingerprint links of margin SETTLE or more are taken without embedding their groups: here
-    the English article and its Ukrainian original; the other Ukrainian article is then alone in
-    its language and is not embedded either. A run in one language embeds nothing."""
+def test_one_article_per_group_is_embedded_its_longest_and_none_in_one_language(recorded_embeddings):
+    """Linking embeds one article per same-language group (its longest), and nothing at all when
+    every article is in one language."""
     articles = [("en", EN), ("en2", EN + " Updated at noon."), ("uk", UK), ("uk-other", OTHER_UK)]
     result = find_duplicates(articles, cross_lingual=True)
     assert [c.members for c in result.clusters] == [["en", "en2", "uk"]]
-    assert recorded_embeddings == [] and result.summary["cross_lingual"]["embedded"] == 0
+    assert sorted(recorded_embeddings) == sorted(t[:120] for _, t in articles[1:])
+    assert result.summary["cross_lingual"]["embedded"] == 3
     assert result.summary["cross_lingual"]["xling_threshold"] == 1.2
+    recorded_embeddings.clear()
     english = find_duplicates(articles[:2], cross_lingual=True)
     assert recorded_embeddings == [] and english.summary["cross_lingual"]["embedded"] == 0
 

@@ -26,7 +26,6 @@ without it, groups with no counterpart link to their best match anyway.
 """
 
 from dedup.crosslingual.groups import (
-    SETTLE,
     Embedder,
     embedder,
     group_languages,
@@ -56,7 +55,6 @@ __all__ = [
     "centred",
     "embedder",
     "Embedder",
-    "SETTLE",
     "fingerprint_matrix",
     "fingerprint_rows",
     "group_languages",

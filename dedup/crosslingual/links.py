@@ -234,6 +234,13 @@ def best_matches(
     return found
 
 
+MIN_SHARED = 3
+"""Distinct fingerprint tokens two groups must share for a link made on fingerprints alone. On
+one-line texts a margin can stand out on one or two shared tokens (a number, a common word's
+code): of the 790 links fingerprints alone made at margin 1.3 on the WMT22 short texts
+(conversations, reviews, posts), 631 were wrong, 585 of them sharing one or two tokens, against
+45 of the 159 right ones; on the WMT dev set, 4 right links and 5 wrong ones shared fewer than 3."""
+
 CANDIDATE_BLOCK = 16384
 """Groups whose candidates are found and scored at once."""
 
@@ -296,20 +303,38 @@ def mutual_links(
     return sorted(out, key=lambda x: (x.a, x.b))
 
 
+def shared_tokens(vectors: sp.csr_matrix, links: Sequence[Link]) -> np.ndarray:
+    """How many distinct tokens (columns) the two groups of each link both have."""
+    if not links:
+        return np.zeros(0, dtype=np.int64)
+    present = vectors.tocsr(copy=True)
+    present.data[:] = 1.0
+    a = present[[x.a for x in links]]
+    b = present[[x.b for x in links]]
+    return np.asarray(a.multiply(b).sum(axis=1)).ravel().astype(np.int64)
+
+
 def best_links(
     vectors: sp.csr_matrix,
     langs: Sequence[str],
     *,
     threshold: float,
     min_cosine: float = MIN_COSINE,
+    min_shared: int = MIN_SHARED,
     block: int = 4096,
     embeddings: np.ndarray | None = None,
     weight: float = 0.5,
     exact_cells: int = EXACT_CELLS,
 ) -> list[Link]:
     """The links between groups of different languages (:func:`best_matches`, then
-    :func:`mutual_links`)."""
+    :func:`mutual_links`); without ``embeddings``, only those whose groups share
+    ``min_shared`` fingerprint tokens or more (:data:`MIN_SHARED`)."""
     matches = best_matches(
         vectors, langs, embeddings=embeddings, weight=weight, block=block, exact_cells=exact_cells
     )
-    return mutual_links(matches, langs, threshold=threshold, min_cosine=min_cosine)
+    links = mutual_links(matches, langs, threshold=threshold, min_cosine=min_cosine)
+    if embeddings is None and min_shared > 1:
+        links = [
+            x for x, n in zip(links, shared_tokens(vectors, links).tolist(), strict=True) if n >= min_shared
+        ]
+    return links

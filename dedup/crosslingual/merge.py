@@ -7,9 +7,7 @@ from collections.abc import Sequence
 from dedup.crosslingual.links import Link
 
 
-def merge(
-    n_groups: int, links: Sequence[Link], *, first: Sequence[Link] = ()
-) -> tuple[list[list[int]], list[Link]]:
+def merge(n_groups: int, links: Sequence[Link]) -> tuple[list[list[int]], list[Link]]:
     """The groups joined by ``links``, and the links that joined them.
 
     Links are taken strongest first (margin, then cosine); a link joins its two groups' clusters
@@ -21,11 +19,10 @@ def merge(
     run without linking. A language split into two groups by the same-language path stays split.
 
     Returns the clusters (sorted lists of group indices, each group in one, groups without a
-    link alone), in the order of their first group, and the links used, in the order taken.
-    ``first``: links taken before all of ``links`` (strongest first among them too)."""
+    link alone), in the order of their first group, and the links used, in the order taken."""
     parent = list(range(n_groups))
     langs: list[set[str]] = [set() for _ in range(n_groups)]
-    for x in [*first, *links]:
+    for x in links:
         langs[x.a].add(x.lang_a)
         langs[x.b].add(x.lang_b)
 
@@ -36,11 +33,7 @@ def merge(
         return g
 
     used = []
-
-    def strongest(some: Sequence[Link]) -> list[Link]:
-        return sorted(some, key=lambda x: (-x.margin, -x.cosine, x.a, x.b))
-
-    for x in [*strongest(first), *strongest(links)]:
+    for x in sorted(links, key=lambda x: (-x.margin, -x.cosine, x.a, x.b)):
         a, b = root(x.a), root(x.b)
         if a == b or langs[a] & langs[b]:
             continue
