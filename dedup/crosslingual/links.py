@@ -10,6 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from dedup.crosslingual.vectors import centred
+from dedup.text.language import UNDETERMINED
 
 MARGIN_K = 4
 """Neighbours whose mean cosine a link's cosine is measured against (its margin); missing ones
@@ -196,13 +197,14 @@ def best_matches(
     """Every group's best match in every other language, and the mean cosine of its nearest
     there: over all pairs of groups (a sparse product ``block`` groups at a time) when two
     languages have at most ``exact_cells`` pairs, over each group's candidates otherwise
-    (:func:`candidate_pairs`).
+    (:func:`candidate_pairs`). Groups of no known language (``"und"``) are left out: the
+    same-language path has compared them with every article already.
 
     With ``embeddings`` (one L2-normalised row per group, from a multilingual model), the cosine
     is ``(1 - weight) * fingerprint cosine + weight * embedding cosine``, the embeddings first
     centred per language (:func:`~dedup.crosslingual.vectors.centred`), negative values counted
     as 0."""
-    groups = by_language(langs)
+    groups = {lang: g for lang, g in by_language(langs).items() if lang != UNDETERMINED}
     mean_free = None if embeddings is None else centred(np.asarray(embeddings, dtype=np.float32), groups)
     found = Matches({}, {})
     for lang, mine in groups.items():
