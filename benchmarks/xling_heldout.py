@@ -97,6 +97,7 @@ def score_set(articles: list[dict], embeddings: tuple[str, ...], workers: int) -
             "by_language_pair": by_language_pair(found, truth_cross, lang),
             "same_language": prf(same_pairs(clusters, lang), truth_same),
             "links": len(linked.links),
+            "largest_cluster": max(map(len, clusters), default=0),
             "seconds": round(seconds, 2),
             "articles_per_second": round(len(articles) / seconds, 1),
             "stages_s": linked.summary.get("timings_s", {}),
