@@ -7,7 +7,7 @@ English translations), -v2 (1,159: 116 ``ru`` sources, other MT systems) and -v3
 ``ru`` sources, with same-story documents from rival outlets). Gold: ``cluster``.
 
 For each set, three runs of ``find_duplicates`` at the library's defaults, in turn in this one
-process (:func:`xling_heldout.score_articles`): without ``cross_lingual``; with it and the
+process (:func:`xling_heldout.score_set`): without ``cross_lingual``; with it and the
 fingerprints alone (``xling_embeddings="no"``); with the multilingual embeddings of
 ``newsdedup[xling]`` (left out if it is not installed). Scores: source<->translation pairs (pairs
 of articles in different languages sharing an output cluster) per source language; same-language
@@ -34,7 +34,7 @@ import click
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _data import DATASETS, WMT_DEV, load_set, save_json  # noqa: E402
 from _xling_score import cross_pairs, gold_clusters, prf  # noqa: E402
-from xling_heldout import score_articles, show  # noqa: E402
+from xling_heldout import score_set, show  # noqa: E402
 
 from dedup import find_duplicates  # noqa: E402
 from dedup.crosslingual import link_languages  # noqa: E402
@@ -109,7 +109,7 @@ def main(only: tuple[str, ...], embeddings: str, margins: str, with_paragraphs: 
     sets, swept = {}, {}
     for name in only or SETS:
         articles = load_set(name, None)
-        sets[name] = s = score_articles(articles, wanted, workers)
+        sets[name] = s = score_set(articles, wanted, workers)
         show(f"{name} ({DATASETS[name].name})", s)
         swept[name] = sweep(articles, [float(x) for x in margins.split(",") if x], workers)
     click.echo(f"\n{'':10} {'same-language F1':>26} {'source<->translation F1':>24} {'articles/s':>22}")

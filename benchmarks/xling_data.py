@@ -266,6 +266,7 @@ class Spec:
     about: str
     parts: tuple[Part, ...]
     merge_targets: bool = False  # parts share source documents: one cluster per source document
+    score_parts: bool = False  # the benchmark also scores each part (language pair) on its own
 
 
 SPECS: dict[str, Spec] = {
@@ -316,6 +317,7 @@ SPECS: dict[str, Spec] = {
                     ("uk-en", None),
                 )
             ),
+            score_parts=True,
         ),
     )
 }

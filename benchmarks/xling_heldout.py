@@ -20,8 +20,10 @@ the label; seconds and articles per second of each whole run.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -30,7 +32,7 @@ from pathlib import Path
 import click
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _data import save_json  # noqa: E402
+from _data import RESULTS, save_json  # noqa: E402
 from _xling_score import (  # noqa: E402
     by_language_pair,
     by_source_language,
@@ -49,14 +51,8 @@ from dedup.text.embeddings import available  # noqa: E402
 RUNS = {"fingerprints": "no", "embeddings": "yes"}
 
 
-def score_set(name: str, embeddings: tuple[str, ...], workers: int) -> dict:
-    """The three runs on one built set and their scores."""
-    return score_articles(load(name), embeddings, workers)
-
-
-def score_articles(articles: list[dict], embeddings: tuple[str, ...], workers: int) -> dict:
-    """The three runs on ``articles`` (dicts with id, text, lang, origlang, cluster) and their
-    scores."""
+def score_set(articles: list[dict], embeddings: tuple[str, ...], workers: int) -> dict:
+    """The three runs on the articles of one set and their scores."""
     pairs = [(a["id"], a["text"]) for a in articles]
     lang = {a["id"]: a["lang"] for a in articles}
     origin = {a["id"]: a["origlang"] for a in articles}
@@ -101,6 +97,7 @@ def score_articles(articles: list[dict], embeddings: tuple[str, ...], workers: i
             "by_language_pair": by_language_pair(found, truth_cross, lang),
             "same_language": prf(same_pairs(clusters, lang), truth_same),
             "links": len(linked.links),
+            "largest_cluster": max(map(len, clusters), default=0),
             "seconds": round(seconds, 2),
             "articles_per_second": round(len(articles) / seconds, 1),
             "stages_s": linked.summary.get("timings_s", {}),
@@ -119,7 +116,7 @@ def row(label: str, s: dict, extra: str = "") -> str:
 
 
 def show(name: str, s: dict) -> None:
-    """Print one set's table (:func:`score_articles`)."""
+    """Print one set's table."""
     off = s["without_cross_lingual"]
     wrong = s["language_disagreements"]
     click.echo(
@@ -127,30 +124,33 @@ def show(name: str, s: dict) -> None:
         f"({', '.join(f'{k} {v}' for k, v in s['languages'].items())}); language detected != label: "
         f"{sum(wrong.values())} {dict(list(wrong.items())[:4])}"
     )
-    click.echo(f"{'':30} {'P':>6} {'R':>6} {'F1':>6} {'found':>7} {'true':>7}   s  art/s")
-    click.echo(
-        row(
-            "same-language, no xling",
-            off["same_language"],
-            f" {off['seconds']:>6.1f} {off['articles_per_second']:>6.0f}",
-        )
-    )
+    click.echo(f"{'':30} {'P':>6} {'R':>6} {'F1':>6} {'found':>7} {'true':>7}      s  art/s")
+    speed = f" {off['seconds']:>6.1f} {off['articles_per_second']:>6.0f}"
+    click.echo(row("same-language, no xling", off["same_language"], speed))
     for run, r in s["runs"].items():
-        click.echo(
-            row(
-                f"[{run}] cross-language",
-                r["cross"],
-                f" {r['seconds']:>6.1f} {r['articles_per_second']:>6.0f}",
-            )
-        )
+        speed = f" {r['seconds']:>6.1f} {r['articles_per_second']:>6.0f}"
+        click.echo(row(f"[{run}] cross-language", r["cross"], speed))
         for code, v in r["by_source_language"].items():
             click.echo(row(f"  stories written in {code}", v))
-        if len(r["by_language_pair"]) > 1:
-            for key, v in r["by_language_pair"].items():
-                click.echo(row(f"  languages {key}", v))
+        pairs = r["by_language_pair"]
+        if len(pairs) > 1:
+            for key, v in pairs.items():
+                if v["true_pairs"]:
+                    click.echo(row(f"  languages {key}", v))
+            wrong_only = sum(v["pairs_found"] for v in pairs.values() if not v["true_pairs"])
+            if wrong_only:
+                click.echo(f"{'  languages with no true pair':30} {'':20} {wrong_only:>7,}")
         for key, v in r.get("by_domain", {}).items():
             click.echo(row(f"  domain {key}", v))
         click.echo(row(f"[{run}] same-language", r["same_language"]))
+
+
+def commit() -> str:
+    """The clone's commit (``+`` if its tree has changes), to date the figures."""
+    git = ["git", "-C", str(Path(__file__).resolve().parent.parent)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout
+    dirty = subprocess.run([*git, "status", "--porcelain", "dedup"], capture_output=True, text=True).stdout
+    return head.strip() + ("+" if dirty.strip() else "")
 
 
 @click.command()
@@ -163,16 +163,30 @@ def show(name: str, s: dict) -> None:
     help="Runs: fingerprints alone (no), with the xling extra (yes), or both.",
 )
 @click.option("--workers", default=2, show_default=True, help="Featurising processes.")
-def main(only: tuple[str, ...], embeddings: str, workers: int) -> None:
+@click.option(
+    "--keep-done", is_flag=True, help="Keep the saved figures of a set (or part) and do not run it again."
+)
+def main(only: tuple[str, ...], embeddings: str, workers: int, keep_done: bool) -> None:
     """Print the table, save results/xling_heldout.json."""
     wanted = ("no", "yes") if embeddings == "both" else (embeddings,)
     names = only or tuple(SPECS)
     for name in names:  # fail at once, not after an hour, if a set is not built
         load(name)
-    sets = {}
+    previous = RESULTS / "xling_heldout.json"
+    saved = json.loads(previous.read_text())["sets"] if previous.exists() else {}
+    sets = saved if only or keep_done else {}
     for name in names:
-        sets[name] = s = score_set(name, wanted, workers)
-        show(name, s)
+        articles = load(name)
+        subsets = {name: articles}
+        if SPECS[name].score_parts:  # each language pair alone, then all mixed
+            for pair in sorted({a["pair"] for a in articles}):
+                subsets[f"{name}[{pair}]"] = [a for a in articles if a["pair"] == pair]
+        for key, chosen in subsets.items():
+            if keep_done and key in saved:
+                continue
+            sets[key] = score_set(chosen, wanted, workers)
+            sets[key]["measured"] = {"commit": commit(), "at": time.strftime("%Y-%m-%d %H:%M")}
+            show(key, sets[key])
     out = save_json(
         "xling_heldout",
         {
