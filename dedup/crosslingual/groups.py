@@ -47,18 +47,26 @@ Embedder = Callable[[Sequence[Sequence[int]]], np.ndarray]
 
 
 def embedder(
-    lengths: np.ndarray, text_of: Callable[[Sequence[int]], list[str]], *, threads: int = 1
+    lengths: np.ndarray,
+    text_of: Callable[[Sequence[int]], list[str]],
+    langs: Sequence[str],
+    *,
+    threads: int = 1,
 ) -> Embedder:
     """An :data:`Embedder` that embeds each group's longest article
-    (:func:`~dedup.crosslingual.vectors.voices`); ``text_of`` gives the texts (their first
-    :data:`~dedup.text.embeddings.HEAD` characters are enough) of articles by index."""
+    (:func:`~dedup.crosslingual.vectors.voices`), its first
+    :func:`~dedup.text.embeddings.head_length` characters for its language (``langs``, one per
+    article); ``text_of`` gives the texts (their first :data:`~dedup.text.embeddings.HEAD`
+    characters are enough) of articles by index."""
 
     def embed_groups(groups: Sequence[Sequence[int]]) -> np.ndarray:
-        from dedup.text.embeddings import DIMENSIONS, embed
+        from dedup.text.embeddings import DIMENSIONS, embed, head_length
 
         if not groups:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
-        return embed(text_of(voices(groups, lengths).tolist()), threads=threads)
+        chosen = voices(groups, lengths).tolist()
+        texts = [text[: head_length(langs[k])] for k, text in zip(chosen, text_of(chosen), strict=True)]
+        return embed(texts, threads=threads)
 
     return embed_groups
 
@@ -132,7 +140,7 @@ def link_languages(
     groups = [[at[m] for m in c.members] for c in result.clusters]
     groups += [[k] for k, article_id in enumerate(ids) if article_id not in clustered]
     lengths = np.array([len(text) for _, text in articles], dtype=np.int64)
-    embed = embedder(lengths, lambda ks: [articles[k][1] for k in ks]) if embeddings else None
+    embed = embedder(lengths, lambda ks: [articles[k][1] for k in ks], langs) if embeddings else None
     merged, links = link_groups(
         fingerprint_matrix([text for _, text in articles]),
         groups,

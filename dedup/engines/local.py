@@ -845,7 +845,7 @@ class Detector:
                 return [bytes(heads[starts[k] : ends[k]]).decode() for k in articles]
 
             lengths = np.frombuffer(self._lengths, dtype=np.int64)
-            voice = embedder(lengths, text_of, threads=self._threads)
+            voice = embedder(lengths, text_of, self.langs, threads=self._threads)
             self._embedded = 0
 
             def embed(chosen: list[list[int]]) -> np.ndarray:
