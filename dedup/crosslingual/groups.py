@@ -14,9 +14,11 @@ from dedup.crosslingual.links import (
     MIN_COSINE,
     Link,
     best_links,
+    by_language,
 )
-from dedup.crosslingual.merge import merge
-from dedup.crosslingual.vectors import fingerprint_matrix, group_vectors, voices
+from dedup.crosslingual.merge import COHESION, merge
+from dedup.crosslingual.vectors import centred, fingerprint_matrix, group_vectors, voices
+from dedup.text.language import UNDETERMINED
 
 if TYPE_CHECKING:
     from dedup.result import Result
@@ -81,6 +83,7 @@ def link_groups(
     embed: Embedder | None = None,
     weight: float = 0.5,
     exact_cells: int = EXACT_CELLS,
+    cohesion: float = COHESION,
 ) -> tuple[list[list[int]], list[Link]]:
     """The ``groups`` (lists of article indices, each article in one; singletons included) joined
     across languages (:func:`~dedup.crosslingual.links.best_links`, then
@@ -107,7 +110,19 @@ def link_groups(
     if embed is not None and linkable(group_langs).any():
         embeddings = embed(groups)
     found = best_links(vectors, group_langs, threshold=threshold, embeddings=embeddings, **options)
-    joined, used = merge(len(groups), found)
+    mean_free = None
+    if embeddings is not None:
+        known = {lang: g for lang, g in by_language(group_langs).items() if lang != UNDETERMINED}
+        mean_free = centred(embeddings, known)
+
+    def similarity(these: list[int], those: list[int]) -> float:
+        """The mean cosine of the groups ``these`` and ``those`` (as :func:`best_matches` scores)."""
+        scores = (vectors[these] @ vectors[those].T).toarray()
+        if mean_free is not None:
+            scores = (1.0 - weight) * scores + weight * (mean_free[these] @ mean_free[those].T)
+        return float(np.maximum(scores, 0.0).mean())
+
+    joined, used = merge(len(groups), found, similarity=similarity, cohesion=cohesion)
     merged = sorted((sorted(k for g in members for k in groups[g]) for members in joined), key=lambda m: m[0])
     spoken = [Counter(langs[k] for k in g).most_common(1)[0][0] for g in groups]  # (not macrolanguages)
     links = [Link(groups[x.a][0], groups[x.b][0], spoken[x.a], spoken[x.b], x.cosine, x.margin) for x in used]
