@@ -23,10 +23,27 @@ shared common sound does not.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from functools import lru_cache
 
+import numpy as np
+
+from dedup.arrays.hashing import term_ids
+
+KIND_WEIGHTS = {"#": 1.5, "@": 1.0, "~": 0.5}
+"""What a token of each kind (number, name, word) counts for, times its IDF, when fingerprints are
+compared (:func:`kind_weights`). Word codes are many and mostly chance matches (a word and its
+translation rarely sound alike), names and numbers mostly carry over: at 1, 1, 1 the word codes
+drown the rest. Measured with the mutual-best group linking of issue 20, source-English pair F1
+at margin 1.3: WMT dev set 0.863 at 1, 1, 1; 0.889 with words at 0.5; 0.894 with numbers at 1.5
+as well (dev-v2 0.921 -> 0.941, dev-v3 0.959 -> 0.970; dropping word codes costs: dev 0.797)."""
+
+_KIND_SHIFT = np.uint64(62)
+_KIND_INDEX = {"@": 0, "#": 1, "~": 2}
+_WEIGHT_BY_INDEX = np.array([KIND_WEIGHTS["@"], KIND_WEIGHTS["#"], KIND_WEIGHTS["~"], 1.0], dtype=np.float32)
+_HASH_BITS = np.uint64((1 << 62) - 1)
 _NUMBER = re.compile(r"\d+(?:[.,\u00a0\u202f ]\d+)*")
-_WORD = re.compile(r"[^\W\d_]+")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+_WORD_OR_END = re.compile(r"[^\W\d_]+|(?<=[.!?…])\s|\n")  # a word, or where a sentence ends
 _CLASSES = str.maketrans(
     {
         **dict.fromkeys("bpfv", "1"),
@@ -57,6 +74,12 @@ def number_token(text: str) -> str:
 def sound_code(word: str) -> str | None:
     """The phonetic code of ``word``'s transliteration (first letter, then consonant classes,
     four symbols at most), or None for a word under four letters or with too few consonants."""
+    return _sound_code(word)
+
+
+@lru_cache(maxsize=1 << 16)
+def _sound_code(word: str) -> str | None:
+    # Cached: a corpus repeats its words (the cache makes fingerprint() about N times faster).
     from anyascii import anyascii
 
     latin = _LETTERS.sub("", anyascii(word).lower())
@@ -66,12 +89,36 @@ def sound_code(word: str) -> str | None:
     return code[:4] if len(code) >= 3 else None
 
 
+def fingerprint_ids(tokens: Sequence[str]) -> np.ndarray:
+    """The ids of fingerprint ``tokens`` (:func:`dedup.arrays.hashing.term_ids`, repeats kept),
+    sorted, each with its kind (name, number, word) in its top two bits, so that
+    :func:`kind_weights` can weigh it from its id alone."""
+    if not tokens:
+        return np.zeros(0, dtype=np.uint64)
+    kinds = np.fromiter((_KIND_INDEX[t[0]] for t in tokens), dtype=np.uint64, count=len(tokens))
+    return np.sort((term_ids(tokens) & _HASH_BITS) | (kinds << _KIND_SHIFT))
+
+
+def kind_weights(ids: np.ndarray) -> np.ndarray:
+    """The weight (:data:`KIND_WEIGHTS`) of each of the fingerprint token ``ids`` (from
+    :func:`fingerprint_ids`), by the kind in its top two bits."""
+    return _WEIGHT_BY_INDEX[(np.asarray(ids, dtype=np.uint64) >> _KIND_SHIFT).astype(np.intp)]
+
+
 def fingerprint(text: str) -> list[str]:
-    """The fingerprint tokens of ``text``, in order (repeats kept: they are counted)."""
+    """The fingerprint tokens of ``text``, in order (repeats kept: they are counted): its
+    numbers, then a word code for each word and a name code for each name."""
     tokens = [number_token(m.group()) for m in _NUMBER.finditer(text)]
-    for sentence in _SENTENCE_END.split(text):
-        for k, word in enumerate(_WORD.findall(sentence)):
-            code = sound_code(word)
-            if code is not None:
-                tokens.append(("@" if k > 0 and word[0].isupper() else "~") + code)
+    opens = True  # the next word opens a sentence
+    for match in _WORD_OR_END.finditer(text):
+        word = match.group()
+        if word.isspace():
+            opens = True
+            continue
+        code = _sound_code(word)
+        if code is not None:
+            tokens.append("~" + code)
+            if not opens and word[0].isupper():
+                tokens.append("@" + code)
+        opens = False
     return tokens
