@@ -8,19 +8,19 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from dedup.text.fingerprints import fingerprint
+from dedup.text.fingerprints import fingerprint, fingerprint_ids, kind_weights
 
 
 def fingerprint_matrix(texts: Sequence[str]) -> sp.csr_matrix:
     """One L2-normalised row per text (see :func:`fingerprint_rows`)."""
-    from dedup.arrays.hashing import term_ids
-
-    return fingerprint_rows([np.sort(term_ids(fingerprint(text))) for text in texts])
+    return fingerprint_rows([fingerprint_ids(fingerprint(text)) for text in texts])
 
 
 def fingerprint_rows(token_ids: Sequence[np.ndarray]) -> sp.csr_matrix:
-    """One L2-normalised row per article, from its fingerprint token ids (sorted, repeats kept):
-    each token's ``1 + log(count)`` times its smoothed IDF, ``log((1 + n) / (1 + df)) + 1``."""
+    """One L2-normalised row per article, from its fingerprint token ids
+    (:func:`dedup.text.fingerprints.fingerprint_ids`): each token's ``1 + log(count)`` times its
+    smoothed IDF, ``log((1 + n) / (1 + df)) + 1``, times the weight of its kind (name, number or
+    word: :data:`dedup.text.fingerprints.KIND_WEIGHTS`)."""
     from dedup.arrays.hashing import vocabulary as term_vocabulary
 
     n = len(token_ids)
@@ -33,7 +33,7 @@ def fingerprint_rows(token_ids: Sequence[np.ndarray]) -> sp.csr_matrix:
     counts.sum_duplicates()
     counts.data = 1.0 + np.log(counts.data)
     df = np.bincount(counts.indices, minlength=len(vocabulary))
-    idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
+    idf = ((np.log((1.0 + n) / (1.0 + df)) + 1.0) * kind_weights(vocabulary)).astype(np.float32)
     return normalised(counts @ sp.diags(idf, format="csr"))
 
 
