@@ -22,7 +22,7 @@ from dedup.arrays.hashing import vocabulary as term_vocabulary
 from dedup.params import XLING_YES, Params
 from dedup.runtime.extras import MissingExtraError
 from dedup.sketch.minhash import Signer
-from dedup.text.fingerprints import fingerprint
+from dedup.text.fingerprints import fingerprint, fingerprint_ids
 from dedup.text.language import detect
 from dedup.text.normalize import SENTENCE_ENDS, shingles, tokenize, tokenize_sentences
 from dedup.text.numbers import number_ids_many
@@ -59,7 +59,8 @@ class Features:
             article outside ``Params.languages`` has empty arrays: it is never
             compared.
         fingerprint: with ``Params.cross_lingual``, the ids of its fingerprint
-            tokens (:mod:`dedup.text.fingerprints`), sorted, repeats kept.
+            tokens (:func:`dedup.text.fingerprints.fingerprint_ids`: sorted, repeats kept, each
+            token's kind in its top two bits).
         head: with ``Params.cross_lingual`` and the embedding extra, the first
             :data:`~dedup.text.embeddings.HEAD` characters of the text, UTF-8 encoded:
             what is embedded if the article speaks for its group (embedding is left
@@ -177,7 +178,7 @@ class Featurizer:
         if self._cross_lingual:
             for text, ok, more in zip(texts, compared, extra, strict=True):
                 tokens = fingerprint(text) if ok else []
-                more["fingerprint"] = np.sort(term_ids(tokens)) if tokens else _EMPTY_U64
+                more["fingerprint"] = fingerprint_ids(tokens) if tokens else _EMPTY_U64
             if self.embeds:
                 from dedup.text.embeddings import HEAD
 

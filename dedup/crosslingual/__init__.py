@@ -5,8 +5,9 @@ rewrites and translations into the same language. This package then links those 
 languages, with what needs no translation service:
 
 1. Each article's fingerprint (:mod:`dedup.text.fingerprints`: its numbers, and the phonetic codes of
-   its transliterated names and words) becomes a vector: sublinear term frequency times smoothed
-   IDF over the corpus, L2-normalised. A group's vector is the normalised sum of its members'
+   its transliterated names and words) becomes a vector: BM25 term frequency times smoothed IDF
+   over the corpus times the weight of the token's kind (numbers and names above word codes),
+   L2-normalised. A group's vector is the normalised sum of its members'
    (:mod:`~dedup.crosslingual.vectors`).
 2. With the embedding extra (``newsdedup[xling]``, :mod:`dedup.text.embeddings`), each group is
    also embedded, from one of its articles (the longest), and two groups are compared by the mean

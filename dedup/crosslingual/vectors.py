@@ -8,19 +8,27 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from dedup.text.fingerprints import fingerprint
+from dedup.text.fingerprints import fingerprint, fingerprint_ids, kind_weights
+
+SATURATION = 1.2
+"""``k1`` of the BM25 term frequency a fingerprint token gets in a vector, ``count * (k1 + 1) /
+(count + k1)``: 1 for one occurrence, at most ``k1 + 1`` however often (``1 + log(count)`` grows
+without end: the story's main name, said ten times, drowned the rest). Measured in issue 20
+(source-English pair F1, margin 1.3, against ``1 + log``): WMT dev 0.899 -> 0.902, dev-v2 and
+dev-v3 level; held-out WMT21 ja 0.669 -> 0.735, en-ja-is 0.942 -> 0.956, wmt22-short 0.160 ->
+0.173; ``k1`` 0.8 and 2.0 give the same within a point."""
 
 
 def fingerprint_matrix(texts: Sequence[str]) -> sp.csr_matrix:
     """One L2-normalised row per text (see :func:`fingerprint_rows`)."""
-    from dedup.arrays.hashing import term_ids
-
-    return fingerprint_rows([np.sort(term_ids(fingerprint(text))) for text in texts])
+    return fingerprint_rows([fingerprint_ids(fingerprint(text)) for text in texts])
 
 
 def fingerprint_rows(token_ids: Sequence[np.ndarray]) -> sp.csr_matrix:
-    """One L2-normalised row per article, from its fingerprint token ids (sorted, repeats kept):
-    each token's ``1 + log(count)`` times its smoothed IDF, ``log((1 + n) / (1 + df)) + 1``."""
+    """One L2-normalised row per article, from its fingerprint token ids
+    (:func:`dedup.text.fingerprints.fingerprint_ids`): each token's BM25 term frequency
+    (:data:`SATURATION`) times its smoothed IDF, ``log((1 + n) / (1 + df)) + 1``, times the
+    weight of its kind (name, number or word: :data:`dedup.text.fingerprints.KIND_WEIGHTS`)."""
     from dedup.arrays.hashing import vocabulary as term_vocabulary
 
     n = len(token_ids)
@@ -31,9 +39,9 @@ def fingerprint_rows(token_ids: Sequence[np.ndarray]) -> sp.csr_matrix:
         (np.ones(len(columns), dtype=np.float32), (rows, columns)), shape=(n, len(vocabulary))
     )
     counts.sum_duplicates()
-    counts.data = 1.0 + np.log(counts.data)
+    counts.data = counts.data * (SATURATION + 1.0) / (counts.data + SATURATION)
     df = np.bincount(counts.indices, minlength=len(vocabulary))
-    idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
+    idf = ((np.log((1.0 + n) / (1.0 + df)) + 1.0) * kind_weights(vocabulary)).astype(np.float32)
     return normalised(counts @ sp.diags(idf, format="csr"))
 
 
