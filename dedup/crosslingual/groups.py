@@ -36,6 +36,12 @@ def group_languages(groups: Sequence[Sequence[int]], langs: Sequence[str]) -> li
     return [Counter(MACROLANGUAGES.get(langs[k], langs[k]) for k in g).most_common(1)[0][0] for g in groups]
 
 
+def spoken_languages(groups: Sequence[Sequence[int]], langs: Sequence[str]) -> list[str]:
+    """Each group's language as its links name it: its members' most frequent (the first seen
+    among equals), macrolanguages not merged."""
+    return [Counter(langs[k] for k in g).most_common(1)[0][0] for g in groups]
+
+
 def linkable(group_langs: Sequence[str]) -> np.ndarray:
     """Which groups can link at all: every group when two languages or more are present, none
     otherwise (a run over one language embeds nothing)."""
@@ -71,6 +77,35 @@ def embedder(
     return embed_groups
 
 
+def join_groups(
+    vectors: sp.csr_matrix,
+    group_langs: Sequence[str],
+    *,
+    threshold: float = 1.4,
+    min_cosine: float = MIN_COSINE,
+    embeddings: np.ndarray | None = None,
+    weight: float = 0.5,
+    exact_cells: int = EXACT_CELLS,
+) -> tuple[list[list[int]], list[Link]]:
+    """Groups joined across languages, from their vectors
+    (:func:`~dedup.crosslingual.vectors.group_vectors`), languages (:func:`group_languages`) and
+    embeddings (None: fingerprints alone): :func:`~dedup.crosslingual.links.best_links`, then
+    :func:`~dedup.crosslingual.merge.merge`, whose clusters of group indices and links used
+    (between group indices) it returns. Where every engine's linking is decided: the local
+    engine's (:func:`link_groups`) and Spark's, which makes the vectors and embeddings on its
+    executors (:mod:`dedup.engines.spark.links`)."""
+    found = best_links(
+        vectors,
+        group_langs,
+        threshold=threshold,
+        min_cosine=min_cosine,
+        embeddings=embeddings,
+        weight=weight,
+        exact_cells=exact_cells,
+    )
+    return merge(len(group_langs), found)
+
+
 def link_groups(
     matrix: sp.csr_matrix,
     groups: Sequence[Sequence[int]],
@@ -83,8 +118,7 @@ def link_groups(
     exact_cells: int = EXACT_CELLS,
 ) -> tuple[list[list[int]], list[Link]]:
     """The ``groups`` (lists of article indices, each article in one; singletons included) joined
-    across languages (:func:`~dedup.crosslingual.links.best_links`, then
-    :func:`~dedup.crosslingual.merge.merge`): the merged groups, each a sorted list of article
+    across languages (:func:`join_groups`): the merged groups, each a sorted list of article
     indices, in the order of their first article; and the links that joined them, with ``a`` and
     ``b`` the first articles of the two groups. ``matrix``: the articles' fingerprint rows;
     ``langs``: their languages (a group's is its members' most frequent). ``threshold``: the
@@ -101,15 +135,20 @@ def link_groups(
     to 0.963 when a group whose best fingerprint match was settled was left unlinked.)"""
     groups = [sorted(g) for g in groups]
     group_langs = group_languages(groups, langs)
-    vectors = group_vectors(matrix, groups)
-    options = {"min_cosine": min_cosine, "weight": weight, "exact_cells": exact_cells}
     embeddings = None
     if embed is not None and linkable(group_langs).any():
         embeddings = embed(groups)
-    found = best_links(vectors, group_langs, threshold=threshold, embeddings=embeddings, **options)
-    joined, used = merge(len(groups), found)
+    joined, used = join_groups(
+        group_vectors(matrix, groups),
+        group_langs,
+        threshold=threshold,
+        min_cosine=min_cosine,
+        embeddings=embeddings,
+        weight=weight,
+        exact_cells=exact_cells,
+    )
     merged = sorted((sorted(k for g in members for k in groups[g]) for members in joined), key=lambda m: m[0])
-    spoken = [Counter(langs[k] for k in g).most_common(1)[0][0] for g in groups]  # (not macrolanguages)
+    spoken = spoken_languages(groups, langs)
     links = [Link(groups[x.a][0], groups[x.b][0], spoken[x.a], spoken[x.b], x.cosine, x.margin) for x in used]
     return merged, links
 
