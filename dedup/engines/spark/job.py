@@ -161,7 +161,7 @@ def run(spark: SparkSession, articles: RDD, params: Params, *, partitions: int |
         summary["cross_lingual"] = {
             "links": len(links),
             "clusters_mixing_languages": sum(len(set(c.languages.values())) > 1 for c in out),
-            "xling_threshold": params.xling_threshold,
+            "xling_threshold": params.link_margin(linked.embedded is not None),
             "embeddings": MODEL if linked.embedded is not None else None,
             "embedded": linked.embedded or 0,
         }

@@ -205,7 +205,8 @@ def link_languages(
     blocks.unpersist()
     frequencies.unpersist()
     shared.unpersist()
-    joined, used = join_groups(vectors, group_langs, threshold=params.xling_threshold, embeddings=embeddings)
+    margin = params.link_margin(embeds)
+    joined, used = join_groups(vectors, group_langs, threshold=margin, embeddings=embeddings)
     # the articles of the groups joined: a cluster's from the clusters, a lone one's looked up
     alone = sorted(
         int(firsts[g]) for members in joined if len(members) > 1 for g in members if g >= grouping.clusters
