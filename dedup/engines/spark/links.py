@@ -92,8 +92,9 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
-Block = tuple[np.ndarray, list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[bytes]]
-"""Some groups: ``(groups, languages, first positions, indptr, indices, data, heads)``."""
+Block = tuple[np.ndarray, list[str], list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[bytes]]
+"""Some groups: ``(groups, languages linked, languages named, first positions, indptr, indices,
+data, heads)``."""
 
 
 def _group_rows(
@@ -117,21 +118,22 @@ def _group_rows(
 def _block(batch: list[tuple[int, list[tuple[Any, ...]]]], frequencies: Any, embeds: bool) -> Block:
     """The :data:`Block` of ``(group, its members' (position, language, length, fingerprint,
     head))``, by the local engine's functions."""
-    from dedup.crosslingual import fingerprint_rows, group_languages, group_vectors, voices
+    from dedup.crosslingual import fingerprint_rows, group_languages, group_vectors, spoken_languages, voices
 
     articles = [m for _, members in batch for m in members]
     ends = np.cumsum([len(members) for _, members in batch]).tolist()
     local = [list(range(end - len(members), end)) for (_, members), end in zip(batch, ends, strict=True)]
     rows = fingerprint_rows([np.frombuffer(a[3], dtype=np.uint64) for a in articles], frequencies=frequencies)
     vectors = group_vectors(rows, local)
-    langs = group_languages(local, [a[1] for a in articles])
+    article_langs = [a[1] for a in articles]
+    langs, spoken = group_languages(local, article_langs), spoken_languages(local, article_langs)
     heads = []
     if embeds:
         chosen = voices(local, np.array([a[2] for a in articles], dtype=np.int64))
         heads = [articles[k][4] for k in chosen.tolist()]
     groups = np.array([g for g, _ in batch], dtype=np.int64)
     firsts = np.array([members[0][0] for _, members in batch], dtype=np.int64)
-    return groups, langs, firsts, vectors.indptr, vectors.indices, vectors.data, heads
+    return groups, langs, spoken, firsts, vectors.indptr, vectors.indices, vectors.data, heads
 
 
 def _embedded(blocks: Iterable[Block]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -174,19 +176,21 @@ def link_languages(
         .mapPartitions(lambda it: _group_rows(it, frequencies, embeds))
         .persist()
     )
-    found = blocks.map(lambda b: b[:6]).collect()
+    found = blocks.map(lambda b: b[:7]).collect()
     total = grouping.clusters + n - len(grouping.clustered)
     order = np.argsort(np.concatenate([b[0] for b in found] or [np.zeros(0, dtype=np.int64)]))
     if len(order) != total:  # (Spark loses no record; this says so in every run)
         raise RuntimeError(f"{total:,} groups to link but {len(order):,} made")
     langs = [lang for b in found for lang in b[1]]
     group_langs = [langs[k] for k in order.tolist()]
-    firsts = np.concatenate([b[2] for b in found] or [np.zeros(0, dtype=np.int64)])[order]
-    indptr = np.concatenate([[0], np.cumsum(np.concatenate([np.diff(b[3]) for b in found] or [[]]))])
+    spoken = [lang for b in found for lang in b[2]]
+    spoken = [spoken[k] for k in order.tolist()]
+    firsts = np.concatenate([b[3] for b in found] or [np.zeros(0, dtype=np.int64)])[order]
+    indptr = np.concatenate([[0], np.cumsum(np.concatenate([np.diff(b[4]) for b in found] or [[]]))])
     vectors = sp.csr_matrix(
         (
-            np.concatenate([b[5] for b in found] or [np.zeros(0, dtype=np.float32)]),
-            np.concatenate([b[4] for b in found] or [np.zeros(0, dtype=np.int32)]),
+            np.concatenate([b[6] for b in found] or [np.zeros(0, dtype=np.float32)]),
+            np.concatenate([b[5] for b in found] or [np.zeros(0, dtype=np.int32)]),
             indptr.astype(np.int64),
         ),
         shape=(len(order), len(tokens)),
@@ -197,11 +201,12 @@ def link_languages(
     if embeds:
         from dedup.text.embeddings import DIMENSIONS
 
-        embeddings = np.zeros((total, DIMENSIONS), dtype=np.float32)
-        if linkable(group_langs).any():
+        embedded = 0
+        if linkable(group_langs).any():  # (as the local engine: every group, or none)
+            embeddings = np.zeros((total, DIMENSIONS), dtype=np.float32)
             for which, rows in blocks.mapPartitions(_embedded).collect():
                 embeddings[which] = rows
-        embedded = int(np.count_nonzero(np.abs(embeddings).sum(axis=1)))
+            embedded = total
     blocks.unpersist()
     frequencies.unpersist()
     shared.unpersist()
@@ -226,15 +231,20 @@ def link_languages(
         )
         lengths = np.zeros(positions[-1] + 1, dtype=np.int64)
         lengths[positions] = [about[x][2] for x in positions]
-        rep = choose_representative(np.array(positions), lengths, params.representative)
+        rep = choose_representative(
+            np.array(positions),
+            lengths,
+            params.representative,
+            langs={x: about[x][1] for x in positions},
+            prefer=params.prefer_lang,
+        )
         out.append(
             (rep, positions, *([about[x][k] for x in positions] for k in range(3)))  # type: ignore[arg-type]
         )
     out.sort(key=lambda c: c[1][0])
+    named = [(about[int(firsts[x.a])][0], about[int(firsts[x.b])][0]) for x in used]
     links = [
-        LanguageLink(
-            about[int(firsts[x.a])][0], about[int(firsts[x.b])][0], x.lang_a, x.lang_b, x.cosine, x.margin
-        )
-        for x in used
+        LanguageLink(a, b, spoken[x.a], spoken[x.b], x.cosine, x.margin)
+        for (a, b), x in zip(named, used, strict=True)
     ]
     return Linked(out, links, embedded, time.perf_counter() - t0)
