@@ -92,9 +92,11 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
-Block = tuple[np.ndarray, list[str], list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[bytes]]
+Block = tuple[
+    np.ndarray, list[str], list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[tuple[bytes, str]]
+]
 """Some groups: ``(groups, languages linked, languages named, first positions, indptr, indices,
-data, heads)``."""
+data, voices)``, each voice its head and language."""
 
 
 def _group_rows(
@@ -130,18 +132,25 @@ def _block(batch: list[tuple[int, list[tuple[Any, ...]]]], frequencies: Any, emb
     heads = []
     if embeds:
         chosen = voices(local, np.array([a[2] for a in articles], dtype=np.int64))
-        heads = [articles[k][4] for k in chosen.tolist()]
+        heads = [(articles[k][4], articles[k][1]) for k in chosen.tolist()]
     groups = np.array([g for g, _ in batch], dtype=np.int64)
     firsts = np.array([members[0][0] for _, members in batch], dtype=np.int64)
     return groups, langs, spoken, firsts, vectors.indptr, vectors.indices, vectors.data, heads
 
 
 def _embedded(blocks: Iterable[Block]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """``(groups, their embeddings)`` of each block: its voices' heads embedded."""
-    from dedup.text.embeddings import embed
+    """``(groups, their embeddings)`` of each block: its voices embedded by the local engine's
+    :func:`~dedup.crosslingual.embedder` (each voice a group of its own)."""
+    from dedup.crosslingual import embedder
 
     for block in blocks:
-        yield block[0], embed([head.decode() for head in block[-1]])
+        voices = block[-1]
+        embed = embedder(
+            np.zeros(len(voices), dtype=np.int64),
+            lambda ks, voices=voices: [voices[k][0].decode() for k in ks],
+            [lang for _, lang in voices],
+        )
+        yield block[0], embed([[k] for k in range(len(voices))])
 
 
 @dataclass
