@@ -441,25 +441,27 @@ def deduplicate_on_spark(
         else:
             spark_write_kept(session, inputs, result.duplicate_positions, target)
         result.summary["timings_s"]["write"] = round(time.perf_counter() - t0, 3)
-        if folder is None:
-            write_jsonl(Path(out) / "pairs.jsonl", (p.to_dict() for p in result.pairs))
-            write_jsonl(Path(out) / "clusters.jsonl", (c.to_dict() for c in result.clusters))
-        else:
-            folder.write_jsonl("pairs.jsonl", (p.to_dict() for p in result.pairs))
-            folder.write_jsonl("clusters.jsonl", (c.to_dict() for c in result.clusters))
+        small: dict[str, list[Any]] = {"pairs.jsonl": result.pairs, "clusters.jsonl": result.clusters}
+        if params.cross_lingual:
+            small["links.jsonl"] = result.links
+        for name, rows in small.items():
+            if folder is None:
+                write_jsonl(Path(out) / name, (x.to_dict() for x in rows))
+            else:
+                folder.write_jsonl(name, (x.to_dict() for x in rows))
     result.summary["timings_s"]["total"] = round(time.perf_counter() - started, 3)
     result.summary["inputs"] = list(inputs)
     result.summary["outputs"] = {
-        "pairs": "pairs.jsonl", "clusters": "clusters.jsonl",
-        "deduplicated": "deduplicated/", "summary": "summary.json",
+        "pairs": "pairs.jsonl", "clusters": "clusters.jsonl", "deduplicated": "deduplicated/",
+        **({"links": "links.jsonl"} if params.cross_lingual else {}), "summary": "summary.json",
     }  # fmt: skip
-    written = {"pairs.jsonl", "clusters.jsonl", "deduplicated", MANIFEST}
+    written = {*small, "deduplicated", MANIFEST}
     if folder is None:
         for stale in sorted(set(filter(is_run_file, os.listdir(out))) - written):  # (an earlier run's)
             (shutil.rmtree if (Path(out) / stale).is_dir() else os.remove)(Path(out) / stale)
         write_json(Path(out) / "summary.json", result.summary)
     else:
-        for stale in ("report.html", "links.jsonl"):
+        for stale in sorted({"report.html", "links.jsonl"} - written):
             if folder.exists(stale):
                 folder.remove(stale)
         folder.write_json("summary.json", result.summary)

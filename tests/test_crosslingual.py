@@ -375,7 +375,6 @@ def test_dedup_run_cross_lingual_writes_the_links(tmp_path):
     assert (link["a"], link["b"], link["lang_a"], link["lang_b"]) == ("en", "uk", "en", "uk")
     assert json.loads((out / "summary.json").read_text())["outputs"]["links"] == "links.jsonl"
     for args, message in [
-        (["--cross-lingual", "--engine", "spark"], "--cross-lingual is not available with --engine spark"),
         (
             ["--cross-lingual", "--index", str(tmp_path / "i.db")],
             "--cross-lingual is not available with --index",

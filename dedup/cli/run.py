@@ -148,9 +148,8 @@ def run(
         raise click.UsageError("--no-add goes with --index")
     if on_held != "error" and index_location is None:
         raise click.UsageError("--on-held goes with --index")
-    if options.get("cross_lingual") and (engine == "spark" or index_location is not None):
-        other = "--engine spark" if engine == "spark" else "--index"
-        raise click.UsageError(f"--cross-lingual is not available with {other} yet")
+    if options.get("cross_lingual") and index_location is not None:
+        raise click.UsageError("--cross-lingual is not available with --index yet")
     if engine == "spark":
         for name, value in (
             ("--index", index_location), ("--report", with_report), ("--skip-bad", skip_bad),

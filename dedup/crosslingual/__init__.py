@@ -30,9 +30,11 @@ from dedup.crosslingual.groups import (
     Embedder,
     embedder,
     group_languages,
+    join_groups,
     link_groups,
     link_languages,
     linkable,
+    spoken_languages,
 )
 from dedup.crosslingual.links import (
     MARGIN_K,
@@ -60,10 +62,12 @@ __all__ = [
     "fingerprint_rows",
     "group_languages",
     "group_vectors",
+    "join_groups",
     "link_groups",
     "link_languages",
     "linkable",
     "merge",
     "mutual_links",
+    "spoken_languages",
     "voices",
 ]

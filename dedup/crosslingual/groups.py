@@ -38,6 +38,12 @@ def group_languages(groups: Sequence[Sequence[int]], langs: Sequence[str]) -> li
     return [Counter(MACROLANGUAGES.get(langs[k], langs[k]) for k in g).most_common(1)[0][0] for g in groups]
 
 
+def spoken_languages(groups: Sequence[Sequence[int]], langs: Sequence[str]) -> list[str]:
+    """Each group's language as its links name it: its members' most frequent (the first seen
+    among equals), macrolanguages not merged."""
+    return [Counter(langs[k] for k in g).most_common(1)[0][0] for g in groups]
+
+
 def linkable(group_langs: Sequence[str]) -> np.ndarray:
     """Which groups can link at all: every group when two languages or more are present, none
     otherwise (a run over one language embeds nothing)."""
@@ -73,6 +79,48 @@ def embedder(
     return embed_groups
 
 
+def join_groups(
+    vectors: sp.csr_matrix,
+    group_langs: Sequence[str],
+    *,
+    threshold: float = 1.4,
+    min_cosine: float = MIN_COSINE,
+    embeddings: np.ndarray | None = None,
+    weight: float = 0.5,
+    exact_cells: int = EXACT_CELLS,
+    cohesion: float = COHESION,
+) -> tuple[list[list[int]], list[Link]]:
+    """Groups joined across languages, from their vectors
+    (:func:`~dedup.crosslingual.vectors.group_vectors`), languages (:func:`group_languages`) and
+    embeddings (None: fingerprints alone): :func:`~dedup.crosslingual.links.best_links`, then
+    :func:`~dedup.crosslingual.merge.merge`, whose clusters of group indices and links used
+    (between group indices) it returns. Where every engine's linking is decided: the local
+    engine's (:func:`link_groups`) and Spark's, which makes the vectors and embeddings on its
+    executors (:mod:`dedup.engines.spark.links`)."""
+    found = best_links(
+        vectors,
+        group_langs,
+        threshold=threshold,
+        min_cosine=min_cosine,
+        embeddings=embeddings,
+        weight=weight,
+        exact_cells=exact_cells,
+    )
+    mean_free = None
+    if embeddings is not None:
+        known = {lang: g for lang, g in by_language(group_langs).items() if lang != UNDETERMINED}
+        mean_free = centred(embeddings, known)
+
+    def similarity(these: list[int], those: list[int]) -> float:
+        """The mean cosine of the groups ``these`` and ``those`` (as :func:`best_matches` scores)."""
+        scores = (vectors[these] @ vectors[those].T).toarray()
+        if mean_free is not None:
+            scores = (1.0 - weight) * scores + weight * (mean_free[these] @ mean_free[those].T)
+        return float(np.maximum(scores, 0.0).mean())
+
+    return merge(len(group_langs), found, similarity=similarity, cohesion=cohesion)
+
+
 def link_groups(
     matrix: sp.csr_matrix,
     groups: Sequence[Sequence[int]],
@@ -86,8 +134,7 @@ def link_groups(
     cohesion: float = COHESION,
 ) -> tuple[list[list[int]], list[Link]]:
     """The ``groups`` (lists of article indices, each article in one; singletons included) joined
-    across languages (:func:`~dedup.crosslingual.links.best_links`, then
-    :func:`~dedup.crosslingual.merge.merge`): the merged groups, each a sorted list of article
+    across languages (:func:`join_groups`): the merged groups, each a sorted list of article
     indices, in the order of their first article; and the links that joined them, with ``a`` and
     ``b`` the first articles of the two groups. ``matrix``: the articles' fingerprint rows;
     ``langs``: their languages (a group's is its members' most frequent). ``threshold``: the
@@ -104,27 +151,21 @@ def link_groups(
     to 0.963 when a group whose best fingerprint match was settled was left unlinked.)"""
     groups = [sorted(g) for g in groups]
     group_langs = group_languages(groups, langs)
-    vectors = group_vectors(matrix, groups)
-    options = {"min_cosine": min_cosine, "weight": weight, "exact_cells": exact_cells}
     embeddings = None
     if embed is not None and linkable(group_langs).any():
         embeddings = embed(groups)
-    found = best_links(vectors, group_langs, threshold=threshold, embeddings=embeddings, **options)
-    mean_free = None
-    if embeddings is not None:
-        known = {lang: g for lang, g in by_language(group_langs).items() if lang != UNDETERMINED}
-        mean_free = centred(embeddings, known)
-
-    def similarity(these: list[int], those: list[int]) -> float:
-        """The mean cosine of the groups ``these`` and ``those`` (as :func:`best_matches` scores)."""
-        scores = (vectors[these] @ vectors[those].T).toarray()
-        if mean_free is not None:
-            scores = (1.0 - weight) * scores + weight * (mean_free[these] @ mean_free[those].T)
-        return float(np.maximum(scores, 0.0).mean())
-
-    joined, used = merge(len(groups), found, similarity=similarity, cohesion=cohesion)
+    joined, used = join_groups(
+        group_vectors(matrix, groups),
+        group_langs,
+        threshold=threshold,
+        min_cosine=min_cosine,
+        embeddings=embeddings,
+        weight=weight,
+        exact_cells=exact_cells,
+        cohesion=cohesion,
+    )
     merged = sorted((sorted(k for g in members for k in groups[g]) for members in joined), key=lambda m: m[0])
-    spoken = [Counter(langs[k] for k in g).most_common(1)[0][0] for g in groups]  # (not macrolanguages)
+    spoken = spoken_languages(groups, langs)
     links = [Link(groups[x.a][0], groups[x.b][0], spoken[x.a], spoken[x.b], x.cosine, x.margin) for x in used]
     return merged, links
 

@@ -24,24 +24,34 @@ def fingerprint_matrix(texts: Sequence[str]) -> sp.csr_matrix:
     return fingerprint_rows([fingerprint_ids(fingerprint(text)) for text in texts])
 
 
-def fingerprint_rows(token_ids: Sequence[np.ndarray]) -> sp.csr_matrix:
+def fingerprint_rows(
+    token_ids: Sequence[np.ndarray], *, frequencies: tuple[np.ndarray, np.ndarray, int] | None = None
+) -> sp.csr_matrix:
     """One L2-normalised row per article, from its fingerprint token ids
     (:func:`dedup.text.fingerprints.fingerprint_ids`): each token's BM25 term frequency
     (:data:`SATURATION`) times its smoothed IDF, ``log((1 + n) / (1 + df)) + 1``, times the
-    weight of its kind (name, number or word: :data:`dedup.text.fingerprints.KIND_WEIGHTS`)."""
+    weight of its kind (name, number or word: :data:`dedup.text.fingerprints.KIND_WEIGHTS`).
+
+    The columns are the corpus's distinct tokens, ascending. ``frequencies``: the corpus's
+    ``(tokens, document frequencies, articles)`` (tokens sorted) when ``token_ids`` are only some
+    of its articles (a Spark partition's, :mod:`dedup.engines.spark.links`): each row is then
+    the one the whole corpus gives, to the bit; default: counted over ``token_ids``."""
     from dedup.arrays.hashing import vocabulary as term_vocabulary
 
     n = len(token_ids)
     flat = np.concatenate(token_ids) if n else np.zeros(0, dtype=np.uint64)
-    vocabulary, columns = term_vocabulary(flat)
+    if frequencies is None:
+        tokens, columns = term_vocabulary(flat)
+        width, total = len(tokens), n
+    else:
+        tokens, document_counts, total = frequencies
+        columns, width = np.searchsorted(tokens, flat), len(tokens)
     rows = np.repeat(np.arange(n), [len(t) for t in token_ids])
-    counts = sp.csr_matrix(
-        (np.ones(len(columns), dtype=np.float32), (rows, columns)), shape=(n, len(vocabulary))
-    )
+    counts = sp.csr_matrix((np.ones(len(columns), dtype=np.float32), (rows, columns)), shape=(n, width))
     counts.sum_duplicates()
     counts.data = counts.data * (SATURATION + 1.0) / (counts.data + SATURATION)
-    df = np.bincount(counts.indices, minlength=len(vocabulary))
-    idf = ((np.log((1.0 + n) / (1.0 + df)) + 1.0) * kind_weights(vocabulary)).astype(np.float32)
+    df = np.bincount(counts.indices, minlength=width) if frequencies is None else document_counts
+    idf = ((np.log((1.0 + total) / (1.0 + df)) + 1.0) * kind_weights(tokens)).astype(np.float32)
     return normalised(counts @ sp.diags(idf, format="csr"))
 
 

@@ -206,25 +206,27 @@ def copy_info(features: RDD, copies: np.ndarray, sc: Any) -> dict[int, tuple[str
     return found
 
 
+def _copies_of(copies: np.ndarray) -> dict[int, list[int]]:
+    """The copies of each copied text's first article, by that article."""
+    of: dict[int, list[int]] = {}
+    for copy, first in copies.tolist():
+        of.setdefault(first, []).append(copy)
+    return of
+
+
 def with_copies(
     groups: list[tuple[int, list[int], list[str], list[str], list[int]]],
     copies: np.ndarray,
     info: dict[int, tuple[str, int, str, bool]],
     params: Params,
-) -> tuple[
-    list[tuple[int, list[int], list[str], list[str], list[int]]], dict[int, str], list[tuple[str, str, bool]]
-]:
+) -> list[tuple[int, list[int], list[str], list[str], list[int]]]:
     """The clusters of the members with each member's exact copies in its cluster (and the copies
-    of a text in no cluster as a cluster of their own), representatives chosen again among all;
-    the id that names each copied member in the pairs (as :meth:`dedup.engines.local.Detector._shown`
-    chooses it); and the exact pairs ``(shown id, copy id, states numbers)``."""
+    of a text in no cluster as a cluster of their own), representatives chosen again among all."""
     from dedup.cluster import choose_representative
 
     if not len(copies):
-        return groups, {}, []
-    of: dict[int, list[int]] = {}
-    for copy, first in copies.tolist():
-        of.setdefault(first, []).append(copy)
+        return groups
+    of = _copies_of(copies)
     out = []
     seen: set[int] = set()
     for _, members, ids, langs, lengths in groups:
@@ -255,14 +257,23 @@ def with_copies(
             )
         )
     clusters.sort(key=lambda c: c[1][0])
-    reps = {c[0] for c in clusters}
+    return clusters
+
+
+def copy_names(
+    copies: np.ndarray, info: dict[int, tuple[str, int, str, bool]], reps: set[int]
+) -> tuple[dict[int, str], list[tuple[str, str, bool]]]:
+    """The id that names each copied member in the pairs (as
+    :meth:`dedup.engines.local.Detector._shown` chooses it: the representative of its cluster
+    when it is one of the copies, ``reps``), and the exact pairs ``(shown id, copy id, states
+    numbers)``."""
     shown: dict[int, str] = {}
     exact = []
-    for first, more in of.items():
+    for first, more in _copies_of(copies).items():
         texts = [first, *more]
         named = next((x for x in texts if x in reps), None)
         if named is None:
             named = min(texts, key=lambda x: info[x][0])
         shown[first] = info[named][0]
         exact.extend((info[named][0], info[x][0], info[first][3]) for x in texts if x != named)
-    return clusters, shown, exact
+    return shown, exact

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from dedup.cluster import spanning_pairs
-from dedup.engines.spark.clusters import clusters, copy_info, with_copies
+from dedup.engines.spark.clusters import clusters, copy_info, copy_names, with_copies
 from dedup.engines.spark.io import (
     SparkInputError,
     SparkJobError,
     bad_records_surface,
 )
+from dedup.engines.spark.links import link_languages
 from dedup.engines.spark.sign import candidates, exact_copies, featurize, partitions_for, spread
 from dedup.engines.spark.verify import document_frequencies, measure
+from dedup.features import uses_embeddings
 from dedup.params import Params
 from dedup.result import Result
 from dedup.text.language import by_frequency
@@ -58,9 +60,9 @@ def run(spark: SparkSession, articles: RDD, params: Params, *, partitions: int |
     from dedup.score.decision import Signals
     from dedup.sketch.minhash import HASH_SCHEME
 
-    if params.cross_lingual:
-        raise ValueError("cross_lingual is not available on the Spark engine yet: run it locally")
     sc = spark.sparkContext
+    embeds = uses_embeddings(params)  # (decided here: the executors are told, not asked)
+    work = replace(params, xling_embeddings="yes" if embeds else "no") if params.cross_lingual else params
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     with bad_records_surface():
@@ -68,7 +70,7 @@ def run(spark: SparkSession, articles: RDD, params: Params, *, partitions: int |
         n = articles.count()
         parts = partitions or partitions_for(spark, n)
         check_unique_ids(articles, parts)
-        features = featurize(spread(articles, parts), params).persist()
+        features = featurize(spread(articles, parts), work).persist()
         signed = features.count()
         if signed != n:  # (Spark loses no record; this says so in every run)
             raise SparkJobError(f"{n:,} articles read but {signed:,} signed")
@@ -95,11 +97,17 @@ def run(spark: SparkSession, articles: RDD, params: Params, *, partitions: int |
         timings["verify"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         groups = clusters(measured, features, frequencies, params, parts, edges=len(rows))
+        groups = with_copies(groups, copies, info, params)
         timings["cluster"] = time.perf_counter() - t0
-        for rdd in {measured, found, features, everything}:
+        for rdd in {measured, found, features}:
             rdd.unpersist()
         frequencies.unpersist()
-    groups, shown, exact = with_copies(groups, copies, info, params)
+        linked = None
+        if params.cross_lingual:
+            linked = link_languages(everything, groups, n, params, embeds, parts)
+            groups, timings["cross_lingual"] = linked.clusters, linked.seconds
+        everything.unpersist()
+    shown, exact = copy_names(copies, info, {c[0] for c in groups})
     pairs = []
     for i, j, a, b, jac, cos, match, score, order, numbers in rows:
         signals = Signals(np.array([cos]), np.array([match]), np.array([order]), np.array([numbers]))
@@ -145,4 +153,16 @@ def run(spark: SparkSession, articles: RDD, params: Params, *, partitions: int |
         "versions": versions(),
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
     }
-    return SparkResult(pairs=pairs, clusters=out, summary=summary, duplicate_positions=dropped)
+    links = []
+    if linked is not None:
+        from dedup.text.embeddings import MODEL
+
+        links = linked.links
+        summary["cross_lingual"] = {
+            "links": len(links),
+            "clusters_mixing_languages": sum(len(set(c.languages.values())) > 1 for c in out),
+            "xling_threshold": params.link_margin(linked.embedded is not None),
+            "embeddings": MODEL if linked.embedded is not None else None,
+            "embedded": linked.embedded or 0,
+        }
+    return SparkResult(pairs=pairs, clusters=out, summary=summary, links=links, duplicate_positions=dropped)

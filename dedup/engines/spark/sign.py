@@ -52,9 +52,11 @@ def spread(articles: RDD, parts: int) -> RDD:
 
 def _featurize(
     articles: Iterable[tuple[Any, ...]], params: Params
-) -> Iterator[tuple[int, Sketch, int, str, int]]:
-    """``(position, what the index would keep of it, its length, its language, its content key)``
-    of each ``(position, id, text, ...)`` (:attr:`dedup.features.Features.content`)."""
+) -> Iterator[tuple[int, Sketch, int, str, int, tuple[bytes, ...]]]:
+    """``(position, what the index would keep of it, its length, its language, its content key,
+    what cross-lingual linking needs)`` of each ``(position, id, text, ...)``
+    (:attr:`dedup.features.Features.content`; the last: nothing, or, in a cross-lingual run, its
+    :attr:`~dedup.features.Features.fingerprint` and :attr:`~dedup.features.Features.head` as bytes)."""
     from dedup.index.index import Index
 
     featurizer = Featurizer(params)
@@ -72,21 +74,22 @@ def _featurize(
                     raise SparkInputError(f"{where}article {a[1]!r} failed: {one!r}") from one
             raise err
         for a, f in zip(chunk, features, strict=True):
-            yield a[0], holder._hold(a[1], f), f.length, f.lang, f.content
+            linking = (f.fingerprint.tobytes(), f.head.tobytes()) if params.cross_lingual else ()
+            yield a[0], holder._hold(a[1], f), f.length, f.lang, f.content, linking
 
 
 def featurize(spread_articles: RDD, params: Params) -> RDD:
-    """``(position, (packed Sketch record, length, language, content key))`` of each article of
-    :func:`spread`: its id, signature and sentence term counts (:class:`dedup.sketch.record.Sketch`),
-    made in the partition the article sits in (which it keeps)."""
+    """``(position, (packed Sketch record, length, language, content key, ...))`` of each
+    article of :func:`spread`: its id, signature and sentence term counts
+    (:class:`dedup.sketch.record.Sketch`), made in the partition the article sits in (which it
+    keeps); in a cross-lingual run, then its fingerprint token ids (uint64) and its head (UTF-8),
+    as bytes (:mod:`dedup.engines.spark.links`)."""
 
-    def features(
-        items: Iterable[tuple[int, tuple[Any, ...]]],
-    ) -> Iterator[tuple[int, tuple[bytes, int, str, int]]]:
+    def features(items: Iterable[tuple[int, tuple[Any, ...]]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
         flat = ((pos, *rest) for pos, rest in items)
         return (
-            (pos, (held.pack(), length, lang, content))
-            for pos, held, length, lang, content in _featurize(flat, params)
+            (pos, (held.pack(), length, lang, content, *linking))
+            for pos, held, length, lang, content, linking in _featurize(flat, params)
         )
 
     return spread_articles.mapPartitions(features, preservesPartitioning=True)

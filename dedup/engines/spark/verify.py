@@ -3,7 +3,7 @@ pair scored in the partition of its higher article, by the index's own measure."
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,14 +19,19 @@ if TYPE_CHECKING:
 SCORE_BATCH = 10_000  # candidate pairs scored together in a task
 
 
+def _document_terms(value: tuple[Any, ...]) -> np.ndarray:
+    """An article's distinct terms, from its :func:`~dedup.engines.spark.sign.featurize` record."""
+    return Sketch.unpack(value[0]).document_terms()
+
+
 def _term_counts(
-    items: Iterable[tuple[int, tuple[bytes, int]]], shards: int
+    items: Iterable[tuple[int, tuple[Any, ...]]],
+    shards: int,
+    terms_of: Callable[[tuple[Any, ...]], np.ndarray] = _document_terms,
 ) -> Iterator[tuple[int, tuple[np.ndarray, np.ndarray]]]:
-    """A partition's distinct terms and in how many of its articles each is, as numpy blocks
-    ``(shard, (terms, counts))``, the shard chosen by term."""
-    terms = np.concatenate(
-        [Sketch.unpack(value[0]).document_terms() for _, value in items] or [np.zeros(0, dtype=np.uint64)]
-    )
+    """A partition's distinct terms (``terms_of`` each record) and in how many of its articles
+    each is, as numpy blocks ``(shard, (terms, counts))``, the shard chosen by term."""
+    terms = np.concatenate([terms_of(value) for _, value in items] or [np.zeros(0, dtype=np.uint64)])
     terms, counts = np.unique(terms, return_counts=True)
     for s, at in by_shard((terms % np.uint64(shards)).astype(np.int64), shards):
         yield s, (terms[at], counts[at])
@@ -42,13 +47,19 @@ def _summed(
         yield terms, np.bincount(at, weights=np.concatenate([c for _, c in blocks])).astype(np.int64)
 
 
-def document_frequencies(features: RDD, parts: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def document_frequencies(
+    features: RDD,
+    parts: int | None = None,
+    *,
+    terms_of: Callable[[tuple[Any, ...]], np.ndarray] = _document_terms,
+) -> tuple[np.ndarray, np.ndarray]:
     """Every term (sorted uint64) and the number of articles holding it: counted per partition,
     added up per shard of terms (``parts`` shards), collected (what verification needs of the
-    whole corpus: 16 bytes a term)."""
+    whole corpus: 16 bytes a term). ``terms_of``: an article's distinct terms, from its record
+    (default: those TF-IDF weighs; cross-lingual linking counts its fingerprint tokens)."""
     parts = parts or features.getNumPartitions()
     blocks = (
-        features.mapPartitions(lambda it: _term_counts(it, parts))
+        features.mapPartitions(lambda it: _term_counts(it, parts, terms_of))
         .partitionBy(parts)
         .mapPartitions(_summed)
         .collect()
