@@ -112,10 +112,10 @@ SYLLABLES = [
 ]  # fmt: skip
 # Case endings kept when a Russian or Ukrainian name is replaced (longest first).
 ENDINGS = sorted(
-    "ого ому ими ами ові ях ах ов ев ой ей ом ем ым им ую ая ий ый ій а у е ы и ю я і".split(),
-    key=len,
-    reverse=True,
-)
+    ["ого", "ому", "ими", "ами", "ові", "ях", "ах", "ов", "ев", "ой", "ей", "ом", "ем", "ым", "им",
+     "ую", "ая", "ий", "ый", "ій", "а", "у", "е", "ы", "и", "ю", "я", "і"],
+    key=len, reverse=True,
+)  # fmt: skip
 FURNITURE = {  # make_corpus.FURNITURE, line for line
     "en": make_corpus.FURNITURE,
     "ru": [
