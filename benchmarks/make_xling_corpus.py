@@ -90,6 +90,7 @@ from _data import DATASETS  # noqa: E402
 from dedup.text.fingerprints import sound_code as _sound_code  # noqa: E402
 from dedup.text.paragraphs import split_sentences  # noqa: E402
 
+VERSION = 1  # of the corpus a seed makes: in the cached file's name, raised when it changes
 LANGUAGES = {"en": 0.60, "ru": 0.25, "uk": 0.15}
 KIND_RATES = {"xling": 0.06, "en": 0.03, "same": 0.03}  # of the stories; the rest are singles
 LOOK_ALIKE_RATE = 0.04
@@ -140,7 +141,8 @@ FURNITURE = {  # make_corpus.FURNITURE, line for line
 sound_code = lru_cache(maxsize=None)(_sound_code)  # the source names the same few words often
 SUBJECT_FORMS = ([latin for latin, _ in SYLLABLES], [cyrillic for _, cyrillic in SYLLABLES])
 _TOKEN = re.compile(r"\d+|[^\W\d_]+")
-_CONTENT = re.compile(r"[^\W\d_]{4,}")
+_LETTERS = re.compile(r"[^\W\d_]+")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
 # A unit's text as rendering needs it: the text before its first slot, then the slots, each
 # followed by the text up to the next: ("#", digits, after) a number, ("@", code, ending,
@@ -173,11 +175,17 @@ class Sources:
         return {lang: sum(len(d.src) for d in docs) for lang, docs in self.documents.items()}
 
 
-def _name_codes(text: str) -> set[str]:
-    """Sound codes of the capitalised words of ``text`` (4+ letters)."""
-    codes = {sound_code(w) for w in _TOKEN.findall(text) if len(w) >= 4 and w[0].isupper()}
-    codes.discard(None)
-    return codes  # type: ignore[return-value]
+def _name_codes(text: str) -> tuple[set[str], set[str]]:
+    """Sound codes of the capitalised words of ``text`` (4+ letters): all of them, and those of
+    the words that do not open a sentence."""
+    every, inner = set(), set()
+    for sentence in _SENTENCE_END.split(text):
+        for k, word in enumerate(_LETTERS.findall(sentence)):
+            if len(word) >= 4 and word[0].isupper() and (code := sound_code(word)) is not None:
+                every.add(code)
+                if k:
+                    inner.add(code)
+    return every, inner
 
 
 def _ending(word: str) -> str:
@@ -222,7 +230,10 @@ def _document(name: str, lang: str, src: list[str], members: list[tuple[str, lis
     src_templates, en_templates = [], [[] for _ in members]
     for u, text in enumerate(src):
         english = [units[u] for _, units in members]
-        names = _name_codes(text) & set().union(*map(_name_codes, english))
+        # a name: capitalised in the source and in a translation, inside a sentence in one of them
+        (src_every, src_inner), coded = _name_codes(text), [_name_codes(e) for e in english]
+        en_every, en_inner = set().union(*(c[0] for c in coded)), set().union(*(c[1] for c in coded))
+        names = src_every & en_every & (src_inner | en_inner)
         src_templates.append(template(text, names))
         for k, other in enumerate(english):
             en_templates[k].append(template(other, names))
@@ -300,9 +311,11 @@ def _clusters(path: Path) -> dict[str, list[dict]]:
     return clusters
 
 
-def load_sources(datasets: dict[str, Path] = DATASETS) -> Sources:
+def load_sources(datasets: dict[str, Path] | None = None) -> Sources:
     """The documents of v2 and v3 (Russian, cut by segments) and of the dev set's Ukrainian
-    sources (cut by sentences), and each language's vocabulary."""
+    sources (cut by sentences), and each language's vocabulary; ``datasets``: the dev sets'
+    folders by ``_data.DATASETS``'s names (default: those)."""
+    datasets = datasets or DATASETS
     documents: dict[str, list[Document]] = {"ru": [], "uk": []}
     for key in ("v2", "v3"):
         for name, members in sorted(_clusters(datasets[key]).items()):
@@ -475,7 +488,7 @@ def units_of(sources: Sources, seed: int, story: Story, s: int) -> list[tuple[in
         size = min(extra, rng.randint(1, 3), len(docs[other].src))
         first = rng.randrange(len(docs[other].src) - size + 1)
         at = rng.randrange(len(units) + 1)
-        units[at:at] = [(other, u) for u in range(first, first + size)]
+        units[at:at] = [(other, u) for u in range(first, first + size) if (other, u) not in units]
         extra -= size
     if like >= 0:  # a third to a half of the story it looks like, then its own
         theirs = units_of(sources, seed, ("", pool, -1, ()), like)
@@ -674,7 +687,7 @@ def _languages(ctx: click.Context, param: click.Parameter, value: str) -> dict[s
 
 def default_out(n: int, seed: int) -> Path:
     """Where benchmarks cache the corpus of ``n`` articles."""
-    return HERE / ".cache" / f"xling-{n}-seed{seed}.jsonl.gz"
+    return HERE / ".cache" / f"xling-v{VERSION}-{n}-seed{seed}.jsonl.gz"
 
 
 @click.command()
@@ -683,7 +696,7 @@ def default_out(n: int, seed: int) -> Path:
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Corpus file (.jsonl or .jsonl.gz; default benchmarks/.cache/xling-N-seedS.jsonl.gz); the "
+    help="Corpus file (.jsonl or .jsonl.gz; default benchmarks/.cache/xling-vV-N-seedS.jsonl.gz); the "
     "truth goes beside it as <name>.truth.jsonl.gz.",
 )
 @click.option("--seed", default=0, show_default=True)

@@ -1,0 +1,293 @@
+"""Cross-lingual linking at scale: time, memory and link quality on synthetic multilingual dumps.
+
+Data: ``make_xling_corpus.py`` (60% English, 25% Russian, 15% Ukrainian articles made from the
+WMT dev sets' sources and translations, with planted families that hold a source and its English
+translations; made once per size and seed and cached in ``benchmarks/.cache/``).
+
+For each size (``--sizes``, default 100,000 and 1,000,000) two runs of the CLI, each in a process
+group of its own, watched four times a second (``spark.timed``: the resident memory of the whole
+process tree, and the CPU time the rest of the machine took meanwhile):
+
+    dedup run CORPUS --cross-lingual --xling-embeddings no --out DIR -q --workers W
+    dedup run CORPUS --out DIR -q --workers W                (--no-baseline: not run)
+
+Fingerprints alone: the embedding extra would embed one article per same-language group, some
+600,000 of them at 1M, hours on this machine's two cores, out of reach here.
+
+Reported per run: wall seconds, articles a second, each stage's seconds (``summary.json``'s
+``timings_s``), peak RSS of the process tree (the target: 1M articles in < 15 min, < 6 GB).
+Quality, against the truth file (the planted families; languages as planted, not as detected):
+precision, recall and F1 of the cross-language pairs the clusters hold (any two articles of
+different languages in one cluster; true when they are of one family), the same split by
+language pair (ru-en, uk-en; ru-uk has no true pair); the links of ``links.jsonl`` that join two
+articles of one family (link precision), and those that join look-alikes (same event, different
+family); and the same-language pairs, with and without ``--cross-lingual`` (they must be equal).
+Pairs are counted from the clusters' language and family counts, never listed, so a cluster of
+thousands costs no more than its members.
+
+    python benchmarks/xling_scale.py --sizes 10000,30000   # prints a table, saves results/xling_scale.json
+    python benchmarks/xling_scale.py                       # 100k and 1M
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import click
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+from _data import save_json  # noqa: E402
+from make_xling_corpus import default_out  # noqa: E402
+from spark import timed  # noqa: E402
+
+TARGET = {"seconds": 15 * 60, "peak_mb": 6 * 1024, "articles": 1_000_000}
+
+
+def corpus(n: int, seed: int, workers: int) -> tuple[Path, float | None]:
+    """The cached corpus of ``n`` articles, made first if it is not there (and how long that took)."""
+    path = default_out(n, seed)
+    if path.exists():
+        return path, None
+    t0 = time.perf_counter()
+    cmd = [
+        sys.executable,
+        str(HERE / "make_xling_corpus.py"),
+        str(n),
+        "--seed",
+        str(seed),
+        "--workers",
+        str(workers),
+    ]
+    subprocess.run(cmd, check=True)
+    return path, round(time.perf_counter() - t0, 1)
+
+
+def read_truth(path: Path) -> dict[str, tuple[str, str, str | None]]:
+    """``id: (family, language, family it looks like or None)`` from the truth file beside ``path``."""
+    truth_path = path.with_name(path.name.replace(".jsonl.gz", ".truth.jsonl.gz"))
+    with gzip.open(truth_path, "rt", encoding="utf-8") as f:
+        return {r["id"]: (r["family"], r["lang"], r.get("like")) for r in map(json.loads, f)}
+
+
+def _pairs(n: int) -> int:
+    return n * (n - 1) // 2
+
+
+def _cross(counts: Counter) -> dict[str, int]:
+    """Pairs of articles of two different languages among ``counts`` (articles by language), by
+    language pair (``"en-ru"``: sorted codes), and ``"all"``."""
+    langs = sorted(counts)
+    out = {f"{a}-{b}": counts[a] * counts[b] for i, a in enumerate(langs) for b in langs[i + 1 :]}
+    out["all"] = sum(out.values())
+    return out
+
+
+def pair_counts(
+    groups: Iterable[list[str]], truth: dict[str, tuple[str, str, str | None]]
+) -> dict[str, Counter]:
+    """Cross-language and same-language pairs in ``groups`` (clusters, or families), and the
+    ones of them inside one family: ``{"cross": ..., "cross_true": ..., "same": ..., "same_true": ...}``."""
+    out = {k: Counter() for k in ("cross", "cross_true", "same", "same_true")}
+    for members in groups:
+        langs = Counter(truth[m][1] for m in members)
+        out["cross"].update(_cross(langs))
+        out["same"].update(
+            {lang: _pairs(c) for lang, c in langs.items()} | {"all": sum(map(_pairs, langs.values()))}
+        )
+        by_family: dict[str, Counter] = {}
+        for m in members:
+            by_family.setdefault(truth[m][0], Counter())[truth[m][1]] += 1
+        for fam_langs in by_family.values():
+            out["cross_true"].update(_cross(fam_langs))
+            same = {lang: _pairs(c) for lang, c in fam_langs.items()}
+            out["same_true"].update(same | {"all": sum(same.values())})
+    return out
+
+
+def prf(found: int, true: int, right: int) -> dict[str, float | int]:
+    p = right / found if found else 0.0
+    r = right / true if true else 0.0
+    return {
+        "precision": round(p, 4),
+        "recall": round(r, 4),
+        "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
+        "pairs_found": found,
+        "true_pairs": true,
+    }
+
+
+def quality(
+    out: Path, truth: dict[str, tuple[str, str, str | None]], families: dict[str, Counter]
+) -> dict[str, Any]:
+    """Cross- and same-language pair scores of a run's clusters, and its links' precision."""
+    with open(out / "clusters.jsonl", encoding="utf-8") as f:
+        found = pair_counts((json.loads(line)["members"] for line in f), truth)
+    scores: dict[str, Any] = {
+        "cross": {
+            key: prf(found["cross"][key], families["cross_true"][key], found["cross_true"][key])
+            for key in sorted(set(families["cross_true"]) | set(found["cross"]))
+        },
+        "same": {
+            key: prf(found["same"][key], families["same_true"][key], found["same_true"][key])
+            for key in sorted(families["same_true"])
+        },
+    }
+    links = out / "links.jsonl"
+    if links.exists():
+        kinds = Counter()
+        with open(links, encoding="utf-8") as f:
+            for link in map(json.loads, f):
+                a, b = truth[link["a"]], truth[link["b"]]
+                alike = a[2] == b[0] or b[2] == a[0] or (a[2] is not None and a[2] == b[2])
+                kinds["right" if a[0] == b[0] else "look-alike" if alike else "wrong"] += 1
+        total = sum(kinds.values())
+        scores["links"] = {
+            "links": total,
+            "right": kinds["right"],
+            "look_alike": kinds["look-alike"],
+            "wrong": kinds["wrong"],
+            "precision": round(kinds["right"] / total, 4) if total else 0.0,
+        }
+    return scores
+
+
+def run(path: Path, cross: bool, workers: int, timeout: float) -> tuple[dict[str, Any], Path]:
+    """One ``dedup run`` of ``path``: its figures and its output folder."""
+    out = Path(tempfile.mkdtemp(prefix="xling_scale-", dir=HERE / ".cache")) / "out"
+    cmd = [
+        sys.executable,
+        "-m",
+        "dedup",
+        "run",
+        str(path),
+        "--out",
+        str(out),
+        "-q",
+        "--workers",
+        str(workers),
+    ]
+    if cross:
+        cmd += ["--cross-lingual", "--xling-embeddings", "no"]
+    got = timed(cmd, timeout, env={**os.environ, "PYTHONPATH": str(HERE.parent)})
+    figures: dict[str, Any] = {
+        "command": " ".join(["dedup", *cmd[3:]]),
+        "wall_s": got["wall_s"],
+        "exit_code": got["exit_code"],
+        "timed_out": got["timed_out"],
+        "peak_rss_mb": got["peak_mb"]["tree"],
+        "largest_process_mb": got["peak_mb"]["driver"],
+        "cpu_s": got["cpu_s"],
+        "other_cpu_s": got["other_cpu_s"],
+    }
+    if got["exit_code"] != 0:
+        figures["stderr_tail"] = got["stderr_tail"][-1500:]
+        return figures, out
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    figures["timings_s"] = summary["timings_s"]
+    figures["articles_per_s"] = (
+        round(summary["articles"]["read"] / got["wall_s"], 1) if got["wall_s"] else None
+    )
+    if cross:
+        figures["cross_lingual"] = {
+            k: v for k, v in summary.get("cross_lingual", {}).items() if not isinstance(v, (list, dict))
+        }
+    return figures, out
+
+
+def _remove(folder: Path) -> None:
+    import shutil
+
+    shutil.rmtree(folder.parent, ignore_errors=True)
+
+
+def _row(n: int, name: str, figures: dict[str, Any]) -> str:
+    q = figures.get("quality", {})
+    cross = q.get("cross", {}).get("all", {})
+    same = q.get("same", {}).get("all", {})
+    stages = figures.get("timings_s", {})
+    return (
+        f"{n:>9,} {name:<9} {figures['wall_s']:>8.1f} {figures.get('articles_per_s') or 0:>7.0f} "
+        f"{figures['peak_rss_mb']:>8.0f} {stages.get('cross_lingual', 0):>8.1f} "
+        f"{cross.get('precision', float('nan')):>7.3f} {cross.get('recall', float('nan')):>7.3f} "
+        f"{cross.get('f1', float('nan')):>7.3f} {same.get('precision', float('nan')):>7.3f} "
+        f"{same.get('recall', float('nan')):>7.3f} {figures['other_cpu_s']:>7.0f}"
+    )
+
+
+@click.command()
+@click.option("--sizes", default="100000,1000000", show_default=True, help="Corpus sizes, comma-separated.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the corpora.")
+@click.option(
+    "--workers", default=2, show_default=True, help="Processes of dedup run (and of the generator)."
+)
+@click.option(
+    "--baseline/--no-baseline", default=True, show_default=True, help="Also run without --cross-lingual."
+)
+@click.option(
+    "--timeout", default=3600.0, show_default=True, help="Seconds a run may take before it is killed."
+)
+@click.option("--keep", is_flag=True, help="Keep the runs' output folders (in benchmarks/.cache/).")
+def main(sizes: str, seed: int, workers: int, baseline: bool, timeout: float, keep: bool) -> None:
+    """Print the table, save results/xling_scale.json."""
+    ns = [int(s) for s in sizes.split(",") if s.strip()]
+    results: dict[str, Any] = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "target": TARGET,
+        "seed": seed,
+        "workers": workers,
+        "sizes": {},
+    }
+    head = (
+        f"{'articles':>9} {'run':<9} {'wall s':>8} {'art/s':>7} {'peak MB':>8} {'xling s':>8} "
+        f"{'x P':>7} {'x R':>7} {'x F1':>7} {'same P':>7} {'same R':>7} {'other':>7}"
+    )
+    click.echo(head)
+    for n in ns:
+        path, made_s = corpus(n, seed, workers)
+        truth = read_truth(path)
+        by_family: dict[str, list[str]] = {}
+        for article, (family, _, _) in truth.items():
+            by_family.setdefault(family, []).append(article)
+        families = pair_counts(by_family.values(), truth)
+        entry: dict[str, Any] = {
+            "corpus": str(path.relative_to(HERE.parent)),
+            "corpus_mb": round(path.stat().st_size / 2**20, 1),
+            "made_s": made_s,
+            "languages": dict(Counter(t[1] for t in truth.values())),
+            "families": len(by_family),
+            "true_cross_pairs": dict(families["cross_true"]),
+            "true_same_pairs": dict(families["same_true"]),
+            "runs": {},
+        }
+        for name, cross in (("xling", True), ("baseline", False))[: 2 if baseline else 1]:
+            figures, out = run(path, cross, workers, timeout)
+            if figures["exit_code"] == 0:
+                figures["quality"] = quality(out, truth, families)
+            if not keep:
+                _remove(out)
+            entry["runs"][name] = figures
+            click.echo(_row(n, name, figures))
+        runs = entry["runs"]
+        if "baseline" in runs and all("quality" in r for r in runs.values()):
+            a, b = runs["xling"]["quality"]["same"]["all"], runs["baseline"]["quality"]["same"]["all"]
+            entry["same_language_f1_change"] = round(a["f1"] - b["f1"], 4)
+        results["sizes"][str(n)] = entry
+        save_json("xling_scale", results)
+    click.echo(f"saved {HERE / 'results' / 'xling_scale.json'}")
+
+
+if __name__ == "__main__":
+    main()
