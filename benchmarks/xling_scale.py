@@ -75,11 +75,17 @@ def corpus(n: int, seed: int, workers: int) -> tuple[Path, float | None]:
     return path, round(time.perf_counter() - t0, 1)
 
 
-def read_truth(path: Path) -> dict[str, tuple[str, str, str | None]]:
-    """``id: (family, language, family it looks like or None)`` from the truth file beside ``path``."""
+def read_truth(path: Path) -> tuple[dict[str, tuple[str, str, str | None]], set[str]]:
+    """``id: (family, language, family it looks like or None)`` from the truth file beside
+    ``path``, and the ids of the big families' articles."""
     truth_path = path.with_name(path.name.replace(".jsonl.gz", ".truth.jsonl.gz"))
+    truth, big = {}, set()
     with gzip.open(truth_path, "rt", encoding="utf-8") as f:
-        return {r["id"]: (r["family"], r["lang"], r.get("like")) for r in map(json.loads, f)}
+        for r in map(json.loads, f):
+            truth[r["id"]] = (r["family"], r["lang"], r.get("like"))
+            if r["kind"] == "big":
+                big.add(r["id"])
+    return truth, big
 
 
 def _pairs(n: int) -> int:
@@ -213,18 +219,33 @@ def _remove(folder: Path) -> None:
     shutil.rmtree(folder.parent, ignore_errors=True)
 
 
+COLUMNS = ["articles", "run", "wall s", "art/s", "peak MB", "xling s", "x P", "x R", "x F1", "xF1 -big",
+           "same P", "same R", "other s"]  # fmt: skip
+
+
 def _row(n: int, name: str, figures: dict[str, Any]) -> str:
+    """A line of the table: the run's time and memory, then its pair scores (x: cross-language;
+    -big: without the big families; other s: CPU seconds the rest of the machine took meanwhile)."""
     q = figures.get("quality", {})
-    cross = q.get("cross", {}).get("all", {})
+    cross, small = q.get("cross", {}).get("all", {}), q.get("cross_without_big", {})
     same = q.get("same", {}).get("all", {})
-    stages = figures.get("timings_s", {})
-    return (
-        f"{n:>9,} {name:<9} {figures['wall_s']:>8.1f} {figures.get('articles_per_s') or 0:>7.0f} "
-        f"{figures['peak_rss_mb']:>8.0f} {stages.get('cross_lingual', 0):>8.1f} "
-        f"{cross.get('precision', float('nan')):>7.3f} {cross.get('recall', float('nan')):>7.3f} "
-        f"{cross.get('f1', float('nan')):>7.3f} {same.get('precision', float('nan')):>7.3f} "
-        f"{same.get('recall', float('nan')):>7.3f} {figures['other_cpu_s']:>7.0f}"
-    )
+    nan = float("nan")
+    linking = figures.get("timings_s", {}).get("cross_lingual", 0)
+    cells = [
+        f"{n:>9,}",
+        f"{name:<9}",
+        f"{figures['wall_s']:>8.1f}",
+        f"{figures.get('articles_per_s') or 0:>8.0f}",
+    ]
+    cells += [f"{figures['peak_rss_mb']:>8.0f}", f"{linking:>8.1f}"]
+    for score in (cross.get("precision"), cross.get("recall"), cross.get("f1"), small.get("f1")):
+        cells.append(f"{nan if score is None else score:>8.3f}")
+    cells += [
+        f"{same.get('precision', nan):>8.3f}",
+        f"{same.get('recall', nan):>8.3f}",
+        f"{figures['other_cpu_s']:>8.0f}",
+    ]
+    return " ".join(cells)
 
 
 @click.command()
@@ -250,24 +271,26 @@ def main(sizes: str, seed: int, workers: int, baseline: bool, timeout: float, ke
         "workers": workers,
         "sizes": {},
     }
-    head = (
-        f"{'articles':>9} {'run':<9} {'wall s':>8} {'art/s':>7} {'peak MB':>8} {'xling s':>8} "
-        f"{'x P':>7} {'x R':>7} {'x F1':>7} {'same P':>7} {'same R':>7} {'other':>7}"
+    widths = [9, 9] + [8] * (len(COLUMNS) - 2)
+    head = " ".join(
+        f"{c:>{w}}" if k != 1 else f"{c:<{w}}" for k, (c, w) in enumerate(zip(COLUMNS, widths, strict=True))
     )
     click.echo(head)
     for n in ns:
         path, made_s = corpus(n, seed, workers)
-        truth = read_truth(path)
+        truth, big = read_truth(path)
         by_family: dict[str, list[str]] = {}
         for article, (family, _, _) in truth.items():
             by_family.setdefault(family, []).append(article)
         families = pair_counts(by_family.values(), truth)
+        small = pair_counts((m for m in by_family.values() if m[0] not in big), truth)["cross_true"]["all"]
         entry: dict[str, Any] = {
             "corpus": str(path.relative_to(HERE.parent)),
             "corpus_mb": round(path.stat().st_size / 2**20, 1),
             "made_s": made_s,
             "languages": dict(Counter(t[1] for t in truth.values())),
             "families": len(by_family),
+            "big_families": len({truth[a][0] for a in big}),
             "true_cross_pairs": dict(families["cross_true"]),
             "true_same_pairs": dict(families["same_true"]),
             "runs": {},
@@ -275,7 +298,7 @@ def main(sizes: str, seed: int, workers: int, baseline: bool, timeout: float, ke
         for name, cross in (("xling", True), ("baseline", False))[: 2 if baseline else 1]:
             figures, out = run(path, cross, workers, timeout)
             if figures["exit_code"] == 0:
-                figures["quality"] = quality(out, truth, families)
+                figures["quality"] = quality(out, truth, families, big, small)
             if not keep:
                 _remove(out)
             entry["runs"][name] = figures

@@ -217,3 +217,24 @@ def test_the_command_writes_corpus_and_truth(sources, tmp_path, monkeypatch):
     assert not list(tmp_path.glob("*.tmp"))
     bad = CliRunner().invoke(make_xling_corpus.main, ["5", "--out", str(out), "--languages", "en=1"])
     assert bad.exit_code == 2 and "ru or uk above 0" in bad.output
+
+
+def test_the_scale_benchmark_counts_the_pairs_listing_them_would():
+    import itertools
+    import random
+
+    import xling_scale
+
+    rng = random.Random(0)
+    truth = {f"a{k}": (f"f{rng.randrange(8)}", rng.choice(["en", "ru", "uk"]), None) for k in range(60)}
+    ids = list(truth)
+    rng.shuffle(ids)
+    clusters = [ids[k : k + rng.randint(1, 9)] for k in range(0, 60, 9)]
+    counted = xling_scale.pair_counts(clusters, truth)
+    listed = [(truth[a], truth[b]) for members in clusters for a, b in itertools.combinations(members, 2)]
+    cross = [(x, y) for x, y in listed if x[1] != y[1]]
+    assert counted["cross"]["all"] == len(cross)
+    assert counted["cross"]["en-ru"] == sum({x[1], y[1]} == {"en", "ru"} for x, y in cross)
+    assert counted["cross_true"]["all"] == sum(x[0] == y[0] for x, y in cross)
+    assert counted["same"]["all"] == len(listed) - len(cross)
+    assert counted["same_true"]["all"] == sum(x[0] == y[0] and x[1] == y[1] for x, y in listed)
