@@ -75,17 +75,18 @@ def corpus(n: int, seed: int, workers: int) -> tuple[Path, float | None]:
     return path, round(time.perf_counter() - t0, 1)
 
 
-def read_truth(path: Path) -> tuple[dict[str, tuple[str, str, str | None]], set[str]]:
+def read_truth(path: Path) -> tuple[dict[str, tuple[str, str, str | None]], set[str], dict[str, str]]:
     """``id: (family, language, family it looks like or None)`` from the truth file beside
-    ``path``, and the ids of the big families' articles."""
+    ``path``, the ids of the big families' articles, and each article's topic document."""
     truth_path = path.with_name(path.name.replace(".jsonl.gz", ".truth.jsonl.gz"))
-    truth, big = {}, set()
+    truth, big, topics = {}, set(), {}
     with gzip.open(truth_path, "rt", encoding="utf-8") as f:
         for r in map(json.loads, f):
             truth[r["id"]] = (r["family"], r["lang"], r.get("like"))
+            topics[r["id"]] = sys.intern(r["doc"])
             if r["kind"] == "big":
                 big.add(r["id"])
-    return truth, big
+    return truth, big, topics
 
 
 def _pairs(n: int) -> int:
@@ -136,16 +137,27 @@ def prf(found: int, true: int, right: int) -> dict[str, float | int]:
 
 
 def quality(
-    out: Path, truth: dict[str, tuple[str, str, str | None]], families: dict[str, Counter]
+    out: Path,
+    truth: dict[str, tuple[str, str, str | None]],
+    families: dict[str, Counter],
+    big: set[str],
+    small_true: int,
+    topics: dict[str, str],
 ) -> dict[str, Any]:
-    """Cross- and same-language pair scores of a run's clusters, and its links' precision."""
+    """Cross- and same-language pair scores of a run's clusters (also without the big families'
+    articles, whose hundreds of members hold most of the true pairs), and its links: right (one
+    family), look-alike (one event), same topic (two stories of one topic document: they share
+    source sentences, not names or numbers) or wrong."""
     with open(out / "clusters.jsonl", encoding="utf-8") as f:
-        found = pair_counts((json.loads(line)["members"] for line in f), truth)
+        clusters = [json.loads(line)["members"] for line in f]
+    found = pair_counts(clusters, truth)
+    rest = pair_counts(([m for m in members if m not in big] for members in clusters), truth)
     scores: dict[str, Any] = {
         "cross": {
             key: prf(found["cross"][key], families["cross_true"][key], found["cross_true"][key])
             for key in sorted(set(families["cross_true"]) | set(found["cross"]))
         },
+        "cross_without_big": prf(rest["cross"]["all"], small_true, rest["cross_true"]["all"]),
         "same": {
             key: prf(found["same"][key], families["same_true"][key], found["same_true"][key])
             for key in sorted(families["same_true"])
@@ -153,20 +165,24 @@ def quality(
     }
     links = out / "links.jsonl"
     if links.exists():
-        kinds = Counter()
+        kinds: Counter = Counter()
         with open(links, encoding="utf-8") as f:
             for link in map(json.loads, f):
                 a, b = truth[link["a"]], truth[link["b"]]
-                alike = a[2] == b[0] or b[2] == a[0] or (a[2] is not None and a[2] == b[2])
-                kinds["right" if a[0] == b[0] else "look-alike" if alike else "wrong"] += 1
+                if a[0] == b[0]:
+                    kinds["right"] += 1
+                elif a[2] == b[0] or b[2] == a[0] or (a[2] is not None and a[2] == b[2]):
+                    kinds["look_alike"] += 1
+                elif topics[link["a"]] == topics[link["b"]]:
+                    kinds["same_topic"] += 1
+                else:
+                    kinds["wrong"] += 1
         total = sum(kinds.values())
         scores["links"] = {
             "links": total,
-            "right": kinds["right"],
-            "look_alike": kinds["look-alike"],
-            "wrong": kinds["wrong"],
-            "precision": round(kinds["right"] / total, 4) if total else 0.0,
+            **{k: kinds[k] for k in ("right", "look_alike", "same_topic", "wrong")},
         }
+        scores["links"]["precision"] = round(kinds["right"] / total, 4) if total else 0.0
     return scores
 
 
@@ -278,7 +294,7 @@ def main(sizes: str, seed: int, workers: int, baseline: bool, timeout: float, ke
     click.echo(head)
     for n in ns:
         path, made_s = corpus(n, seed, workers)
-        truth, big = read_truth(path)
+        truth, big, topics = read_truth(path)
         by_family: dict[str, list[str]] = {}
         for article, (family, _, _) in truth.items():
             by_family.setdefault(family, []).append(article)
@@ -298,7 +314,7 @@ def main(sizes: str, seed: int, workers: int, baseline: bool, timeout: float, ke
         for name, cross in (("xling", True), ("baseline", False))[: 2 if baseline else 1]:
             figures, out = run(path, cross, workers, timeout)
             if figures["exit_code"] == 0:
-                figures["quality"] = quality(out, truth, families, big, small)
+                figures["quality"] = quality(out, truth, families, big, small, topics)
             if not keep:
                 _remove(out)
             entry["runs"][name] = figures
