@@ -15,7 +15,7 @@ Fingerprints alone: the embedding extra would embed one article per same-languag
 600,000 of them at 1M, hours on this machine's two cores, out of reach here.
 
 Reported per run: wall seconds, articles a second, each stage's seconds (``summary.json``'s
-``timings_s``), peak RSS of the process tree (the target: 1M articles in < 15 min, < 6 GB).
+``timings_s``; ``cluster`` includes ``cross_lingual``, the linking), peak RSS of the process tree (the target: 1M articles in < 15 min, < 6 GB).
 Quality, against the truth file (the planted families; languages as planted, not as detected):
 precision, recall and F1 of the cross-language pairs the clusters hold (any two articles of
 different languages in one cluster; true when they are of one family), the same split by
