@@ -11,11 +11,14 @@ process tree, and the CPU time the rest of the machine took meanwhile):
     dedup run CORPUS --cross-lingual --xling-embeddings no --out DIR -q --workers W
     dedup run CORPUS --out DIR -q --workers W                (--no-baseline: not run)
 
-Fingerprints alone: the embedding extra would embed one article per same-language group, some
-600,000 of them at 1M, hours on this machine's two cores, out of reach here.
+Fingerprints alone: the embedding extra would embed one article per same-language group and
+single, some 750,000 of them at 1M (the 100k corpus has 75,375 families), hours on this
+machine's two CPU cores: out of reach here.
 
 Reported per run: wall seconds, articles a second, each stage's seconds (``summary.json``'s
-``timings_s``; ``cluster`` includes ``cross_lingual``, the linking), peak RSS of the process tree (the target: 1M articles in < 15 min, < 6 GB).
+``timings_s``; ``cluster`` includes ``cross_lingual``, the linking), CPU seconds of the run's
+processes and of the rest of the machine meanwhile (other helpers share it), peak RSS of the
+process tree (the target: 1M articles in < 15 min, < 6 GB).
 Quality, against the truth file (the planted families; languages as planted, not as detected):
 precision, recall and F1 of the cross-language pairs the clusters hold (any two articles of
 different languages in one cluster; true when they are of one family), the same split by
