@@ -15,10 +15,13 @@ SHINGLE_UNITS = ("word", "char")
 STOPWORD_LISTS = ("none", "english")
 TFIDF_ANALYZERS = ("word", "char_wb")
 XLING_EMBEDDINGS = ("auto", "yes", "no")
-XLING_THRESHOLDS = {"fingerprints": 1.3, "embeddings": 1.2}
+XLING_THRESHOLDS = {"fingerprints": 1.2, "embeddings": 1.2}
 """The default margin of a cross-lingual link (``xling_threshold=None``): with fingerprints
-alone, and with the embeddings of ``newsdedup[xling]`` (measured in benchmarks/xling.py on the
-WMT dev sets and held-out languages: docs/cross-lingual.md)."""
+alone, and with the embeddings of ``newsdedup[xling]``. Measured apart (their cosines spread
+differently), they agree: fingerprints alone, source-translation F1 at 1.2 / 1.3: WMT dev 0.900
+/ 0.895, v2 0.931 / 0.916, v3 0.970 / 0.965, held-out WMT21 ja 0.741 / 0.730, en-ja-is 0.947 /
+0.939, is and fr-de equal, WMT22 short texts 0.368 / 0.374; with embeddings 1.2 was the best of
+1.1-1.4 on the dev sets (benchmarks/xling.py, docs/cross-lingual.md)."""
 
 XLING_YES = "--xling-embeddings yes (xling_embeddings='yes') with --cross-lingual"
 """What asks for the embedding extra, as a :class:`~dedup.runtime.extras.MissingExtraError` names it."""

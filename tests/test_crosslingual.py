@@ -202,12 +202,13 @@ def same_language_pairs(result) -> set[tuple[str, str]]:
 
 def test_the_dev_sources_are_linked_to_their_translations(dev_all, dev_runs):
     """Guards the figure reached in issue 20 (benchmarks/xling.py, fingerprints alone, margin
-    1.3): source-English pair precision 0.947, recall 0.791 (issue 7, margin 1.4 and one-sided
-    best matches: 0.955, 0.750)."""
+    1.2): source-English pair precision 0.979, recall 0.835, F1 0.901 (issue 7, margin 1.4 and
+    one-sided best matches: 0.955, 0.750, F1 0.840)."""
     _, result = dev_runs
     precision, recall = source_english(result, dev_all)
-    assert precision >= 0.94 and recall >= 0.785
-    assert sum(1 for x in result.links if "en" not in (x.lang_a, x.lang_b)) <= 1  # no uk-ru story shared
+    assert precision >= 0.975 and recall >= 0.83 and 2 * precision * recall / (precision + recall) >= 0.9
+    # (no uk-ru story is shared: such links are wrong; 3 of the 190 at margin 1.2, 1 at 1.3)
+    assert sum(1 for x in result.links if "en" not in (x.lang_a, x.lang_b)) <= 3
     # Languages against the gold (each record's "lang"), not a snapshot of today's detection:
     # measured, 3,001 of 3,002 right (one English text, mostly Russian quotes, detected as ru).
     wrong = [a["id"] for a in dev_all if result.languages[a["id"]] != a["lang"]]
