@@ -375,10 +375,6 @@ def test_dedup_run_cross_lingual_writes_the_links(tmp_path):
     assert (link["a"], link["b"], link["lang_a"], link["lang_b"]) == ("en", "uk", "en", "uk")
     assert json.loads((out / "summary.json").read_text())["outputs"]["links"] == "links.jsonl"
     for args, message in [
-        (
-            ["--cross-lingual", "--index", str(tmp_path / "i.db")],
-            "--cross-lingual is not available with --index",
-        ),
         (["--xling-threshold", "0.5"], "xling_threshold must be a number >= 1"),
     ]:
         bad = CliRunner().invoke(cli.main, ["run", str(source), "-o", str(tmp_path / "x"), *args])

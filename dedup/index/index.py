@@ -325,13 +325,19 @@ class Index:
         given = [None if i in known else next(features) for i, _ in chunk]
 
         def write(w: Writer) -> list[tuple[str, list[Match]]]:
-            found = self._add_features(w, given, [i for i, _ in chunk], on_held)
+            found = self._add_features(w, given, [i for i, _ in chunk], on_held, match=match)
             return [(outcome, matches if match else []) for outcome, matches in found]
 
         return self._store.write(write)
 
     def _add_features(
-        self, w: Writer, given: list[Features | None], ids: list[str], on_held: str = "error"
+        self,
+        w: Writer,
+        given: list[Features | None],
+        ids: list[str],
+        on_held: str = "error",
+        *,
+        match: bool = True,
     ) -> list[tuple[str, list[Match]]]:
         """Store articles (their features, None for one known to be held and skipped) in the
         writer's transaction, each matched against those held before it; with cross-lingual
@@ -353,7 +359,7 @@ class Index:
                 if self._xling is not None:
                     self._xling.forget(w, h.id)
                 outcome = REPLACED
-            found = self._matches(h, w)
+            found = self._matches(h, w) if match or self._xling is not None else []
             out.append((outcome, found))
             w.insert(h, self._keys(h.signature))
             if self._xling is not None:

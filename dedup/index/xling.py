@@ -472,6 +472,7 @@ class Linker:
         for s in stories.values():
             if len(s.groups) > 1:
                 w.put(STORY, {_int_key(s.id): s.pack()})
+        cache.update(self.groups(w, [g for g in changed if g not in cache]))  # (a held story's)
         w.put(GRP, {_int_key(g): cache[g].pack() for g in changed})
 
     # -- answering -------------------------------------------------------------------------
