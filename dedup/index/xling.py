@@ -14,8 +14,7 @@ index does for each batch it adds, over the groups the batch touched and their n
   candidates in the touched group's language, so that both ends of a link see their nearest.
   Over those groups, :func:`~dedup.crosslingual.best_matches` and
   :func:`~dedup.crosslingual.mutual_links` decide as in a run (with embeddings: the fingerprint
-  links of margin :data:`~dedup.crosslingual.SETTLE` first, the rest embedded, one text per
-  group, embeddings kept once made);
+  groups embedded too, one text per group, embeddings kept once made);
 - the links that touch the batch's groups join their **stories** (the index's cross-language
   clusters), strongest first, never two groups of one language in one story. A link held is never
   undone: a later group that would be a better match for a group already linked in its
@@ -43,7 +42,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from dedup.arrays.hashing import sorted_distinct
-from dedup.crosslingual import SETTLE, Link, best_links
+from dedup.crosslingual import best_links
+from dedup.crosslingual.groups import MACROLANGUAGES, group_languages
 from dedup.crosslingual.links import CANDIDATES, KEYS, MAX_DF
 from dedup.crosslingual.vectors import fingerprint_rows, group_vectors, voices
 from dedup.features import Features
@@ -108,7 +108,12 @@ class Group:
 
     @property
     def lang(self) -> str:
-        """Its members' most frequent language (the first seen among equals), as in a run."""
+        """Its language as linking sees it (:func:`~dedup.crosslingual.group_languages`)."""
+        return group_languages([range(len(self.langs))], self.langs)[0]
+
+    @property
+    def spoken(self) -> str:
+        """Its members' most frequent language (the first seen among equals)."""
         return Counter(self.langs).most_common(1)[0][0]
 
     def pack(self) -> bytes:
@@ -196,7 +201,7 @@ class Linker:
             w.put(META, {b"group": str(group + 1).encode()})
             mine = Group(group)
         w.put(META, {b"order": str(order + 1).encode()})
-        self.note_languages(w, [f.lang])
+        self.note_languages(w, [MACROLANGUAGES.get(f.lang, f.lang)])
         head = f.head.tobytes() if self.embeds else b""
         w.put(
             REC,
@@ -213,7 +218,8 @@ class Linker:
         keys = [_int_key(t) for t in tokens.view(np.int64).tolist()]
         counts = w.blobs(FDF, keys)
         w.put(FDF, {k: str(int(c or 0) + 1).encode() for k, c in zip(keys, counts, strict=True)})
-        lists = w.blobs(_post(f.lang), keys)
+        linked_as = MACROLANGUAGES.get(f.lang, f.lang)
+        lists = w.blobs(_post(linked_as), keys)
         changed = {}
         for k, got in zip(keys, lists, strict=True):
             if got == COMMON:
@@ -224,7 +230,7 @@ class Linker:
             changed[k] = (
                 COMMON if len(held_by) >= MAX_DF else np.append(held_by, group).astype("<i8").tobytes()
             )
-        w.put(_post(f.lang), changed)
+        w.put(_post(linked_as), changed)
         return group
 
     def forget(self, w: Writer, article_id: str) -> None:
@@ -307,10 +313,9 @@ class Linker:
         chosen = [g for g in chosen if g in vectors]
         # (in a run's order: the groups of two or more articles, then the lone ones, each by its first)
         chosen.sort(key=lambda g: (len(cache[g].members) < 2, vectors[g][2]))
-        links, sure = self._links(w, chosen, cache, vectors)
         mine = set(touched)
-        keep = [x for x in [*links, *sure] if x[0] in mine or x[1] in mine]
-        self._join(w, [x for x in sure if x in keep], [x for x in links if x in keep], cache)
+        links = [x for x in self._links(w, chosen, cache, vectors) if x[0] in mine or x[1] in mine]
+        self._join(w, links, cache)
 
     def _languages(self, r: Reader) -> list[str]:
         (blob,) = r.blobs(META, [b"langs"])
@@ -386,29 +391,17 @@ class Linker:
 
     def _links(
         self, w: Writer, chosen: list[int], cache: dict[int, Group], vectors: dict[int, Any]
-    ) -> tuple[list[tuple], list[tuple]]:
-        """The links among ``chosen`` (as ``(group a, group b, lang a, lang b, cosine, margin)``),
-        and those settled by fingerprints alone first (with embeddings)."""
+    ) -> list[tuple]:
+        """The links among ``chosen``, as ``(group a, group b, lang a, lang b, cosine, margin)``
+        (with embeddings, every group of ``chosen`` embedded, as
+        :func:`~dedup.crosslingual.link_groups` does)."""
         langs = [cache[g].lang for g in chosen]
         matrix = self._matrix(chosen, vectors)
-
-        def named(found: list[Link], among: list[int]) -> list[tuple]:
-            return [(among[x.a], among[x.b], x.lang_a, x.lang_b, x.cosine, x.margin) for x in found]
-
-        if not self.embeds or len(set(langs)) < 2:
-            return named(best_links(matrix, langs, threshold=self.threshold), chosen), []
-        sure = best_links(matrix, langs, threshold=SETTLE)
-        settled = np.zeros(len(chosen), dtype=bool)
-        for x in sure:
-            settled[[x.a, x.b]] = True
-        rest = np.flatnonzero(~settled)
-        rest_groups = [chosen[k] for k in rest.tolist()]
-        rest_langs = [langs[k] for k in rest.tolist()]
-        found: list[Link] = []
-        if len(set(rest_langs)) > 1:
-            embeddings = self._embeddings(w, [cache[g] for g in rest_groups])
-            found = best_links(matrix[rest], rest_langs, threshold=self.threshold, embeddings=embeddings)
-        return named(found, rest_groups), named(sure, chosen)
+        embeddings = None
+        if self.embeds and len(set(langs)) > 1:
+            embeddings = self._embeddings(w, [cache[g] for g in chosen])
+        found = best_links(matrix, langs, threshold=self.threshold, embeddings=embeddings)
+        return [(chosen[x.a], chosen[x.b], x.lang_a, x.lang_b, x.cosine, x.margin) for x in found]
 
     def _embeddings(self, w: Writer, groups: list[Group]) -> np.ndarray:
         """Each group's embedding: its longest article's (the first of equals), made once and kept."""
@@ -435,8 +428,8 @@ class Linker:
             ]
         ).astype(np.float32)
 
-    def _join(self, w: Writer, sure: list[tuple], links: list[tuple], cache: dict[int, Group]) -> None:
-        """Join the stories of linked groups, strongest link first (``sure`` before ``links``),
+    def _join(self, w: Writer, links: list[tuple], cache: dict[int, Group]) -> None:
+        """Join the stories of linked groups, strongest link first,
         never two groups of one language in a story (as :func:`dedup.crosslingual.merge`)."""
 
         def strongest(some: list[tuple]) -> list[tuple]:
@@ -454,7 +447,7 @@ class Linker:
             return stories[group.story]
 
         changed: set[int] = set()
-        for a, b, _, _, cosine, margin in [*strongest(sure), *strongest(links)]:
+        for a, b, _, _, cosine, margin in strongest(links):
             x, y = story_of(a), story_of(b)
             if x.id == y.id or set(x.langs) & set(y.langs):
                 continue
@@ -515,7 +508,7 @@ class Linker:
             groups = self.groups(r, story.groups)
             for a, b, cosine, margin in story.links:
                 ga, gb = groups[a], groups[b]
-                out.append((ga.members[0], gb.members[0], ga.lang, gb.lang, cosine, margin))
+                out.append((ga.members[0], gb.members[0], ga.spoken, gb.spoken, cosine, margin))
         return out
 
 
