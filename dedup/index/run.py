@@ -141,11 +141,12 @@ def merge_with_index(result: Result, ids: list[str], check: IndexCheck) -> Resul
         "held_before": check.held_before,
         "articles_matching_held": matching,
         "pairs_with_held": len(cross),
-        "links_with_held": len(links),
         "clusters_with_held": sum(bool(c.held) for c in clusters),
         "on_held": check.on_held,
         "held_in_run": check.held_in_run,
     }
+    if check.index.params.cross_lingual:
+        summary["index"]["links_with_held"] = len(links)
     pairs = sorted([*result.pairs, *cross], key=lambda q: (q.a, q.b))
     every = [*result.links, *links]
     return Result(pairs=pairs, clusters=clusters, summary=summary, languages=result.languages, links=every)
