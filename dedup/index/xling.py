@@ -44,10 +44,15 @@ import scipy.sparse as sp
 from dedup.arrays.hashing import sorted_distinct
 from dedup.crosslingual import best_links
 from dedup.crosslingual.groups import MACROLANGUAGES, group_languages
-from dedup.crosslingual.links import CANDIDATES, KEYS, MAX_DF
-from dedup.crosslingual.vectors import fingerprint_rows, group_vectors, voices
+from dedup.crosslingual.links import CANDIDATES, KEYS, MAX_DF, by_language
+from dedup.crosslingual.merge import COHESION
+from dedup.crosslingual.vectors import centred, fingerprint_rows, group_vectors, voices
 from dedup.features import Features
 from dedup.index.store import Reader, Writer
+from dedup.text.language import UNDETERMINED
+
+WEIGHT = 0.5
+"""The share of the embedding cosine in a comparison with embeddings (``link_groups``' default)."""
 
 REC, GRP, FDF, STORY, EMB, META = "xr", "xg", "xf", "xs", "xe", "xm"
 COMMON = b"common"
@@ -315,7 +320,7 @@ class Linker:
         chosen.sort(key=lambda g: (len(cache[g].members) < 2, vectors[g][2]))
         mine = set(touched)
         links = [x for x in self._links(w, chosen, cache, vectors) if x[0] in mine or x[1] in mine]
-        self._join(w, links, cache)
+        self._join(w, links, cache, vectors, load)
 
     def _languages(self, r: Reader) -> list[str]:
         (blob,) = r.blobs(META, [b"langs"])
@@ -336,16 +341,14 @@ class Linker:
         recs = self.records(r, ids)
         tokens = [recs[m].fingerprint for m in ids]
 
-        def frequencies(vocabulary: np.ndarray) -> tuple[int, np.ndarray]:
-            blobs = r.blobs(FDF, [_int_key(t) for t in vocabulary.view(np.int64).tolist()])
-            return n, np.array([int(b or 0) for b in blobs], dtype=np.int64)
-
-        rows = fingerprint_rows(tokens, frequencies)
+        flat = np.concatenate(tokens) if tokens else np.zeros(0, dtype=np.uint64)
+        vocabulary = np.unique(flat)
+        blobs = r.blobs(FDF, [_int_key(t) for t in vocabulary.view(np.int64).tolist()])
+        df = np.array([int(b or 0) for b in blobs], dtype=np.int64)
+        rows = fingerprint_rows(tokens, frequencies=(vocabulary, df, n))
         starts = np.cumsum([0] + [len(g.members) for g in groups])
         vecs = group_vectors(rows, [list(range(a, b)) for a, b in zip(starts[:-1], starts[1:], strict=True)])
         # (columns name tokens through a vocabulary of these articles: kept as (token, weight))
-        flat = np.sort(np.concatenate(tokens)) if tokens else np.zeros(0, dtype=np.uint64)
-        vocabulary = np.unique(flat)
         out = []
         for k in range(len(groups)):
             row = vecs[k]
@@ -398,14 +401,31 @@ class Linker:
         langs = [cache[g].lang for g in chosen]
         matrix = self._matrix(chosen, vectors)
         embeddings = None
+        self._mean_free: dict[int, np.ndarray] = {}
         if self.embeds and len(set(langs)) > 1:
             embeddings = self._embeddings(w, [cache[g] for g in chosen])
+            known = {lang: k for lang, k in by_language(langs).items() if lang != UNDETERMINED}
+            self._mean_free = dict(zip(chosen, centred(embeddings, known), strict=True))
         found = best_links(matrix, langs, threshold=self.threshold, embeddings=embeddings)
         return [(chosen[x.a], chosen[x.b], x.lang_a, x.lang_b, x.cosine, x.margin) for x in found]
 
+    def _similarity(self, these: list[int], those: list[int], vectors: dict[int, Any]) -> float:
+        """The mean similarity of two stories' groups, as :func:`~dedup.crosslingual.join_groups`
+        measures it for :func:`~dedup.crosslingual.merge`'s cohesion (with embeddings, those of
+        the groups compared in this batch; a held group outside them by its fingerprints)."""
+        m = self._matrix([*these, *those], vectors)
+        scores = (m[: len(these)] @ m[len(these) :].T).toarray()
+        free = self._mean_free
+        if free:
+            for i, g in enumerate(these):
+                for j, h in enumerate(those):
+                    if g in free and h in free:
+                        scores[i, j] = (1.0 - WEIGHT) * scores[i, j] + WEIGHT * float(free[g] @ free[h])
+        return float(np.maximum(scores, 0.0).mean())
+
     def _embeddings(self, w: Writer, groups: list[Group]) -> np.ndarray:
         """Each group's embedding: its longest article's (the first of equals), made once and kept."""
-        from dedup.text.embeddings import embed
+        from dedup.text.embeddings import embed, head_length
 
         members = [m for g in groups for m in g.members]
         recs = self.records(w, members)
@@ -417,7 +437,8 @@ class Linker:
         todo = [s for s, e in zip(speakers, kept, strict=True) if e is None]
         made = {}
         if todo:
-            rows = embed([recs[s].head.decode("utf-8", "ignore") for s in todo], threads=self.threads)
+            texts = [recs[s].head.decode("utf-8", "ignore")[: head_length(recs[s].lang)] for s in todo]
+            rows = embed(texts, threads=self.threads)
             self.embedded += len(todo)
             made = {s: rows[k] for k, s in enumerate(todo)}
             w.put(EMB, {s.encode(): np.asarray(v, dtype="<f4").tobytes() for s, v in made.items()})
@@ -428,7 +449,9 @@ class Linker:
             ]
         ).astype(np.float32)
 
-    def _join(self, w: Writer, links: list[tuple], cache: dict[int, Group]) -> None:
+    def _join(
+        self, w: Writer, links: list[tuple], cache: dict[int, Group], vectors: dict[int, Any], load: Any
+    ) -> None:
         """Join the stories of linked groups, strongest link first,
         never two groups of one language in a story (as :func:`dedup.crosslingual.merge`)."""
 
@@ -451,6 +474,10 @@ class Linker:
             x, y = story_of(a), story_of(b)
             if x.id == y.id or set(x.langs) & set(y.langs):
                 continue
+            if len(x.groups) + len(y.groups) > 2:  # (merge's cohesion)
+                load([*x.groups, *y.groups])
+                if self._similarity(x.groups, y.groups, vectors) < COHESION * cosine:
+                    continue
             keep, gone = (x, y) if x.id < y.id else (y, x)
             keep.groups += gone.groups
             keep.langs += gone.langs
