@@ -376,10 +376,6 @@ def test_dedup_run_cross_lingual_writes_the_links(tmp_path):
     assert (link["a"], link["b"], link["lang_a"], link["lang_b"]) == ("en", "uk", "en", "uk")
     assert json.loads((out / "summary.json").read_text())["outputs"]["links"] == "links.jsonl"
     for args, message in [
-        (
-            ["--cross-lingual", "--index", str(tmp_path / "i.db")],
-            "--cross-lingual is not available with --index",
-        ),
         (["--xling-threshold", "0.5"], "xling_threshold must be a number >= 1"),
     ]:
         bad = CliRunner().invoke(cli.main, ["run", str(source), "-o", str(tmp_path / "x"), *args])
@@ -558,16 +554,14 @@ def test_embeddings_lift_the_paragraph_links_across_languages(dev_all):
     assert tp / (tp + fp) >= 0.99 and tp / (tp + fn) >= 0.89
 
 
-def test_an_index_refuses_cross_lingual_without_making_a_file(tmp_path):
+def test_dedup_index_add_cross_lingual_makes_an_index_that_links_languages(tmp_path):
     from click.testing import CliRunner
 
     from dedup import Index, cli
 
-    with pytest.raises(ValueError, match="cross_lingual is not available for an index"):
-        Index.open(tmp_path / "news.db", cross_lingual=True)
-    assert not (tmp_path / "news.db").exists()
     result = CliRunner().invoke(
-        cli.main, ["index", "add", str(tmp_path / "news.db"), str(SEEDS), "--cross-lingual"]
+        cli.main, ["index", "add", str(tmp_path / "news.db"), str(SEEDS), "--cross-lingual", "-q"]
     )
-    assert result.exit_code != 0 and "cross_lingual is not available for an index" in result.output
-    assert not (tmp_path / "news.db").exists()
+    assert result.exit_code == 0, result.output
+    with Index.open(tmp_path / "news.db") as idx:  # (tests/test_index_xling.py: what it finds)
+        assert idx.params.cross_lingual and idx.params.xling_embeddings in ("yes", "no")

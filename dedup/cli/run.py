@@ -148,8 +148,6 @@ def run(
         raise click.UsageError("--no-add goes with --index")
     if on_held != "error" and index_location is None:
         raise click.UsageError("--on-held goes with --index")
-    if options.get("cross_lingual") and index_location is not None:
-        raise click.UsageError("--cross-lingual is not available with --index yet")
     if engine == "spark":
         for name, value in (
             ("--index", index_location), ("--report", with_report), ("--skip-bad", skip_bad),
@@ -404,9 +402,12 @@ def summary_lines(
         added = f"; added {i['added']:,}" if "added" in i else " (nothing added: --no-add)"
         for key, what in (("replaced", "replaced"), ("skipped", "skipped as held already")):
             added += f", {what} {i[key]:,}" if i.get(key) else ""
+        across = ""
+        if i.get("links_with_held"):
+            across = f" ({i['links_with_held']:,} links to held ones in other languages)"
         lines.append(
             f"index {i['location']}: held {i['held_before']:,}; {i['articles_matching_held']:,} of these "
-            f"articles duplicate held ones, in {i['clusters_with_held']:,} clusters{added}; "
+            f"articles duplicate held ones{across}, in {i['clusters_with_held']:,} clusters{added}; "
             f"now holds {i['held_after']:,}"
         )
     c = s["candidates"]

@@ -24,6 +24,7 @@ job that died half-way is run again over all of its input with ``on_held="skip"`
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from dedup.arrays.hashing import vocabulary as term_vocabulary
-from dedup.features import Features, Featurizer
+from dedup.features import Features, Featurizer, uses_embeddings
 from dedup.featurize import chunked
 from dedup.index.store import (
     ADDED,
@@ -51,7 +52,9 @@ from dedup.index.store import (
     check_on_held,
     shown_location,
 )
+from dedup.index.xling import Linker
 from dedup.params import ALL_PAIRS_MAX_BUCKET, Params
+from dedup.result import LanguageLink
 from dedup.runtime.extras import require
 from dedup.score.decision import Signals, score
 from dedup.score.measure import measure_pairs as local_measure
@@ -74,8 +77,6 @@ __all__ = [
     "REDIS_SCHEMES",
 ]
 
-_NO_CROSS_LINGUAL = "cross_lingual is not available for an index yet (it keeps no fingerprints)"
-
 STORED_PARAMS = (
     "shingle_unit",
     "shingle_size",
@@ -90,9 +91,14 @@ STORED_PARAMS = (
     "tfidf_ngrams",
     "sublinear_tf",
     "sentence_weight",
+    "cross_lingual",
+    "xling_threshold",
+    "xling_embeddings",
 )
 """Parameters that shape what the index stores: an index is opened with the values it was made
-with. The others (``threshold``, ``max_bucket``, ...) may differ from one opening to the next."""
+with. The others (``threshold``, ``max_bucket``, ...) may differ from one opening to the next.
+(An index made with ``xling_embeddings="auto"`` records ``"yes"`` or ``"no"``, as the extra was
+installed or not; ``"auto"`` then opens it either way.)"""
 
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 """Locations that name a Redis server (``pip install 'newsdedup[redis]'``) rather than a file."""
@@ -113,6 +119,8 @@ class Loaded:
         return {"added": self.added, "replaced": self.replaced, "skipped": self.skipped}
 
 
+_ASKED = "\x1fdedup query"  # the id a cross-lingual query is added under, in a transaction undone
+
 _WINDOW = 8  # members of an oversized bucket a new article is compared with (the latest)
 
 
@@ -130,6 +138,10 @@ class Match:
         order: the match in order over the match in any order.
         numbers: the agreement of their numbers, ``(shared + 1) / (fewer + 1)`` (None when
             either states none).
+        kind: ``"duplicate"`` (the same-language decision's), or ``"cross_lingual"``: the same
+            story in another language (:meth:`across`), listed after the duplicates.
+        lang: a cross-lingual match's language.
+        margin: a cross-lingual link's margin (its cosine over its nearest other candidates').
     """
 
     id: str
@@ -139,6 +151,18 @@ class Match:
     score: float
     order: float = 1.0
     numbers: float | None = None
+    kind: str = "duplicate"
+    lang: str | None = None
+    margin: float | None = None
+
+    @classmethod
+    def across(cls, article_id: str, lang: str, cosine: float, margin: float) -> Match:
+        """A held article in another language that tells the same story (an index made with
+        ``cross_lingual=True``): ``kind`` ``"cross_lingual"``, its ``lang``, and the ``cosine``
+        and ``margin`` of the link that joined their groups (the weakest, if several did); its
+        ``jaccard``, ``match`` and ``score`` are 0 (the same-language decision did not compare
+        them)."""
+        return cls(article_id, 0.0, cosine, 0.0, 0.0, 1.0, None, "cross_lingual", lang, margin)
 
 
 class Index:
@@ -157,14 +181,15 @@ class Index:
     """
 
     def __init__(self, store: Store, params: Params) -> None:
-        if params.cross_lingual:
-            store.close()
-            raise ValueError(_NO_CROSS_LINGUAL)
         self._store = store
         self.params = params
         self._featurizer = Featurizer(params)
         self._extras_checked = False
         self._bands, self._rows = params.bands_rows
+        self._xling: Linker | None = None
+        if params.cross_lingual:
+            embeds = params.xling_embeddings == "yes"
+            self._xling = Linker(params.link_margin(embeds), embeds)
 
     @classmethod
     def open(cls, location: str | os.PathLike[str], *, create: bool = True, **params: Any) -> Index:
@@ -176,8 +201,6 @@ class Index:
         one Redis database can hold several indexes. An existing index keeps the parameters it
         was made with: a different value for one of :data:`STORED_PARAMS` is an
         :class:`IndexFileError`, as is a missing index with ``create=False``."""
-        if params.get("cross_lingual"):
-            raise ValueError(_NO_CROSS_LINGUAL)
         made: Params | None = None  # the parameters of an index made here, checked before it is
         store: Store
         if str(location).startswith(REDIS_SCHEMES):
@@ -240,6 +263,10 @@ class Index:
         answered from one snapshot of the index."""
         out: list[list[Match]] = []
         for chunk in chunked(texts, batch):
+            if self._xling is not None:  # (what an add would find, in a transaction undone)
+                for f in self._features(chunk):
+                    out.append(self._store.trial(lambda w, f=f: self._add_features(w, [f], [_ASKED])[0][1]))
+                continue
             held = [self._hold("", f) for f in self._features(chunk)]
             out.extend(self._store.read(lambda r, held=held: [self._matches(h, r) for h in held]))
         return out
@@ -295,26 +322,67 @@ class Index:
         # With "skip", what is held already is not featurised (re-checked below, in the write)
         known = self.holding(i for i, _ in chunk) if on_held == "skip" else set()
         features = iter(self._features([text for i, text in chunk if i not in known]))
-        sketches = [None if i in known else self._hold(i, next(features)) for i, _ in chunk]
+        given = [None if i in known else next(features) for i, _ in chunk]
 
         def write(w: Writer) -> list[tuple[str, list[Match]]]:
-            if on_held == "error":
-                self._refuse_held([h for h in sketches if h is not None], w)
-            out: list[tuple[str, list[Match]]] = []
-            for h in sketches:
-                outcome = ADDED
-                if h is None or (on_held == "skip" and w.has(h.id)):
-                    out.append((SKIPPED, []))
-                    continue
-                if on_held == "replace" and w.has(h.id):  # (it may have come earlier in the batch)
-                    (old,) = w.load_ids([h.id])
-                    w.delete(old, self._keys(old.signature))
-                    outcome = REPLACED
-                out.append((outcome, self._matches(h, w) if match else []))
-                w.insert(h, self._keys(h.signature))
-            return out
+            found = self._add_features(w, given, [i for i, _ in chunk], on_held, match=match)
+            return [(outcome, matches if match else []) for outcome, matches in found]
 
         return self._store.write(write)
+
+    def _add_features(
+        self,
+        w: Writer,
+        given: list[Features | None],
+        ids: list[str],
+        on_held: str = "error",
+        *,
+        match: bool = True,
+    ) -> list[tuple[str, list[Match]]]:
+        """Store articles (their features, None for one known to be held and skipped) in the
+        writer's transaction, each matched against those held before it; with cross-lingual
+        linking, the groups the batch touched are linked at the end (:mod:`dedup.index.xling`)
+        and each article's matches end with the held articles of other languages in its story."""
+        sketches = [None if f is None else self._hold(i, f) for i, f in zip(ids, given, strict=True)]
+        if on_held == "error":
+            self._refuse_held([h for h in sketches if h is not None], w)
+        out: list[tuple[str, list[Match]]] = []
+        touched: list[int] = []
+        for h, f in zip(sketches, given, strict=True):
+            outcome = ADDED
+            if h is None or f is None or (on_held == "skip" and w.has(h.id)):
+                out.append((SKIPPED, []))
+                continue
+            if on_held == "replace" and w.has(h.id):  # (it may have come earlier in the batch)
+                (old,) = w.load_ids([h.id])
+                w.delete(old, self._keys(old.signature))
+                if self._xling is not None:
+                    self._xling.forget(w, h.id)
+                outcome = REPLACED
+            found = self._matches(h, w) if match or self._xling is not None else []
+            out.append((outcome, found))
+            w.insert(h, self._keys(h.signature))
+            if self._xling is not None:
+                touched.append(self._xling.hold(w, h.id, f, [m.id for m in found]))
+        if self._xling is not None and touched:
+            self._xling.link(w, touched)
+            added = [h.id for h, (outcome, _) in zip(sketches, out, strict=True) if outcome != SKIPPED and h]
+            across = self._xling.matches(w, added)
+            out = [
+                (outcome, [*found, *(Match.across(x.id, x.lang, x.cosine, x.margin) for x in across[h.id])])
+                if h is not None and outcome != SKIPPED
+                else (outcome, found)
+                for h, (outcome, found) in zip(sketches, out, strict=True)
+            ]
+        return out
+
+    def links(self) -> list[LanguageLink]:
+        """The cross-lingual links the index holds (an index made with ``cross_lingual=True``):
+        each between the first members (by the order they were added) of two groups."""
+        if self._xling is None:
+            return []
+        linker = self._xling
+        return self._store.read(lambda r: [LanguageLink(*x) for x in linker.links(r)])
 
     def holding(self, ids: Iterable[str]) -> set[str]:
         """Those of ``ids`` the index holds (one lookup for them all)."""
@@ -332,6 +400,8 @@ class Index:
             if not held:
                 raise KeyError(article_id)
             w.delete(held[0], self._keys(held[0].signature))
+            if self._xling is not None:
+                self._xling.forget(w, article_id)
 
         self._store.write(forget)
 
@@ -473,6 +543,8 @@ def _new_params(given: dict[str, Any]) -> Params:
     """The parameters of a new index: checked whole, their extras installed, before it is made."""
     params = Params.from_kwargs(**given)
     params.require_extras()
+    if params.cross_lingual and params.xling_embeddings == "auto":  # (what it means here, recorded)
+        params = dataclasses.replace(params, xling_embeddings="yes" if uses_embeddings(params) else "no")
     return params
 
 
@@ -480,6 +552,11 @@ def _reconcile(location: str | os.PathLike[str], stored: dict[str, Any], given: 
     """The parameters of an existing index: the stored ones, with the free ones as given."""
     merged = dict(stored)
     for name, value in given.items():
+        if name == "xling_embeddings" and value == "auto" and stored.get(name) in ("yes", "no"):
+            continue  # (the index's choice, made when it was made)
+        if name in ("xling_threshold", "xling_embeddings") and not stored.get("cross_lingual"):
+            merged[name] = value  # (no matter to an index that links no languages)
+            continue
         if name in STORED_PARAMS:
             mine = list(value) if isinstance(value, tuple) else value
             if mine != stored.get(name):

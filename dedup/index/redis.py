@@ -9,6 +9,8 @@ start with a prefix (``dedup:`` unless the URL says ``?prefix=...``):
 - ``ids`` (hash): article id -> sequence number; ``art`` (hash): sequence number -> the packed
   :class:`~dedup.sketch.record.Sketch` record;
 - ``df`` (hash): term (8 bytes) -> number of articles holding it;
+- ``x:{kind}`` (hashes): what a cross-lingual index keeps besides the sketches, as blobs by
+  kind and key (:mod:`dedup.index.xling`);
 - ``b:{band}:{shard}`` (hashes): band key (8 bytes) -> the sequence numbers in that bucket
   (int64, ascending). The keys of a band are spread over 4,096 small hashes, which Redis
   stores compactly (listpack) while each holds at most ``hash-max-listpack-entries`` buckets
@@ -124,6 +126,10 @@ class _Keys:
         self.ids, self.art, self.df = prefix + "ids", prefix + "art", prefix + "df"
         self.lock = prefix + "writer"
 
+    def x(self, kind: str) -> str:
+        """The hash of the blobs of ``kind``."""
+        return f"{self.prefix}x:{kind}"
+
     def bucket(self, band: int, key: int) -> tuple[str, bytes]:
         """The hash and field of a band key."""
         return f"{self.prefix}b:{band}:{key % SHARDS}", int(key).to_bytes(8, "little", signed=True)
@@ -172,6 +178,14 @@ class _RedisReader:
         found = self.client.eval(_LOOK_UP_TERMS, 1, self.keys.df, terms.astype("<u8").tobytes())
         return np.frombuffer(found, dtype="<i8").astype(np.int64)
 
+    def blobs(self, kind: str, keys: list[bytes]) -> list[bytes | None]:
+        """The blobs of ``kind`` under ``keys`` (None where there is none)."""
+        return list(self.client.hmget(self.keys.x(kind), keys)) if keys else []
+
+    def scan(self, kind: str) -> list[tuple[bytes, bytes]]:
+        """Every ``(key, blob)`` of ``kind``."""
+        return sorted(self.client.hgetall(self.keys.x(kind)).items())
+
 
 class _RedisWriter(_RedisReader):
     """Reads overlaid with this transaction's pending writes, applied by :meth:`commit`."""
@@ -184,6 +198,26 @@ class _RedisWriter(_RedisReader):
         self.buckets: dict[tuple[str, bytes], np.ndarray] = {}  # read or changed, whole
         self.df: dict[bytes, int] = {}  # pending change per term
         self.delta = 0
+        self.blobbed: dict[tuple[str, bytes], bytes | None] = {}  # pending (None: dropped)
+
+    def blobs(self, kind: str, keys: list[bytes]) -> list[bytes | None]:
+        stored = super().blobs(kind, [k for k in keys if (kind, k) not in self.blobbed])[::-1]
+        return [self.blobbed[kind, k] if (kind, k) in self.blobbed else stored.pop() for k in keys]
+
+    def scan(self, kind: str) -> list[tuple[bytes, bytes]]:
+        found = dict(super().scan(kind))
+        for (of, k), v in self.blobbed.items():
+            if of == kind:
+                found[k] = v  # type: ignore[assignment]
+        return sorted((k, v) for k, v in found.items() if v is not None)
+
+    def put(self, kind: str, items: dict[bytes, bytes]) -> None:
+        for k, v in items.items():
+            self.blobbed[kind, k] = v
+
+    def drop(self, kind: str, keys: list[bytes]) -> None:
+        for k in keys:
+            self.blobbed[kind, k] = None
 
     def count(self) -> int:
         return super().count() + self.delta
@@ -275,6 +309,11 @@ class _RedisWriter(_RedisReader):
             pipe.eval(_COUNT_TERMS, 1, k.df, b"".join(changed), deltas)
         if self.delta:
             pipe.incrby(k.count, self.delta)
+        for (kind, key), value in self.blobbed.items():
+            if value is None:
+                pipe.hdel(k.x(kind), key)
+            else:
+                pipe.hset(k.x(kind), key, value)
         pipe.incr(k.version)
         pipe.execute()
 
@@ -385,6 +424,12 @@ class RedisStore:
             # stands (WATCH kept it whole), so that is no error.
             with contextlib.suppress(self._errors.LockNotOwnedError):
                 lock.release()
+
+    def trial(self, fn: Callable[[_RedisWriter], T]) -> T:
+        """``fn`` on a writer whose writes are never applied: what an add would find, without
+        adding (a cross-lingual query; it reads the server as it is, as an add does)."""
+        with self._reachable():
+            return fn(_RedisWriter(self.client, self.keys))
 
     def count(self) -> int:
         with self._reachable():

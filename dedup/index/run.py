@@ -5,6 +5,8 @@ pipeline over the dump as usual while, as the articles stream past, the index is
 held articles each one duplicates (the index as it was before the run). The two are merged:
 
 - pairs: the run's own pairs, plus a pair for each (new, held) match, with the index's scores;
+- links (an index made with ``cross_lingual=True``): the run's own cross-lingual links, plus one
+  for each held article of another language in the story of an article of the run;
 - clusters: the run's clusters, joined through those matches to the held articles they
   duplicate. A cluster that reaches a held article is represented by one (the held article
   with the best score), lists its held members in ``held``, and all of its members from the
@@ -33,7 +35,7 @@ from dedup.featurize import chunked
 from dedup.index.index import Index, Match
 from dedup.index.store import check_on_held
 from dedup.io.article import Article, InputError
-from dedup.result import Cluster, Pair, Result
+from dedup.result import Cluster, LanguageLink, Pair, Result
 
 
 class HeldError(InputError):
@@ -96,12 +98,17 @@ def merge_with_index(result: Result, ids: list[str], check: IndexCheck) -> Resul
             union(c.members[0], m)
     best: dict[str, float] = {}  # held id -> its best score with an article of the run
     cross: list[Pair] = []
+    links: list[LanguageLink] = []  # (an index made with cross_lingual: held stories in other languages)
     matching = 0
     for article_id, found in check.matches.items():
         found = [m for m in found if m.id not in position]  # (held, and in the run: see IndexCheck)
         matching += bool(found)
         for m in found:
             union(article_id, m.id)
+            if m.kind == "cross_lingual":
+                lang = result.languages.get(article_id, "")
+                links.append(LanguageLink(article_id, m.id, lang, m.lang or "", m.cosine, m.margin or 0.0))
+                continue
             best[m.id] = max(best.get(m.id, 0.0), m.score)
             a, b = sorted((article_id, m.id))
             cross.append(Pair(a, b, m.jaccard, m.cosine, m.match, m.score, m.order, m.numbers))
@@ -138,5 +145,8 @@ def merge_with_index(result: Result, ids: list[str], check: IndexCheck) -> Resul
         "on_held": check.on_held,
         "held_in_run": check.held_in_run,
     }
+    if check.index.params.cross_lingual:
+        summary["index"]["links_with_held"] = len(links)
     pairs = sorted([*result.pairs, *cross], key=lambda q: (q.a, q.b))
-    return Result(pairs=pairs, clusters=clusters, summary=summary, languages=result.languages)
+    every = [*result.links, *links]
+    return Result(pairs=pairs, clusters=clusters, summary=summary, languages=result.languages, links=every)

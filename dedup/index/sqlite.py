@@ -42,7 +42,15 @@ CREATE TABLE articles (
 CREATE TABLE bands (band INTEGER NOT NULL, key INTEGER NOT NULL, seq INTEGER NOT NULL,
                     PRIMARY KEY (band, key, seq)) WITHOUT ROWID;
 CREATE TABLE df (term INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+CREATE TABLE xkv (kind TEXT NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL,
+                  PRIMARY KEY (kind, key)) WITHOUT ROWID;
 """
+_XKV = (
+    "CREATE TABLE IF NOT EXISTS xkv (kind TEXT NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL, "
+    "PRIMARY KEY (kind, key)) WITHOUT ROWID"
+)
+# (xkv: what a cross-lingual index keeps besides the sketches, as blobs by kind and key: see
+# dedup.index.xling; an index made before it has none, and cannot be cross-lingual)
 _APPLICATION_ID = 0x64656475  # "dedu": marks the file as a dedup index (PRAGMA application_id)
 
 
@@ -121,6 +129,32 @@ class _Reader:
             out[at] = got[:, 1]
         return out
 
+    def blobs(self, kind: str, keys: list[bytes]) -> list[bytes | None]:
+        """The blobs of ``kind`` under ``keys`` (None where there is none)."""
+        if not keys:
+            return []
+        if not self._has_xkv():
+            return [None] * len(keys)
+        found: dict[bytes, bytes] = {}
+        for start in range(0, len(keys), 500):
+            part = keys[start : start + 500]
+            rows = self.db.execute(
+                f"SELECT key, value FROM xkv WHERE kind = ? AND key IN ({','.join('?' * len(part))})",
+                (kind, *part),
+            )
+            found.update((bytes(k), bytes(v)) for k, v in rows)
+        return [found.get(k) for k in keys]
+
+    def scan(self, kind: str) -> list[tuple[bytes, bytes]]:
+        """Every ``(key, blob)`` of ``kind``."""
+        if not self._has_xkv():
+            return []
+        rows = self.db.execute("SELECT key, value FROM xkv WHERE kind = ? ORDER BY key", (kind,))
+        return [(bytes(k), bytes(v)) for k, v in rows]
+
+    def _has_xkv(self) -> bool:
+        return self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'xkv'").fetchone() is not None
+
 
 def _held(article_id: str, sig: bytes, terms: bytes, counts: bytes, sizes: bytes, numbers: bytes) -> Sketch:
     """One stored article, its blobs checked: lengths that are whole numbers of their values,
@@ -149,6 +183,20 @@ def _held(article_id: str, sig: bytes, terms: bytes, counts: bytes, sizes: bytes
 
 class _Writer(_Reader):
     """Reads and writes inside one write transaction."""
+
+    def put(self, kind: str, items: dict[bytes, bytes]) -> None:
+        """Store (or overwrite) the blobs of ``kind`` under their keys."""
+        if items:
+            self.db.execute(_XKV)
+            self.db.executemany(
+                "INSERT OR REPLACE INTO xkv (kind, key, value) VALUES (?, ?, ?)",
+                [(kind, k, v) for k, v in items.items()],
+            )
+
+    def drop(self, kind: str, keys: list[bytes]) -> None:
+        """Forget the blobs of ``kind`` under ``keys``."""
+        if keys and self._has_xkv():
+            self.db.executemany("DELETE FROM xkv WHERE kind = ? AND key = ?", [(kind, k) for k in keys])
 
     def insert(self, held: Sketch, keys: list[tuple[int, int]]) -> None:
         cur = self.db.execute(
@@ -305,6 +353,17 @@ class SqliteStore:
         with self._named(), _Snapshot(self.db, self.location, "BEGIN IMMEDIATE", _Writer) as w:
             return fn(w)
 
+    def trial(self, fn: Callable[[_Writer], T]) -> T:
+        """``fn`` in a write transaction that is rolled back whatever it does: what an add would
+        find, without adding (a cross-lingual query)."""
+        with self._named():
+            try:
+                with _Snapshot(self.db, self.location, "BEGIN IMMEDIATE", _Writer) as w:
+                    found = fn(w)
+                    raise _Undo
+            except _Undo:
+                return found
+
     def count(self) -> int:
         with self._named():
             return _Reader(self.db).count()
@@ -363,6 +422,10 @@ class SqliteStore:
 
     def close(self) -> None:
         self.db.close()
+
+
+class _Undo(Exception):
+    """Rolls a trial's transaction back."""
 
 
 class _Snapshot:
