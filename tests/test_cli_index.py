@@ -36,7 +36,11 @@ def test_add_then_query_prints_each_articles_matches(index, tmp_path):
     assert result.exit_code == 0
     (row,) = [json.loads(line) for line in result.output.splitlines()]
     assert [m["id"][:3] for m in row["matches"]] == ["004", "000"]
-    assert set(row["matches"][1]) == {"id", "jaccard", "cosine", "match", "order", "numbers", "score"}
+    assert set(row["matches"][1]) == {
+        *("id", "jaccard", "cosine", "match", "order", "numbers", "score"),
+        *("kind", "lang", "margin"),  # (a duplicate here: an index without cross_lingual has no other)
+    }
+    assert row["matches"][1]["kind"] == "duplicate"
 
 
 def test_stats_tells_what_the_index_holds(index):

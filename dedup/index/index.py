@@ -1,5 +1,9 @@
 """A persistent, incremental index: "have we seen this story already?" for ingestion jobs.
 
+This module is over 500 lines because :class:`Index` is one object over a store's transactions:
+its adds, queries, loads and the cross-lingual hooks share that state (the cross-lingual
+linking itself is :mod:`dedup.index.xling`).
+
 An :class:`Index` keeps, for every article added, what a batch run keeps: its
 MinHash signature, its LSH band keys and its sentences' term counts, plus the
 document frequency of every term over the articles held. A new article is

@@ -1,5 +1,8 @@
 """An index store on a Redis server, shared by many processes on many machines.
 
+This module is over 500 lines because the Redis store is one reader and one writer over the same
+key layout, with the writer's pending writes overlaid on what it reads.
+
 ``pip install 'newsdedup[redis]'``; open with ``Index.open("redis://host:6379/0")``. All keys
 start with a prefix (``dedup:`` unless the URL says ``?prefix=...``):
 

@@ -1,5 +1,8 @@
 """Cross-lingual matches in an index (``Index.open(..., cross_lingual=True)``).
 
+This module is over 500 lines because linking after an add is one procedure over the index's
+stored groups, postings, stories and embeddings, which its parts share.
+
 What a batch run does once over all its articles (:func:`dedup.crosslingual.link_groups`), an
 index does for each batch it adds, over the groups the batch touched and their neighbours:
 
