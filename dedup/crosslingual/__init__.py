@@ -33,6 +33,7 @@ from dedup.crosslingual.groups import (
     join_groups,
     link_groups,
     link_languages,
+    link_summary,
     linkable,
     spoken_languages,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "join_groups",
     "link_groups",
     "link_languages",
+    "link_summary",
     "linkable",
     "merge",
     "mutual_links",

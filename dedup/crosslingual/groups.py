@@ -14,14 +14,15 @@ from dedup.crosslingual.links import (
     MIN_COSINE,
     Link,
     best_links,
-    by_language,
+    combined,
+    linked_languages,
 )
 from dedup.crosslingual.merge import COHESION, merge
 from dedup.crosslingual.vectors import centred, fingerprint_matrix, group_vectors, voices
-from dedup.text.language import UNDETERMINED
 
 if TYPE_CHECKING:
-    from dedup.result import Result
+    from dedup.params import Params
+    from dedup.result import Cluster, Result
 
 
 MACROLANGUAGES = {"bs": "sh", "hr": "sh", "sr": "sh", "nb": "no", "nn": "no", "id": "ms"}
@@ -108,17 +109,31 @@ def join_groups(
     )
     mean_free = None
     if embeddings is not None:
-        known = {lang: g for lang, g in by_language(group_langs).items() if lang != UNDETERMINED}
-        mean_free = centred(embeddings, known)
+        mean_free = centred(embeddings, linked_languages(group_langs))
 
     def similarity(these: list[int], those: list[int]) -> float:
         """The mean cosine of the groups ``these`` and ``those`` (as :func:`best_matches` scores)."""
         scores = (vectors[these] @ vectors[those].T).toarray()
         if mean_free is not None:
-            scores = (1.0 - weight) * scores + weight * (mean_free[these] @ mean_free[those].T)
+            scores = combined(scores, mean_free[these] @ mean_free[those].T, weight)
         return float(np.maximum(scores, 0.0).mean())
 
     return merge(len(group_langs), found, similarity=similarity, cohesion=cohesion)
+
+
+def link_summary(params: Params, clusters: Sequence[Cluster], links: int, embedded: int | None) -> dict:
+    """The ``cross_lingual`` block of a run's summary: links made, clusters mixing languages, the
+    margin used, the embedding model (None: fingerprints alone) and how many texts it embedded
+    (``embedded`` None: no embeddings)."""
+    from dedup.text.embeddings import MODEL
+
+    return {
+        "links": links,
+        "clusters_mixing_languages": sum(len(set(c.languages.values())) > 1 for c in clusters),
+        "xling_threshold": params.link_margin(embedded is not None),
+        "embeddings": MODEL if embedded is not None else None,
+        "embedded": embedded or 0,
+    }
 
 
 def link_groups(

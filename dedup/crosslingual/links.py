@@ -185,6 +185,18 @@ def by_language(langs: Sequence[str]) -> dict[str, np.ndarray]:
     return {lang: np.flatnonzero(codes == lang) for lang in sorted(set(langs))}
 
 
+def linked_languages(langs: Sequence[str]) -> dict[str, np.ndarray]:
+    """:func:`by_language` without the groups of no known language (``"und"``): the same-language
+    path has compared them with every article already, so they are not linked."""
+    return {lang: g for lang, g in by_language(langs).items() if lang != UNDETERMINED}
+
+
+def combined(fingerprint: np.ndarray, meaning: np.ndarray, weight: float) -> np.ndarray:
+    """The cosine two groups are compared by with embeddings: ``(1 - weight) * fingerprint
+    cosine + weight * (centred) embedding cosine``, negative values counted as 0."""
+    return np.maximum((1.0 - weight) * fingerprint + weight * meaning, 0.0)
+
+
 def best_matches(
     vectors: sp.csr_matrix,
     langs: Sequence[str],
@@ -197,14 +209,13 @@ def best_matches(
     """Every group's best match in every other language, and the mean cosine of its nearest
     there: over all pairs of groups (a sparse product ``block`` groups at a time) when two
     languages have at most ``exact_cells`` pairs, over each group's candidates otherwise
-    (:func:`candidate_pairs`). Groups of no known language (``"und"``) are left out: the
-    same-language path has compared them with every article already.
+    (:func:`candidate_pairs`). Groups of no known language are left out
+    (:func:`linked_languages`).
 
     With ``embeddings`` (one L2-normalised row per group, from a multilingual model), the cosine
-    is ``(1 - weight) * fingerprint cosine + weight * embedding cosine``, the embeddings first
-    centred per language (:func:`~dedup.crosslingual.vectors.centred`), negative values counted
-    as 0."""
-    groups = {lang: g for lang, g in by_language(langs).items() if lang != UNDETERMINED}
+    is :func:`combined`, the embeddings first centred per language
+    (:func:`~dedup.crosslingual.vectors.centred`)."""
+    groups = linked_languages(langs)
     mean_free = None if embeddings is None else centred(np.asarray(embeddings, dtype=np.float32), groups)
     found = Matches({}, {})
     for lang, mine in groups.items():
@@ -224,8 +235,7 @@ def best_matches(
                     nearest = _top_mean(scores, MARGIN_K)
                 else:
                     meaning = mean_free[rows] @ mean_free[theirs].T
-                    dense = (1.0 - weight) * scores.toarray() + weight * meaning
-                    np.maximum(dense, 0.0, out=dense)
+                    dense = combined(scores.toarray(), meaning, weight)
                     best, value, nearest = _dense_best(dense, MARGIN_K)
                 for g, b, v, m in zip(
                     rows.tolist(), best.tolist(), value.tolist(), nearest.tolist(), strict=True
@@ -271,7 +281,7 @@ def _by_candidates(
         values = _pair_cosines(a, b, rows, cols)
         if mean_free is not None:
             meaning = np.einsum("ij,ij->i", mean_free[block[rows]], mean_free[theirs[cols]])
-            values = np.maximum((1.0 - weight) * values + weight * meaning, 0.0)
+            values = combined(values, meaning, weight)
         best, value, nearest = _row_best(rows, cols, values, len(block), MARGIN_K)
         for g, h, v, m in zip(block.tolist(), best.tolist(), value.tolist(), nearest.tolist(), strict=True):
             found.near[g, other] = m

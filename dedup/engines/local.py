@@ -782,15 +782,9 @@ class Detector:
                 "checks": self._guard.checks,
             }
         if p.cross_lingual:
-            from dedup.text.embeddings import MODEL
+            from dedup.crosslingual import link_summary
 
-            summary["cross_lingual"] = {
-                "links": len(links),
-                "clusters_mixing_languages": sum(len(set(c.languages.values())) > 1 for c in clusters),
-                "xling_threshold": p.link_margin(self._embedded is not None),
-                "embeddings": MODEL if self._embedded is not None else None,
-                "embedded": self._embedded or 0,
-            }
+            summary["cross_lingual"] = link_summary(p, clusters, len(links), self._embedded)
         return summary
 
     def _gather_order(self, m: int, cands: np.ndarray) -> np.ndarray | None:

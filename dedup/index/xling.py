@@ -47,12 +47,11 @@ import scipy.sparse as sp
 from dedup.arrays.hashing import sorted_distinct
 from dedup.crosslingual import best_links
 from dedup.crosslingual.groups import MACROLANGUAGES, group_languages
-from dedup.crosslingual.links import CANDIDATES, KEYS, MAX_DF, by_language
+from dedup.crosslingual.links import CANDIDATES, KEYS, MAX_DF, combined, linked_languages
 from dedup.crosslingual.merge import COHESION
 from dedup.crosslingual.vectors import centred, fingerprint_rows, group_vectors, voices
 from dedup.features import Features
 from dedup.index.store import Reader, Writer
-from dedup.text.language import UNDETERMINED
 
 WEIGHT = 0.5
 """The share of the embedding cosine in a comparison with embeddings (``link_groups``' default)."""
@@ -407,8 +406,7 @@ class Linker:
         self._mean_free: dict[int, np.ndarray] = {}
         if self.embeds and len(set(langs)) > 1:
             embeddings = self._embeddings(w, [cache[g] for g in chosen])
-            known = {lang: k for lang, k in by_language(langs).items() if lang != UNDETERMINED}
-            self._mean_free = dict(zip(chosen, centred(embeddings, known), strict=True))
+            self._mean_free = dict(zip(chosen, centred(embeddings, linked_languages(langs)), strict=True))
         found = best_links(matrix, langs, threshold=self.threshold, embeddings=embeddings)
         return [(chosen[x.a], chosen[x.b], x.lang_a, x.lang_b, x.cosine, x.margin) for x in found]
 
@@ -423,7 +421,7 @@ class Linker:
             for i, g in enumerate(these):
                 for j, h in enumerate(those):
                     if g in free and h in free:
-                        scores[i, j] = (1.0 - WEIGHT) * scores[i, j] + WEIGHT * float(free[g] @ free[h])
+                        scores[i, j] = combined(scores[i, j], float(free[g] @ free[h]), WEIGHT)
         return float(np.maximum(scores, 0.0).mean())
 
     def _embeddings(self, w: Writer, groups: list[Group]) -> np.ndarray:

@@ -155,14 +155,8 @@ def run(spark: SparkSession, articles: RDD, params: Params, *, partitions: int |
     }
     links = []
     if linked is not None:
-        from dedup.text.embeddings import MODEL
+        from dedup.crosslingual import link_summary
 
         links = linked.links
-        summary["cross_lingual"] = {
-            "links": len(links),
-            "clusters_mixing_languages": sum(len(set(c.languages.values())) > 1 for c in out),
-            "xling_threshold": params.link_margin(linked.embedded is not None),
-            "embeddings": MODEL if linked.embedded is not None else None,
-            "embedded": linked.embedded or 0,
-        }
+        summary["cross_lingual"] = link_summary(params, out, len(links), linked.embedded)
     return SparkResult(pairs=pairs, clusters=out, summary=summary, links=links, duplicate_positions=dropped)
